@@ -1,0 +1,3 @@
+from ecfusion.cli import run
+
+run()

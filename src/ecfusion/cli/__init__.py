@@ -1,0 +1,46 @@
+"""The ``ecfusion`` command: a thin layer over the library (ARCHITECTURE principle 6).
+
+``main`` imports every command module in this package (each registers its commands on
+``ecfusion.cli.app.app``) and turns an ``EcfusionError`` into one clear line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+from ecfusion.errors import EcfusionError
+
+
+def _load_commands() -> None:
+    for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if mod.name != "app":
+            importlib.import_module(f"{__name__}.{mod.name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ecfusion.cli.app import app
+
+    _load_commands()
+    try:
+        app(args=argv, standalone_mode=False)
+    except EcfusionError as e:
+        print(e.one_line(), file=sys.stderr)  # one line, never wrapped
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; what was landed is durable and will not be landed twice", file=sys.stderr)
+        return 130
+    except Exception as e:
+        # Usage errors and aborts of the click that typer bundles: shown as click shows them.
+        if type(e).__name__ == "Abort":
+            return 1
+        if hasattr(e, "show") and hasattr(e, "exit_code"):
+            e.show()
+            return int(e.exit_code)
+        raise
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

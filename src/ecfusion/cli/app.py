@@ -1,0 +1,25 @@
+"""The root Typer app. Each command module in ``ecfusion.cli`` adds its commands to ``app``.
+
+Commands are thin: parse options, call the library, print with rich. A command module never
+holds logic a library user would also need.
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="ecfusion",
+    help="Fuse a merchant's e-commerce data from every platform into one governed, privacy-safe asset.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def _root() -> None:
+    """ecfusion: collect, land, standardize, resolve and serve e-commerce data (T/JNBDA 0003-2025)."""

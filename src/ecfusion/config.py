@@ -1,0 +1,200 @@
+"""The workspace and its configuration file, ``ecfusion.toml`` (ARCHITECTURE "Data at rest").
+
+A workspace is one folder holding the lake, the warehouse, the control-plane database and
+the key store of one deployment. ``Workspace.open`` validates the config with pydantic; a
+bad file raises ``ConfigError`` naming the file, the key and the fix, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ecfusion.errors import ConfigError, WorkspaceError
+
+CONFIG_NAME = "ecfusion.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WorkspaceSection(_Section):
+    name: str = "ecfusion"
+    timezone: str = Field("Asia/Shanghai", description="business-date time zone")
+
+
+class LakeSection(_Section):
+    root: str = Field("lake", description="folder of the lake, relative to the workspace")
+    target_file_rows: int = Field(200_000, ge=1_000, description="rows per Parquet file before rolling")
+
+
+class WarehouseSection(_Section):
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    path: str = "warehouse"
+
+
+class ControlSection(_Section):
+    url: str = Field("", description="SQLAlchemy URL; empty means sqlite file control.db in the workspace")
+
+
+class SecuritySection(_Section):
+    cipher: Literal["aes-256-gcm", "sm4-gcm"] = "aes-256-gcm"
+    master_key_env: str = "ECFUSION_MASTER_KEY"
+    master_key_file: str = "keys/master.key"
+    keystore_path: str = "keys/keystore.db"
+
+
+class WorkspaceConfig(_Section):
+    workspace: WorkspaceSection = WorkspaceSection()
+    lake: LakeSection = LakeSection()
+    warehouse: WarehouseSection = WarehouseSection()
+    control: ControlSection = ControlSection()
+    security: SecuritySection = SecuritySection()
+    # One table per configured source; each connector validates its own table (sources/).
+    sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+DEFAULT_CONFIG = """\
+# ecfusion workspace configuration. Every key is optional; the values shown are the defaults.
+# Paths are relative to this file's folder.
+
+[workspace]
+name = "{name}"
+timezone = "Asia/Shanghai"          # business dates are computed in this zone; times are stored in UTC
+
+[lake]
+root = "lake"                       # raw zone and quarantine: lake/raw/source=…/entity=…/dt=…/*.parquet
+target_file_rows = 200000           # rows per Parquet file before a new one is started
+
+[warehouse]
+engine = "duckdb"                   # "duckdb" (embedded) or "spark" (needs the 'spark' extra and Java 17)
+path = "warehouse"
+
+[control]
+url = ""                            # SQLAlchemy URL of the control plane; "" = SQLite file control.db here
+                                    # e.g. "postgresql+psycopg://user@127.0.0.1:5432/ecfusion"
+
+[security]
+cipher = "aes-256-gcm"              # field encryption at landing: "aes-256-gcm" or "sm4-gcm"
+master_key_env = "ECFUSION_MASTER_KEY"   # if this variable is set (64 hex chars) it is the master key
+master_key_file = "keys/master.key"      # otherwise the key in this file (created by `ecfusion init`, mode 600)
+keystore_path = "keys/keystore.db"       # per-subject data keys, wrapped by the master key
+
+# Sources are added one table each, e.g.
+# [sources.tmall_flagship]
+# kind = "taobao"
+# shop_id = "tmall_flagship"
+"""
+
+
+def _format_validation_error(path: Path, err: ValidationError) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        fix = "remove it or check its spelling against the commented defaults from `ecfusion init`"
+    elif kind in ("literal_error", "enum"):
+        fix = f"use one of the allowed values: {first.get('ctx', {}).get('expected', '')}"
+    else:
+        fix = first["msg"]
+    return f"{path}: key '{key}' is invalid ({first['msg']}); fix: {fix}"
+
+
+def load_config(path: Path) -> WorkspaceConfig:
+    """Parse and validate one ``ecfusion.toml``."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise WorkspaceError(f"{path} not found", hint="run `ecfusion init DIR` to create a workspace") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path} is not UTF-8 text", hint="save the file as UTF-8") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML ({e})", hint="fix the syntax at that line") from e
+    try:
+        return WorkspaceConfig.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(_format_validation_error(path, e)) from e
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """An opened workspace: its root folder and validated configuration."""
+
+    root: Path
+    config: WorkspaceConfig
+
+    @classmethod
+    def open(cls, root: Path | str) -> Workspace:
+        root = Path(root).resolve()
+        if not root.is_dir():
+            raise WorkspaceError(f"workspace {root} does not exist", hint="run `ecfusion init DIR` first")
+        return cls(root, load_config(root / CONFIG_NAME))
+
+    @classmethod
+    def init(cls, root: Path | str, *, name: str | None = None) -> Workspace:
+        """Create a workspace with the commented default config and a fresh master key file."""
+        root = Path(root).resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        cfg_path = root / CONFIG_NAME
+        if not cfg_path.exists():
+            cfg_path.write_text(DEFAULT_CONFIG.format(name=name or root.name), encoding="utf-8")
+        ws = cls.open(root)
+        for folder in (ws.lake_root, ws.warehouse_root, ws.keys_root):
+            folder.mkdir(parents=True, exist_ok=True)
+        key_file = ws.path(ws.config.security.master_key_file)
+        if not key_file.exists() and not os.environ.get(ws.config.security.master_key_env):
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(os.urandom(32).hex() + "\n")
+        return ws
+
+    def path(self, relative: str) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def lake_root(self) -> Path:
+        return self.path(self.config.lake.root)
+
+    @property
+    def warehouse_root(self) -> Path:
+        return self.path(self.config.warehouse.path)
+
+    @property
+    def keys_root(self) -> Path:
+        return self.path(self.config.security.keystore_path).parent
+
+    @property
+    def control_url(self) -> str:
+        return self.config.control.url or f"sqlite:///{self.root / 'control.db'}"
+
+    def master_key(self) -> bytes:
+        """The 32-byte master key: from the environment variable if set, else from the key file."""
+        sec = self.config.security
+        env = os.environ.get(sec.master_key_env)
+        source = f"environment variable {sec.master_key_env}"
+        if env is None:
+            key_file = self.path(sec.master_key_file)
+            source = str(key_file)
+            try:
+                env = key_file.read_text().strip()
+            except FileNotFoundError as e:
+                raise ConfigError(
+                    f"no master key: {sec.master_key_env} is unset and {key_file} does not exist",
+                    hint=f"set {sec.master_key_env} to 64 hex characters or run `ecfusion init`",
+                ) from e
+        try:
+            key = bytes.fromhex(env)
+        except ValueError:
+            key = b""
+        if len(key) != 32:
+            raise ConfigError(f"master key in {source} is not 64 hex characters (32 bytes)",
+                              hint="generate one with: python -c 'import os; print(os.urandom(32).hex())'")
+        return key

@@ -1,0 +1,98 @@
+"""One exception tree for ecfusion (STYLE.md "Errors").
+
+Every error a user can cause carries a stable ``code``, a ``message`` that names the
+input at fault, and a ``hint`` that says how to fix it. The CLI prints
+``error[CODE]: message (hint: ...)`` on one line and exits non-zero; the API returns
+``{code, message, data}``. Nothing shows a traceback to a user for bad input.
+"""
+
+from __future__ import annotations
+
+
+class EcfusionError(Exception):
+    """Root of every error ecfusion raises on purpose."""
+
+    code: str = "ECF000"
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if code is not None:
+            self.code = code
+
+    def one_line(self) -> str:
+        hint = f" (hint: {self.hint})" if self.hint else ""
+        return f"error[{self.code}]: {self.message}{hint}"
+
+    def as_api_body(self) -> dict[str, object]:
+        return {"code": self.code, "message": self.message, "data": {"hint": self.hint}}
+
+
+class ConfigError(EcfusionError):
+    """A configuration or declarative file (ecfusion.toml, a mapping, a rule file) is invalid."""
+
+    code = "ECF100"
+    exit_code = 2
+
+
+class WorkspaceError(EcfusionError):
+    """The workspace folder is missing, not initialised, or not writable."""
+
+    code = "ECF110"
+    exit_code = 2
+
+
+class InputError(EcfusionError):
+    """A file or record offered by a user cannot be read at all (not: a bad row, which is quarantined)."""
+
+    code = "ECF200"
+    exit_code = 2
+
+
+class SourceError(EcfusionError):
+    """A source (platform API, database, broker, log) refused or failed in a way retries did not cure."""
+
+    code = "ECF300"
+
+
+class AuthError(SourceError):
+    """Credentials or an OAuth token were rejected and could not be refreshed."""
+
+    code = "ECF310"
+
+
+class RateLimited(SourceError):
+    """The source said we are calling too fast; ``retry_after`` seconds is its advice, if given."""
+
+    code = "ECF320"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+
+
+class KeyStoreError(EcfusionError):
+    """The key store cannot be opened (wrong or missing master key) or a key is gone (erased subject)."""
+
+    code = "ECF400"
+    exit_code = 2
+
+
+class SubjectErased(KeyStoreError):
+    """The data key of a subject was destroyed (crypto-shredding): its ciphertext is unreadable forever."""
+
+    code = "ECF401"
+
+
+class MappingError(ConfigError):
+    """A per-source mapping file is invalid."""
+
+    code = "ECF120"
+
+
+class EngineError(EcfusionError):
+    """A set-based stage failed on its engine (DuckDB or Spark)."""
+
+    code = "ECF500"

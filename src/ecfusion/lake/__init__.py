@@ -1,0 +1,1 @@
+"""lake layer (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""resolve layer (see ARCHITECTURE.md)."""

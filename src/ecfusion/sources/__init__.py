@@ -1,0 +1,1 @@
+"""sources layer (see ARCHITECTURE.md)."""

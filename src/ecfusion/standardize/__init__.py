@@ -1,0 +1,1 @@
+"""standardize layer (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""warehouse layer (see ARCHITECTURE.md)."""

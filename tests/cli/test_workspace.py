@@ -1,0 +1,71 @@
+"""`ecfusion init` and config validation as a user meets them: one clear line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ecfusion.cli import main
+from ecfusion.config import Workspace
+from ecfusion.errors import ConfigError
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ecfusion", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_init_writes_commented_default_config_and_private_master_key(tmp_path: Path) -> None:
+    assert main(["init", str(tmp_path / "ws")]) == 0
+    ws = Workspace.open(tmp_path / "ws")
+    text = (ws.root / "ecfusion.toml").read_text()
+    assert 'engine = "duckdb"' in text and "#" in text
+    key_file = ws.root / "keys" / "master.key"
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert len(ws.master_key()) == 32
+
+
+@pytest.mark.parametrize(
+    ("toml", "expect"),
+    [
+        ("[lake]\nroot = 5\n", "key 'lake.root'"),
+        ("[warehouse]\nengine = 'oracle'\n", "key 'warehouse.engine'"),
+        ("[lakes]\nroot = 'x'\n", "key 'lakes'"),
+        ("[lake\nroot='x'", "not valid TOML"),
+    ],
+)
+def test_bad_config_names_file_and_key(tmp_path: Path, toml: str, expect: str) -> None:
+    Workspace.init(tmp_path)
+    (tmp_path / "ecfusion.toml").write_text(toml)
+    with pytest.raises(ConfigError) as e:
+        Workspace.open(tmp_path)
+    assert str(tmp_path / "ecfusion.toml") in e.value.message
+    assert expect in e.value.message
+
+
+def test_cli_prints_one_line_without_traceback_on_bad_config(tmp_path: Path) -> None:
+    Workspace.init(tmp_path)
+    (tmp_path / "ecfusion.toml").write_text("[warehouse]\nengine = 'oracle'\n")
+    proc = run_cli("init", str(tmp_path))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error[ECF100]") and "warehouse.engine" in lines[0]
+
+
+def test_master_key_from_environment_must_be_32_bytes(tmp_path: Path) -> None:
+    Workspace.init(tmp_path)
+    ws = Workspace.open(tmp_path)
+    os.environ["ECFUSION_MASTER_KEY"] = "abcd"
+    try:
+        with pytest.raises(ConfigError, match="64 hex"):
+            ws.master_key()
+        os.environ["ECFUSION_MASTER_KEY"] = "11" * 32
+        assert ws.master_key() == bytes([0x11]) * 32
+    finally:
+        del os.environ["ECFUSION_MASTER_KEY"]
