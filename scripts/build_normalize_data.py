@@ -140,7 +140,8 @@ def main() -> None:
         "* divisions.tsv — jionlp/dictionary/china_location.zip (levels 1-3) + china_location_change.txt\n"
         "* mobile_regions.txt — jionlp/dictionary/phone_location.zip (mobile segments, data of 2020)\n"
         "* landline_area_codes.tsv — jionlp/dictionary/landline_phone_area_code.txt\n"
-        "* carriers.tsv — hand-maintained from MIIT number-segment allocations (not from jionlp)\n",
+        "* carriers.tsv — hand-maintained from MIIT number-segment allocations (not from jionlp)\n"
+        "* marketing_words.txt — hand-maintained list used by clean_title (not from jionlp)\n",
         "utf-8",
     )
     print(f"wrote {len(rows)} divisions to {OUT}")

@@ -1,1 +1,19 @@
-"""warehouse layer (see ARCHITECTURE.md)."""
+"""The warehouse (standard 4.3.5, 5.3.1.2): unified tables in DuckDB snapshots, built incrementally.
+
+``run(workspace, engine="duckdb")`` standardizes new raw files and publishes a snapshot;
+``connect(workspace)`` opens the live snapshot read-only; ``SnapshotStore`` switches and rolls back.
+"""
+
+from ecfusion.warehouse.pipeline import ensure_schema, run
+from ecfusion.warehouse.snapshot import SnapshotStore, connect
+from ecfusion.warehouse.summary import PlatformFigures, Reconciliation, RunSummary
+
+__all__ = [
+    "PlatformFigures",
+    "Reconciliation",
+    "RunSummary",
+    "SnapshotStore",
+    "connect",
+    "ensure_schema",
+    "run",
+]

@@ -1,0 +1,128 @@
+# ruff: noqa: E501  (SQL payload templates read best unbroken)
+"""Benchmark: raw zone → unified orders + order_line on DuckDB (issue 3 "Must show").
+
+Generates N orders across the four platforms as envelope-v1 raw Parquet (outside the timing),
+then times ``warehouse.run`` and the floor (DuckDB reading the same raw once, and reading it
+with one JSON parse per payload). Writes benchmarks/results/standardize.json with each figure
+beside its target and the ratio. Usage: python benchmarks/bench_standardize.py [--orders 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import psutil
+
+from ecfusion import warehouse  # noqa: E402
+from ecfusion.config import Workspace  # noqa: E402
+
+PAYLOAD_SQL = {
+    "taobao": """json_object('tid', 4000000000000 + i, 'tid_str', (4000000000000 + i)::VARCHAR,
+        'status', 'WAIT_SELLER_SEND_GOODS', 'created', '2026-11-01 10:00:00', 'pay_time', '2026-11-01 10:01:00',
+        'modified', '2026-11-01 10:01:00', 'payment', '200.07', 'total_fee', '210.07', 'discount_fee', '10.00',
+        'post_fee', '0.00', 'buyer_open_uid', 'AAH' || (i % 50000), 'receiver_mobile', 'ef1:phone:s:B' || (i % 50000) || ':c',
+        'receiver_state', '浙江省', 'receiver_city', '杭州市', 'receiver_district', '西湖区',
+        'orders', json_object('order', json_array(
+           json_object('oid', i * 10, 'num_iid', 500 + i % 300, 'sku_id', (700 + i % 900)::VARCHAR, 'title', '衬衫',
+                       'num', 1, 'price', '105.00', 'total_fee', '105.00', 'payment', '100.04', 'refund_status', 'NO_REFUND'),
+           json_object('oid', i * 10 + 1, 'num_iid', 501, 'sku_id', '701', 'title', '袜子', 'num', 2,
+                       'price', '52.50', 'total_fee', '105.00', 'payment', '100.03', 'refund_status', 'NO_REFUND'))))""",
+    "jd": """json_object('orderId', (300000000 + i)::VARCHAR, 'orderState', 'WAIT_SELLER_STOCK_OUT',
+        'orderStartTime', '2026-11-01 10:00:00', 'paymentConfirmTime', '0001-01-01 00:00:00', 'modified', '2026-11-01 10:00:00',
+        'orderPayment', '99.90', 'orderTotalPrice', '109.90', 'pin', 'jd' || (i % 50000),
+        'consigneeInfo', json_object('province', '北京', 'city', '北京市', 'county', '朝阳区'),
+        'itemInfoList', json_array(json_object('skuId', (1000 + i % 500)::VARCHAR, 'wareId', '2001', 'skuName', 'T恤',
+                                               'jdPrice', '54.95', 'itemTotal', '2')))""",
+    "pdd": """json_object('order_sn', '261101-' || i, 'order_status', 1, 'refund_status', 1,
+        'created_time', '2026-11-01 12:00:00', 'updated_at', '2026-11-01 12:00:00', 'pay_amount', 19.9, 'goods_amount', 29.9,
+        'receiver_phone', 'ef1:phone:s:P' || (i % 50000) || ':c',
+        'item_list', json_array(json_object('goods_id', 88, 'sku_id', 99 + i % 50, 'goods_count', 1, 'goods_price', 29.9, 'goods_name', '袜子')))""",
+    "douyin": """json_object('order_id', (6920000000000000000 + i)::VARCHAR::JSON, 'order_status', 3, 'main_status', 3,
+        'create_time', 1761955200 + i, 'update_time', 1761958800 + i, 'pay_time', 1761955300, 'order_amount', 12345,
+        'pay_amount', 12000, 'post_amount', 0, 'doudian_open_id', 'dy' || (i % 50000),
+        'sku_order_list', json_array(json_object('sku_order_id', (6930000000000000000 + i)::VARCHAR::JSON, 'product_id', 3,
+           'sku_id', 4 + i % 70, 'item_num', 3, 'origin_amount', 12345, 'pay_amount', 12000,
+           'spec', json_array(json_object('name', '颜色', 'value', '黑')), 'after_sale_info', json_object('refund_status', 0))))""",
+}
+
+
+def write_raw(lake: Path, orders: int) -> list[str]:
+    con = duckdb.connect()
+    per = orders // len(PAYLOAD_SQL)
+    files = []
+    for platform, payload in PAYLOAD_SQL.items():
+        folder = lake / "raw" / f"source={platform}" / "entity=orders" / "dt=2026-11-20"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "part-bench-0.parquet"
+        con.execute(f"""COPY (SELECT md5('{platform}' || i) AS raw_record_id, '{platform}' AS source,
+            '{platform}' AS platform, '{platform}_shop' AS shop_id, 'orders' AS entity, NULL::VARCHAR AS record_key,
+            'bench' AS batch_id, TIMESTAMPTZ '2026-11-20 00:00:00+00' AS pulled_at,
+            TIMESTAMPTZ '2026-11-20 00:00:00+00' AS received_at, md5('{platform}' || i) AS content_hash,
+            1::INTEGER AS schema_version, ({payload})::VARCHAR AS payload FROM range({per}) t(i))
+            TO '{path}' (FORMAT parquet)""")
+        files.append(str(path))
+    return files
+
+
+def floor(files: list[str], parse: bool) -> float:
+    con = duckdb.connect()
+    expr = "sum(json_array_length(payload, '$'))" if parse else "sum(length(payload))"
+    listed = ", ".join(f"'{f}'" for f in files)
+    t = time.perf_counter()
+    con.execute(
+        f"SELECT count(*), {expr}, count(DISTINCT raw_record_id) FROM read_parquet([{listed}])"
+    ).fetchall()
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--orders", type=int, default=1_000_000)
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "standardize.json")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Workspace.init(Path(tmp) / "ws")
+        files = write_raw(ws.lake_root, args.orders)
+        floor_read, floor_parse = floor(files, False), floor(files, True)
+        proc = psutil.Process()
+        t = time.perf_counter()
+        summary = warehouse.run(ws)
+        seconds = time.perf_counter() - t
+        rss_gb = proc.memory_info().rss / 2**30
+        peak = getattr(proc.memory_info(), "peak_wset", None)
+        try:
+            import resource
+
+            peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        except ImportError:  # pragma: no cover
+            peak_gb = peak or rss_gb
+        con = warehouse.connect(ws)
+        n_orders, n_lines = con.execute(
+            "SELECT (SELECT count(*) FROM unified.orders), (SELECT count(*) FROM unified.order_line)"
+        ).fetchone()
+    rate = n_orders / seconds
+    result = {
+        "orders": n_orders,
+        "order_lines": n_lines,
+        "balanced": summary.balanced,
+        "seconds": round(seconds, 2),
+        "orders_per_s": {"value": round(rate), "target": 100_000, "ratio": round(rate / 100_000, 2)},
+        "floor_read_s": round(floor_read, 2),
+        "floor_read_parse_s": round(floor_parse, 2),
+        "ratio_to_floor_read": {"value": round(seconds / floor_read, 2), "target_max": 3.0},
+        "ratio_to_floor_read_parse": {"value": round(seconds / floor_parse, 2), "target_max": 3.0},
+        "peak_rss_gb": {"value": round(peak_gb, 2), "target_max": 4.0},
+        "cores": psutil.cpu_count(),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""``ecfusion run`` and ``ecfusion model dictionary`` / ``ecfusion warehouse rollback`` (thin CLI over
+``ecfusion.warehouse`` and ``ecfusion.model``; standard 5.2, 5.3.1.2, 6.1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+from rich.table import Table as RichTable
+
+from ecfusion.cli.app import app, console
+from ecfusion.config import Workspace
+from ecfusion.model.dictionary import render_dictionary
+from ecfusion.warehouse import RunSummary, SnapshotStore
+from ecfusion.warehouse import run as run_warehouse
+from ecfusion.warehouse.pipeline import STEPS
+
+model_app = typer.Typer(help="The unified data model (standard 6.1).", no_args_is_help=True)
+warehouse_app = typer.Typer(help="Warehouse snapshots.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+app.add_typer(warehouse_app, name="warehouse")
+
+
+def print_summary(s: RunSummary) -> None:
+    """The run summary: per-platform figures, reconciliation, quarantine and flags."""
+    console.print(
+        f"run {s.run_id} on {s.engine}: {s.files_processed} raw files standardized, "
+        f"{s.files_pending} pending, {s.seconds:.1f}s"
+    )
+    figures = RichTable(
+        "platform", "orders", "GMV (CNY)", "refunds", "refunded (CNY)", title="unified orders"
+    )
+    for p in s.platforms:
+        figures.add_row(
+            p.platform, f"{p.orders:,}", f"{p.gmv:,.2f}", f"{p.refunds:,}", f"{p.refund_amount:,.2f}"
+        )
+    console.print(figures)
+    rec = RichTable(
+        "source",
+        "entity",
+        "raw in",
+        "unified",
+        "quarantined",
+        "duplicates",
+        "balanced",
+        title="reconciliation: raw in = unified + quarantined + duplicates",
+    )
+    for r in s.reconciliation:
+        rec.add_row(
+            r.source,
+            r.entity,
+            f"{r.raw_in:,}",
+            f"{r.unified:,}",
+            f"{r.quarantined:,}",
+            f"{r.duplicates:,}",
+            "yes" if r.balanced else "[red]NO[/red]",
+        )
+    console.print(rec)
+    for title, counts in (
+        ("quarantined by rule", s.quarantine_by_rule),
+        ("flagged and kept, by rule", s.flagged_by_rule),
+        ("pending: raw records with no mapping yet (left for a later run)", s.pending_reasons),
+    ):
+        if counts:
+            console.print(f"{title}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+
+@app.command("run")
+def run_command(
+    workspace: Path = typer.Option(Path("."), "--workspace", "-w", help="workspace folder"),
+    engine: str = typer.Option("", "--engine", help="duckdb or spark (default: the workspace's)"),
+) -> None:
+    """Standardize new raw data into the unified model and publish a warehouse snapshot."""
+    ws = Workspace.open(workspace)
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("standardize", total=len(STEPS))
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, advance=1)
+
+        summary = run_warehouse(ws, engine=engine or ws.config.warehouse.engine, progress=progress)
+    print_summary(summary)
+    if not summary.balanced:
+        raise typer.Exit(1)
+
+
+@model_app.command("dictionary")
+def dictionary_command(
+    out: Path = typer.Option(None, "--out", help="write Markdown here (default: print)"),
+) -> None:
+    """Generate the data dictionary (Markdown) from the model's table specs."""
+    text = render_dictionary()
+    if out is None:
+        console.print(text, markup=False, highlight=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+        console.print(f"wrote {out}")
+
+
+@warehouse_app.command("rollback")
+def rollback_command(workspace: Path = typer.Option(Path("."), "--workspace", "-w")) -> None:
+    """Make the previous warehouse snapshot live again."""
+    prev = SnapshotStore.of(Workspace.open(workspace)).rollback()
+    console.print(f"live snapshot is now {prev.name}")

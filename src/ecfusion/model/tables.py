@@ -1,0 +1,725 @@
+"""The unified data model's tables, by subject domain (standard 6.1.2 a–e; 5.3.1.2).
+
+Domains: 会员与用户 (member), 商品与品类 (product), 交易与订单 (trade), 营销与活动 (marketing),
+客服与售后 (after-sales), plus logistics, inventory, behaviour and advertising, and the
+warehouse's own bookkeeping (quarantine, quality flags, processed files). Money is
+DECIMAL(18,2) CNY; every ``*_at`` time is UTC; ``business_date`` is the Asia/Shanghai date.
+Every unified row carries ``raw_record_ids``: the ids of the raw records it was built from.
+"""
+
+from __future__ import annotations
+
+from ecfusion.model.spec import BOOL, DATE, INT, MONEY, TEXT, TEXT_LIST, TIME, Column, Table
+
+C = Column
+
+RAW_IDS = C(
+    "raw_record_ids",
+    TEXT_LIST,
+    "来源原始记录",
+    "ids of every raw record this row was built from",
+    "",
+    "envelope raw_record_id",
+    nullable=False,
+)
+PLATFORM = C(
+    "platform",
+    TEXT,
+    "平台",
+    "platform or system kind: taobao, jd, pdd, douyin, pos, crm, …",
+    "",
+    "envelope platform",
+    nullable=False,
+)
+SOURCE = C(
+    "source", TEXT, "数据源", "configured source name the record was collected from", "", "envelope source"
+)
+SHOP = C("shop_id", TEXT, "店铺", "shop or store the record belongs to", "", "envelope shop_id")
+BIZ_DATE = C("business_date", DATE, "业务日期", "calendar date of the event in Asia/Shanghai", "date (UTC+8)")
+
+
+def _money(name: str, zh: str, definition: str, sources: str = "") -> Column:
+    return C(name, MONEY, zh, definition, "CNY yuan", sources)
+
+
+def _time(name: str, zh: str, definition: str, sources: str = "") -> Column:
+    return C(name, TIME, zh, definition, "UTC", sources)
+
+
+MEMBER_ACCOUNT = Table(
+    "member_account",
+    "平台账号",
+    "member",
+    "one row per platform account, CRM member or POS card that appears in any source (input of OneID)",
+    (
+        C("account_key", TEXT, "账号键", "<platform>:<platform_account_id>", "", "", nullable=False),
+        PLATFORM,
+        SHOP,
+        C(
+            "platform_account_id",
+            TEXT,
+            "平台用户ID",
+            "the platform's id of the buyer",
+            "",
+            "taobao buyer_open_uid; jd open_id_buyer/pin; pdd receiver phone blind index; douyin"
+            " doudian_open_id",
+        ),
+        C(
+            "nickname",
+            TEXT,
+            "昵称",
+            "buyer nickname as shown by the platform",
+            "",
+            "taobao buyer_nick; jd pin",
+        ),
+        C("name_token", TEXT, "姓名(密文)", "receiver name as an ef1 token (encrypted)", "", "receiver name"),
+        C("phone_token", TEXT, "手机号(密文)", "receiver mobile as an ef1 token", "", "receiver mobile"),
+        C(
+            "phone_bidx",
+            TEXT,
+            "手机号盲索引",
+            "blind index of the normalized mobile (exact matching without plaintext)",
+        ),
+        C("phone_masked", TEXT, "手机号(掩码)", "masked mobile as given by the platform, e.g. 138****5678"),
+        C("id_number_bidx", TEXT, "身份证号盲索引", "blind index of the ID number, when a source has it"),
+        C("email_bidx", TEXT, "邮箱盲索引", "blind index of the e-mail, when a source has it"),
+        C("province", TEXT, "省", "province of the latest receiver address"),
+        C("city", TEXT, "市", "city of the latest receiver address"),
+        C("district", TEXT, "区县", "district/county of the latest receiver address"),
+        C("address_token", TEXT, "地址(密文)", "latest receiver detail address as an ef1 token"),
+        C("address_bidx", TEXT, "地址盲索引", "blind index of that address"),
+        C("device_ids", TEXT_LIST, "设备ID", "device ids seen for the account (app and ad logs)"),
+        _time("first_seen_at", "首次出现时间", "earliest order creation seen for the account"),
+        _time("last_seen_at", "最近出现时间", "latest order modification seen for the account"),
+        RAW_IDS,
+    ),
+    key=("account_key",),
+    populated_by="orders of every mapped platform (latest order wins for contact fields)",
+)
+
+MEMBER = Table(
+    "member",
+    "会员",
+    "member",
+    "a CRM member of the merchant's own loyalty programme",
+    (
+        C("member_key", TEXT, "会员键", "crm:<member_id>", nullable=False),
+        SOURCE,
+        C("member_id", TEXT, "会员号", "CRM member number"),
+        C("level", TEXT, "会员等级", "membership level name"),
+        C("points", INT, "积分", "current points balance", "points"),
+        _time("registered_at", "注册时间", "when the member registered"),
+        C("phone_bidx", TEXT, "手机号盲索引", "blind index of the member's mobile"),
+        RAW_IDS,
+    ),
+    key=("member_key",),
+    populated_by="crm members (mapping pending)",
+)
+
+CATEGORY = Table(
+    "category",
+    "统一类目",
+    "product",
+    "unified category tree: one row per node",
+    (
+        C("category_id", TEXT, "类目ID", "unified category id", nullable=False),
+        C("parent_id", TEXT, "父类目ID", "parent node, null at the root"),
+        C("name", TEXT, "类目名称", "Chinese category name"),
+        C("level", INT, "层级", "1 = top level"),
+        C("path", TEXT, "类目路径", "names from the root joined by ' > '"),
+    ),
+    key=("category_id",),
+    populated_by="category tree file (pending)",
+)
+
+SPU = Table(
+    "spu",
+    "标准产品单元",
+    "product",
+    "standard product unit (SPU) of the merchant",
+    (
+        C("spu_id", TEXT, "SPU ID", "merchant product id", nullable=False),
+        C("name", TEXT, "商品名称", "product name"),
+        C("brand", TEXT, "品牌", "brand"),
+        C("category_id", TEXT, "类目ID", "unified category"),
+        RAW_IDS,
+    ),
+    key=("spu_id",),
+    populated_by="product master (pending)",
+)
+
+SKU = Table(
+    "sku",
+    "库存保有单位",
+    "product",
+    "merchant SKU with barcode",
+    (
+        C("sku_code", TEXT, "SKU编码", "merchant SKU code (outer/out sku id on platforms)", nullable=False),
+        C("spu_id", TEXT, "SPU ID", "product it belongs to"),
+        C("barcode", TEXT, "条码", "EAN-13/GTIN barcode"),
+        C("spec_text", TEXT, "规格", "spec as 'name:value;name:value'"),
+        _money("list_price", "吊牌价", "list price"),
+        RAW_IDS,
+    ),
+    key=("sku_code",),
+    populated_by="product master (pending)",
+)
+
+LISTING = Table(
+    "listing",
+    "平台商品SKU",
+    "product",
+    "one row per platform SKU listing (input of the standard SKU match)",
+    (
+        C("listing_key", TEXT, "商品键", "<platform>:<item_id>:<sku_id>", nullable=False),
+        PLATFORM,
+        SHOP,
+        C(
+            "item_id",
+            TEXT,
+            "平台商品ID",
+            "platform item id",
+            "",
+            "taobao num_iid; jd wareId; pdd goods_id; douyin product_id",
+        ),
+        C("sku_id", TEXT, "平台SKU ID", "platform sku id", "", "sku_id / skuId"),
+        C(
+            "outer_sku_code",
+            TEXT,
+            "商家编码",
+            "merchant's own SKU code on the listing",
+            "",
+            "outer_sku_id; outerSkuId; outer_id; out_sku_id",
+        ),
+        C("barcode", TEXT, "条码", "barcode when the platform gives one", "", "douyin code"),
+        C("title", TEXT, "标题", "listing title", "", "title; skuName; goods_name; product_name"),
+        C("spec_text", TEXT, "规格", "spec as 'name:value;name:value'", "", "sku_properties_name; spec"),
+        _money(
+            "price",
+            "售价",
+            "latest observed unit price",
+            "price; jdPrice; goods_price; origin_amount/item_num",
+        ),
+        C("category_path", TEXT, "类目路径", "platform category path when known"),
+        _time("last_seen_at", "最近出现时间", "latest time the listing was observed"),
+        RAW_IDS,
+    ),
+    key=("listing_key",),
+    populated_by="order lines (latest observation wins)",
+)
+
+ORDERS = Table(
+    "orders",
+    "订单",
+    "trade",
+    "one row per platform order: the latest version by modified time",
+    (
+        C("order_key", TEXT, "订单键", "<platform>:<platform_order_id>", nullable=False),
+        PLATFORM,
+        SOURCE,
+        SHOP,
+        C(
+            "platform_order_id",
+            TEXT,
+            "平台订单号",
+            "order id on the platform, as text (Douyin ids exceed 2^53)",
+            "",
+            "tid; orderId; order_sn; order_id",
+            nullable=False,
+        ),
+        C("account_key", TEXT, "账号键", "buyer account, joins unified.member_account"),
+        C(
+            "status",
+            TEXT,
+            "统一订单状态",
+            "unified order status (see vocabulary order_status)",
+            nullable=False,
+        ),
+        C(
+            "platform_status",
+            TEXT,
+            "平台订单状态",
+            "the platform's own status code(s)",
+            "",
+            "status; orderState; order_status/refund_status; order_status/main_status",
+        ),
+        _time(
+            "created_at",
+            "下单时间",
+            "when the order was placed",
+            "created; orderStartTime; created_time; create_time",
+        ),
+        _time("paid_at", "支付时间", "when payment was confirmed", "pay_time; paymentConfirmTime"),
+        _time("shipped_at", "发货时间", "when the seller shipped", "consign_time; shipping_time"),
+        _time("finished_at", "完成时间", "when the trade finished", "end_time; orderEndTime; confirm_time"),
+        _time(
+            "modified_at",
+            "修改时间",
+            "last modification on the platform (version order)",
+            "modified; updated_at; update_time",
+        ),
+        BIZ_DATE,
+        _money(
+            "goods_amount",
+            "商品总额",
+            "sum of line prices before discounts",
+            "total_fee; orderTotalPrice; goods_amount",
+        ),
+        _money(
+            "discount_amount",
+            "优惠金额",
+            "discounts borne by seller and platform",
+            "discount_fee; sellerDiscount",
+        ),
+        _money("freight_amount", "运费", "shipping fee", "post_fee; freightPrice; postage; post_amount"),
+        _money(
+            "pay_amount", "实付金额", "amount the buyer paid (GMV basis)", "payment; orderPayment; pay_amount"
+        ),
+        C("currency", TEXT, "币种", "always CNY", "ISO 4217"),
+        C("receiver_name_token", TEXT, "收货人(密文)", "receiver name token"),
+        C("receiver_phone_token", TEXT, "收货手机(密文)", "receiver mobile token"),
+        C("receiver_phone_bidx", TEXT, "收货手机盲索引", "blind index of the receiver mobile"),
+        C("receiver_phone_masked", TEXT, "收货手机(掩码)", "masked receiver mobile"),
+        C("receiver_province", TEXT, "收货省", "province"),
+        C("receiver_city", TEXT, "收货市", "city"),
+        C("receiver_district", TEXT, "收货区县", "district"),
+        C("receiver_address_token", TEXT, "收货地址(密文)", "detail address token"),
+        C("buyer_nickname", TEXT, "买家昵称", "buyer nickname"),
+        C(
+            "quality_flags",
+            TEXT,
+            "质量标记",
+            "comma list of rules the order fails but is kept for: "
+            "price_out_of_range (pay amount < 0 or implausibly high), mixed_timezone (a time named"
+            " its own zone)",
+        ),
+        C(
+            "version_raw_record_id",
+            TEXT,
+            "当前版本记录",
+            "raw record of the version this row shows",
+            nullable=False,
+        ),
+        C("version_count", INT, "版本数", "order versions received"),
+        RAW_IDS,
+    ),
+    key=("order_key",),
+    populated_by="orders of taobao, jd, pdd, douyin",
+)
+
+ORDER_LINE = Table(
+    "order_line",
+    "订单明细",
+    "trade",
+    "one row per line (sub-order) of the latest order version",
+    (
+        C("line_key", TEXT, "明细键", "<order_key>:<line_id>", nullable=False),
+        C("order_key", TEXT, "订单键", "joins unified.orders", nullable=False),
+        PLATFORM,
+        SHOP,
+        C("platform_order_id", TEXT, "平台订单号", "order id on the platform"),
+        C("line_id", TEXT, "子订单号", "line id (oid, sku_order_id; position when the platform has none)"),
+        C("listing_key", TEXT, "商品键", "joins unified.listing"),
+        C("item_id", TEXT, "平台商品ID", "platform item id"),
+        C("sku_id", TEXT, "平台SKU ID", "platform sku id"),
+        C("outer_sku_code", TEXT, "商家编码", "merchant SKU code"),
+        C("barcode", TEXT, "条码", "barcode if given"),
+        C("title", TEXT, "标题", "title at purchase"),
+        C("spec_text", TEXT, "规格", "spec text"),
+        C("quantity", INT, "数量", "units bought", "pcs"),
+        _money("unit_price", "单价", "unit price before discounts"),
+        _money("line_amount", "明细金额", "quantity × unit price (or the platform's line total)"),
+        _money("discount_amount", "分摊优惠", "discount allocated to the line"),
+        _money("pay_amount", "明细实付", "amount paid for the line after allocated discounts"),
+        C("refund_status", TEXT, "售后状态", "unified line refund status (vocabulary line_refund_status)"),
+        C("platform_refund_status", TEXT, "平台售后状态", "platform's line refund code"),
+        BIZ_DATE,
+        C("quality_flags", TEXT, "质量标记", "comma list of outlier rules the line fails (kept, flagged)"),
+        C("version_raw_record_id", TEXT, "订单版本记录", "raw record of the order version", nullable=False),
+        RAW_IDS,
+    ),
+    key=("line_key",),
+    populated_by="line items of each platform order",
+)
+
+ORDER_VERSION = Table(
+    "order_version",
+    "订单版本",
+    "trade",
+    "every accepted order version, in modified order (audit trail)",
+    (
+        C("order_key", TEXT, "订单键", "order", nullable=False),
+        PLATFORM,
+        SOURCE,
+        _time("modified_at", "修改时间", "platform modified time of this version"),
+        C("status", TEXT, "统一订单状态", "unified status in this version"),
+        C("platform_status", TEXT, "平台订单状态", "platform code(s) in this version"),
+        C("quality_flags", TEXT, "质量标记", "rules this version was flagged by (kept)"),
+        C("raw_record_id", TEXT, "原始记录", "the raw record of this version", nullable=False),
+        C("run_id", TEXT, "运行批次", "the run that accepted it"),
+    ),
+    key=("raw_record_id",),
+    populated_by="orders",
+)
+
+ORDER_STATUS_HISTORY = Table(
+    "order_status_history",
+    "订单状态历史",
+    "trade",
+    "every status transition of every order, in time order",
+    (
+        C("order_key", TEXT, "订单键", "order", nullable=False),
+        C("seq", INT, "序号", "1 = first known status"),
+        C("from_status", TEXT, "原状态", "previous unified status (null for the first)"),
+        C("status", TEXT, "统一订单状态", "new unified status"),
+        C("platform_status", TEXT, "平台订单状态", "platform code(s)"),
+        _time("changed_at", "变更时间", "platform modified time of the version that shows the change"),
+        C("raw_record_id", TEXT, "原始记录", "raw record showing the change"),
+    ),
+    key=("order_key", "seq"),
+    populated_by="order versions",
+)
+
+PAYMENT = Table(
+    "payment",
+    "支付",
+    "trade",
+    "one row per paid order: the payment the platform confirmed",
+    (
+        C("payment_key", TEXT, "支付键", "<order_key>:pay", nullable=False),
+        C("order_key", TEXT, "订单键", "order"),
+        PLATFORM,
+        C("method", TEXT, "支付方式", "payment method when known (platform escrow otherwise)"),
+        _time("paid_at", "支付时间", "payment confirmation time"),
+        _money("amount", "支付金额", "amount paid"),
+        BIZ_DATE,
+        RAW_IDS,
+    ),
+    key=("payment_key",),
+    populated_by="orders with a payment time",
+)
+
+CAMPAIGN = Table(
+    "campaign",
+    "营销活动",
+    "marketing",
+    "marketing campaign",
+    (
+        C("campaign_id", TEXT, "活动ID", "campaign id", nullable=False),
+        C("name", TEXT, "活动名称", "name"),
+        C("campaign_type", TEXT, "活动类型", "unified type: discount, coupon, flash_sale, gift, points"),
+        _time("starts_at", "开始时间", "start"),
+        _time("ends_at", "结束时间", "end"),
+        RAW_IDS,
+    ),
+    key=("campaign_id",),
+    populated_by="marketing/campaigns (mapping pending)",
+)
+
+COUPON = Table(
+    "coupon",
+    "优惠券",
+    "marketing",
+    "coupon issued to a buyer",
+    (
+        C("coupon_id", TEXT, "券ID", "coupon id", nullable=False),
+        C("campaign_id", TEXT, "活动ID", "campaign"),
+        C("account_key", TEXT, "账号键", "holder"),
+        _money("face_value", "面额", "face value"),
+        _money("threshold", "使用门槛", "minimum spend"),
+        _time("used_at", "核销时间", "when used"),
+        C("order_key", TEXT, "订单键", "order it was used on"),
+        RAW_IDS,
+    ),
+    key=("coupon_id",),
+    populated_by="marketing/coupons (mapping pending)",
+)
+
+DISCOUNT_ALLOCATION = Table(
+    "discount_allocation",
+    "优惠分摊",
+    "marketing",
+    "a discount allocated to an order line",
+    (
+        C("line_key", TEXT, "明细键", "order line", nullable=False),
+        C("campaign_id", TEXT, "活动ID", "campaign"),
+        C("coupon_id", TEXT, "券ID", "coupon"),
+        _money("amount", "分摊金额", "allocated amount"),
+        RAW_IDS,
+    ),
+    key=("line_key", "campaign_id", "coupon_id"),
+    populated_by="order lines (pending)",
+)
+
+REFUND = Table(
+    "refund",
+    "售后退款",
+    "after_sales",
+    "one refund / return request: latest version by modified time",
+    (
+        C("refund_key", TEXT, "售后键", "<platform>:<platform_refund_id>", nullable=False),
+        PLATFORM,
+        SHOP,
+        C("platform_refund_id", TEXT, "平台售后单号", "refund id on the platform"),
+        C("order_key", TEXT, "订单键", "order refunded"),
+        C("line_key", TEXT, "明细键", "line refunded, when known"),
+        C("status", TEXT, "统一售后状态", "unified refund status"),
+        C("platform_status", TEXT, "平台售后状态", "platform code"),
+        C("reason", TEXT, "统一退款原因", "unified refund reason"),
+        C("platform_reason", TEXT, "平台退款原因", "reason text as given"),
+        C("has_return", BOOL, "是否退货", "goods are returned"),
+        _money("amount", "退款金额", "refund amount"),
+        _time("created_at", "申请时间", "request time"),
+        _time("modified_at", "修改时间", "last modification"),
+        BIZ_DATE,
+        C("version_raw_record_id", TEXT, "当前版本记录", "raw record shown", nullable=False),
+        RAW_IDS,
+    ),
+    key=("refund_key",),
+    populated_by="refunds of each platform",
+)
+
+SERVICE_TICKET = Table(
+    "service_ticket",
+    "客服工单",
+    "after_sales",
+    "customer-service ticket with unified type and complaint reason",
+    (
+        C("ticket_id", TEXT, "工单ID", "ticket id", nullable=False),
+        PLATFORM,
+        C("ticket_type", TEXT, "工单类型", "consult, complaint, after_sales, logistics"),
+        C("complaint_reason", TEXT, "投诉原因", "unified reason (vocabulary refund_reason)"),
+        C("order_key", TEXT, "订单键", "order concerned"),
+        _time("created_at", "创建时间", "opened"),
+        _time("closed_at", "关闭时间", "closed"),
+        RAW_IDS,
+    ),
+    key=("ticket_id",),
+    populated_by="service/tickets (mapping pending)",
+)
+
+CARRIER = Table(
+    "carrier",
+    "物流公司",
+    "logistics",
+    "unified carrier list",
+    (
+        C("carrier_code", TEXT, "物流公司编码", "unified code, e.g. SF, ZTO", nullable=False),
+        C("name", TEXT, "名称", "Chinese name"),
+    ),
+    key=("carrier_code",),
+    populated_by="carrier table (pending)",
+)
+
+SHIPMENT = Table(
+    "shipment",
+    "发货单",
+    "logistics",
+    "one parcel shipped for an order",
+    (
+        C("shipment_key", TEXT, "发货键", "<order_key>:<tracking_no>", nullable=False),
+        C("order_key", TEXT, "订单键", "order"),
+        PLATFORM,
+        C("carrier", TEXT, "物流公司", "carrier as given"),
+        C("tracking_no", TEXT, "运单号", "tracking number"),
+        _time("shipped_at", "发货时间", "ship time"),
+        RAW_IDS,
+    ),
+    key=("shipment_key",),
+    populated_by="douyin logistics_info (others pending)",
+)
+
+TRACKING_EVENT = Table(
+    "tracking_event",
+    "物流轨迹",
+    "logistics",
+    "tracking event of a shipment",
+    (
+        C("shipment_key", TEXT, "发货键", "shipment", nullable=False),
+        _time("event_at", "时间", "event time"),
+        C("event", TEXT, "事件", "unified event: picked_up, in_transit, delivered, …"),
+        RAW_IDS,
+    ),
+    key=("shipment_key", "event_at"),
+    populated_by="logistics feeds (pending)",
+)
+
+INVENTORY_SNAPSHOT = Table(
+    "inventory_snapshot",
+    "库存快照",
+    "inventory",
+    "stock on hand per SKU and warehouse at a date",
+    (
+        C("sku_code", TEXT, "SKU编码", "merchant sku", nullable=False),
+        C("warehouse", TEXT, "仓库", "warehouse"),
+        C("snapshot_date", DATE, "快照日期", "date (Asia/Shanghai)"),
+        C("on_hand", INT, "在库数量", "units", "pcs"),
+        C("available", INT, "可用数量", "units", "pcs"),
+        RAW_IDS,
+    ),
+    key=("sku_code", "warehouse", "snapshot_date"),
+    populated_by="erp inventory (mapping pending)",
+)
+
+BEHAVIOUR_EVENT = Table(
+    "behaviour_event",
+    "行为事件",
+    "behaviour",
+    "app / mini-program behaviour event",
+    (
+        C("event_id", TEXT, "事件ID", "event id", nullable=False),
+        C("account_key", TEXT, "账号键", "actor"),
+        C("device_id", TEXT, "设备ID", "device"),
+        C("event_type", TEXT, "事件类型", "view, search, add_to_cart, purchase"),
+        C("listing_key", TEXT, "商品键", "item concerned"),
+        _time("event_at", "时间", "event time"),
+        BIZ_DATE,
+        RAW_IDS,
+    ),
+    key=("event_id",),
+    populated_by="app events (mapping pending)",
+)
+
+AD_TOUCH = Table(
+    "ad_touch",
+    "广告触点",
+    "advertising",
+    "ad impression or click",
+    (
+        C("touch_id", TEXT, "触点ID", "impression/click id", nullable=False),
+        C("touch_type", TEXT, "类型", "impression, click"),
+        C("channel", TEXT, "渠道", "ad channel"),
+        C("campaign_id", TEXT, "活动ID", "campaign"),
+        C("device_id", TEXT, "设备ID", "device"),
+        _time("touched_at", "时间", "event time"),
+        _money("cost", "花费", "cost"),
+        RAW_IDS,
+    ),
+    key=("touch_id",),
+    populated_by="ad logs (mapping pending)",
+)
+
+QUARANTINE = Table(
+    "quarantine",
+    "隔离记录",
+    "governance",
+    "raw records a standardization rule rejected, with the rule and reason",
+    (
+        C("raw_record_id", TEXT, "原始记录", "rejected record", nullable=False),
+        SOURCE,
+        PLATFORM,
+        C("entity", TEXT, "实体", "raw entity"),
+        C("rule", TEXT, "规则", "rule id, e.g. unknown_status, missing_required"),
+        C("reason", TEXT, "原因", "what was wrong, naming the field and value"),
+        C("mapping", TEXT, "映射文件", "mapping file and version"),
+        C("raw_file", TEXT, "原始文件", "lake file"),
+        C("run_id", TEXT, "运行批次", "run"),
+    ),
+    key=("raw_record_id",),
+    schema="unified",
+    populated_by="every mapping",
+)
+
+QUALITY_FLAG = Table(
+    "quality_flag",
+    "质量标记",
+    "governance",
+    "an outlier a rule flagged on a kept row (L3 b)",
+    (
+        C("table_name", TEXT, "表", "unified table"),
+        C("row_key", TEXT, "行键", "key of the flagged row"),
+        C("rule", TEXT, "规则", "rule id"),
+        C("reason", TEXT, "原因", "value and bound"),
+        C("raw_record_id", TEXT, "原始记录", "record"),
+    ),
+    key=("table_name", "row_key", "rule"),
+    populated_by="outlier rules on order lines",
+)
+
+PROCESSED_FILE = Table(
+    "processed_file",
+    "已处理文件",
+    "governance",
+    "raw files already standardized into this snapshot",
+    (
+        C("path", TEXT, "路径", "lake-relative path", nullable=False),
+        SOURCE,
+        C("entity", TEXT, "实体", "entity"),
+        C("rows", INT, "行数", "records in the file"),
+        C("run_id", TEXT, "运行批次", "run"),
+        _time("processed_at", "处理时间", "when"),
+    ),
+    key=("path",),
+    schema="meta",
+    populated_by="every run",
+)
+
+RUN_LOG = Table(
+    "run_reconciliation",
+    "运行对账",
+    "governance",
+    "per run, source and entity: in = unified + quarantined + duplicates",
+    (
+        C("run_id", TEXT, "运行批次", "run", nullable=False),
+        SOURCE,
+        C("entity", TEXT, "实体", "entity"),
+        C("raw_in", INT, "输入", "raw records read"),
+        C("unified", INT, "入模", "accepted"),
+        C("quarantined", INT, "隔离", "rejected by a rule"),
+        C("duplicates", INT, "重复", "already seen"),
+        _time("finished_at", "完成时间", "when"),
+    ),
+    key=("run_id", "source", "entity"),
+    schema="meta",
+    populated_by="every run",
+)
+
+TABLES: tuple[Table, ...] = (
+    MEMBER_ACCOUNT,
+    MEMBER,
+    CATEGORY,
+    SPU,
+    SKU,
+    LISTING,
+    ORDERS,
+    ORDER_LINE,
+    ORDER_VERSION,
+    ORDER_STATUS_HISTORY,
+    PAYMENT,
+    CAMPAIGN,
+    COUPON,
+    DISCOUNT_ALLOCATION,
+    REFUND,
+    SERVICE_TICKET,
+    CARRIER,
+    SHIPMENT,
+    TRACKING_EVENT,
+    INVENTORY_SNAPSHOT,
+    BEHAVIOUR_EVENT,
+    AD_TOUCH,
+    QUARANTINE,
+    QUALITY_FLAG,
+    PROCESSED_FILE,
+    RUN_LOG,
+)
+
+DOMAIN_TITLES: dict[str, str] = {
+    "member": "会员与用户 Members and accounts (6.1.2 a)",
+    "product": "商品与品类 Products and categories (6.1.2 b)",
+    "trade": "交易与订单 Trade and orders (6.1.2 c)",
+    "marketing": "营销与活动 Marketing (6.1.2 d)",
+    "after_sales": "客服与售后 Service and after-sales (6.1.2 e)",
+    "logistics": "物流 Logistics",
+    "inventory": "库存 Inventory",
+    "behaviour": "行为 Behaviour",
+    "advertising": "广告 Advertising",
+    "governance": "治理 Governance and bookkeeping",
+}
+
+
+def table(name: str) -> Table:
+    """The table spec named ``name`` (unqualified)."""
+    for t in TABLES:
+        if t.name == name:
+            return t
+    raise KeyError(name)

@@ -1,0 +1,100 @@
+"""Unified vocabularies of the model (standard 6.1.2 c "统一订单状态", e "售后状态/投诉原因").
+
+Every platform mapping file maps its native codes onto these values and nothing else; the
+mapping loader rejects a map whose target is not listed here. Each value carries its Chinese
+term and definition for the data dictionary.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    """统一订单状态 — the one order status vocabulary across platforms."""
+
+    CREATED = "created"
+    PAID = "paid"
+    ON_HOLD = "on_hold"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    REFUNDING = "refunding"
+    REFUNDED = "refunded"
+
+
+ORDER_STATUS_TERMS: dict[OrderStatus, tuple[str, str]] = {
+    OrderStatus.CREATED: ("待支付", "placed, payment not (fully) confirmed"),
+    OrderStatus.PAID: ("待发货", "paid, awaiting shipment"),
+    OrderStatus.ON_HOLD: (
+        "暂停/锁定",
+        "paid but held by the platform or seller (paused, locked, forbidden to ship)",
+    ),
+    OrderStatus.PARTIALLY_SHIPPED: ("部分发货", "some lines shipped"),
+    OrderStatus.SHIPPED: ("已发货", "all lines shipped, awaiting receipt"),
+    OrderStatus.DELIVERED: ("已签收", "buyer received or signed for the goods"),
+    OrderStatus.COMPLETED: ("交易成功", "trade finished"),
+    OrderStatus.CANCELLED: ("已取消", "closed before payment"),
+    OrderStatus.REFUNDING: ("退款中", "an after-sales refund of the whole order is in progress"),
+    OrderStatus.REFUNDED: ("已退款关闭", "closed after payment because everything was refunded"),
+}
+
+
+class LineRefundStatus(StrEnum):
+    """统一售后状态 (order line) — where a line stands in after-sales."""
+
+    NONE = "none"
+    REQUESTED = "requested"
+    RETURNING = "returning"
+    REFUSED = "refused"
+    CLOSED = "closed"
+    REFUNDED = "refunded"
+
+
+class RefundReason(StrEnum):
+    """统一退款原因 / 投诉原因 — unified refund and complaint reasons."""
+
+    CHANGED_MIND = "changed_mind"
+    QUALITY_ISSUE = "quality_issue"
+    NOT_AS_DESCRIBED = "not_as_described"
+    WRONG_ITEM = "wrong_item"
+    SIZE_FIT = "size_fit"
+    DAMAGED = "damaged"
+    MISSING_ITEM = "missing_item"
+    LATE_DELIVERY = "late_delivery"
+    PRICE_PROTECTION = "price_protection"
+    OTHER = "other"
+
+
+REFUND_REASON_TERMS: dict[RefundReason, str] = {
+    RefundReason.CHANGED_MIND: "七天无理由/不想要了",
+    RefundReason.QUALITY_ISSUE: "质量问题",
+    RefundReason.NOT_AS_DESCRIBED: "与描述不符",
+    RefundReason.WRONG_ITEM: "发错货",
+    RefundReason.SIZE_FIT: "尺码/规格不合适",
+    RefundReason.DAMAGED: "破损",
+    RefundReason.MISSING_ITEM: "少件/漏发",
+    RefundReason.LATE_DELIVERY: "未按约定时间发货",
+    RefundReason.PRICE_PROTECTION: "价保/差价",
+    RefundReason.OTHER: "其他",
+}
+
+
+class RefundStatus(StrEnum):
+    """统一售后单状态 — status of a refund / return request."""
+
+    REQUESTED = "requested"
+    RETURNING = "returning"
+    REFUSED = "refused"
+    CLOSED = "closed"
+    REFUNDED = "refunded"
+
+
+VOCABULARIES: dict[str, type[StrEnum]] = {
+    "order_status": OrderStatus,
+    "line_refund_status": LineRefundStatus,
+    "refund_status": RefundStatus,
+    "refund_reason": RefundReason,
+}

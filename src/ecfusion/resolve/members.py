@@ -1,0 +1,302 @@
+"""Members → one_id: rules, similarity and graph in one identity graph (6.1.3; 4.3.6 b OneID).
+
+A full run guards identifiers, builds in-memory features, runs the rule and graph edges in SQL,
+trains and applies the Splink model, clusters with constraints and carries previous ids forward.
+An incremental run (few new accounts, a saved model, no new reviewer decisions) selects only the
+existing accounts that share a key with a new one (on blind indexes and non-personal columns),
+decrypts just those, scores new × candidates and new × new, and re-clusters only the identities
+touched — the rest of the identity map is not recomputed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ecfusion.resolve import graph, rules, similarity
+from ecfusion.resolve.features import member_features
+from ecfusion.resolve.guards import IdentifierGuard, build_guard
+from ecfusion.resolve.ledger import Ledger
+from ecfusion.resolve.pii import FieldReader
+
+ENTITY = "member"
+INCREMENTAL_MAX_SHARE = 0.2
+Progress = Callable[[str], None]
+EDGE_SCHEMA = pa.schema(
+    [
+        ("left_key", pa.string()),
+        ("right_key", pa.string()),
+        ("method", pa.string()),
+        ("reason", pa.string()),
+        ("weight", pa.float64()),
+        ("evidence", pa.string()),
+    ]
+)
+
+CANDIDATE_SQL = """
+with n as (select * from acc where account_key in (select account_key from new_keys)),
+keys as (
+  select 'p' || phone_bidx as k from n where phone_bidx is not null
+  union select 'a' || address_bidx from n where address_bidx is not null
+  union select 'e' || email_bidx from n where email_bidx is not null
+  union select 'i' || id_number_bidx from n where id_number_bidx is not null
+  union select 'u' || platform || ':' || platform_account_id from n
+  union select 'v' || substr(phone_masked, 1, 3) || substr(phone_masked, -4) from n
+        where phone_masked is not null
+  union select 'm' || split_part(name_token, ':', 4) || city from n where name_token is not null
+  union select 'k' || nickname from n where nickname is not null
+  union select 'd' || unnest(device_ids) from n),
+acc_keys as (
+  select account_key, 'p' || phone_bidx as k from acc where phone_bidx is not null
+  union all select account_key, 'a' || address_bidx from acc where address_bidx is not null
+  union all select account_key, 'e' || email_bidx from acc where email_bidx is not null
+  union all select account_key, 'i' || id_number_bidx from acc where id_number_bidx is not null
+  union all select account_key, 'u' || platform || ':' || platform_account_id from acc
+  union all select account_key, 'v' || substr(phone_masked, 1, 3) || substr(phone_masked, -4) from acc
+        where phone_masked is not null
+  union all select account_key, 'm' || split_part(name_token, ':', 4) || city from acc
+        where name_token is not null
+  union all select account_key, 'k' || nickname from acc where nickname is not null
+  union all select account_key, 'd' || unnest(device_ids) from acc)
+select distinct account_key from acc_keys where k in (select k from keys)
+  and account_key not in (select account_key from new_keys)
+"""
+
+
+@dataclass
+class MemberResult:
+    ids: dict[str, str]
+    edges: pa.Table
+    events: list[graph.IdentityEvent]
+    review_pairs: list[tuple[str, str, float, str]]
+    incremental: bool
+    guard: dict[str, dict[str, int]]
+    timings: dict[str, float] = field(default_factory=dict)
+    model: dict[str, Any] | None = None
+
+
+def _timed(timings: dict[str, float], name: str, start: float) -> float:
+    now = time.perf_counter()
+    timings[name] = round(now - start, 3)
+    return now
+
+
+def _features(accounts: pa.Table, reader: FieldReader, guard: IdentifierGuard) -> pa.Table:
+    f = member_features(accounts, reader, guard.allow)
+    devices = [d or None for d in f.column("device_ids").to_pylist()]
+    return f.set_column(
+        f.schema.get_field_index("device_ids"), "device_ids", pa.array(devices, pa.list_(pa.string()))
+    )
+
+
+def _edges_table(rule_edges: pa.Table, scored: pa.Table, confirmed: list[tuple[str, str]]) -> pa.Table:
+    probability = scored.column("match_probability").cast(pa.float64())
+    sim = scored.filter(pc.fill_null(pc.greater_equal(probability, similarity.MATCH_THRESHOLD), False))
+    sim_edges = pa.table(
+        {
+            "left_key": sim.column("left_key"),
+            "right_key": sim.column("right_key"),
+            "method": pa.array(["similarity"] * sim.num_rows, pa.string()),
+            "reason": pa.array(["splink"] * sim.num_rows, pa.string()),
+            "weight": sim.column("match_probability").cast(pa.float64()),
+            "evidence": sim.column("evidence"),
+        }
+    )
+    review = pa.table(
+        {
+            "left_key": [a for a, _ in confirmed],
+            "right_key": [b for _, b in confirmed],
+            "method": ["review"] * len(confirmed),
+            "reason": ["reviewer confirmed"] * len(confirmed),
+            "weight": [1.0] * len(confirmed),
+            "evidence": ["{}"] * len(confirmed),
+        },
+        schema=EDGE_SCHEMA,
+    )
+    return pa.concat_tables([rule_edges.cast(EDGE_SCHEMA), sim_edges.cast(EDGE_SCHEMA), review])
+
+
+def _edge_tuples(edges: pa.Table) -> list[tuple[str, str, str, float]]:
+    cols = [edges.column(c).to_pylist() for c in ("left_key", "right_key", "method", "weight")]
+    return list(zip(*cols, strict=True))
+
+
+def _constraints(
+    ledger: Ledger, accounts: pa.Table, guard: IdentifierGuard
+) -> tuple[list[tuple[str, str]], graph.Constraints]:
+    confirmed, constraints = ledger.decisions(ENTITY)
+    keys = accounts.column("account_key").to_pylist()
+    ids = accounts.column("id_number_bidx").to_pylist()
+    for k, i in zip(keys, ids, strict=True):
+        if guard.allow("id_number", i):
+            constraints.exclusive[k] = i
+    return confirmed, constraints
+
+
+def _review_pairs(scored: pa.Table, ids: dict[str, str]) -> list[tuple[str, str, float, str]]:
+    out = []
+    for a, b, p, ev in zip(
+        *(scored.column(c).to_pylist() for c in ("left_key", "right_key", "match_probability", "evidence")),
+        strict=True,
+    ):
+        if p < similarity.MATCH_THRESHOLD and ids.get(a) != ids.get(b):
+            out.append((min(a, b), max(a, b), p, ev))
+    return out
+
+
+def resolve_full(
+    accounts: pa.Table,
+    reader: FieldReader,
+    ledger: Ledger,
+    *,
+    engine: str = "duckdb",
+    spark: Any = None,
+    progress: Progress | None = None,
+) -> MemberResult:
+    """Resolve every account from scratch (ids still carried forward from the identity map)."""
+    say = progress or (lambda _s: None)
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    say("guarding identifiers")
+    guard = build_guard(accounts, reader)
+    say("building in-memory features")
+    feats = _features(accounts, reader, guard)
+    t = _timed(timings, "features", t)
+    con = duckdb.connect(":memory:")
+    con.register("f", feats)
+    say("rules and graph edges")
+    rule_edges = rules.rule_edges(con)
+    t = _timed(timings, "rules", t)
+    say(f"similarity model ({engine})")
+    db_api = similarity.make_db_api(engine, spark)
+    table = similarity.register(db_api, feats, "member_features", spark)
+    model = similarity.train(db_api, table)
+    scored = model.predict(similarity.REVIEW_THRESHOLD)
+    t = _timed(timings, "similarity", t)
+    say("clustering")
+    confirmed, constraints = _constraints(ledger, accounts, guard)
+    edges = _edges_table(rule_edges, scored, confirmed)
+    roots, _refused = graph.cluster(feats.column("unique_id").to_pylist(), _edge_tuples(edges), constraints)
+    previous = ledger.identity_map(ENTITY)
+    age = _ages(accounts)
+    ids, events = graph.assign_ids(roots, previous, age, "oid")
+    _timed(timings, "clustering", t)
+    con.close()
+    return MemberResult(
+        ids, edges, events, _review_pairs(scored, ids), False, guard.report(), timings, model.model_json()
+    )
+
+
+def _tf_column(accounts: pa.Table, feats: pa.Table) -> pa.Table:
+    """Term frequency of each name over *all* accounts, from blind indexes (no plaintext TF table)."""
+    con = duckdb.connect(":memory:")
+    con.register("acc", accounts)
+    con.register("f", feats)
+    out = con.sql("""
+        with tf as (select split_part(name_token, ':', 4) as b, count(*) / sum(count(*)) over () as tf
+                    from acc where name_token is not null group by 1)
+        select f.*, tf.tf as tf_name_simp from f left join tf on f.name_bidx = tf.b""").to_arrow_table()
+    con.close()
+    return out
+
+
+def resolve_incremental(
+    accounts: pa.Table,
+    new_keys: list[str],
+    reader: FieldReader,
+    ledger: Ledger,
+    model_json: dict[str, Any],
+    previous: dict[str, str],
+    *,
+    engine: str = "duckdb",
+    spark: Any = None,
+    progress: Progress | None = None,
+) -> MemberResult:
+    """Add ``new_keys`` to the existing identities, touching only the identities they reach."""
+    say = progress or (lambda _s: None)
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    guard = build_guard(accounts, reader)
+    if not new_keys:
+        return MemberResult(dict(previous), EDGE_SCHEMA.empty_table(), [], [], True, guard.report(), timings)
+    con = duckdb.connect(":memory:")
+    con.register("acc", accounts)
+    con.register("new_keys", pa.table({"account_key": new_keys}))
+    say("selecting candidate accounts by blocking keys")
+    candidates = [r[0] for r in con.execute(CANDIDATE_SQL).fetchall()]
+    wanted = pa.table({"account_key": new_keys + candidates})
+    con.register("wanted", wanted)
+    subset = con.sql("select acc.* from acc join wanted using (account_key)").to_arrow_table()
+    t = _timed(timings, "candidates", t)
+    with_tf = _tf_column(accounts, _features(subset, reader, guard))
+    feats = with_tf.drop_columns(["tf_name_simp"])
+    t = _timed(timings, "features", t)
+    fcon = duckdb.connect(":memory:")
+    fcon.register("f", feats)
+    fcon.register("new_keys", pa.table({"unique_id": new_keys}))
+    rule_edges = rules.rule_edges(fcon, "f", "new_keys")
+    t = _timed(timings, "rules", t)
+    say("scoring new accounts against candidates")
+    new_set = set(new_keys)
+    is_new = pa.array([k in new_set for k in feats.column("unique_id").to_pylist()], pa.bool_())
+    db_api = similarity.make_db_api(engine, spark)
+    new_t = similarity.register(db_api, feats.filter(is_new), "new_members", spark)
+    old_t = similarity.register(db_api, feats.filter(pc.invert(is_new)), "candidate_members", spark)
+    model = similarity.load(db_api, new_t, model_json)
+    tf = with_tf.select(["name_simp", "tf_name_simp"]).filter(pc.is_valid(with_tf.column("name_simp")))
+    tf = pa.table({"name_simp": tf.column("name_simp"), "tf_name_simp": tf.column("tf_name_simp")})
+    tf_t = similarity.register(db_api, _distinct(tf), "name_frequency", spark)
+    model.linker.table_management.register_term_frequency_lookup(tf_t, "name_simp")
+    scored = model.predict_incremental(new_t, old_t, similarity.REVIEW_THRESHOLD)
+    t = _timed(timings, "similarity", t)
+    confirmed, constraints = _constraints(ledger, subset, guard)
+    edges = _edges_table(rule_edges, scored, confirmed)
+    touched_ids = {previous[k] for k in candidates if k in previous}
+    groups: dict[str, list[str]] = defaultdict(list)
+    for k, cid in previous.items():
+        if cid in touched_ids:
+            groups[cid].append(k)
+    keys = new_keys + [k for g in groups.values() for k in g]
+    roots, _refused = graph.cluster(keys, _edge_tuples(edges), constraints, seed_clusters=groups.values())
+    age = _ages(subset)
+    local_prev = {k: previous[k] for k in roots if k in previous}
+    local_ids, events = graph.assign_ids(roots, local_prev, age, "oid")
+    ids = dict(previous)
+    ids.update(local_ids)
+    _timed(timings, "clustering", t)
+    con.close()
+    fcon.close()
+    return MemberResult(ids, edges, events, _review_pairs(scored, ids), True, guard.report(), timings, None)
+
+
+def _ages(accounts: pa.Table) -> dict[str, object]:
+    """account → first-seen time as a sortable integer (the oldest account anchors a new id)."""
+    seen = pc.fill_null(accounts.column("first_seen_at").cast(pa.timestamp("us")).cast(pa.int64()), 2**62)
+    return {
+        k: f"{v:020d}"
+        for k, v in zip(accounts.column("account_key").to_pylist(), seen.to_pylist(), strict=True)
+    }
+
+
+def _distinct(table: pa.Table) -> pa.Table:
+    """One row per name (a name's frequency is the same wherever it appears)."""
+    return (
+        table.group_by("name_simp")
+        .aggregate([("tf_name_simp", "max")])
+        .rename_columns(["name_simp", "tf_name_simp"])
+    )
+
+
+def load_model(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    return dict(json.loads(path.read_text(encoding="utf-8")))

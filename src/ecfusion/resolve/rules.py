@@ -1,0 +1,125 @@
+"""Deterministic and graph edges between member accounts (6.1.3 "rule matching"; identity graph).
+
+Rules match strong keys on blind indexes, never on plaintext: name + phone, name + ID number,
+name + email, the same platform open/union id seen in two shops, and a CRM/POS card whose phone
+is another account's phone. Graph edges use weaker identifiers — a shared device, a shared
+receiver phone + address — and only link accounts whose names do not disagree, because a family
+shares a tablet and an address but is not one person. All SQL is DuckDB dialect over the
+in-memory feature table ``f`` (``features.FEATURE_COLUMNS``); every edge row carries the rule
+name and its evidence (which key values agreed, as blind indexes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+NAMES_AGREE = """(
+    l.name_simp is null or r.name_simp is null or l.name_pinyin = r.name_pinyin
+    or jaro_winkler_similarity(l.name_simp, r.name_simp) >= 0.75)"""
+
+
+@dataclass(frozen=True)
+class EdgeRule:
+    name: str
+    method: str  # "rule" (strong key) or "graph" (weak identifier, guarded by name agreement)
+    join: str
+    condition: str
+    evidence: str
+
+
+RULES: tuple[EdgeRule, ...] = (
+    EdgeRule(
+        "name+phone",
+        "rule",
+        "l.phone_bidx = r.phone_bidx",
+        "l.name_bidx = r.name_bidx",
+        "'phone_bidx=' || l.phone_bidx",
+    ),
+    EdgeRule(
+        "name+id_number",
+        "rule",
+        "l.id_number_bidx = r.id_number_bidx",
+        "l.name_bidx = r.name_bidx",
+        "'id_number_bidx=' || l.id_number_bidx",
+    ),
+    EdgeRule(
+        "name+email",
+        "rule",
+        "l.email_bidx = r.email_bidx",
+        "l.name_bidx = r.name_bidx",
+        "'email_bidx=' || l.email_bidx",
+    ),
+    EdgeRule(
+        "name+address",
+        "rule",
+        "l.address_bidx = r.address_bidx",
+        "l.name_bidx = r.name_bidx",
+        "'address_bidx=' || l.address_bidx",
+    ),
+    EdgeRule(
+        "platform_union_id",
+        "rule",
+        "l.platform = r.platform and l.platform_account_id = r.platform_account_id",
+        "true",
+        "'platform_account_id=' || l.platform || ':' || l.platform_account_id",
+    ),
+    EdgeRule(
+        "card+phone",
+        "rule",
+        "l.phone_bidx = r.phone_bidx",
+        f"(l.platform in ('crm', 'pos') or r.platform in ('crm', 'pos')) and {NAMES_AGREE}",
+        "'phone_bidx=' || l.phone_bidx",
+    ),
+    EdgeRule(
+        "receiver_phone+address",
+        "graph",
+        "l.phone_bidx = r.phone_bidx and l.address_bidx = r.address_bidx",
+        NAMES_AGREE,
+        "'phone_bidx=' || l.phone_bidx || ' address_bidx=' || l.address_bidx",
+    ),
+)
+
+DEVICE_SQL = """
+with d as (select unique_id, unnest(device_ids) as device from {table} where device_ids is not null)
+select distinct least(a.unique_id, b.unique_id) as left_key, greatest(a.unique_id, b.unique_id) as right_key,
+       'graph' as method, 'shared_device' as reason, 1.0 as weight, 'device=' || a.device as evidence
+from d a join d b on a.device = b.device and a.unique_id < b.unique_id
+join {table} l on l.unique_id = a.unique_id join {table} r on r.unique_id = b.unique_id
+where ((l.name_simp is not null and r.name_simp is not null and l.name_pinyin = r.name_pinyin)
+       or ((l.name_simp is null or r.name_simp is null) and l.phone_vis = r.phone_vis))
+  {scope}
+"""
+
+
+def _rule_sql(rule: EdgeRule, table: str, scope: str) -> str:
+    return f"""
+select l.unique_id as left_key, r.unique_id as right_key, '{rule.method}' as method,
+       '{rule.name}' as reason, 1.0 as weight, {rule.evidence} as evidence
+from {table} l join {table} r on {rule.join} and l.unique_id < r.unique_id
+where {rule.condition} {scope}"""
+
+
+def edges_sql(table: str = "f", new_table: str | None = None) -> str:
+    """All rule and graph edges; with ``new_table`` only pairs touching a new account."""
+    scope = ""
+    if new_table:
+        scope = (
+            f"and (l.unique_id in (select unique_id from {new_table}) "
+            f"or r.unique_id in (select unique_id from {new_table}))"
+        )
+    parts = [_rule_sql(rule, table, scope) for rule in RULES]
+    parts.append(
+        DEVICE_SQL.format(
+            table=table,
+            scope=scope.replace("l.unique_id", "a.unique_id").replace("r.unique_id", "b.unique_id"),
+        )
+    )
+    return "\nunion all\n".join(f"select * from ({part})" for part in parts)
+
+
+def rule_edges(con: duckdb.DuckDBPyConnection, table: str = "f", new_table: str | None = None) -> pa.Table:
+    """Run every rule on ``con`` and return the edges as Arrow (one row per pair and rule)."""
+    return con.sql(edges_sql(table, new_table)).to_arrow_table()

@@ -1,0 +1,362 @@
+"""What the four platform connectors share: settings, pacing, tokens, windows and backward paging.
+
+Serves T/JNBDA 0003-2025 5.1 (collection from platform open APIs: authorized, incremental,
+resumable, gentle on the source). A platform module supplies only its own wire format — how to
+sign and send a call, how to list one page of a stream in a time window, how to fetch details,
+refresh a token and read its errors; this module turns that into ``check``/``discover``/``read``.
+
+Incremental order-like streams (orders, refunds) walk modified-time windows no longer than the
+platform allows, from the cursor minus an overlap up to the server's clock minus a lag
+(``ecfusion.sources.windows``). Inside a window pages are read **from the last page backwards**:
+results are sorted newest-modified first, and an order modified while we page leaves the window,
+shifting later rows towards page 1 — reading backwards means such a shift can only make us see a
+row twice, never miss one. A page that repeats another page's rows (a known platform fault) is
+fetched again. The cursor advances to a window's end only with the batch of its page 1, i.e. once
+every page of the window has been landed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import orjson
+from pydantic import Field, SecretStr
+
+from ecfusion.errors import AuthError, ConfigError, EcfusionError
+from ecfusion.sources.context import SourceContext
+from ecfusion.sources.contract import (
+    Batch,
+    CheckResult,
+    QuarantinedItem,
+    ReadStats,
+    SourceConfig,
+    State,
+    StreamInfo,
+)
+from ecfusion.sources.failures import ResponseInvalid
+from ecfusion.sources.oauth import ShopTokens, Token
+from ecfusion.sources.ratelimit import ChainedLimiter, RateLimiter, limiter_for
+from ecfusion.sources.resilience import RetrySettings
+from ecfusion.sources.transport import ApiTransport
+from ecfusion.sources.windows import (
+    WindowSettings,
+    format_cursor,
+    start_point,
+    windows,
+)
+
+Window = tuple[datetime, datetime]
+
+
+class PlatformConfig(SourceConfig):
+    """Settings of one shop on one platform (``[sources.NAME]`` in ecfusion.toml, secrets sealed)."""
+
+    base_url: str = Field(..., description="gateway root, e.g. https://eco.taobao.com or a mock's URL")
+    app_key: str = Field(..., description="the ISV app's key (client_id on Pinduoduo)")
+    app_secret: SecretStr = Field(..., description="the app's secret; stored encrypted")
+    rate_per_app: float = Field(10.0, gt=0, description="the platform's call limit per second for the app")
+    rate_per_shop: float | None = Field(None, gt=0, description="a further limit per shop, if any")
+    rate_safety: float = Field(0.95, gt=0, le=1, description="use this share of the limits")
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    window: WindowSettings = Field(default_factory=WindowSettings)
+    streams: list[str] | None = Field(None, description="streams to sync (default: all)")
+    decrypt: bool = Field(False, description="call the platform's audited decrypt API for receivers")
+    decrypt_rate: float = Field(1.0, gt=0, description="decrypt calls per second")
+    token_refresh_margin: float = Field(300.0, ge=0, description="refresh this many seconds before expiry")
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    info: StreamInfo
+    windowed: bool
+    max_window: timedelta = timedelta(days=1)
+
+
+@dataclass
+class ListPage:
+    items: list[dict[str, Any]]
+    total: int
+
+
+class PlatformConnector:
+    """Base of the Taobao, JD, Pinduoduo and Douyin connectors (see module docstring)."""
+
+    platform: ClassVar[str] = ""
+    DECRYPT_API: ClassVar[str | None] = None  # the platform's audited decrypt call, if it has one
+    STREAMS: ClassVar[dict[str, StreamSpec]] = {}
+
+    def __init__(self, config: PlatformConfig, *, context: SourceContext | None = None) -> None:
+        if config.decrypt and self.DECRYPT_API is None:
+            raise ConfigError(
+                f"source {config.name}: {self.platform} offers no decrypt API here",
+                hint="set decrypt = false for this source",
+            )
+        self.config = config
+        self.context = context or SourceContext()
+        self.stats = ReadStats()
+        self.secret = config.app_secret.get_secret_value()
+        self.transport = ApiTransport(
+            config.name, limiter=self._limiter(), retry=config.retry, stats=self.stats
+        )
+        self.tokens = ShopTokens(
+            config.name, self.context.tokens, self.refresh_token, refresh_margin=config.token_refresh_margin
+        )
+        self.decrypt_limiter = RateLimiter(config.decrypt_rate)
+
+    # -- the platform's part --------------------------------------------------------------------
+
+    def list_page(self, stream: str, window: Window | None, page: int, size: int) -> ListPage:
+        raise NotImplementedError
+
+    def details(self, stream: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return items
+
+    def exchange_code(self, code: str) -> Token:
+        raise NotImplementedError
+
+    def refresh_token(self, token: Token) -> Token:
+        raise NotImplementedError
+
+    def decrypt_receivers(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        raise AuthError(
+            f"{self.platform}: no decrypt API is implemented", hint="set decrypt = false for this source"
+        )
+
+    # -- the contract ----------------------------------------------------------------------------
+
+    def authorize(self, code: str) -> Token:
+        """Exchange an authorization code for the shop's first token and store it (encrypted)."""
+        token = self.exchange_code(code)
+        self.context.tokens.save(self.config.name, token)
+        self.context.audit("sources.authorize", {"source": self.config.name, "platform": self.platform})
+        return token
+
+    def check(self) -> CheckResult:
+        try:
+            self.probe()
+        except AuthError as e:
+            return CheckResult(False, e.message, e.hint)
+        except EcfusionError as e:
+            return CheckResult(False, e.message, e.hint or "check base_url and the platform's status")
+        return CheckResult(
+            True,
+            f"{self.platform} gateway {self.config.base_url} reachable and authorized; "
+            f"server time {format_cursor(self.transport.clock.now())}",
+        )
+
+    def discover(self) -> list[StreamInfo]:
+        wanted = self.config.streams or list(self.STREAMS)
+        return [self.STREAMS[s].info for s in wanted if s in self.STREAMS]
+
+    def read(self, stream: str, state: State | None) -> Iterator[Batch]:
+        spec = self.STREAMS.get(stream)
+        if spec is None:
+            raise EcfusionError(
+                f"{self.platform} has no stream '{stream}'", hint=f"use one of: {', '.join(self.STREAMS)}"
+            )
+        self.probe()  # learns the server's clock before planning windows
+        if spec.windowed:
+            yield from self._read_windowed(stream, spec, state)
+        else:
+            yield from self._read_all(stream, spec, state)
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def probe(self) -> None:
+        """One cheap authorized call (also sets the server clock)."""
+        now = self.transport.clock.now()
+        self.list_page(next(iter(self.STREAMS)), (now - timedelta(minutes=1), now), 1, 1)
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _read_windowed(self, stream: str, spec: StreamSpec, state: State | None) -> Iterator[Batch]:
+        settings = self.config.window
+        before = dict(state or {})
+        server_now = self.transport.clock.now()
+        until = server_now - timedelta(seconds=settings.lag_seconds)
+        span = (
+            timedelta(seconds=settings.max_window_seconds) if settings.max_window_seconds else spec.max_window
+        )
+        span = min(span, spec.max_window)
+        end = None
+        for window in windows(start_point(state, settings, server_now), until, span):
+            end = window[1]
+            versions: set[tuple[str, str]] = set()
+            for items, window_done in self._pages_backward(stream, window):
+                after = {"cursor": format_cursor(end)} if window_done else before
+                yield self._batch(stream, self._unseen(stream, items, versions), after)
+                before = after
+        if end is not None:
+            self.stats.lag_seconds = (self.transport.clock.now() - end).total_seconds()
+
+    def _unseen(self, stream: str, items: list[dict[str, Any]], versions: set[tuple[str, str]]) -> list[Any]:
+        """Drop rows whose (key, modified) this window already yielded (page 1 is read twice)."""
+        info = self.STREAMS[stream].info
+        if not info.key_field or not info.cursor_field:
+            return items
+        out = []
+        for item in items:
+            if not isinstance(item, dict):
+                out.append(item)
+                continue
+            version = (str(item.get(info.key_field)), str(item.get(info.cursor_field)))
+            if version not in versions:
+                versions.add(version)
+                out.append(item)
+        return out
+
+    def _read_all(self, stream: str, spec: StreamSpec, state: State | None) -> Iterator[Batch]:
+        """Full refresh (listings): page forward through everything; re-landing is a no-op."""
+        size = self.config.window.page_size
+        seen: dict[int, frozenset[str]] = {}
+        suspects: set[int] = set()
+        page, before = 1, dict(state or {})
+        while True:
+            listed = self._page(stream, None, page, size, seen, suspects)
+            yield self._batch(stream, listed.items, before)
+            if not listed.items or page * size >= listed.total:
+                break
+            page += 1
+        while suspects:
+            yield self._batch(
+                stream, self._page(stream, None, suspects.pop(), size, seen, suspects).items, before
+            )
+        yield self._batch(stream, [], {"synced_at": format_cursor(self.transport.clock.now())})
+
+    def _pages_backward(self, stream: str, window: Window) -> Iterator[tuple[list[dict[str, Any]], bool]]:
+        """Pages of one window, last to first; ``True`` comes with the batch that completes the window."""
+        size = self.config.window.page_size
+        seen: dict[int, frozenset[str]] = {}
+        suspects: set[int] = set()
+        first = self._page(stream, window, 1, size, seen, suspects)
+        pages = max(1, math.ceil(first.total / size))
+        if pages == 1:
+            yield first.items, True
+            return
+        yield first.items, False  # valid versions; page 1 is read again last
+        for page in range(pages, 0, -1):
+            yield self._page(stream, window, page, size, seen, suspects).items, False
+        while suspects:  # a page that turned out to have carried another page's rows
+            yield self._page(stream, window, suspects.pop(), size, seen, suspects).items, False
+        yield [], True
+
+    def _page(
+        self,
+        stream: str,
+        window: Window | None,
+        page: int,
+        size: int,
+        seen: dict[int, frozenset[str]],
+        suspects: set[int],
+    ) -> ListPage:
+        """One page, checked against the window's other pages for the "repeated page" fault.
+
+        If a page's rows equal another page's, it is asked again; the same answer twice means the
+        *other* page was the faulty one, which is then read again (``suspects``).
+        """
+        key_field = self.STREAMS[stream].info.key_field or ""
+        previous: frozenset[str] | None = None
+        for _ in range(self.config.retry.attempts):
+            listed = self.list_page(stream, window, page, size)
+            keys = frozenset(str(i.get(key_field)) for i in listed.items if isinstance(i, dict))
+            clash = next((p for p, k in seen.items() if p != page and keys and k == keys), None)
+            if clash is None or keys == previous:
+                if clash is not None:
+                    suspects.add(clash)
+                    seen.pop(clash)
+                seen[page] = keys
+                self.stats.pages += 1
+                return listed
+            previous = keys
+            self.stats.retries += 1  # the platform repeated another page's rows: ask again
+        raise ResponseInvalid(
+            f"{self.config.name}: page {page} of {stream} keeps repeating another page",
+            hint="the platform's paging is inconsistent; try again later",
+        )
+
+    def _batch(self, stream: str, items: list[dict[str, Any]], state: State) -> Batch:
+        good, bad = self._validate(stream, items)
+        records = self.details(stream, good) if good else []
+        if records and stream == "orders" and self.config.decrypt:
+            records = self._decrypt(records)
+        key_field = self.STREAMS[stream].info.key_field
+        keys = [str(r[key_field]) if key_field else None for r in records]
+        return Batch(records=records, state=state, record_keys=keys, quarantined=bad)
+
+    def _validate(
+        self, stream: str, items: Sequence[Any]
+    ) -> tuple[list[dict[str, Any]], list[QuarantinedItem]]:
+        key_field = self.STREAMS[stream].info.key_field
+        good: list[dict[str, Any]] = []
+        bad: list[QuarantinedItem] = []
+        for n, item in enumerate(items):
+            if not isinstance(item, dict):
+                bad.append(
+                    QuarantinedItem(
+                        _bytes(item),
+                        f"not_an_object: {stream} item is {type(item).__name__}",
+                        f"{self.platform}:{stream}:{n}",
+                    )
+                )
+            elif key_field and item.get(key_field) in (None, ""):
+                bad.append(
+                    QuarantinedItem(
+                        _bytes(item), f"missing_required: {key_field}", f"{self.platform}:{stream}:{n}"
+                    )
+                )
+            else:
+                good.append(item)
+        return good, bad
+
+    def _decrypt(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = self.decrypt_receivers(records)
+        self.context.audit(
+            "sources.decrypt",
+            {
+                "source": self.config.name,
+                "platform": self.platform,
+                "records": len(records),
+                "purpose": "order_fulfilment",
+            },
+        )
+        return out
+
+    def _limiter(self) -> ChainedLimiter:
+        cfg = self.config
+        app = limiter_for(
+            f"{self.platform}:app:{cfg.app_key}@{cfg.base_url}", cfg.rate_per_app * cfg.rate_safety
+        )
+        limiters = [app]
+        if cfg.rate_per_shop:
+            limiters.append(
+                limiter_for(f"{self.platform}:shop:{cfg.name}", cfg.rate_per_shop * cfg.rate_safety)
+            )
+        return ChainedLimiter(limiters)
+
+
+def _bytes(item: Any) -> bytes:
+    try:
+        return orjson.dumps(item)
+    except TypeError:
+        return repr(item).encode("utf-8")
+
+
+def json_body(response_text: bytes, source: str) -> Mapping[str, Any]:
+    """Parse a body as a JSON object or raise ``ResponseInvalid`` (truncated, HTML error page, …)."""
+    try:
+        body = orjson.loads(response_text)
+    except orjson.JSONDecodeError as e:
+        raise ResponseInvalid(
+            f"{source}: the platform's answer is not valid JSON ({e}; {len(response_text)} bytes)",
+            hint="retried; a proxy may be cutting bodies",
+        ) from e
+    if not isinstance(body, dict):
+        raise ResponseInvalid(
+            f"{source}: the platform's answer is a JSON {type(body).__name__}, not an object"
+        )
+    return body

@@ -1,0 +1,168 @@
+"""A workspace's configured sources, wired to the control plane (4.3.4, 5.1; secrets 7.4).
+
+Sources come from two places: ``ecfusion sources add`` (stored in the control plane, secrets
+sealed) and ``[sources.NAME]`` tables in ecfusion.toml, where a secret is never written in the
+clear but named by an environment variable (``app_secret_env = "TMALL_SECRET"``). ``WorkspaceSources``
+builds connectors with the sealed token store and the audit log, and runs syncs that are recorded,
+stream by stream, in ``ecf_sync_run``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from ecfusion.config import CONFIG_NAME, Workspace
+from ecfusion.control.db import connect
+from ecfusion.control.sources import SealedTokenStore, SourceAuditLog, SourceStore, SyncRunLog
+from ecfusion.errors import ConfigError
+from ecfusion.sources.context import SourceContext
+from ecfusion.sources.contract import Connector, SourceConfig, connector_kind
+from ecfusion.sources.secrets import SecretBox
+from ecfusion.sources.sync import BatchCallback, Lake, SyncReport, sync
+
+
+@dataclass
+class WorkspaceSources:
+    workspace: Workspace
+    store: SourceStore
+    tokens: SealedTokenStore
+    runs: SyncRunLog
+    audit: SourceAuditLog
+
+    @classmethod
+    def open(cls, workspace: Workspace) -> WorkspaceSources:
+        engine = connect(workspace.control_url)
+        box = SecretBox.from_master_key(workspace.master_key())
+        return cls(
+            workspace,
+            SourceStore(engine, box),
+            SealedTokenStore(engine, box),
+            SyncRunLog(engine),
+            SourceAuditLog(engine),
+        )
+
+    def context(self) -> SourceContext:
+        return SourceContext(tokens=self.tokens, audit=self.audit)
+
+    # -- configuration ---------------------------------------------------------------------------
+
+    def add(self, settings: dict[str, Any]) -> SourceConfig:
+        """Validate and store a source; secret fields are sealed."""
+        config = self.validate(settings, origin="ecfusion sources add")
+        self.store.save(config.name, config.kind, config.public_dict(), config.secret_dict())
+        self.audit("sources.add", {"source": config.name, "kind": config.kind})
+        return config
+
+    def names(self) -> list[str]:
+        from_toml = list(self.workspace.config.sources)
+        return sorted(set(self.store.names()) | set(from_toml))
+
+    def config(self, name: str) -> SourceConfig:
+        stored = self.store.load(name)
+        if stored is not None:
+            kind, settings = stored
+            return self.validate({**settings, "name": name, "kind": kind}, origin="control plane")
+        table = self.workspace.config.sources.get(name)
+        if table is None:
+            raise ConfigError(
+                f"no source named '{name}'",
+                hint="list them with `ecfusion sources list`; add one with `ecfusion sources add`",
+            )
+        return self.validate(
+            _resolve_env_secrets(name, dict(table)), origin=str(self.workspace.root / CONFIG_NAME)
+        )
+
+    def validate(self, settings: dict[str, Any], *, origin: str) -> SourceConfig:
+        kind = connector_kind(str(settings.get("kind", "")))
+        try:
+            return kind.config_model.model_validate(settings)
+        except ValidationError as e:
+            first = e.errors()[0]
+            key = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(
+                f"{origin}: source '{settings.get('name')}' key '{key}' is invalid ({first['msg']})",
+                hint=f"see the {kind.kind} connector's settings: `ecfusion sources kinds`",
+            ) from e
+
+    def connector(self, name: str) -> Connector:
+        config = self.config(name)
+        return connector_kind(config.kind).factory(config, context=self.context())
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def sync(
+        self,
+        name: str,
+        lake: Lake,
+        *,
+        full: bool = False,
+        streams: list[str] | None = None,
+        on_batch: BatchCallback | None = None,
+        on_connector: Callable[[Connector], None] | None = None,
+    ) -> SyncReport:
+        """Sync one source; each stream's run is recorded with its outcome, even when it fails."""
+        connector = self.connector(name)
+        if on_connector is not None:
+            on_connector(connector)
+        try:
+            names = streams or [s.name for s in connector.discover()]
+            report: SyncReport | None = None
+            for stream in names:
+                run_id = self.runs.start(name, stream)
+                part = sync(connector, lake, streams=[stream], full=full, on_batch=on_batch)
+                s = part.streams[0]
+                self.runs.finish(run_id, s.outcome, _counts(s), error=s.error, state=s.state)
+                if report is None:
+                    report = part
+                else:
+                    report.streams.extend(part.streams)
+                    report.ended_at = part.ended_at
+            assert report is not None or not names
+            return report or SyncReport(source=name, started_at=datetime.now(UTC))
+        finally:
+            connector.close()
+
+
+def _counts(s: Any) -> dict[str, Any]:
+    st = s.stats
+    return {
+        "offered": s.offered,
+        "landed": s.landed,
+        "duplicates": s.duplicates,
+        "quarantined": s.quarantined,
+        "pages": s.pages,
+        "requests": st.requests,
+        "retries": st.retries,
+        "rate_limit_waits": st.rate_limit_waits,
+        "rate_limit_wait_seconds": st.rate_limit_wait_seconds,
+        "token_refreshes": st.token_refreshes,
+        "lag_seconds": st.lag_seconds,
+    }
+
+
+def _resolve_env_secrets(name: str, table: dict[str, Any]) -> dict[str, Any]:
+    """``app_secret_env = "VAR"`` → ``app_secret`` from the environment; plaintext secrets are refused."""
+    table["name"] = name
+    kind = connector_kind(str(table.get("kind", "")))
+    for field in kind.config_model.secret_fields():
+        if field in table:
+            raise ConfigError(
+                f"{CONFIG_NAME}: [sources.{name}] holds '{field}' in plaintext",
+                hint=f'use {field}_env = "VARIABLE" or `ecfusion sources add` (stored encrypted)',
+            )
+        var = table.pop(f"{field}_env", None)
+        if var is not None:
+            value = os.environ.get(str(var))
+            if value is None:
+                raise ConfigError(
+                    f"[sources.{name}] {field}_env names {var}, which is not set",
+                    hint=f"export {var}=... before running",
+                )
+            table[field] = value
+    return table

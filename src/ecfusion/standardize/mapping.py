@@ -1,0 +1,202 @@
+"""Declarative per-source mapping files, validated at load (standard 5.2 Table 1 L2 a–c).
+
+One TOML file per platform under ``standardize/mappings/`` maps native payload fields onto
+the staging targets of ``targets.py``: field paths (dotted, into the payload JSON), money unit
+(yuan or fen), time format (``datetime`` text in the platform's zone, unix ``unix_s`` or
+``unix_ms``), values that mean "not set" (``null_values``), defaults, and enum maps from native
+status codes to the unified vocabularies. Every documented code must be in the map; a code
+that is not is quarantined by the generated SQL, never guessed. Errors name the file, the key
+and the fix.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ecfusion.errors import MappingError
+from ecfusion.model.vocabulary import VOCABULARIES
+from ecfusion.standardize.targets import TARGETS, Target
+
+MAPPINGS_DIR = Path(__file__).parent / "mappings"
+NO_OVERRIDE = ""  # in an override map: "this code does not override the primary status"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Override(_Strict):
+    """A second coded field that, when its map gives a value, replaces the primary status."""
+
+    path: str
+    map: str
+
+
+class FieldRule(_Strict):
+    """How to fill one target field from the payload."""
+
+    path: str | None = None
+    paths: list[str] = Field(default_factory=list, description="first non-null of these paths")
+    const: str | None = None
+    unit: Literal["yuan", "fen"] = "yuan"
+    time: Literal["datetime", "unix_s", "unix_ms"] = "datetime"
+    null_values: list[str] = Field(default_factory=list)
+    default: str | None = None
+    map: str | None = None
+    overrides: list[Override] = Field(default_factory=list)
+    kv: tuple[str, str] | None = Field(None, description="path is a list of objects; join key:value by ';'")
+    required: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FieldRule:
+        given = sum([self.path is not None, bool(self.paths), self.const is not None])
+        if given != 1:
+            raise ValueError("give exactly one of 'path', 'paths' or 'const'")
+        return self
+
+    @property
+    def all_paths(self) -> list[str]:
+        return [self.path] if self.path is not None else list(self.paths)
+
+
+class EnumMap(_Strict):
+    """Native code → unified value of one vocabulary."""
+
+    vocabulary: str
+    codes: dict[str, str]
+    default: str | None = Field(None, description="for free-text reasons only: value when no code matches")
+
+
+class TestMarker(_Strict):
+    """A payload text that marks a test order (quarantined with rule test_order)."""
+
+    path: str
+    contains: str
+
+
+class TargetRule(_Strict):
+    entity: str | None = None
+    items: str | None = Field(None, description="order_line only: path of the line list in the order")
+    fields: dict[str, FieldRule]
+
+
+class Mapping(_Strict):
+    platform: str
+    version: str
+    reference: str = ""
+    utc_offset_hours: int = Field(8, description="zone of 'datetime' text; China has had no DST since 1991")
+    maps: dict[str, EnumMap] = Field(default_factory=dict)
+    orders: TargetRule | None = None
+    order_line: TargetRule | None = None
+    refund: TargetRule | None = None
+    max_unit_price: float = Field(100_000.0, description="unit prices above this are flagged as outliers")
+    max_quantity: int = Field(999, description="quantities above this are flagged as outliers")
+    max_order_amount: float = Field(
+        1_000_000.0, description="order pay amounts above this (or < 0) are flagged"
+    )
+    test_markers: list[TestMarker] = Field(default_factory=list)
+
+    def rules(self) -> dict[str, TargetRule]:
+        found = {"orders": self.orders, "order_line": self.order_line, "refund": self.refund}
+        return {k: v for k, v in found.items() if v is not None}
+
+    @property
+    def label(self) -> str:
+        return f"{self.platform}.toml v{self.version}"
+
+
+def _check_vocabularies(m: Mapping) -> list[tuple[str, str]]:
+    problems = []
+    for name, emap in m.maps.items():
+        vocab = VOCABULARIES.get(emap.vocabulary)
+        if vocab is None:
+            problems.append((f"maps.{name}.vocabulary", f"use one of {sorted(VOCABULARIES)}"))
+            continue
+        allowed = {v.value for v in vocab}
+        for code, value in emap.codes.items():
+            if value != NO_OVERRIDE and value not in allowed:
+                problems.append(
+                    (
+                        f"maps.{name}.codes.{code}",
+                        f"'{value}' is not in {emap.vocabulary}: use one of {sorted(allowed)}",
+                    )
+                )
+    return problems
+
+
+def _check_target(m: Mapping, target: Target, rule: TargetRule) -> list[tuple[str, str]]:
+    problems = []
+    for name, fr in rule.fields.items():
+        key = f"{target.name}.fields.{name}"
+        tf = target.field(name)
+        if tf is None:
+            problems.append((key, f"unknown field; allowed: {', '.join(f.name for f in target.fields)}"))
+            continue
+        for ref in [fr.map, *(o.map for o in fr.overrides)]:
+            if ref is not None and ref not in m.maps:
+                problems.append((key, f"map '{ref}' is not defined; add a [maps.{ref}] table"))
+        if tf.vocabulary and fr.const is None and fr.map is None:
+            problems.append((key, f"this field needs 'map' into vocabulary {tf.vocabulary}"))
+        if fr.map and fr.map in m.maps and tf.vocabulary and m.maps[fr.map].vocabulary != tf.vocabulary:
+            problems.append((key, f"map '{fr.map}' must use vocabulary {tf.vocabulary}"))
+    for tf in target.fields:
+        if tf.required and tf.name not in rule.fields:
+            problems.append((f"{target.name}.fields", f"required field '{tf.name}' is missing"))
+    if target.name == "order_line" and not rule.items:
+        problems.append(("order_line.items", "give the path of the line list inside the order"))
+    return problems
+
+
+def validate_mapping(m: Mapping, where: str) -> None:
+    """Cross-field checks pydantic cannot express; raises MappingError naming key and fix."""
+    problems = _check_vocabularies(m)
+    for name, rule in m.rules().items():
+        problems += _check_target(m, TARGETS[name], rule)
+    if m.order_line is not None and m.orders is None:
+        problems.append(("order_line", "order lines need an [orders] table"))
+    if problems:
+        key, fix = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise MappingError(f"{where}: key '{key}' is invalid{more}", hint=fix)
+
+
+def parse_mapping(text: str, where: str) -> Mapping:
+    """Parse and validate mapping TOML text; ``where`` names it in errors."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise MappingError(f"{where}: not valid TOML ({e})", hint="fix the syntax at that line") from e
+    try:
+        m = Mapping.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        hint = "remove it or check its spelling" if first["type"] == "extra_forbidden" else first["msg"]
+        raise MappingError(f"{where}: key '{key}' is invalid ({first['msg']})", hint=hint) from e
+    validate_mapping(m, where)
+    return m
+
+
+def load_mapping(path: Path) -> Mapping:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise MappingError(f"mapping file {path} not found", hint=f"mappings live in {MAPPINGS_DIR}") from e
+    return parse_mapping(text, str(path))
+
+
+def load_mappings(folder: Path = MAPPINGS_DIR) -> dict[str, Mapping]:
+    """Every ``*.toml`` mapping in ``folder``, by platform."""
+    out: dict[str, Mapping] = {}
+    for path in sorted(folder.glob("*.toml")):
+        m = load_mapping(path)
+        if m.platform in out:
+            raise MappingError(
+                f"{path}: platform '{m.platform}' is mapped twice", hint="keep one mapping file per platform"
+            )
+        out[m.platform] = m
+    return out

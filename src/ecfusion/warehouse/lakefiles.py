@@ -1,0 +1,58 @@
+"""Which raw-zone files a run still has to standardize (Build item 5, "incremental").
+
+The ledger is ``meta.processed_file`` inside the warehouse snapshot itself, so it can never
+claim more than the snapshot holds: a run that dies before publishing leaves no trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ecfusion.standardize.sqlgen import lit
+
+
+@dataclass(frozen=True)
+class RawFile:
+    path: Path  # absolute
+    relative: str  # relative to the lake root, as recorded in the ledger
+    source: str
+    entity: str
+
+
+def _partition(part: str, key: str) -> str | None:
+    prefix = key + "="
+    return part[len(prefix) :] if part.startswith(prefix) else None
+
+
+def discover(lake_root: Path) -> list[RawFile]:
+    """Every raw Parquet file under ``LAKE/raw/source=S/entity=E/dt=D/``, in path order."""
+    raw = lake_root / "raw"
+    out = []
+    for p in sorted(raw.glob("source=*/entity=*/dt=*/*.parquet")):
+        source = _partition(p.parts[-4], "source")
+        entity = _partition(p.parts[-3], "entity")
+        if source and entity:
+            out.append(RawFile(p, str(p.relative_to(lake_root)), source, entity))
+    return out
+
+
+def unprocessed(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> list[RawFile]:
+    done = {r[0] for r in conn.execute("SELECT path FROM meta.processed_file").fetchall()}
+    return [f for f in files if f.relative not in done]
+
+
+def platform_counts(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> dict[str, dict[str, int]]:
+    """Rows per platform in each file (by absolute path): one cheap pass over one column."""
+    if not files:
+        return {}
+    paths = "[" + ", ".join(lit(str(f.path)) for f in files) + "]"
+    rows = conn.execute(
+        f"SELECT filename, platform, count(*) FROM read_parquet({paths}, filename = true) GROUP BY ALL"
+    ).fetchall()
+    out: dict[str, dict[str, int]] = {str(f.path): {} for f in files}
+    for filename, platform, n in rows:
+        out[str(filename)][str(platform)] = int(n)
+    return out

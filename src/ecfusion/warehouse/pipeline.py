@@ -1,0 +1,404 @@
+"""``warehouse.run``: raw zone → standardized, merged, published warehouse snapshot
+(standard 5.2 Table 1, 5.3.1.2, 6.1; Build items 4–8).
+
+Steps: find raw files not yet processed → stage them with the SQL generated from each
+platform's mapping → classify every raw record (unified / quarantined / duplicate) → merge into
+the unified tables (latest version wins; status history keeps every transition) → write the
+new state into a fresh snapshot file → reconcile → publish atomically. Nothing here depends on
+the engine: stage SQL goes through the ``Engine`` seam.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from ecfusion.config import Workspace
+from ecfusion.engine import Engine, open_engine
+from ecfusion.model.spec import create_table_sql
+from ecfusion.model.tables import TABLES
+from ecfusion.standardize import sqlgen
+from ecfusion.standardize.mapping import Mapping, load_mappings
+from ecfusion.standardize.regions import REGION_SCHEMA, RegionStandardizer
+from ecfusion.warehouse import merge
+from ecfusion.warehouse.lakefiles import RawFile, discover, platform_counts, unprocessed
+from ecfusion.warehouse.snapshot import SnapshotStore
+from ecfusion.warehouse.summary import PlatformFigures, Reconciliation, RunSummary
+
+ProgressFn = Callable[[str, int, int], None]
+ENTITY_TARGET = {"orders": "orders", "refunds": "refund"}
+STEPS = ("discover", "stage orders", "merge orders", "stage refunds", "merge refunds", "publish")
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the schemas and every model table that is missing."""
+    conn.execute("CREATE SCHEMA IF NOT EXISTS unified; CREATE SCHEMA IF NOT EXISTS meta")
+    for t in TABLES:
+        conn.execute(create_table_sql(t))
+
+
+def _expose(engine: Engine, conn: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    """``cur_<name>``: the current state of unified/meta tables, visible to the engine."""
+    for name in names:
+        qualified = next(t.qualified for t in TABLES if t.name == name)
+        if engine.name == "duckdb":
+            engine.view(f"cur_{name}", f"SELECT * FROM {qualified}")
+        else:
+            engine.register_arrow(f"cur_{name}", conn.execute(f"SELECT * FROM {qualified}").to_arrow_table())
+
+
+def _union(views: list[str]) -> str:
+    return "\nUNION ALL\n".join(f"SELECT * FROM {v}" for v in views)
+
+
+@dataclass(frozen=True)
+class _Write:
+    """Rows of ``relation`` go into ``target``; if ``key`` is given, rows whose key is in ``keys``
+    are deleted first (the merge replaces exactly the keys the run touched)."""
+
+    relation: str
+    target: str
+    key: str | None = None
+    keys: str | None = None
+
+
+class _Run:
+    """State of one run: the snapshot connection, the engine and what has been counted."""
+
+    def __init__(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        engine: Engine,
+        mappings: dict[str, Mapping],
+        run_id: str,
+        progress: ProgressFn,
+    ) -> None:
+        self.conn, self.engine, self.mappings = conn, engine, mappings
+        self.run_id, self.progress = run_id, progress
+        self.writes: list[_Write] = []
+        self.outcomes: list[str] = []
+
+    def _platforms(self, files: list[RawFile], counts: dict[str, dict[str, int]]) -> list[Mapping]:
+        present = {p for f in files for p in counts[str(f.path)]}
+        return [self.mappings[p] for p in sorted(present)]
+
+    def orders(self, files: list[RawFile], counts: dict[str, dict[str, int]]) -> None:
+        e = self.engine
+        e.register_parquet("raw_orders", [str(f.path) for f in files])
+        heads, lines = [], []
+        platforms = self._platforms(files, counts)
+        for m in platforms:
+            e.materialize(f"hdr_{m.platform}", sqlgen.orders_header_sql(m, "raw_orders"))
+        self._standardize_regions([f"hdr_{m.platform}" for m in platforms])
+        for m in platforms:
+            e.view(
+                f"ord_{m.platform}",
+                sqlgen.orders_stage_sql(f"hdr_{m.platform}", m.max_order_amount, regions="region_std"),
+            )
+            heads.append(f"ord_{m.platform}")
+            if m.order_line is not None:
+                e.view(f"lraw_{m.platform}", sqlgen.lines_sql(m, f"hdr_{m.platform}"))
+                e.view(f"lin_{m.platform}", sqlgen.lines_stage_sql(f"lraw_{m.platform}", m))
+                lines.append(f"lin_{m.platform}")
+        e.view("stg_orders", _union(heads))
+        e.materialize("stg_lines", _union(lines))
+        self.progress("stage orders", 1, 1)
+        e.view("bad_orders", merge.bad_orders_sql("stg_orders", "stg_lines"))
+        e.view(
+            "seen_orders",
+            "SELECT raw_record_id FROM cur_order_version UNION ALL "
+            "SELECT raw_record_id FROM cur_quarantine WHERE entity = 'orders'",
+        )
+        e.materialize("out_orders", merge.classify_sql("stg_orders", "bad_orders", "seen_orders"))
+        e.view("acc_orders", "SELECT raw_record_id, raw_file FROM out_orders WHERE outcome = 'unified'")
+        e.materialize("new_order_version", merge.new_versions_sql("stg_orders", "acc_orders", self.run_id))
+        e.view("cand_orders", merge.candidate_orders_sql("stg_orders", "acc_orders"))
+        e.materialize("aff_orders", merge.affected_sql("cand_orders", "order_key"))
+        e.materialize(
+            "chg_orders",
+            merge.changed_orders_sql(
+                "cur_orders", "cand_orders", "aff_orders", "cur_order_version", "new_order_version"
+            ),
+        )
+        e.view("cand_lines", merge.candidate_lines_sql("stg_lines", "acc_orders"))
+        e.materialize(
+            "chg_order_line",
+            merge.changed_lines_sql("cur_order_line", "cand_lines", "aff_orders", "chg_orders"),
+        )
+        e.view(
+            "aff_versions",
+            merge.affected_versions_sql("cur_order_version", "new_order_version", "aff_orders"),
+        )
+        e.materialize("chg_order_status_history", merge.status_history_sql("aff_versions"))
+        e.materialize("chg_payment", merge.payment_sql("chg_orders"))
+        e.view("all_orders", merge.after_merge_sql("cur_orders", "chg_orders", "aff_orders", "order_key"))
+        e.view(
+            "all_lines", merge.after_merge_sql("cur_order_line", "chg_order_line", "aff_orders", "order_key")
+        )
+        e.materialize("aff_accounts", merge.affected_accounts_sql("cur_orders", "chg_orders", "aff_orders"))
+        e.materialize(
+            "chg_member_account",
+            merge.member_account_sql(
+                "(SELECT * FROM all_orders WHERE account_key IN (SELECT account_key FROM aff_accounts))"
+            ),
+        )
+        e.materialize(
+            "aff_listings", merge.affected_listings_sql("cur_order_line", "chg_order_line", "aff_orders")
+        )
+        e.materialize(
+            "chg_listing",
+            merge.listing_sql(
+                "(SELECT * FROM all_lines WHERE listing_key IN (SELECT listing_key FROM aff_listings))",
+                "all_orders",
+            ),
+        )
+        e.materialize("old_flag_keys", merge.old_flag_keys_sql("cur_order_line", "aff_orders"))
+        e.materialize("chg_quality_flag", merge.quality_flag_sql("chg_order_line", "chg_orders"))
+        self.writes += [
+            _Write("new_order_version", "unified.order_version"),
+            _Write("chg_orders", "unified.orders", "order_key", "aff_orders"),
+            _Write("chg_order_line", "unified.order_line", "order_key", "aff_orders"),
+            _Write("chg_order_status_history", "unified.order_status_history", "order_key", "aff_orders"),
+            _Write("chg_payment", "unified.payment", "order_key", "aff_orders"),
+            _Write("chg_member_account", "unified.member_account", "account_key", "aff_accounts"),
+            _Write("chg_listing", "unified.listing", "listing_key", "aff_listings"),
+            _Write("chg_quality_flag", "unified.quality_flag", "row_key", "old_flag_keys"),
+        ]
+        self.outcomes.append("out_orders")
+        self.progress("merge orders", 1, 1)
+
+    def _standardize_regions(self, headers: list[str]) -> None:
+        """Division-table names for the distinct receiver regions of this run (row-wise, Arrow batches)."""
+        triples = " UNION ALL ".join(
+            f"SELECT receiver_province AS province, receiver_city AS city, receiver_district AS district FROM {h}"
+            for h in headers
+        )
+        self.engine.materialize("region_keys", f"SELECT DISTINCT * FROM ({triples}) AS t")
+        self.engine.map_batches("region_std", "region_keys", RegionStandardizer(), REGION_SCHEMA)
+
+    def refunds(self, files: list[RawFile], counts: dict[str, dict[str, int]]) -> None:
+        e = self.engine
+        e.register_parquet("raw_refunds", [str(f.path) for f in files])
+        views = []
+        for m in self._platforms(files, counts):
+            e.view(f"ref_{m.platform}", sqlgen.refund_stage_sql(m, "raw_refunds"))
+            views.append(f"ref_{m.platform}")
+        e.materialize("stg_refunds", _union(views))
+        self.progress("stage refunds", 1, 1)
+        e.view(
+            "bad_refunds",
+            "SELECT raw_record_id, _rule, _reason, _mapping FROM stg_refunds WHERE _rule IS NOT NULL",
+        )
+        e.view(
+            "seen_refunds",
+            "SELECT unnest(raw_record_ids) AS raw_record_id FROM cur_refund UNION ALL "
+            "SELECT raw_record_id FROM cur_quarantine WHERE entity = 'refunds'",
+        )
+        e.materialize("out_refunds", merge.classify_sql("stg_refunds", "bad_refunds", "seen_refunds"))
+        e.view("acc_refunds", "SELECT raw_record_id, raw_file FROM out_refunds WHERE outcome = 'unified'")
+        e.materialize("cand_refunds", merge.candidate_refunds_sql("stg_refunds", "acc_refunds"))
+        e.materialize("aff_refunds", merge.affected_sql("cand_refunds", "refund_key"))
+        e.materialize("chg_refund", merge.changed_refunds_sql("cur_refund", "cand_refunds", "aff_refunds"))
+        self.writes.append(_Write("chg_refund", "unified.refund", "refund_key", "aff_refunds"))
+        self.outcomes.append("out_refunds")
+        self.progress("merge refunds", 1, 1)
+
+    def quarantine(self) -> None:
+        parts = [f"SELECT *, '{name.removeprefix('out_')}' AS entity FROM {name}" for name in self.outcomes]
+        self.engine.materialize("run_outcomes", "\nUNION ALL\n".join(parts))
+        self.engine.materialize(
+            "new_quarantine",
+            (
+                "SELECT raw_record_id, source, platform, entity, rule, reason, mapping, raw_file, "
+                f"'{self.run_id}' AS run_id FROM run_outcomes WHERE outcome = 'quarantined'"
+            ),
+        )
+        self.writes.append(_Write("new_quarantine", "unified.quarantine"))
+
+    def version_flags(self) -> dict[str, int]:
+        """Flags raised on this run's accepted records (every version, not only the latest)."""
+        if "out_orders" not in self.outcomes:
+            return {}
+        rows = self.engine.scalar_rows(
+            "SELECT rule, count(*) FROM (SELECT unnest(string_split(quality_flags, ',')) AS rule "
+            "FROM new_order_version WHERE quality_flags IS NOT NULL) AS f GROUP BY rule ORDER BY rule"
+        )
+        return {str(r): int(n) for r, n in rows}  # type: ignore[call-overload]
+
+    def reconcile(self) -> list[Reconciliation]:
+        rows = self.engine.scalar_rows(
+            "SELECT source, entity, count(*), count(*) FILTER (WHERE outcome = 'unified'),\n"
+            "  count(*) FILTER (WHERE outcome = 'quarantined'), count(*) FILTER (WHERE outcome ="
+            " 'duplicate')\n"
+            "FROM run_outcomes GROUP BY source, entity ORDER BY source, entity"
+        )
+        return [
+            Reconciliation(str(s), str(en), int(a), int(b), int(c), int(d))  # type: ignore[call-overload]
+            for s, en, a, b, c, d in rows
+        ]
+
+    def quarantine_rules(self) -> dict[str, int]:
+        rows = self.engine.scalar_rows(
+            "SELECT rule, count(*) FROM run_outcomes "
+            "WHERE outcome = 'quarantined' GROUP BY rule ORDER BY rule"
+        )
+        return {str(r): int(n) for r, n in rows}  # type: ignore[call-overload]
+
+    def _to_warehouse(self, relation: str) -> str:
+        """A name the warehouse connection can read ``relation`` under."""
+        if self.engine.name == "duckdb":
+            return relation
+        alias = f"__{relation}"
+        self.conn.register(alias, self.engine.table(relation))
+        return alias
+
+    def write(self) -> None:
+        """Apply every write in one warehouse transaction: replace the affected keys, append the rest."""
+        self.conn.execute("BEGIN TRANSACTION")
+        for w in self.writes:
+            if w.key is not None and w.keys is not None:
+                keys = self._to_warehouse(w.keys)
+                self.conn.execute(f"DELETE FROM {w.target} WHERE {w.key} IN (SELECT {w.key} FROM {keys})")
+            rows = self._to_warehouse(w.relation)
+            self.conn.execute(f"INSERT INTO {w.target} BY NAME SELECT * FROM {rows}")
+        self.conn.execute("COMMIT")
+
+
+def _record_files(
+    conn: duckdb.DuckDBPyConnection, files: list[RawFile], counts: dict[str, dict[str, int]], run_id: str
+) -> None:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    conn.executemany(
+        "INSERT INTO meta.processed_file VALUES (?, ?, ?, ?, ?, ?)",
+        [(f.relative, f.source, f.entity, sum(counts[str(f.path)].values()), run_id, now) for f in files],
+    )
+
+
+def _record_reconciliation(conn: duckdb.DuckDBPyConnection, recs: list[Reconciliation], run_id: str) -> None:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    conn.executemany(
+        "INSERT INTO meta.run_reconciliation VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(run_id, r.source, r.entity, r.raw_in, r.unified, r.quarantined, r.duplicates, now) for r in recs],
+    )
+
+
+def platform_figures(conn: duckdb.DuckDBPyConnection) -> list[PlatformFigures]:
+    """Orders, GMV (paid amount of paid orders, without price outliers) and refunds per platform."""
+    rows = conn.execute(
+        "WITH o AS (SELECT platform, count(*) AS n, sum(pay_amount) FILTER (WHERE (paid_at IS NOT NULL OR "
+        "status NOT IN ('created', 'cancelled')) AND COALESCE(quality_flags, '') NOT LIKE"
+        " '%price_out_of_range%') "
+        "AS gmv FROM unified.orders GROUP BY platform),\n"
+        "r AS (SELECT platform, count(*) AS n, sum(amount) FILTER (WHERE status = 'refunded') AS amt "
+        "FROM unified.refund GROUP BY platform)\n"
+        "SELECT COALESCE(o.platform, r.platform), COALESCE(o.n, 0), COALESCE(o.gmv, 0), COALESCE(r.n, 0), "
+        "COALESCE(r.amt, 0) FROM o FULL JOIN r ON r.platform = o.platform ORDER BY 1"
+    ).fetchall()
+    return [PlatformFigures(p, int(n), Decimal(g), int(rn), Decimal(ra)) for p, n, g, rn, ra in rows]
+
+
+def _split(
+    files: list[RawFile], counts: dict[str, dict[str, int]], mappings: dict[str, Mapping], summary: RunSummary
+) -> dict[str, list[RawFile]]:
+    """Files by entity that every platform in them has a mapping for; the rest are pending."""
+    ready: dict[str, list[RawFile]] = {}
+    for f in files:
+        target = ENTITY_TARGET.get(f.entity)
+        platforms = counts.get(str(f.path), {})
+        missing = [
+            p for p in platforms if target is None or p not in mappings or target not in mappings[p].rules()
+        ]
+        if missing or not platforms:
+            why = f"{f.entity} of {', '.join(missing) or f.source}"
+            summary.pending_reasons[why] = summary.pending_reasons.get(why, 0) + sum(platforms.values())
+            summary.files_pending += 1
+            continue
+        ready.setdefault(f.entity, []).append(f)
+    return ready
+
+
+def _standardize(
+    conn: duckdb.DuckDBPyConnection,
+    ws: Workspace,
+    mappings: dict[str, Mapping],
+    summary: RunSummary,
+    engine_name: str,
+    progress: ProgressFn,
+) -> bool:
+    """Stage, merge and write into ``conn``; False when there was nothing new."""
+    ensure_schema(conn)
+    files = unprocessed(conn, discover(ws.lake_root))
+    progress("discover", 1, 1)
+    counts = platform_counts(conn, files)
+    ready = _split(files, counts, mappings, summary)
+    if not ready:
+        return False
+    engine = open_engine(engine_name, conn)
+    try:
+        _expose(engine, conn, ["order_version", "orders", "order_line", "quarantine", "refund"])
+        run = _Run(conn, engine, mappings, summary.run_id, progress)
+        if "orders" in ready:
+            run.orders(ready["orders"], counts)
+        if "refunds" in ready:
+            run.refunds(ready["refunds"], counts)
+        run.quarantine()
+        summary.reconciliation = run.reconcile()
+        summary.quarantine_by_rule = run.quarantine_rules()
+        summary.flagged_by_rule = run.version_flags()
+        run.write()
+    finally:
+        engine.close()
+    done = [f for fs in ready.values() for f in fs]
+    _record_files(conn, done, counts, summary.run_id)
+    _record_reconciliation(conn, summary.reconciliation, summary.run_id)
+    summary.files_processed = len(done)
+    return True
+
+
+def run(
+    workspace: Workspace | Path | str,
+    *,
+    engine: str = "duckdb",
+    progress: ProgressFn | None = None,
+    mappings: dict[str, Mapping] | None = None,
+) -> RunSummary:
+    """Standardize every raw file not processed before, merge, and publish a new warehouse snapshot."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    started = time.perf_counter()
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    store = SnapshotStore.of(ws)
+    snapshot = store.begin(run_id)
+    summary = RunSummary(run_id=run_id, engine=engine, snapshot=snapshot)
+    conn = duckdb.connect(str(snapshot))
+    try:
+        changed = _standardize(conn, ws, mappings or load_mappings(), summary, engine, progress or _noop)
+        summary.platforms = platform_figures(conn)
+        summary.quality_flags = dict(
+            conn.execute(
+                "SELECT rule, count(*) FROM unified.quality_flag GROUP BY rule ORDER BY rule"
+            ).fetchall()
+        )
+        conn.execute("CHECKPOINT")
+    except BaseException:
+        conn.close()
+        store.discard(snapshot)
+        raise
+    conn.close()
+    if changed or store.current() is None:
+        store.publish(snapshot)
+    else:
+        store.discard(snapshot)
+        summary.snapshot = store.current()
+    (progress or _noop)("publish", 1, 1)
+    summary.seconds = time.perf_counter() - started
+    return summary

@@ -1,0 +1,61 @@
+"""The run summary and its reconciliation (standard 5.3.1.2; ARCHITECTURE principle 2).
+
+Per source and entity: raw records in = unified + quarantined + duplicates. Files of an entity
+or platform with no mapping yet are reported as pending and left unprocessed, so a later
+mapping picks them up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    source: str
+    entity: str
+    raw_in: int
+    unified: int
+    quarantined: int
+    duplicates: int
+
+    @property
+    def balanced(self) -> bool:
+        return self.raw_in == self.unified + self.quarantined + self.duplicates
+
+
+@dataclass(frozen=True)
+class PlatformFigures:
+    platform: str
+    orders: int
+    gmv: Decimal
+    refunds: int
+    refund_amount: Decimal
+
+
+@dataclass
+class RunSummary:
+    """What one ``warehouse.run`` did."""
+
+    run_id: str
+    engine: str
+    snapshot: Path | None
+    files_processed: int = 0
+    files_pending: int = 0
+    pending_reasons: dict[str, int] = field(default_factory=dict)
+    reconciliation: list[Reconciliation] = field(default_factory=list)
+    platforms: list[PlatformFigures] = field(default_factory=list)
+    quarantine_by_rule: dict[str, int] = field(default_factory=dict)
+    flagged_by_rule: dict[str, int] = field(default_factory=dict)  # this run's records, kept with a flag
+    quality_flags: dict[str, int] = field(default_factory=dict)  # current rows of the warehouse
+    seconds: float = 0.0
+
+    @property
+    def balanced(self) -> bool:
+        return all(r.balanced for r in self.reconciliation)
+
+    @property
+    def raw_in(self) -> int:
+        return sum(r.raw_in for r in self.reconciliation)

@@ -1,0 +1,63 @@
+"""A raw lake in a fresh workspace for the collector tests.
+
+Like the lake's own tests, it uses a hash-only stand-in for FieldCipher: these tests are about
+collection (nothing lost, nothing doubled), and stay independent of the key store's speed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecfusion.config import Workspace
+from ecfusion.control.checkpoints import CheckpointStore
+from ecfusion.lake import RawLake
+
+
+class HashOnlyCipher:
+    def content_hash(self, data: bytes) -> str:
+        return hashlib.blake2b(data, key=b"k" * 32, digest_size=16).hexdigest()
+
+    def protect(
+        self, payload: dict[str, Any], *, source: str, platform: str, subject_hint: str | None = None
+    ) -> tuple[dict[str, Any], int]:
+        return payload, 0
+
+
+def open_test_lake(root: Path | str) -> RawLake:
+    ws = Workspace.init(root)
+    return RawLake(ws.lake_root, HashOnlyCipher(), CheckpointStore.open(ws.control_url))
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> RawLake:
+    return open_test_lake(tmp_path / "ws")
+
+
+@pytest.fixture(scope="session")
+def mariadb_server():  # type: ignore[no-untyped-def]
+    from tests.sources.cdc.servers import mariadb_with_binlog
+
+    try:
+        ctx = mariadb_with_binlog()
+        server = ctx.__enter__()
+    except Exception as e:  # no MariaDB binaries on this machine
+        pytest.skip(f"cannot start a MariaDB with binlog: {e}")
+    yield server
+    ctx.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():  # type: ignore[no-untyped-def]
+    from tests.sources.cdc.servers import postgres_logical
+
+    try:
+        ctx = postgres_logical()
+        server = ctx.__enter__()
+    except Exception as e:  # no PostgreSQL binaries on this machine
+        pytest.skip(f"cannot start a PostgreSQL with wal_level=logical: {e}")
+    yield server
+    ctx.__exit__(None, None, None)

@@ -1,0 +1,297 @@
+"""Table-driven mapping tests: one row per platform quirk (payload → unified value)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import pytest
+
+from ecfusion.errors import MappingError
+from ecfusion.standardize import sqlgen
+from ecfusion.standardize.mapping import load_mappings, parse_mapping
+
+MAPPINGS = load_mappings()
+
+
+_CACHE: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+
+
+def _stage(platform: str, payload: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    key = platform + json.dumps(payload, sort_keys=True)
+    if key not in _CACHE:
+        _CACHE[key] = _run_stage(platform, payload)
+    return _CACHE[key]
+
+
+def _run_stage(platform: str, payload: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    m = MAPPINGS[platform]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(
+        "CREATE TABLE raw AS SELECT 'r1' AS raw_record_id, 'src' AS source, ? AS platform, "
+        "'shop' AS shop_id, 'f.parquet' AS raw_file, ? AS payload",
+        [platform, json.dumps(payload)],
+    )
+    con.execute(f"CREATE TABLE hdr AS {sqlgen.orders_header_sql(m, 'raw')}")
+    con.execute(f"CREATE VIEW lraw AS {sqlgen.lines_sql(m, 'hdr')}")
+    head = con.sql(sqlgen.orders_stage_sql("hdr")).to_arrow_table().to_pylist()[0]
+    lines = con.sql(sqlgen.lines_stage_sql("lraw", m)).to_arrow_table().to_pylist()
+    return head, lines
+
+
+TAOBAO = {
+    "tid": 4012345678901,
+    "tid_str": "4012345678901",
+    "status": "WAIT_SELLER_SEND_GOODS",
+    "created": "2026-11-01 00:30:00",
+    "modified": "2026-11-01 08:00:00",
+    "payment": "200.07",
+    "total_fee": "210.07",
+    "pay_time": "",
+    "buyer_open_uid": "AAHx",
+    "orders": {
+        "order": [
+            {
+                "oid": 1,
+                "num_iid": 5,
+                "sku_id": "7",
+                "num": 2,
+                "price": "50.00",
+                "total_fee": "100.00",
+                "refund_status": "SUCCESS",
+            }
+        ]
+    },
+}
+JD = {
+    "orderId": "300100200",
+    "orderState": "WAIT_SELLER_STOCK_OUT",
+    "orderStartTime": "2026-11-01 10:00:00",
+    "paymentConfirmTime": "0001-01-01 00:00:00",
+    "modified": "2026-11-01 10:00:00",
+    "orderPayment": "99.90",
+    "orderTotalPrice": "109.90",
+    "pin": "jd_buyer",
+    "consigneeInfo": {
+        "province": "北京",
+        "city": "北京市",
+        "county": "朝阳区",
+        "mobile": "ef1:phone:s:BIDX1:c",
+    },
+    "itemInfoList": [
+        {"skuId": "1001", "wareId": "2001", "skuName": "T恤", "jdPrice": "54.95", "itemTotal": "2"}
+    ],
+}
+PDD = {
+    "order_sn": "261101-123",
+    "order_status": 1,
+    "refund_status": 1,
+    "created_time": "2026-11-01 12:00:00",
+    "updated_at": "2026-11-01 12:00:00",
+    "pay_amount": 19.9,
+    "goods_amount": 29.9,
+    "receiver_phone": "ef1:phone:subj:PHONEBIDX:ct",
+    "item_list": [
+        {"goods_id": 88, "sku_id": 99, "goods_count": 1, "goods_price": 29.9, "goods_name": "袜子"}
+    ],
+}
+DOUYIN = {
+    "order_id": 6920000000000000123,
+    "order_status": 3,
+    "main_status": 3,
+    "create_time": 1761955200,
+    "update_time": 1761958800,
+    "pay_time": 0,
+    "order_amount": 12345,
+    "pay_amount": 12000,
+    "post_amount": 0,
+    "doudian_open_id": "dy1",
+    "sku_order_list": [
+        {
+            "sku_order_id": 6920000000000000124,
+            "product_id": 3,
+            "sku_id": 4,
+            "item_num": 3,
+            "origin_amount": 12345,
+            "pay_amount": 12000,
+            "code": "6901234567892",
+            "spec": [{"name": "颜色", "value": "黑"}, {"name": "尺码", "value": "L"}],
+            "after_sale_info": {"refund_status": 0},
+        }
+    ],
+}
+
+HEADER_CASES = [
+    # (platform, payload patch, field, expected)  — one row per quirk
+    ("taobao", {}, "platform_order_id", "4012345678901"),
+    ("taobao", {}, "status", "paid"),
+    ("taobao", {}, "pay_amount", Decimal("200.07")),  # yuan text
+    ("taobao", {}, "created_at", datetime(2026, 10, 31, 16, 30)),  # Beijing text → UTC
+    ("taobao", {}, "business_date", datetime(2026, 11, 1).date()),  # date in Asia/Shanghai
+    ("taobao", {}, "paid_at", None),  # "" means not set
+    ("taobao", {"status": "TRADE_CLOSED"}, "status", "refunded"),
+    ("taobao", {"status": "TRADE_CLOSED_BY_TAOBAO"}, "status", "cancelled"),
+    ("taobao", {"status": "SELLER_CONSIGNED_PART"}, "status", "partially_shipped"),
+    ("taobao", {}, "account_key", "taobao:AAHx"),
+    ("jd", {}, "paid_at", None),  # 0001-01-01 = null
+    ("jd", {}, "pay_amount", Decimal("99.90")),
+    ("jd", {}, "status", "paid"),
+    ("jd", {"orderState": "FINISHED_L"}, "status", "completed"),
+    ("jd", {"orderState": "LOCKED"}, "status", "on_hold"),
+    ("jd", {}, "receiver_phone_bidx", "BIDX1"),
+    ("jd", {}, "receiver_district", "朝阳区"),
+    ("pdd", {}, "pay_amount", Decimal("19.90")),  # yuan JSON number
+    ("pdd", {}, "status", "paid"),
+    ("pdd", {"refund_status": 4}, "status", "refunded"),  # refund overrides
+    ("pdd", {"refund_status": 2, "order_status": 2}, "status", "refunding"),
+    ("pdd", {}, "account_key", "pdd:phone-PHONEBIDX"),  # no buyer id: phone bidx
+    ("douyin", {}, "platform_order_id", "6920000000000000123"),  # > 2^53, exact
+    ("douyin", {}, "pay_amount", Decimal("120.00")),  # fen → yuan
+    ("douyin", {}, "goods_amount", Decimal("123.45")),
+    ("douyin", {}, "created_at", datetime(2025, 11, 1, 0, 0)),  # unix seconds
+    ("douyin", {}, "paid_at", None),  # 0 = not paid
+    ("douyin", {}, "status", "shipped"),
+    ("douyin", {"main_status": 22}, "status", "refunded"),  # main_status refines
+    ("douyin", {"order_status": 105, "main_status": 105}, "status", "paid"),
+    # mixed_timezone: a time that names its own zone is converted by it, and the order is flagged
+    ("taobao", {"created": "2026-11-01T00:30:00+08:00"}, "created_at", datetime(2026, 10, 31, 16, 30)),
+    ("taobao", {"created": "2026-10-31T16:30:00Z"}, "created_at", datetime(2026, 10, 31, 16, 30)),
+    ("taobao", {"created": "2026-10-31T16:30:00Z"}, "quality_flags", "mixed_timezone"),
+    ("douyin", {"create_time": "2025-11-01T08:00:00+08:00"}, "created_at", datetime(2025, 11, 1, 0, 0)),
+    ("taobao", {}, "quality_flags", None),
+    ("taobao", {"payment": "-200.07"}, "quality_flags", "price_out_of_range"),  # kept, flagged
+    ("jd", {"orderPayment": "9999999.00"}, "quality_flags", "price_out_of_range"),
+]
+
+BASE = {"taobao": TAOBAO, "jd": JD, "pdd": PDD, "douyin": DOUYIN}
+
+
+@pytest.mark.parametrize(("platform", "patch", "field", "expected"), HEADER_CASES)
+def test_header_field(platform: str, patch: dict[str, Any], field: str, expected: Any) -> None:
+    head, _ = _stage(platform, {**BASE[platform], **patch})
+    assert head["_rule"] is None, head["_reason"]
+    assert head[field] == expected
+
+
+LINE_CASES = [
+    ("taobao", "quantity", 2),
+    ("taobao", "unit_price", Decimal("50.00")),
+    ("taobao", "refund_status", "refunded"),
+    ("taobao", "listing_key", "taobao:5:7"),
+    ("jd", "quantity", 2),  # itemTotal is a string
+    ("jd", "line_amount", Decimal("109.90")),  # price × quantity
+    ("jd", "line_key", "jd:300100200:1001"),  # no line id: sku id
+    ("pdd", "unit_price", Decimal("29.90")),
+    ("pdd", "line_key", "pdd:261101-123:99"),
+    ("douyin", "line_id", "6920000000000000124"),
+    ("douyin", "unit_price", Decimal("41.15")),  # origin_amount / item_num
+    ("douyin", "spec_text", "颜色:黑;尺码:L"),
+    ("douyin", "barcode", "6901234567892"),
+    ("douyin", "refund_status", "none"),
+]
+
+
+@pytest.mark.parametrize(("platform", "field", "expected"), LINE_CASES)
+def test_line_field(platform: str, field: str, expected: Any) -> None:
+    _, lines = _stage(platform, BASE[platform])
+    assert len(lines) == 1 and lines[0]["_rule"] is None, lines
+    assert lines[0][field] == expected
+
+
+REJECT_CASES = [
+    ("taobao", {"status": "NEW_FANCY_STATUS"}, "unknown_status", "NEW_FANCY_STATUS"),
+    ("jd", {"orderState": "WHATEVER"}, "unknown_status", "maps.order_status"),
+    ("pdd", {"refund_status": 9}, "unknown_status", "maps.refund_override"),
+    ("douyin", {"main_status": 77}, "unknown_status", "77"),
+    ("taobao", {"modified": None}, "missing_required", "orders.modified_at"),
+    ("taobao", {"payment": "abc"}, "bad_value", "abc"),
+    ("douyin", {"update_time": "yesterday"}, "bad_value", "unix_s"),
+    ("taobao", {"buyer_message": "测试订单，请勿发货"}, "test_order", "buyer_message"),
+    ("pdd", {"remark": "测试订单勿发货"}, "test_order", "remark"),
+    ("douyin", {"seller_words": "测试单"}, "test_order", "seller_words"),
+]
+
+
+@pytest.mark.parametrize(("platform", "patch", "rule", "in_reason"), REJECT_CASES)
+def test_bad_records_get_a_rule_and_reason(
+    platform: str, patch: dict[str, Any], rule: str, in_reason: str
+) -> None:
+    head, _ = _stage(platform, {**BASE[platform], **patch})
+    assert head["_rule"] == rule
+    assert in_reason in head["_reason"]
+
+
+def test_price_outlier_is_flagged_not_dropped() -> None:
+    payload = json.loads(json.dumps(TAOBAO))
+    payload["orders"]["order"][0]["price"] = "9999999.00"
+    _, lines = _stage("taobao", payload)
+    assert lines[0]["_rule"] is None and lines[0]["quality_flags"] == "price_out_of_range"
+
+
+def test_every_documented_status_code_is_mapped() -> None:
+    documented = {
+        "taobao": [
+            "WAIT_BUYER_PAY",
+            "TRADE_NO_CREATE_PAY",
+            "WAIT_SELLER_SEND_GOODS",
+            "SELLER_CONSIGNED_PART",
+            "WAIT_BUYER_CONFIRM_GOODS",
+            "TRADE_BUYER_SIGNED",
+            "TRADE_FINISHED",
+            "TRADE_CLOSED",
+            "TRADE_CLOSED_BY_TAOBAO",
+            "PAY_PENDING",
+            "WAIT_PRE_AUTH_CONFIRM",
+            "PAID_FORBID_CONSIGN",
+        ],
+        "jd": [
+            "WAIT_SELLER_STOCK_OUT",
+            "WAIT_GOODS_RECEIVE_CONFIRM",
+            "WAIT_SELLER_DELIVERY",
+            "POP_ORDER_PAUSE",
+            "PAUSE",
+            "FINISHED_L",
+            "TRADE_CANCELED",
+            "LOCKED",
+            "WAIT_SEND_CODE",
+            "PARENT_TRADE_CANCELED",
+        ],
+        "pdd": ["1", "2", "3"],
+        "douyin": ["1", "105", "2", "101", "3", "4", "5"],
+    }
+    for platform, codes in documented.items():
+        assert set(codes) <= set(MAPPINGS[platform].maps["order_status"].codes), platform
+    assert {"1", "103", "105", "2", "101", "3", "4", "5", "21", "22", "39"} <= set(
+        MAPPINGS["douyin"].maps["main_status"].codes
+    )
+
+
+MAPPING_ERRORS = [
+    ('platform = "x"\nversion = "1"\n[orders.fields]\nstauts = { path = "s" }\n', "orders.fields.stauts"),
+    (
+        'platform = "x"\nversion = "1"\n[maps.s]\nvocabulary = "order_status"\ncodes = { A = "payed" }\n',
+        "maps.s.codes.A",
+    ),
+    (
+        'platform = "x"\nversion = "1"\n[orders.fields]\nplatform_order_id = { path = "a", const = "b" }\n',
+        "orders.fields.platform_order_id",
+    ),
+    ('platform = "x"\nversion = "1"\nbogus = 1\n', "bogus"),
+    (
+        'platform = "x"\nversion = "1"\n[orders.fields]\nplatform_order_id = { path = "a" }\n'
+        'status = { path = "s", map = "nope" }\nmodified_at = { path = "m" }\n',
+        "orders.fields.status",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "key"), MAPPING_ERRORS)
+def test_invalid_mapping_names_file_and_key(text: str, key: str) -> None:
+    with pytest.raises(MappingError) as err:
+        parse_mapping(text, "bad.toml")
+    assert "bad.toml" in err.value.message and key in err.value.message
+    assert err.value.hint

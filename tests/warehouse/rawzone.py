@@ -1,0 +1,130 @@
+"""Test helper: a tiny raw zone writer: envelope-v1 Parquet files exactly as contracts §2 lays them out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+TS = pa.timestamp("us", tz="UTC")
+RAW_SCHEMA = pa.schema(
+    [
+        ("raw_record_id", pa.string()),
+        ("source", pa.string()),
+        ("platform", pa.string()),
+        ("shop_id", pa.string()),
+        ("entity", pa.string()),
+        ("record_key", pa.string()),
+        ("batch_id", pa.string()),
+        ("pulled_at", TS),
+        ("received_at", TS),
+        ("content_hash", pa.string()),
+        ("schema_version", pa.int32()),
+        ("payload", pa.string()),
+    ]
+)
+
+
+def token(kind: str, value: str) -> str:
+    """A fake ef1 token whose blind index depends on the value only."""
+    bidx = hashlib.sha256(value.encode()).hexdigest()[:24]
+    return f"ef1:{kind}:subj{bidx[:20]}:{bidx}:CIPHERTEXT"
+
+
+class RawZone:
+    def __init__(self, lake_root: Path) -> None:
+        self.root = lake_root
+        self.n = 0
+
+    def add(
+        self,
+        platform: str,
+        entity: str,
+        payloads: list[dict[str, Any]],
+        *,
+        source: str | None = None,
+        dt: str = "2026-11-20",
+    ) -> Path:
+        source = source or platform
+        self.n += 1
+        folder = self.root / "raw" / f"source={source}" / f"entity={entity}" / f"dt={dt}"
+        folder.mkdir(parents=True, exist_ok=True)
+        now = datetime(2026, 11, 20, tzinfo=UTC)
+        rows = []
+        for p in payloads:
+            text = json.dumps(p, ensure_ascii=False, sort_keys=True)
+            h = hashlib.blake2b(f"{source}|{entity}|{text}".encode(), digest_size=16).hexdigest()
+            rows.append(
+                {
+                    "raw_record_id": h,
+                    "source": source,
+                    "platform": platform,
+                    "shop_id": f"{platform}_shop",
+                    "entity": entity,
+                    "record_key": None,
+                    "batch_id": f"b{self.n}",
+                    "pulled_at": now,
+                    "received_at": now,
+                    "content_hash": h,
+                    "schema_version": 1,
+                    "payload": text,
+                }
+            )
+        path = folder / f"part-b{self.n:04d}-0.parquet"
+        pq.write_table(pa.Table.from_pylist(rows, schema=RAW_SCHEMA), path)
+        return path
+
+
+def taobao_trade(
+    tid: int,
+    status: str,
+    modified: str,
+    *,
+    lines: int = 1,
+    refund: str = "NO_REFUND",
+    payment: str = "200.07",
+) -> dict[str, Any]:
+    return {
+        "tid": tid,
+        "tid_str": str(tid),
+        "status": status,
+        "created": "2026-11-01 10:00:00",
+        "pay_time": "2026-11-01 10:05:00",
+        "modified": modified,
+        "payment": payment,
+        "total_fee": "210.07",
+        "discount_fee": "10.00",
+        "post_fee": "0.00",
+        "buyer_open_uid": f"AAH{tid % 7}",
+        "buyer_nick": "t**y",
+        "receiver_name": token("name", "李雷"),
+        "receiver_mobile": token("phone", "13800138000"),
+        "receiver_state": "浙江省",
+        "receiver_city": "杭州市",
+        "receiver_district": "西湖区",
+        "receiver_address": token("address", "文三路1号"),
+        "orders": {
+            "order": [
+                {
+                    "oid": tid * 10 + i,
+                    "num_iid": 555 + i,
+                    "sku_id": str(777 + i),
+                    "outer_sku_id": f"SKU-{i}",
+                    "title": f"衬衫 {i}",
+                    "sku_properties_name": "颜色:夜宴黑;尺码:175",
+                    "num": 1,
+                    "price": "105.035",
+                    "total_fee": "105.04",
+                    "payment": "100.04",
+                    "discount_fee": "5.00",
+                    "refund_status": refund,
+                }
+                for i in range(lines)
+            ]
+        },
+    }

@@ -1,0 +1,109 @@
+"""The warehouse run end to end on a small raw zone: merge, quarantine, reconcile, snapshots."""
+
+from __future__ import annotations
+
+from rawzone import RawZone, taobao_trade
+
+from ecfusion import warehouse
+from ecfusion.config import Workspace
+
+
+def _rows(ws: Workspace, sql: str) -> list[tuple[object, ...]]:
+    con = warehouse.connect(ws)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_unknown_status_is_quarantined_with_reason_and_reconciled(workspace: Workspace, raw: RawZone) -> None:
+    raw.add(
+        "taobao",
+        "orders",
+        [
+            taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00"),
+            taobao_trade(2, "MARTIAN_STATUS", "2026-11-01 10:05:00"),
+        ],
+    )
+    s = warehouse.run(workspace)
+    assert s.balanced
+    [rec] = s.reconciliation
+    assert (rec.raw_in, rec.unified, rec.quarantined, rec.duplicates) == (2, 1, 1, 0)
+    [(rule, reason)] = _rows(workspace, "SELECT rule, reason FROM unified.quarantine")
+    assert rule == "unknown_status" and "MARTIAN_STATUS" in reason and "taobao.toml" in reason
+    assert _rows(workspace, "SELECT order_key FROM unified.orders") == [("taobao:1",)]
+
+
+def test_out_of_order_versions_latest_modified_wins_and_history_is_complete(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    raw.add("taobao", "orders", [taobao_trade(7, "TRADE_FINISHED", "2026-11-05 09:00:00", refund="SUCCESS")])
+    warehouse.run(workspace)
+    raw.add(
+        "taobao",
+        "orders",
+        [
+            taobao_trade(7, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00"),
+            taobao_trade(7, "WAIT_BUYER_CONFIRM_GOODS", "2026-11-02 10:00:00"),
+        ],
+    )
+    s = warehouse.run(workspace)
+    assert s.balanced
+    [(status, versions, ids)] = _rows(
+        workspace, "SELECT status, version_count, len(raw_record_ids) FROM unified.orders"
+    )
+    assert (status, versions, ids) == ("completed", 3, 3)
+    assert _rows(workspace, "SELECT refund_status FROM unified.order_line") == [("refunded",)]
+    history = _rows(
+        workspace, "SELECT seq, from_status, status FROM unified.order_status_history ORDER BY seq"
+    )
+    assert history == [(1, None, "paid"), (2, "paid", "shipped"), (3, "shipped", "completed")]
+
+
+def test_rerun_changes_nothing_and_duplicates_are_counted(workspace: Workspace, raw: RawZone) -> None:
+    trade = taobao_trade(3, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00", lines=2)
+    raw.add("taobao", "orders", [trade])
+    first = warehouse.run(workspace)
+    tables = (
+        "SELECT (SELECT count(*) FROM unified.orders), (SELECT count(*) FROM unified.order_line), "
+        "(SELECT sum(pay_amount) FROM unified.orders)"
+    )
+    before = _rows(workspace, tables)
+    again = warehouse.run(workspace)
+    assert again.files_processed == 0 and again.snapshot == first.snapshot
+    raw.add("taobao", "orders", [trade], dt="2026-11-21")  # the same record landed again elsewhere
+    third = warehouse.run(workspace)
+    assert [(r.raw_in, r.unified, r.duplicates) for r in third.reconciliation] == [(1, 0, 1)]
+    assert _rows(workspace, tables) == before
+
+
+def test_snapshot_switch_keeps_readers_consistent_and_rollback_works(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    warehouse.run(workspace)
+    reader = warehouse.connect(workspace)  # a reader holding the first snapshot
+    raw.add("taobao", "orders", [taobao_trade(2, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    warehouse.run(workspace)
+    assert reader.execute("SELECT count(*) FROM unified.orders").fetchone() == (1,)
+    reader.close()
+    assert _rows(workspace, "SELECT count(*) FROM unified.orders") == [(2,)]
+    warehouse.SnapshotStore.of(workspace).rollback()
+    assert _rows(workspace, "SELECT count(*) FROM unified.orders") == [(1,)]
+
+
+def test_four_platforms_member_account_and_listing(workspace: Workspace, raw: RawZone) -> None:
+    from tests_payloads import DOUYIN, JD, PDD
+
+    raw.add("taobao", "orders", [taobao_trade(1, "TRADE_FINISHED", "2026-11-01 10:05:00")])
+    raw.add("jd", "orders", [JD])
+    raw.add("pdd", "orders", [PDD])
+    raw.add("douyin", "orders", [DOUYIN])
+    raw.add("crm", "members", [{"member_id": "m1"}])  # no mapping yet: pending, not lost
+    s = warehouse.run(workspace)
+    assert s.balanced and s.files_pending == 1
+    assert {p.platform: p.orders for p in s.platforms} == {"douyin": 1, "jd": 1, "pdd": 1, "taobao": 1}
+    keys = {r[0] for r in _rows(workspace, "SELECT account_key FROM unified.member_account")}
+    assert keys == {"taobao:AAH1", "jd:jd_buyer", "pdd:phone-PHONEBIDX", "douyin:dy1"}
+    listings = _rows(workspace, "SELECT count(*), count(DISTINCT listing_key) FROM unified.listing")
+    assert listings == [(5, 5)] or listings[0][0] == listings[0][1]
