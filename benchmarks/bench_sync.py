@@ -87,7 +87,7 @@ def rate_use(data: Path, work: Path, rate: float, seconds: float) -> dict:
 
 
 def incremental(data: Path, work: Path) -> dict:
-    mock = start("jd", data)
+    mock = start("jd", data, clock_start=DATA_START + timedelta(days=1.5))  # mid-data: the overlap has orders
     try:
         lake = RawLake.open(Workspace.init(work / "ws-incr"))
         c = connector("jd", mock.url, rate=200, start=DATA_START - timedelta(hours=1))

@@ -83,28 +83,13 @@ def evaluate_cmd(
     if as_json:
         console.print_json(json.dumps({k: v.as_dict() for k, v in result.items()}, default=str))
         return
-    table = Table(
-        "entity", "records", "clusters", "true", "pair P", "pair R", "pair F1", "B³ P", "B³ R", "B³ F1"
-    )
-    for name, s in result.items():
-        table.add_row(
-            name,
-            str(s.records),
-            str(s.predicted_clusters),
-            str(s.true_clusters),
-            *(
-                f"{x:.4f}"
-                for x in (
-                    s.pairwise_precision,
-                    s.pairwise_recall,
-                    s.pairwise_f1,
-                    s.bcubed_precision,
-                    s.bcubed_recall,
-                    s.bcubed_f1,
-                )
-            ),
+    for name, sc in result.items():
+        console.print(
+            f"{name}: {sc.records} records, {sc.predicted_clusters} clusters ({sc.true_clusters} true); "
+            f"pairwise P {sc.pairwise_precision:.4f} R {sc.pairwise_recall:.4f} F1 {sc.pairwise_f1:.4f}; "
+            f"B-cubed P {sc.bcubed_precision:.4f} R {sc.bcubed_recall:.4f} F1 {sc.bcubed_f1:.4f}",
+            markup=False,
         )
-    console.print(table)
     for name, s in result.items():
         for w in s.worst_false_merges[:5]:
             console.print(

@@ -10,6 +10,7 @@ generated rules, as on DuckDB).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -18,6 +19,41 @@ import pyarrow as pa
 from ecfusion.engine.base import BatchFn
 from ecfusion.engine.dialect import to_spark
 from ecfusion.errors import EngineError
+
+
+def local_session(cores: int = 2, *, checkpoint_dir: Path | None = None) -> Any:
+    """The process's one local-mode SparkSession, configured for every stage that runs on Spark.
+
+    A JVM takes its settings once, at start, so the standardization engine and Splink (entity
+    resolution) share this one builder: UTC session time zone, a heap that fits the test merchant
+    and the 1M benchmarks, and Splink's similarity-UDF jar (TOOLCHAIN.md).
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as e:
+        raise EngineError(
+            "the Spark engine needs PySpark",
+            hint="install the 'spark' extra: uv sync --extra spark (and Java 17)",
+        ) from e
+    from splink.backends.spark import similarity_jar_location
+
+    session = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName("ecfusion")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.driver.memory", "4g")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.ansi.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", str(cores))
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    if checkpoint_dir is not None:
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        session.sparkContext.setCheckpointDir(str(checkpoint_dir))
+    return session
 
 
 class SparkEngine:
@@ -29,25 +65,7 @@ class SparkEngine:
 
     @classmethod
     def local(cls, cores: int = 2) -> SparkEngine:
-        try:
-            from pyspark.sql import SparkSession
-        except ImportError as e:
-            raise EngineError(
-                "the Spark engine needs PySpark",
-                hint="install the 'spark' extra: uv sync --extra spark (and Java 17)",
-            ) from e
-        session = (
-            SparkSession.builder.master(f"local[{cores}]")
-            .appName("ecfusion")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.ansi.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "1")
-            .config("spark.default.parallelism", str(cores))
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .getOrCreate()
-        )
-        return cls(session)
+        return cls(local_session(cores))
 
     def _sql(self, sql: str, what: str) -> Any:
         spark_sql = to_spark(sql)

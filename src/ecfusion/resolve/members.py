@@ -177,10 +177,16 @@ def resolve_full(
     rule_edges = rules.rule_edges(con)
     t = _timed(timings, "rules", t)
     say(f"similarity model ({engine})")
-    db_api = similarity.make_db_api(engine, spark)
-    table = similarity.register(db_api, feats, "member_features", spark)
-    model = similarity.train(db_api, table)
-    scored = model.predict(similarity.REVIEW_THRESHOLD)
+    # Training (EM on samples) always runs on in-memory DuckDB, so both engines apply the very
+    # same model; the engine does the heavy part, scoring every blocked pair.
+    train_api = similarity.make_db_api("duckdb")
+    model = similarity.train(train_api, similarity.register(train_api, feats, "member_features"))
+    if engine == "spark":
+        spark_api = similarity.make_db_api("spark", spark)
+        table = similarity.register(spark_api, feats, "member_features", spark)
+        scored = similarity.transfer(model, spark_api, table).predict(similarity.REVIEW_THRESHOLD)
+    else:
+        scored = model.predict(similarity.REVIEW_THRESHOLD)
     t = _timed(timings, "similarity", t)
     say("clustering")
     confirmed, constraints = _constraints(ledger, accounts, guard)

@@ -169,6 +169,19 @@ def load(db_api: Any, tables: Sequence[Any] | Any, model: dict[str, Any]) -> Mem
     return MemberModel(linker, db_api, tables)
 
 
+def transfer(trained: MemberModel, db_api: Any, table: Any) -> MemberModel:
+    """The trained parameters on another backend (settings rebuilt in that backend's dialect)."""
+    linker = Linker(table, settings(), log_level=logging.ERROR)
+    src, dst = trained.linker._settings_obj, linker._settings_obj
+    dst._probability_two_random_records_match = src._probability_two_random_records_match
+    for c_src, c_dst in zip(src.comparisons, dst.comparisons, strict=True):
+        for l_src, l_dst in zip(c_src.comparison_levels, c_dst.comparison_levels, strict=True):
+            if not l_src.is_null_level:
+                l_dst.m_probability = l_src.m_probability
+                l_dst.u_probability = l_src.u_probability
+    return MemberModel(linker, db_api, table)
+
+
 COMPARISON_NAMES = ["name", "phone", "address", "nickname", "device"]
 
 

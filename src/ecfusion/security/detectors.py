@@ -38,6 +38,10 @@ _CARD_RE = re.compile(_CARD)
 _MAYBE_PERSONAL = re.compile(r"[0-9@\uff10-\uff19\uff20]")
 # Every digit pattern needs at least 11 digits (a mobile number); most strings have fewer.
 _ENOUGH_DIGITS = re.compile(r"(?:[^0-9\uff10-\uff19]*[0-9\uff10-\uff19]){11}")
+# ...and every digit pattern needs a run of 11 digits with at most one space or dash between
+# two of them (phone 3-4-4, ID 18 in a row, card 13-19): a timestamp or an amount has none.
+# A necessary condition only, tested in C before any scan; the scan decides.
+DIGIT_RUN = re.compile(r"\d(?:[-\s\uff0d]?\d){10}")
 _CARD_CONTEXT = re.compile(r"(?:卡号|银行卡|銀行卡|信用卡|储蓄卡|账号|帳號|账户|card|acct|account)",
                            re.IGNORECASE)
 _CARD_CONTEXT_WINDOW = 12
@@ -132,7 +136,8 @@ def find_pii(text: str, *, digits: bool = True, card_field: bool = False) -> lis
     ``digits=False`` (identifier fields) looks for e-mails only; ``card_field=True`` (the field
     name says bank card) accepts any Luhn-valid 13–19 digit run without words around it.
     """
-    if "@" not in text and "\uff20" not in text and (len(text) < 11 or not _ENOUGH_DIGITS.match(text)):
+    if "@" not in text and "\uff20" not in text and (
+            len(text) < 11 or not DIGIT_RUN.search(text) or not _ENOUGH_DIGITS.match(text)):
         return []
     if len(text) <= _MEMO_MAX_CHARS:
         return list(_find_memo(text, digits, card_field))

@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import os
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -68,6 +68,7 @@ _NONCE = 12
 _KINDS = frozenset(PII_KINDS)
 _TAG = 16
 _DIGEST_BYTES = 12  # 96 bits -> 24 hex characters
+_TOKEN_MEMO = 200_000  # tokens remembered for reuse (about 40 MB at most)
 
 
 def _mac(key: bytes, data: bytes) -> str:
@@ -150,6 +151,8 @@ class FieldCipher:
         # Per-instance memo (the key differs per workspace); values repeat across order versions.
         self._blind_index = lru_cache(maxsize=262_144)(self._compute_blind_index)
         self._subject_id = lru_cache(maxsize=262_144)(self._compute_subject_id)
+        # (subject id, kind, value, matchable) -> token, for ``seal_repeatable``. In memory only.
+        self._tokens: dict[tuple[str, str, str, bool], str] = {}
 
     @classmethod
     def open(cls, workspace: Workspace, *, policy: PiiPolicy | None = None) -> FieldCipher:
@@ -195,6 +198,7 @@ class FieldCipher:
         if generation != self._generation:
             self._generation = generation
             self._aeads.clear()
+            self._tokens.clear()
 
     def _aead(self, subject_id: str, algorithm_id: int, data_key: bytes | None = None) -> _Aead:
         slot = (subject_id, algorithm_id)
@@ -278,6 +282,25 @@ class FieldCipher:
         text = binascii.b2a_base64(blob, newline=False).rstrip(b"=").translate(_B64_URLSAFE).decode("ascii")
         return f"{head}:{text}"
 
+    def seal_repeatable(self, kind: str, value: str, subject_id: str,
+                        nonce: Callable[[], bytes] | None = None, *, matchable: bool = True,
+                        erased: bool = False) -> str:
+        """``seal``, giving the same token again for the same value of the same subject within
+        this process (an order's later versions repeat its receiver fields). Two equal tokens
+        tell a reader only what their equal blind indexes already do. ``nonce`` is called only
+        when a new token is made; erased subjects never reuse a token."""
+        if erased:
+            return self.seal(kind, value, subject_id, erased=True)
+        memo = (subject_id, kind, value, matchable)
+        token = self._tokens.get(memo)
+        if token is None:
+            token = self.seal(kind, value, subject_id, None if nonce is None else nonce(),
+                              matchable=matchable)
+            if len(self._tokens) >= _TOKEN_MEMO:
+                self._tokens.clear()
+            self._tokens[memo] = token
+        return token
+
     # ---- decryption ------------------------------------------------------------------------
 
     def decrypt(self, token: str | Token) -> str:
@@ -329,13 +352,14 @@ class FieldCipher:
     def protect_many(self, payloads: Sequence[Any], *, source: str, platform: str,
                      subject_hints: Sequence[str | None] | None = None) -> list[Protected]:
         """``protect`` for a chunk of payloads with one key-store transaction for all subjects."""
-        from ecfusion.security.protect import ProtectBatch
+        from ecfusion.security.protect import ProtectBatch, collector_paused
 
         batch = ProtectBatch(self)
         hints = subject_hints or [None] * len(payloads)
-        for payload, hint in zip(payloads, hints, strict=True):
-            batch.add(payload, source=source, platform=platform, subject_hint=hint)
-        return batch.run()
+        with collector_paused():
+            for payload, hint in zip(payloads, hints, strict=True):
+                batch.add(payload, source=source, platform=platform, subject_hint=hint)
+            return batch.run()
 
     def erase_subject(self, subject: str, reason: str) -> ErasureRecord:
         """Crypto-shred one subject key (e.g. ``taobao:<buyer_open_uid>``): every token of it,
@@ -345,6 +369,7 @@ class FieldCipher:
     def erase_subject_id(self, subject_id: str, reason: str) -> ErasureRecord:
         """Crypto-shred by the subject id found in tokens (``parse_token(t).subject``)."""
         record = self.keystore.destroy(subject_id, reason)
+        self._tokens.clear()
         for slot in [s for s in self._aeads if s[0] == subject_id]:
             del self._aeads[slot]
         return record

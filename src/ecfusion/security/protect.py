@@ -27,13 +27,16 @@ subjects in one key-store transaction (durable before any ciphertext exists), th
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
-from ecfusion.security.detectors import find_pii
+from ecfusion.security.detectors import DIGIT_RUN, find_pii
 from ecfusion.security.pii import KeyClass
 from ecfusion.security.tokens import INLINE_TOKEN, TOKEN_PREFIX, inline, is_token
 
@@ -54,18 +57,25 @@ class Protected(NamedTuple):
     subject: str
 
 
-@dataclass
 class _Slot:
-    """A personal value waiting for its token: ``container[key]`` (whole value or spans in it)."""
+    """A personal value waiting for its token: ``container[key]`` (whole value or spans in it).
 
-    container: Any
-    key: Any
-    kind: str
-    value: str
-    matchable: bool
-    spans: list[tuple[int, int, str]] | None = None
-    path: tuple[str, ...] = ()
-    declared: bool = False
+    ``route`` is the chain of keys from the payload holder to ``container``; the input is never
+    written to, so only the containers on a route are copied when the tokens go in."""
+
+    __slots__ = ("route", "key", "kind", "value", "matchable", "spans", "path", "declared")
+
+    def __init__(self, route: tuple[Any, ...], key: Any, kind: str, value: str, matchable: bool,
+                 spans: list[tuple[int, int, str]] | None = None, path: tuple[str, ...] = (),
+                 declared: bool = False) -> None:
+        self.route = route
+        self.key = key
+        self.kind = kind
+        self.value = value
+        self.matchable = matchable
+        self.spans = spans
+        self.path = path
+        self.declared = declared
 
 
 @dataclass
@@ -77,10 +87,19 @@ class _Found:
 
 def is_unmatchable(value: str, key: str) -> bool:
     """Masked copies (``138****5678``) and platform ciphertext match nothing: no blind index."""
-    if "*" in value or "＊" in value or key.lower().startswith(("encrypt", "mask")):
+    return _masked_name(key) or _unmatchable_value(value)
+
+
+def _masked_name(key: str) -> bool:
+    return key.lower().startswith(("encrypt", "mask"))
+
+
+def _unmatchable_value(value: str) -> bool:
+    if "*" in value or "＊" in value:
         return True
-    return len(value) > 16 and any(value.startswith(a) and value.endswith(b)
-                                   for a, b in _PLATFORM_CIPHERTEXT_MARKS)
+    if len(value) <= 16 or value[0] not in "#$~":
+        return False
+    return any(value.startswith(a) and value.endswith(b) for a, b in _PLATFORM_CIPHERTEXT_MARKS)
 
 
 def _scalar_text(value: Any) -> str | None:
@@ -93,78 +112,118 @@ def _scalar_text(value: Any) -> str | None:
     return None
 
 
+_CLEAN_MEMO = 100_000  # strings remembered as holding no personal value, per scan mode
+_MAX_CHILDREN = 2_000  # field names remembered under one path (payloads keyed by ids have more)
+
+
+class _Field:
+    """The compiled decision for one path of a source's payloads: declared kind, how the value
+    detectors treat it, and the fields under it. Decided once per path, not once per value."""
+
+    __slots__ = ("rules", "policy", "path", "name", "kind", "masked", "scan_digits", "card",
+                 "phone", "scan_mode", "children")
+
+    def __init__(self, rules: FieldRules, policy: PiiPolicy, path: tuple[str, ...], name: str) -> None:
+        self.rules, self.policy, self.path, self.name = rules, policy, path, name
+        self.kind = rules.kind_for(path) if path else None
+        key_class = policy.classify_key(name) if name else _FREE_TEXT
+        self.masked = _masked_name(name)
+        self.scan_digits = not key_class.identifier
+        self.card = key_class.card
+        self.phone = key_class.phone
+        self.scan_mode = 2 * self.scan_digits + self.card  # index of the walker's clean memo
+        self.children: dict[str, _Field] = {}
+
+    def child(self, key: Any) -> _Field:
+        name = str(key)
+        made = _Field(self.rules, self.policy, (*self.path, name.lower()), name)
+        if key.__class__ is str and len(self.children) < _MAX_CHILDREN:
+            self.children[key] = made
+        return made
+
+
 class _Walker:
-    """Copies a payload and records where its personal values are."""
+    """Finds where a payload's personal values are, without copying or changing it."""
 
     def __init__(self, policy: PiiPolicy, rules: FieldRules) -> None:
         self.policy = policy
         self.rules = rules
-        # path -> (declared kind, key class): payloads of one source repeat the same paths.
-        self._decisions: dict[tuple[str, ...], tuple[str | None, KeyClass]] = {}
-
-    def _decide(self, path: tuple[str, ...], name: str) -> tuple[str | None, KeyClass]:
-        decision = (self.rules.kind_for(path) if path else None,
-                    self.policy.classify_key(name) if name else _FREE_TEXT)
-        if len(self._decisions) < 50_000:
-            self._decisions[path] = decision
-        return decision
+        self.root = _Field(rules, policy, (), "")
+        # Strings the detectors found nothing in, per scan mode: statuses, titles and times
+        # repeat across records and an order's versions. In memory only.
+        self._clean: tuple[set[str], ...] = (set(), set(), set(), set())
 
     def walk(self, payload: Any) -> _Found:
-        found = _Found(payload=None)
-        holder: list[Any] = [None]
-        stack: list[tuple[Any, Any, Any, tuple[str, ...], str]] = [(payload, holder, 0, (), "")]
-        leaf = self._leaf
+        """Depth first in document order (the first phone found may choose the subject);
+        iterative, so no nesting depth makes it crash."""
+        found = _Found(payload=payload)
+        text = self._text
+        clean = self._clean
+        digit_run = DIGIT_RUN.search
+        # (iterator over a container, its field, the fields under it, route to it, is a dict)
+        stack: list[tuple[Any, _Field, dict[str, _Field], tuple[Any, ...], bool]] = [
+            (iter(((0, payload),)), self.root, {}, (), False)]
         while stack:
-            value, parent, key, path, name = stack.pop()
-            kind_of = value.__class__
-            if kind_of is str or kind_of is int:
-                parent[key] = value
-                if value != "":
-                    leaf(found, parent, key, value, path, name)
-            elif isinstance(value, dict):
-                copy: Any = dict.fromkeys(value)  # keeps the key order of the input
-                parent[key] = copy
-                for k, v in reversed(value.items()):
-                    child = str(k)
-                    stack.append((v, copy, k, (*path, child.lower()), child))
-            elif isinstance(value, (list, tuple)):
-                copy = [None] * len(value)
-                parent[key] = copy
-                for i in range(len(value) - 1, -1, -1):
-                    stack.append((value[i], copy, i, path, name))
+            items, owner, children, route, keyed = stack[-1]
+            for key, value in items:
+                fld = (children.get(key) or owner.child(key)) if keyed else owner
+                cls = value.__class__
+                if cls is str:
+                    # Declared, or could hold what a detector finds (a C-level necessary
+                    # condition) and was not found clean before: only then the Python scan.
+                    if value and (fld.kind is not None or (
+                            ("@" in value or "\uff20" in value or (
+                                fld.scan_digits and len(value) >= 11 and digit_run(value)))
+                            and value not in clean[fld.scan_mode])):
+                        text(found, fld, value, route, key)
+                elif cls is int:
+                    if fld.kind is not None or fld.phone:
+                        text(found, fld, str(value), route, key)
+                elif cls is dict:
+                    stack.append((iter(value.items()), fld, fld.children, (*route, key), True))
+                    break
+                elif cls is list or cls is tuple:
+                    stack.append((enumerate(value), fld, {}, (*route, key), False))
+                    break
+                elif isinstance(value, dict):
+                    stack.append((iter(value.items()), fld, fld.children, (*route, key), True))
+                    break
+                elif isinstance(value, (list, tuple)):
+                    stack.append((enumerate(value), fld, {}, (*route, key), False))
+                    break
+                elif isinstance(value, str):  # str / int subclasses
+                    if value:
+                        text(found, fld, str(value), route, key)
+                elif isinstance(value, int) and not isinstance(value, bool):
+                    if fld.kind is not None or fld.phone:
+                        text(found, fld, str(value), route, key)
             else:
-                parent[key] = value
-                if isinstance(value, (str, int)) and not isinstance(value, bool):
-                    leaf(found, parent, key, value, path, name)  # str / int subclasses
-        found.payload = holder[0]
+                stack.pop()
         return found
 
-    def _leaf(self, found: _Found, parent: Any, key: Any, value: str | int, path: tuple[str, ...],
-              name: str) -> None:
-        kind, key_class = self._decisions.get(path) or self._decide(path, name)
-        if kind is None and value.__class__ is str and len(value) < 11 and "@" not in value \
-                and "\uff20" not in value:
-            return  # too short for any detector: the common case, decided without a call
-        text = value if isinstance(value, str) else str(value)
-        if kind is not None:
-            if text.strip() and not is_token(text):
-                found.slots.append(_Slot(parent, key, kind, text, not is_unmatchable(text, name),
-                                         path=path, declared=True))
-            return
-        if not isinstance(value, str) and not key_class.phone:
+    def _text(self, found: _Found, fld: _Field, text: str, route: tuple[Any, ...], key: Any) -> None:
+        if fld.kind is not None:
+            if text.strip() and not (text.startswith(TOKEN_PREFIX) and is_token(text)):
+                found.slots.append(_Slot(route, key, fld.kind, text,
+                                         not (fld.masked or _unmatchable_value(text)),
+                                         path=fld.path, declared=True))
             return
         if text.startswith(TOKEN_PREFIX) and is_token(text):
             return
-        spans = find_pii(text, digits=not key_class.identifier, card_field=key_class.card)
+        spans = find_pii(text, digits=fld.scan_digits, card_field=fld.card)
         if spans and TOKEN_PREFIX in text:
             spans = _outside_tokens(text, spans)
         if not spans:
+            clean = self._clean[fld.scan_mode]
+            if len(clean) >= _CLEAN_MEMO:
+                clean.clear()
+            clean.add(text)
             return
         if len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(text):
-            found.slots.append(_Slot(parent, key, spans[0].kind, text, True, path=path))
+            found.slots.append(_Slot(route, key, spans[0].kind, text, True, path=fld.path))
         else:
-            found.slots.append(_Slot(parent, key, spans[0].kind, text, True,
-                                     [(s.start, s.end, s.kind) for s in spans], path=path))
+            found.slots.append(_Slot(route, key, spans[0].kind, text, True,
+                                     [(s.start, s.end, s.kind) for s in spans], path=fld.path))
 
 
 def _outside_tokens(text: str, spans: list[Any]) -> list[Any]:
@@ -270,26 +329,71 @@ class ProtectBatch:
             if found.slots:
                 subject_id = keys.ids[found.subject]
                 erased = subject_id in keys.erased
+                copies: dict[tuple[Any, ...], Any] = {(): [found.payload]}
                 for slot in found.slots:
-                    count += self._fill(slot, subject_id, erased, nonces)
-            results.append(Protected(found.payload, count, found.subject))
+                    count += self._fill(_writable(copies, slot.route), slot, subject_id, erased, nonces)
+                payload = copies[()][0]
+            else:
+                payload = _shallow_copy(found.payload)
+            results.append(Protected(payload, count, found.subject))
         self._found = []
         return results
 
-    def _fill(self, slot: _Slot, subject_id: str, erased: bool, nonces: _NonceSource) -> int:
-        seal = self.cipher.seal
+    def _fill(self, container: Any, slot: _Slot, subject_id: str, erased: bool,
+              nonces: _NonceSource) -> int:
+        seal = self.cipher.seal_repeatable
         if slot.spans is None:
-            slot.container[slot.key] = seal(slot.kind, slot.value, subject_id, nonces.take(),
-                                            matchable=slot.matchable, erased=erased)
+            container[slot.key] = seal(slot.kind, slot.value, subject_id, nonces,
+                                       matchable=slot.matchable, erased=erased)
             return 1
         parts, last = [], 0
         for start, end, kind in slot.spans:
-            token = seal(kind, slot.value[start:end], subject_id, nonces.take(), erased=erased)
+            token = seal(kind, slot.value[start:end], subject_id, nonces, erased=erased)
             parts += [slot.value[last:start], inline(token)]
             last = end
         parts.append(slot.value[last:])
-        slot.container[slot.key] = "".join(parts)
+        container[slot.key] = "".join(parts)
         return len(slot.spans)
+
+
+def _shallow_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return value
+
+
+def _writable(copies: dict[tuple[Any, ...], Any], route: tuple[Any, ...]) -> Any:
+    """The copy of the container at ``route``, copying (shallowly) each container on the way
+    that was not copied yet; every other branch of the payload is shared with the input."""
+    node = copies.get(route)
+    if node is not None:
+        return node
+    depth = len(route) - 1
+    while route[:depth] not in copies:
+        depth -= 1
+    node = copies[route[:depth]]
+    for i in range(depth, len(route)):
+        key = route[i]
+        node[key] = node = _shallow_copy(node[key])
+        copies[route[: i + 1]] = node
+    return node
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a chunk is protected. Everything a walk
+    allocates is acyclic (freed by reference counting), but its many small objects kept
+    triggering full collections that traverse every payload the lake holds in memory: a third
+    of a merchant's landing CPU. Re-enabled on exit, also on error."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _NonceSource:
@@ -298,6 +402,9 @@ class _NonceSource:
     def __init__(self, count: int) -> None:
         self._pool = os.urandom(_NONCE * max(count, 1))
         self._next = 0
+
+    def __call__(self) -> bytes:
+        return self.take()
 
     def take(self) -> bytes:
         if self._next + _NONCE > len(self._pool):

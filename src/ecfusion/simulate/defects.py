@@ -159,9 +159,10 @@ class _Sink:
     def _draw_kind(self) -> str | None:
         if self._any <= 0.0:
             return None
-        u = self.rng.random()
-        if u >= self._any:
-            return None
+        return self._kind_of(self.rng.random())
+
+    def _kind_of(self, u: float) -> str | None:
+        """The defect kind a uniform draw ``u`` selects (``None`` above every threshold)."""
         for threshold, kind in self._thresholds:
             if u < threshold:
                 return kind
@@ -184,12 +185,15 @@ class JsonlSink(_Sink):
     format = "jsonl"
 
     def write(self, record: dict[str, Any], key: str) -> None:
-        kind = self._draw_kind() if self._any else None
-        if kind is None and self._fh is not None and self._stat is not None:  # the hot path: a clean line
+        # the hot path, a clean line: the same draw as ``_draw_kind``, without the call
+        u = self.rng.random() if self._any else 1.0
+        if u >= self._any:
+            assert self._fh is not None and self._stat is not None, "open() a file first"
             self._fh.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
             self._line += 1
             self._stat.records += 1
             return
+        kind = self._kind_of(u)
         if kind is not None and kind in self.mutators and not self.mutators[kind](record, self.rng):
             kind = None
         line = orjson.dumps(record)

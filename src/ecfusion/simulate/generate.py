@@ -48,6 +48,7 @@ PLATFORM_ORDER_SHARE = {"taobao": 0.42, "jd": 0.20, "pdd": 0.14, "douyin": 0.24}
 TASKS = ("orders-taobao", "orders-douyin", "orders-jd", "orders-pdd", "behaviour", "offline", "crm")
 OWNED_FOLDERS = ("platforms", "pos", "crm", "erp", "app", "ads", "service", "marketing", "truth")
 PARALLEL_FROM_ORDERS = 20_000
+GC_YOUNG_THRESHOLD = 50_000
 
 Progress = Callable[[str, int, int], None]
 
@@ -209,9 +210,15 @@ def _run_tasks(world: World, report: Progress, workers: int | None) -> list[Task
     # The population and catalog live for the whole run: keep the cyclic GC from re-scanning them
     # (and, after fork, from touching their pages, which would copy them into every worker).
     gc.freeze()
+    # Orders in flight are acyclic and short-lived: collecting the youngest generation every few
+    # hundred allocations re-scans the days of pending drafts for nothing (≈10 % of the run).
+    # A larger first threshold keeps collection (and memory) bounded at a fraction of that cost.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
     try:
         return _run_tasks_frozen(world, report, workers)
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
 
 

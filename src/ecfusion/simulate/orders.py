@@ -149,27 +149,33 @@ class OrderFactory:
 
     def _draft(self, account: Account, created: int, campaign_id: str) -> OrderDraft:
         r = self.rng
+        rand = r.random
         self.seq += 1
-        u = r.random()
+        u = rand()
         nlines = 1 if u < 0.65 else (2 if u < 0.9 else 3)
         lines: list[Line] = []
-        seen: set[int] = set()
+        seen: list[int] = []
         last = len(self.listings) - 1
+        total = 0
         for _ in range(nlines):
-            i = min(bisect_right(self._sku_cum, r.random()), last)
+            i = bisect_right(self._sku_cum, rand())
+            if i > last:
+                i = last
             if i in seen:
                 continue
-            seen.add(i)
-            qty = 1 if r.random() < 0.82 else (2 if r.random() < 0.75 else 3)
-            lines.append(Line(self.listings[i], qty, 0, 0))
-        total = sum(ln.listing.price_fen * ln.qty for ln in lines)
+            seen.append(i)
+            qty = 1 if rand() < 0.82 else (2 if rand() < 0.75 else 3)
+            listing = self.listings[i]
+            gross = listing.price_fen * qty
+            total += gross
+            lines.append(Line(listing, qty, gross, 0))
         discount = 0
         coupon = ""
-        if r.random() < (0.6 if campaign_id else 0.2):
+        if rand() < (0.6 if campaign_id else 0.2):
             discount = min(total // 2, r.choice((500, 1000, 2000, 3000, 5000)) if total >= 9900 else 300)
             coupon = f"CPN{self.platform[:2].upper()}{self.seq:010d}"
+            _share_discount(lines, discount)
         post_fee = 0 if total >= 4900 else 600
-        _share_discount(lines, discount)
         pay_time = created + int(r.expovariate(1 / 90))
         draft = OrderDraft(
             self.seq,

@@ -1,35 +1,13 @@
-"""A raw lake in a fresh workspace for the collector tests.
-
-Like the lake's own tests, it uses a hash-only stand-in for FieldCipher: these tests are about
-collection (nothing lost, nothing doubled), and stay independent of the key store's speed.
-"""
+"""Collector tests' lake fixture (see tests/sources/collector_lake.py)."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from ecfusion.config import Workspace
-from ecfusion.control.checkpoints import CheckpointStore
 from ecfusion.lake import RawLake
-
-
-class HashOnlyCipher:
-    def content_hash(self, data: bytes) -> str:
-        return hashlib.blake2b(data, key=b"k" * 32, digest_size=16).hexdigest()
-
-    def protect(
-        self, payload: dict[str, Any], *, source: str, platform: str, subject_hint: str | None = None
-    ) -> tuple[dict[str, Any], int]:
-        return payload, 0
-
-
-def open_test_lake(root: Path | str) -> RawLake:
-    ws = Workspace.init(root)
-    return RawLake(ws.lake_root, HashOnlyCipher(), CheckpointStore.open(ws.control_url))
+from tests.sources.collector_lake import open_test_lake
 
 
 @pytest.fixture
@@ -44,8 +22,8 @@ def mariadb_server():  # type: ignore[no-untyped-def]
     try:
         ctx = mariadb_with_binlog()
         server = ctx.__enter__()
-    except Exception as e:  # no MariaDB binaries on this machine
-        pytest.skip(f"cannot start a MariaDB with binlog: {e}")
+    except Exception as e:  # a CDC test must not pass by skipping
+        pytest.fail(f"cannot start a MariaDB with binlog (needs mariadb-server binaries): {e}")
     yield server
     ctx.__exit__(None, None, None)
 
@@ -57,7 +35,7 @@ def postgres_server():  # type: ignore[no-untyped-def]
     try:
         ctx = postgres_logical()
         server = ctx.__enter__()
-    except Exception as e:  # no PostgreSQL binaries on this machine
-        pytest.skip(f"cannot start a PostgreSQL with wal_level=logical: {e}")
+    except Exception as e:  # a CDC test must not pass by skipping
+        pytest.fail(f"cannot start a PostgreSQL with wal_level=logical (needs postgresql binaries): {e}")
     yield server
     ctx.__exit__(None, None, None)

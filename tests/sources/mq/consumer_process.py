@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")))
 
-from tests.sources.mq.conftest import open_test_lake  # noqa: E402
+from tests.sources.collector_lake import open_test_lake  # noqa: E402
 from tests.sources.mq.natsfix import URL  # noqa: E402
 
 from ecfusion.sources.mq import MqConnector, MqSourceConfig, consume  # noqa: E402

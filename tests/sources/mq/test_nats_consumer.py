@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from tests.sources.mq.conftest import open_test_lake
+from tests.sources.collector_lake import open_test_lake
 from tests.sources.mq.natsfix import (
     URL,
     consumer_info,
