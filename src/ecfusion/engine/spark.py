@@ -48,6 +48,8 @@ def local_session(cores: int = 2, *, checkpoint_dir: Path | None = None) -> Any:
         .config("spark.default.parallelism", str(cores))
         .config("spark.ui.enabled", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.adaptive.enabled", "false")
         .getOrCreate()
     )
     if checkpoint_dir is not None:
@@ -102,7 +104,10 @@ class SparkEngine:
         self._sql(sql, name).createOrReplaceTempView(name)
 
     def materialize(self, name: str, sql: str) -> None:
-        df = self._sql(sql, name).cache()
+        # An eager local checkpoint computes the relation once and cuts its plan: later stages
+        # see a leaf, not the whole chain of views above it (which Spark would re-analyse and
+        # re-optimise at every step, the dominant cost of a many-stage pipeline).
+        df = self._sql(sql, name).localCheckpoint(eager=True)
         self._cached.append(df)
         df.createOrReplaceTempView(name)
 
