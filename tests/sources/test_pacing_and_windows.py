@@ -82,3 +82,28 @@ def test_incremental_start_is_cursor_minus_overlap() -> None:
         2026, 9, 8, 23, 50, tzinfo=UTC
     )
     assert start_point(None, settings, now) == now - timedelta(days=90)
+
+
+def test_window_keeps_every_server_second_within_the_limit_even_when_calls_are_held_up() -> None:
+    """A call's arrival lies anywhere between its start and its answer; whatever the delays,
+    no one-second window may hold more than the platform's limit of arrivals."""
+    import random
+
+    from ecfusion.sources.ratelimit import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(9.5, window_limit=10, clock=lambda: now[0],
+                          sleep=lambda s: now.__setitem__(0, now[0] + s))
+    rng = random.Random(3)
+    calls: list[tuple[float, float]] = []
+    for _ in range(300):
+        with limiter.slot():
+            start = now[0]
+            now[0] += rng.choice([0.0, 0.01, 0.3, 0.05])  # the request in transit, sometimes stalled
+            calls.append((start, now[0]))
+    # worst case for the server's count: each earlier call arrives as late as possible (at its
+    # answer) and each later one as early as possible (at its start)
+    for k in range(len(calls) - 10):
+        assert calls[k + 10][0] >= calls[k][1] + 1.0 - 1e-9
+    elapsed = calls[-1][1] - calls[0][0]
+    assert len(calls) / elapsed >= 0.6 * 10  # still busy, not starved

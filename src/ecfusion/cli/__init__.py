@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
 import sys
 
@@ -22,6 +23,8 @@ def _load_commands() -> None:
 def main(argv: list[str] | None = None) -> int:
     from ecfusion.cli.app import app
 
+    # Splink narrates its training at WARNING level; a command's own summary says what matters.
+    logging.getLogger("splink").setLevel(logging.ERROR)
     _load_commands()
     try:
         app(args=argv, standalone_mode=False)

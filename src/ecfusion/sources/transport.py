@@ -84,18 +84,18 @@ class ApiTransport:
 
     def _once(self, build: RequestBuilder, parse: ResponseParser[T]) -> T:
         self.breaker.before_call()
-        waited = self.limiter.acquire()
-        if waited > 0:
-            self.stats.rate_limit_wait_seconds += waited
-        self.stats.requests += 1
-        try:
-            response = self.client.send(build())
-        except (httpx.TimeoutException, httpx.TransportError) as e:
-            self.breaker.record_failure()
-            raise TransientError(
-                f"{self.name}: {type(e).__name__} talking to the platform ({e})",
-                hint="retried with backoff; check the network if it persists",
-            ) from e
+        with self.limiter.slot() as waited:
+            if waited > 0:
+                self.stats.rate_limit_wait_seconds += waited
+            self.stats.requests += 1
+            try:
+                response = self.client.send(build())
+            except (httpx.TimeoutException, httpx.TransportError) as e:
+                self.breaker.record_failure()
+                raise TransientError(
+                    f"{self.name}: {type(e).__name__} talking to the platform ({e})",
+                    hint="retried with backoff; check the network if it persists",
+                ) from e
         self.clock.observe(response.headers.get("date"))
         try:
             result = parse(response)

@@ -329,12 +329,14 @@ class PlatformConnector:
     def _limiter(self) -> ChainedLimiter:
         cfg = self.config
         app = limiter_for(
-            f"{self.platform}:app:{cfg.app_key}@{cfg.base_url}", cfg.rate_per_app * cfg.rate_safety
+            f"{self.platform}:app:{cfg.app_key}@{cfg.base_url}", cfg.rate_per_app * cfg.rate_safety,
+            window_limit=max(1, math.floor(cfg.rate_per_app)),
         )
         limiters = [app]
         if cfg.rate_per_shop:
             limiters.append(
-                limiter_for(f"{self.platform}:shop:{cfg.name}", cfg.rate_per_shop * cfg.rate_safety)
+                limiter_for(f"{self.platform}:shop:{cfg.name}", cfg.rate_per_shop * cfg.rate_safety,
+                            window_limit=max(1, math.floor(cfg.rate_per_shop)))
             )
         return ChainedLimiter(limiters)
 
