@@ -83,7 +83,7 @@ url = ""                            # SQLAlchemy URL of the control plane; "" = 
 [security]
 cipher = "aes-256-gcm"              # field encryption at landing: "aes-256-gcm" or "sm4-gcm"
 master_key_env = "ECFUSION_MASTER_KEY"   # if this variable is set (64 hex chars) it is the master key
-master_key_file = "keys/master.key"      # otherwise the key in this file (created by `ecfusion init`, mode 600)
+master_key_file = "keys/master.key"      # else this file (made by `ecfusion init`, mode 600)
 keystore_path = "keys/keystore.db"       # per-subject data keys, wrapped by the master key
 
 # Sources are added one table each, e.g.

@@ -61,7 +61,8 @@ def run_demo(ws: Workspace, sources: Path, *, persons: int, days: int, seed: int
              progress: Progress = _quiet) -> DemoResult:
     """Generate a simulated merchant into ``sources``, land it in ``ws``, then run end to end."""
     started = time.perf_counter()
-    generate(sources, persons=persons, days=days, seed=seed, progress=lambda s, d, t: progress(f"generate: {s}", d, t))
+    generate(sources, persons=persons, days=days, seed=seed,
+             progress=lambda s, d, t: progress(f"generate: {s}", d, t))
     lake = RawLake.open(ws)
     landing = ingest_manifest(lake, sources, progress=lambda label, d, t: progress("land", d, t))
     rest = run_end_to_end(ws, engine=engine, progress=progress)

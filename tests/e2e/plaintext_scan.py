@@ -52,11 +52,9 @@ def texts_of(path: Path) -> Iterator[str]:
     elif path.suffix == ".duckdb":
         yield from _duckdb_text(path)
     else:
-        yield path.read_bytes().decode("utf-8", "replace")
-        try:
-            yield path.read_bytes().decode("gb18030", "replace")
-        except LookupError:
-            pass
+        data = path.read_bytes()
+        yield data.decode("utf-8", "replace")
+        yield data.decode("gb18030", "replace")  # a GBK file shows its Chinese only this way
 
 
 def find_plaintext(root: Path, needles: Iterable[str]) -> list[tuple[str, str]]:

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from tests.e2e.plaintext_scan import find_plaintext
 
 pytestmark = pytest.mark.slow

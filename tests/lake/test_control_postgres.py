@@ -24,7 +24,7 @@ def pg_url() -> Iterator[str]:
         with admin.begin() as c:
             c.execute(text(f'CREATE SCHEMA "{schema}"'))
     except Exception as e:  # pragma: no cover - no server on this machine
-        pytest.fail(f"PostgreSQL not reachable at 127.0.0.1:5432 (it runs on every machine of this kind): {e}")
+        pytest.fail(f"PostgreSQL not reachable at 127.0.0.1:5432: {e}")
     yield f"{PG}?options=-csearch_path%3D{schema}"
     with admin.begin() as c:
         c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -84,7 +84,7 @@ def test_a_mariadb_table_lands_like_a_sqlite_one(lake: RawLake) -> None:
             )
             c.execute(text(f"insert into {name} values (1, '13500000001', 3.50), (2, '13500000002', 0.00)"))
     except Exception as e:  # pragma: no cover - no server
-        pytest.fail(f"MariaDB not reachable at 127.0.0.1:3306 (it runs on every machine of this kind): {e}")
+        pytest.fail(f"MariaDB not reachable at 127.0.0.1:3306: {e}")
     try:
         r = ingest_table(lake, "crm", url, name, entity="members")
         assert (r.offered, r.landed) == (2, 2)

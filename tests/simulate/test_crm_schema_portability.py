@@ -28,7 +28,7 @@ def test_schema_loads_into_postgresql(merchant: Any) -> None:
     try:
         con = psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3)
     except psycopg.OperationalError as e:
-        pytest.fail(f"PostgreSQL not reachable at 127.0.0.1:5432 (it runs on every machine of this kind): {e}")
+        pytest.fail(f"PostgreSQL not reachable at 127.0.0.1:5432: {e}")
     schema = f"sim_crm_{uuid.uuid4().hex[:10]}"
     levels, members = _sample(merchant)
     try:
@@ -56,7 +56,7 @@ def test_schema_loads_into_mariadb(merchant: Any) -> None:
             host="127.0.0.1", port=3306, user="root", password="", connect_timeout=3, charset="utf8mb4"
         )
     except pymysql.err.OperationalError as e:
-        pytest.fail(f"MariaDB not reachable at 127.0.0.1:3306 (it runs on every machine of this kind): {e}")
+        pytest.fail(f"MariaDB not reachable at 127.0.0.1:3306: {e}")
     db = f"sim_crm_{uuid.uuid4().hex[:10]}"
     levels, members = _sample(merchant)
     try:

@@ -27,7 +27,8 @@ def _progress() -> Progress:
 
 @app.command()
 def demo(
-    workspace: Path = typer.Option(Path("ecfusion-demo"), "--workspace", "-w", help="workspace folder (created)"),
+    workspace: Path = typer.Option(Path("ecfusion-demo"), "--workspace", "-w",
+                                   help="workspace folder (created)"),
     persons: int = typer.Option(2_000, min=10, help="people in the simulated merchant's customer base"),
     days: int = typer.Option(90, min=1, max=3_650, help="days of history"),
     seed: int = typer.Option(42, help="random seed; the same seed gives the same merchant"),
@@ -68,7 +69,8 @@ def _print(result: DemoResult, ws: Workspace, kept_sources: Path | None) -> None
     console.print(summary_table(result.landing, title="offered = landed + duplicates + quarantined"))
     total = result.landing.total
     if total.reasons:
-        console.print("quarantined by reason: " + ", ".join(f"{k} {v:,}" for k, v in sorted(total.reasons.items())))
+        reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(total.reasons.items()))
+        console.print(f"quarantined by reason: {reasons}")
     console.rule("standardized into the unified warehouse")
     print_summary(result.warehouse)
     if result.resolve is not None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.sources.collector_lake import open_test_lake
 
 from ecfusion.lake import RawLake
-from tests.sources.collector_lake import open_test_lake
 
 
 @pytest.fixture
