@@ -23,6 +23,10 @@ def test_schema_nesting() -> None:
 
 def test_every_generated_stage_transpiles() -> None:
     for m in load_mappings().values():
+        if m.member is not None:
+            to_spark(sqlgen.member_stage_sql(m, "raw_members"))
+        if m.orders is None:
+            continue
         assert "FROM_JSON" in to_spark(sqlgen.orders_header_sql(m, "raw_orders"))
         to_spark(sqlgen.orders_stage_sql("hdr", m.max_order_amount, regions="region_std"))
         to_spark(sqlgen.lines_sql(m, "hdr"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rawzone import RawZone, taobao_trade
 
 from ecfusion import warehouse
@@ -99,11 +101,27 @@ def test_four_platforms_member_account_and_listing(workspace: Workspace, raw: Ra
     raw.add("jd", "orders", [JD])
     raw.add("pdd", "orders", [PDD])
     raw.add("douyin", "orders", [DOUYIN])
-    raw.add("crm", "members", [{"member_id": "m1"}])  # no mapping yet: pending, not lost
+    raw.add("crm", "members", [{"member_id": "m1", "updated_at": "2026-11-01T10:00:00"}])
+    raw.add("erp", "inventory", [{"sku": "s1"}])  # no mapping yet: pending, not lost
     s = warehouse.run(workspace)
     assert s.balanced and s.files_pending == 1
     assert {p.platform: p.orders for p in s.platforms} == {"douyin": 1, "jd": 1, "pdd": 1, "taobao": 1}
     keys = {r[0] for r in _rows(workspace, "SELECT account_key FROM unified.member_account")}
-    assert keys == {"taobao:AAH1", "jd:jd_buyer", "pdd:phone-PHONEBIDX", "douyin:dy1"}
+    assert keys == {"taobao:AAH1", "jd:jd_buyer", "pdd:phone-PHONEBIDX", "douyin:dy1", "crm:m1"}
     listings = _rows(workspace, "SELECT count(*), count(DISTINCT listing_key) FROM unified.listing")
     assert listings == [(5, 5)] or listings[0][0] == listings[0][1]
+
+
+def test_crm_member_updates_merge_into_one_account(workspace: Workspace, raw: RawZone) -> None:
+    first = {"member_id": "M1", "mobile": "ef1:phone:k:old:c", "registered_at": "2026-01-01T08:00:00"}
+    raw.add("crm", "members", [{**first, "updated_at": "2026-11-01T08:00:00"}, {"member_id": ""}])
+    s1 = warehouse.run(workspace)
+    assert s1.balanced and s1.quarantine_by_rule == {"missing_required": 1}
+    raw.add("crm", "members", [{**first, "mobile": "ef1:phone:k:new:c", "updated_at": "2026-11-02T08:00:00"}])
+    s2 = warehouse.run(workspace)
+    assert s2.balanced
+    rows = _rows(
+        workspace,
+        "SELECT account_key, phone_bidx, first_seen_at, len(raw_record_ids) FROM unified.member_account",
+    )
+    assert rows == [("crm:M1", "new", datetime(2026, 1, 1, 0, 0), 2)]

@@ -93,6 +93,7 @@ class Mapping(_Strict):
     orders: TargetRule | None = None
     order_line: TargetRule | None = None
     refund: TargetRule | None = None
+    member: TargetRule | None = None
     max_unit_price: float = Field(100_000.0, description="unit prices above this are flagged as outliers")
     max_quantity: int = Field(999, description="quantities above this are flagged as outliers")
     max_order_amount: float = Field(
@@ -101,7 +102,12 @@ class Mapping(_Strict):
     test_markers: list[TestMarker] = Field(default_factory=list)
 
     def rules(self) -> dict[str, TargetRule]:
-        found = {"orders": self.orders, "order_line": self.order_line, "refund": self.refund}
+        found = {
+            "orders": self.orders,
+            "order_line": self.order_line,
+            "refund": self.refund,
+            "member": self.member,
+        }
         return {k: v for k, v in found.items() if v is not None}
 
     @property

@@ -443,3 +443,31 @@ def refund_stage_sql(m: Mapping, raw_view: str) -> str:
         f" _reason, _mapping\n"
         f"FROM ({staged}) AS t"
     )
+
+
+# ---------------------------------------------------------------- members (CRM / store cards)
+
+
+def member_stage_sql(m: Mapping, raw_view: str) -> str:
+    """One ``unified.member_account``-shaped row per raw member record of ``m.platform``:
+    account_key ``<platform>:<member_id>``, blind indexes from the tokens' 4th field."""
+    assert m.member is not None
+    structure = json.dumps(_rule_tree(m.member), ensure_ascii=False, separators=(",", ":"))
+    fields = target_fields(TARGETS["member"], m.member, m, "j")
+    source = (
+        f"(SELECT {ENVELOPE}, json_transform(payload, {lit(structure)}) AS j\n"
+        f"        FROM {raw_view} WHERE platform = {lit(m.platform)}) AS src"
+    )
+    staged = layered_select(ENVELOPE, source, m.member, fields, "j", [], [f"{lit(m.label)} AS _mapping"])
+    return (
+        f"SELECT {ENVELOPE}, platform || ':' || member_id AS account_key,\n"
+        f"    member_id AS platform_account_id, card_no, nickname, name_token,\n"
+        f"    phone_token, {_token_bidx('phone_token')} AS phone_bidx,\n"
+        f"    CAST(NULL AS VARCHAR) AS phone_masked, {_token_bidx('id_number_token')} AS id_number_bidx,\n"
+        f"    {_token_bidx('email_token')} AS email_bidx,\n"
+        f"    province, city, district, address_token, {_token_bidx('address_token')} AS address_bidx,\n"
+        f"    CAST([] AS VARCHAR[]) AS device_ids, COALESCE(registered_at, modified_at) AS first_seen_at,\n"
+        f"    modified_at AS last_seen_at, [raw_record_id] AS raw_record_ids, modified_at,\n"
+        f"    _rule, _reason, _mapping\n"
+        f"FROM ({staged}) AS t"
+    )

@@ -2,7 +2,9 @@
 
 A mapping maps native payload fields onto these names; the SQL generator knows what each
 target means (``orders`` is an order version, ``order_line`` its line items, ``refund`` an
-after-sales request). A field not listed here is a typo the loader reports with the allowed names.
+after-sales request, ``member`` a CRM member or store card:
+one ``unified.member_account`` row). A field not listed here is a typo the loader reports with
+the allowed names.
 """
 
 from __future__ import annotations
@@ -96,4 +98,24 @@ REFUND = Target(
     ),
 )
 
-TARGETS: dict[str, Target] = {t.name: t for t in (ORDERS, ORDER_LINE, REFUND)}
+MEMBER = Target(
+    "member",
+    "members",
+    (
+        F("member_id", "id", required=True),
+        F("card_no", "id"),
+        F("nickname", "text"),
+        F("name_token", "token"),
+        F("phone_token", "token"),
+        F("id_number_token", "token"),
+        F("email_token", "token"),
+        F("province", "text"),
+        F("city", "text"),
+        F("district", "text"),
+        F("address_token", "token"),
+        F("registered_at", "time"),
+        F("modified_at", "time", required=True),
+    ),
+)
+
+TARGETS: dict[str, Target] = {t.name: t for t in (ORDERS, ORDER_LINE, REFUND, MEMBER)}

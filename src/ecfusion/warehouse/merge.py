@@ -9,7 +9,7 @@ record id — and the writer replaces exactly those keys. Re-running changes not
 
 from __future__ import annotations
 
-from ecfusion.model.tables import ORDER_LINE, ORDERS, REFUND, Table
+from ecfusion.model.tables import MEMBER_ACCOUNT, ORDER_LINE, ORDERS, REFUND, Table
 
 VERSION_ORDER = "modified_at DESC NULLS LAST, version_raw_record_id DESC"
 
@@ -289,4 +289,33 @@ def changed_refunds_sql(cur: str, candidates: str, affected: str) -> str:
         f"JOIN (SELECT refund_key, list_sort(list_distinct(flatten(list(raw_record_ids)))) AS"
         f" raw_record_ids\n"
         f"      FROM ({union}) AS a GROUP BY refund_key) AS v ON v.refund_key = w.refund_key"
+    )
+
+
+def candidate_members_sql(members: str, accepted: str) -> str:
+    """Accepted staged member records as ``unified.member_account`` rows."""
+    cols = ", ".join(f"m.{c}" for c in MEMBER_ACCOUNT.column_names)
+    return (
+        f"SELECT {cols} FROM {members} AS m "
+        f"JOIN {accepted} AS a ON a.raw_record_id = m.raw_record_id AND a.raw_file = m.raw_file"
+    )
+
+
+def changed_members_sql(cur: str, candidates: str, affected: str) -> str:
+    """New state of every affected member account: the latest record wins, the first sighting and
+    every raw record id are kept."""
+    union = (
+        f"SELECT {_cols(MEMBER_ACCOUNT)} FROM {_of(cur, 'account_key', affected)} "
+        f"UNION ALL SELECT {_cols(MEMBER_ACCOUNT)} FROM {candidates}"
+    )
+    keep = {"first_seen_at": "v.first_seen_at", "raw_record_ids": "v.raw_record_ids"}
+    cols = ", ".join(keep.get(c, f"w.{c}") for c in MEMBER_ACCOUNT.column_names)
+    return (
+        f"SELECT {cols} FROM (\n"
+        f"  SELECT * FROM ({union}) AS u\n"
+        f"  QUALIFY row_number() OVER (PARTITION BY account_key ORDER BY last_seen_at DESC NULLS LAST,"
+        f" list_max(raw_record_ids) DESC) = 1) AS w\n"
+        f"JOIN (SELECT account_key, min(first_seen_at) AS first_seen_at,\n"
+        f"        list_sort(list_distinct(flatten(list(raw_record_ids)))) AS raw_record_ids\n"
+        f"      FROM ({union}) AS a GROUP BY account_key) AS v ON v.account_key = w.account_key"
     )

@@ -32,8 +32,17 @@ from ecfusion.warehouse.snapshot import SnapshotStore
 from ecfusion.warehouse.summary import PlatformFigures, Reconciliation, RunSummary
 
 ProgressFn = Callable[[str, int, int], None]
-ENTITY_TARGET = {"orders": "orders", "refunds": "refund"}
-STEPS = ("discover", "stage orders", "merge orders", "stage refunds", "merge refunds", "publish")
+ENTITY_TARGET = {"orders": "orders", "refunds": "refund", "members": "member"}
+STEPS = (
+    "discover",
+    "stage orders",
+    "merge orders",
+    "stage refunds",
+    "merge refunds",
+    "stage members",
+    "merge members",
+    "publish",
+)
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -213,6 +222,36 @@ class _Run:
         self.outcomes.append("out_refunds")
         self.progress("merge refunds", 1, 1)
 
+    def members(self, files: list[RawFile], counts: dict[str, dict[str, int]]) -> None:
+        """CRM members / store cards → ``unified.member_account`` (keys ``<platform>:<member_id>``)."""
+        e = self.engine
+        e.register_parquet("raw_members", [str(f.path) for f in files])
+        views = []
+        for m in self._platforms(files, counts):
+            e.view(f"mem_{m.platform}", sqlgen.member_stage_sql(m, "raw_members"))
+            views.append(f"mem_{m.platform}")
+        e.materialize("stg_members", _union(views))
+        self.progress("stage members", 1, 1)
+        e.view(
+            "bad_members",
+            "SELECT raw_record_id, _rule, _reason, _mapping FROM stg_members WHERE _rule IS NOT NULL",
+        )
+        e.view(
+            "seen_members",
+            "SELECT unnest(raw_record_ids) AS raw_record_id FROM cur_member_account UNION ALL "
+            "SELECT raw_record_id FROM cur_quarantine WHERE entity = 'members'",
+        )
+        e.materialize("out_members", merge.classify_sql("stg_members", "bad_members", "seen_members"))
+        e.view("acc_members", "SELECT raw_record_id, raw_file FROM out_members WHERE outcome = 'unified'")
+        e.materialize("cand_members", merge.candidate_members_sql("stg_members", "acc_members"))
+        e.materialize("aff_members", merge.affected_sql("cand_members", "account_key"))
+        e.materialize(
+            "chg_members", merge.changed_members_sql("cur_member_account", "cand_members", "aff_members")
+        )
+        self.writes.append(_Write("chg_members", "unified.member_account", "account_key", "aff_members"))
+        self.outcomes.append("out_members")
+        self.progress("merge members", 1, 1)
+
     def quarantine(self) -> None:
         parts = [f"SELECT *, '{name.removeprefix('out_')}' AS entity FROM {name}" for name in self.outcomes]
         self.engine.materialize("run_outcomes", "\nUNION ALL\n".join(parts))
@@ -345,12 +384,16 @@ def _standardize(
         return False
     engine = open_engine(engine_name, conn)
     try:
-        _expose(engine, conn, ["order_version", "orders", "order_line", "quarantine", "refund"])
+        _expose(
+            engine, conn, ["order_version", "orders", "order_line", "quarantine", "refund", "member_account"]
+        )
         run = _Run(conn, engine, mappings, summary.run_id, progress)
         if "orders" in ready:
             run.orders(ready["orders"], counts)
         if "refunds" in ready:
             run.refunds(ready["refunds"], counts)
+        if "members" in ready:
+            run.members(ready["members"], counts)
         run.quarantine()
         summary.reconciliation = run.reconcile()
         summary.quarantine_by_rule = run.quarantine_rules()
