@@ -51,21 +51,21 @@ def bad_orders_sql(orders: str, lines: str) -> str:
     )
 
 
-def candidate_orders_sql(orders: str, accepted: str) -> str:
-    cols = []
-    for c in ORDERS.column_names:
-        if c == "version_raw_record_id":
-            cols.append("o.raw_record_id AS version_raw_record_id")
-        elif c == "version_count":
-            cols.append("CAST(NULL AS BIGINT) AS version_count")
-        elif c == "raw_record_ids":
-            cols.append("[o.raw_record_id] AS raw_record_ids")
-        else:
-            cols.append(f"o.{c}")
+def _candidates_sql(spec, staged: str, accepted: str, *, extra: dict[str, str] | None = None) -> str:  # type: ignore[no-untyped-def]
+    """Accepted staged rows of ``spec``'s table: each row is its own first version, so
+    ``version_raw_record_id`` and ``raw_record_ids`` come from its raw record (``extra`` overrides)."""
+    own = {"version_raw_record_id": "s.raw_record_id AS version_raw_record_id",
+           "raw_record_ids": "[s.raw_record_id] AS raw_record_ids", **(extra or {})}
+    cols = ", ".join(own.get(c, f"s.{c}") for c in spec.column_names)
     return (
-        f"SELECT {', '.join(cols)} FROM {orders} AS o "
-        f"JOIN {accepted} AS a ON a.raw_record_id = o.raw_record_id AND a.raw_file = o.raw_file"
+        f"SELECT {cols} FROM {staged} AS s "
+        f"JOIN {accepted} AS a ON a.raw_record_id = s.raw_record_id AND a.raw_file = s.raw_file"
     )
+
+
+def candidate_orders_sql(orders: str, accepted: str) -> str:
+    return _candidates_sql(ORDERS, orders, accepted,
+                           extra={"version_count": "CAST(NULL AS BIGINT) AS version_count"})
 
 
 def new_versions_sql(orders: str, accepted: str, run_id: str) -> str:
@@ -112,18 +112,7 @@ def changed_orders_sql(cur: str, candidates: str, affected: str, cur_versions: s
 
 
 def candidate_lines_sql(lines: str, accepted: str) -> str:
-    cols = []
-    for c in ORDER_LINE.column_names:
-        if c == "version_raw_record_id":
-            cols.append("l.raw_record_id AS version_raw_record_id")
-        elif c == "raw_record_ids":
-            cols.append("[l.raw_record_id] AS raw_record_ids")
-        else:
-            cols.append(f"l.{c}")
-    return (
-        f"SELECT {', '.join(cols)} FROM {lines} AS l "
-        f"JOIN {accepted} AS a ON a.raw_record_id = l.raw_record_id AND a.raw_file = l.raw_file"
-    )
+    return _candidates_sql(ORDER_LINE, lines, accepted)
 
 
 def changed_lines_sql(cur: str, candidates: str, affected: str, changed_orders: str) -> str:
@@ -262,18 +251,7 @@ def quality_flag_sql(lines: str, orders: str) -> str:
 
 
 def candidate_refunds_sql(refunds: str, accepted: str) -> str:
-    cols = []
-    for c in REFUND.column_names:
-        if c == "version_raw_record_id":
-            cols.append("r.raw_record_id AS version_raw_record_id")
-        elif c == "raw_record_ids":
-            cols.append("[r.raw_record_id] AS raw_record_ids")
-        else:
-            cols.append(f"r.{c}")
-    return (
-        f"SELECT {', '.join(cols)} FROM {refunds} AS r "
-        f"JOIN {accepted} AS a ON a.raw_record_id = r.raw_record_id AND a.raw_file = r.raw_file"
-    )
+    return _candidates_sql(REFUND, refunds, accepted)
 
 
 def changed_refunds_sql(cur: str, candidates: str, affected: str) -> str:
