@@ -1,11 +1,11 @@
-"""Collection-layer figures (issue 5 §4–§7; standard 5.1): CDC latency, NATS and log throughput.
+"""Collection-layer figures (issue 5 §4–§7; standard 5.1): CDC latency, bus and log throughput.
 
 * CDC latency: dedicated MariaDB (binlog ROW) and PostgreSQL (wal_level=logical) servers; a
   streaming ``run_cdc`` lands while single-row inserts, updates and deletes are committed one by
   one. Figure: commit → durable in the raw zone (p50/p95/max). Floor: the poll interval (a change
   committed just after a poll waits that long). Requirement: max < 5 s.
-* NATS: messages/s landed by ``consume`` (ack after landing) vs the floor of fetching and
-  acknowledging the same messages without landing.
+* NATS and RabbitMQ: messages/s landed by ``consume`` (ack after landing) vs the floor of fetching
+  and acknowledging the same messages without landing.
 * Logs: nginx lines/s tailed into the raw zone vs the floor of reading and splitting the file once.
 
 The lake uses the hash-only cipher of the collector tests, so the figures are the collection
@@ -127,40 +127,24 @@ def _cdc_latency(kind: str, port: int, changes: int, work: Path) -> dict[str, An
     }
 
 
-def _nats(messages: int, work: Path) -> dict[str, Any]:
-    from tests.sources.mq.natsfix import URL, create_stream, delete_stream, publish_orders, unique_names
-
+def _bus(base: dict[str, Any], messages: int, work: Path, refill: Any) -> dict[str, Any]:
+    """Landing throughput of one broker vs the floor of fetching and acking the same messages."""
     from ecfusion.sources.mq import MqConnector, MqSourceConfig, consume, open_bus
 
-    stream, subject = unique_names()
-    create_stream(stream, subject)
-    try:
-        publish_orders(subject, 0, messages)
-        base = {
-            "name": "bench_bus",
-            "url": URL,
-            "stream": stream,
-            "subject": subject,
-            "batch_size": 500,
-            "fetch_timeout_seconds": 0.5,
-            "idle_stop_seconds": 1.0,
-            "record_key_field": "order_id",
-        }
-        floor_bus = open_bus(MqSourceConfig.model_validate({**base, "durable": "floor"}))
-        t0, n = time.perf_counter(), 0
-        while n < messages:
-            got = floor_bus.fetch(500, 0.5)
-            floor_bus.ack(got)
-            n += len(got)
-        floor_s = time.perf_counter() - t0
-        floor_bus.close()
-        connector = MqConnector(MqSourceConfig.model_validate({**base, "durable": "landing"}))
-        t0 = time.perf_counter()
-        report = consume(connector, open_test_lake(work / "nats"))
-        took = time.perf_counter() - t0 - 1.0  # minus the idle wait that ends the run
-        connector.close()
-    finally:
-        delete_stream(stream)
+    floor_bus = open_bus(MqSourceConfig.model_validate({**base, "durable": "floor"}))
+    t0, n = time.perf_counter(), 0
+    while n < messages:
+        got = floor_bus.fetch(500, 0.5)
+        floor_bus.ack(got)
+        n += len(got)
+    floor_s = time.perf_counter() - t0
+    floor_bus.close()
+    refill()  # a queue is drained by the floor run; a JetStream durable consumer is not
+    connector = MqConnector(MqSourceConfig.model_validate({**base, "durable": "landing"}))
+    t0 = time.perf_counter()
+    report = consume(connector, open_test_lake(work / base["bus"]))
+    took = time.perf_counter() - t0 - base["idle_stop_seconds"]  # minus the idle wait that ends the run
+    connector.close()
     return {
         "messages": messages,
         "landed": report.landed,
@@ -168,6 +152,46 @@ def _nats(messages: int, work: Path) -> dict[str, Any]:
         "floor_fetch_ack_msgs_per_s": round(messages / floor_s),
         "ratio_time_to_floor": round(took / floor_s, 2),
     }
+
+
+BUS_BASE = {
+    "batch_size": 500,
+    "fetch_timeout_seconds": 0.5,
+    "idle_stop_seconds": 1.0,
+    "record_key_field": "order_id",
+}
+
+
+def _nats(messages: int, work: Path) -> dict[str, Any]:
+    from tests.sources.mq.natsfix import URL, create_stream, delete_stream, publish_orders, unique_names
+
+    stream, subject = unique_names()
+    create_stream(stream, subject)
+    try:
+        publish_orders(subject, 0, messages)
+        base = {
+            **BUS_BASE,
+            "name": "bench_bus",
+            "bus": "nats",
+            "url": URL,
+            "stream": stream,
+            "subject": subject,
+        }
+        return _bus(base, messages, work, refill=lambda: None)
+    finally:
+        delete_stream(stream)
+
+
+def _rabbitmq(messages: int, work: Path) -> dict[str, Any]:
+    from tests.sources.mq.rabbitfix import AMQP_URL, create_queue, delete_queue, publish_orders
+
+    queue = create_queue()
+    try:
+        publish_orders(queue, 0, messages)
+        base = {**BUS_BASE, "name": "bench_bus", "bus": "rabbitmq", "url": AMQP_URL, "stream": queue}
+        return _bus(base, messages, work, refill=lambda: publish_orders(queue, 0, messages))
+    finally:
+        delete_queue(queue)
 
 
 def _logs(lines: int, work: Path) -> dict[str, Any]:
@@ -215,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         with postgres_logical() as pg:
             out["cdc_postgres"] = _cdc_latency("postgres", pg.port, args.changes, work)
         out["nats"] = _nats(args.messages, work)
+        out["rabbitmq"] = _rabbitmq(args.messages, work)
         out["logs_nginx"] = _logs(args.lines, work)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "collect.json").write_text(json.dumps(out, indent=2))

@@ -24,7 +24,9 @@ from ecfusion.sources.workspace import WorkspaceSources
 
 webhook_app = typer.Typer(help="Receive platform push messages (webhooks).", no_args_is_help=True)
 cdc_app = typer.Typer(help="Change data capture from MariaDB/MySQL and PostgreSQL.", no_args_is_help=True)
-mq_app = typer.Typer(help="Consume order events from a message bus (NATS JetStream).", no_args_is_help=True)
+mq_app = typer.Typer(
+    help="Consume order events from a message bus (NATS JetStream or RabbitMQ).", no_args_is_help=True
+)
 logs_app = typer.Typer(help="Tail JSONL and nginx access logs.", no_args_is_help=True)
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(cdc_app, name="cdc")
@@ -113,13 +115,20 @@ def mq_consume(
     name: str = typer.Argument(..., help="an mq source"),
     workspace: Path = WS,
     once: bool = typer.Option(False, "--once", help="stop when the subscription is drained"),
+    bus: str | None = typer.Option(None, "--bus", help="override the source's broker: nats | rabbitmq"),
+    url: str | None = typer.Option(None, "--url", help="override the source's broker address"),
 ) -> None:
     """Consume until stopped; every batch is acknowledged only after it is durable in the lake."""
     from ecfusion.sources.mq import MqConnector, consume
 
     ws, cfg = _source(workspace, name, ("mq",))
-    if once:
-        cfg = cfg.model_copy(update={"idle_stop_seconds": 2.0})
+    overrides: dict[str, Any] = {"idle_stop_seconds": 2.0} if once else {}
+    if bus is not None:  # a new broker without a new address means that broker's default address
+        overrides |= {"bus": bus, "url": url or ""}
+    elif url is not None:
+        overrides["url"] = url
+    if overrides:  # validated again, so a bad --bus is one clear line
+        cfg = WorkspaceSources.open(ws).validate(cfg.model_dump() | overrides, origin="--bus/--url")
     connector = MqConnector(cfg)  # type: ignore[arg-type]
     _on_stop(connector.stop)
     try:

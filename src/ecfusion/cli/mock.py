@@ -27,6 +27,14 @@ def mock_platform(
         None, "--clock-start", help="ISO time of the mock clock (default: data end)"
     ),
     clock_speed: float = typer.Option(0.0, "--clock-speed", help="simulated seconds per real second"),
+    decrypt_quota: int = typer.Option(
+        None, "--decrypt-quota", help="items the decrypt API opens before answering 'quota spent'"
+    ),
+    refresh_grace: float = typer.Option(
+        None,
+        "--refresh-grace",
+        help="seconds a rotated refresh token is still honoured (default: Douyin 3600, others 0 ⚠)",
+    ),
 ) -> None:
     """Serve PLATFORM's open API over HTTP from a simulated merchant folder, until interrupted."""
     from ecfusion.mock.runner import serve
@@ -44,6 +52,8 @@ def mock_platform(
         token_ttl=token_ttl,
         clock_start=datetime.fromisoformat(clock_start) if clock_start else None,
         clock_speed=clock_speed,
+        decrypt_quota=decrypt_quota,
+        refresh_grace=refresh_grace,
     )
 
 

@@ -4,7 +4,8 @@ Routes ``/order/searchList``, ``/afterSale/List``, ``/product/listV2``, ``/token
 ``/token/refresh``; checks the HMAC-SHA256/MD5 signature over the JSON body (30001 ⚠), the access
 token (40003 ``isv.access-token-expired`` / ``-no-existed``), the timestamp and page size (≤ 100,
 pages from 0). Rate limits answer 60000. Receivers are served as ``##…##``/``$$…$$`` ciphertexts
-with masked copies; plaintext never leaves the mock.
+with masked copies; plaintext leaves the mock only through ``/order/batchDecrypt`` ⚠, within
+``decrypt_quota``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from ecfusion.mock.privacy import seal
+from ecfusion.mock.privacy import seal, unseal
 from ecfusion.mock.server import MockSettings, MockState, page_slice
 from ecfusion.mock.store import VersionStore, entity_files, key_field, unix_time_field
 
@@ -48,6 +49,7 @@ def error_body(kind: str, msg: str = "") -> tuple[int, dict[str, Any]]:
         "timestamp": (40004, "时间戳无效", "isv.invalid-timestamp"),
         "args": (40004, "参数错误", "isv.parameter-invalid"),
         "app": (30002, "app_key无效", "isv.app-invalid"),
+        "decrypt_quota": (50002, "解密额度不足", "isv.decrypt-quota-exceeded"),  # ⚠ code not documented
     }[kind]
     return 200, {"code": code, "msg": text, "sub_code": sub, "sub_msg": msg, "log_id": "mock", "data": None}
 
@@ -95,6 +97,9 @@ async def _dispatch(state: MockState, method: str, q: dict[str, str], raw: bytes
     status = state.tokens.check(q.get("access_token"))
     if status != "ok":
         return state.respond(error_body("token_expired" if status == "expired" else "token_missing")[1])
+    if method == "order.batchDecrypt":
+        early, _fault = await state.gate(error_body)
+        return early or _decrypt(state, body)
     entity = ROUTES.get(method)
     if entity is None:
         return state.respond(error_body("args", f"unknown method {method}")[1])
@@ -127,6 +132,29 @@ def _token(state: MockState, method: str, body: dict[str, Any]) -> Response:
             }
         )
     )
+
+
+def _decrypt(state: MockState, body: dict[str, Any]) -> Response:
+    """``order.batchDecrypt`` ⚠ (shape from public SDKs): ≤ 50 ciphertexts, each opened or err_no."""
+    infos = body.get("cipher_infos")
+    if not isinstance(infos, list) or not 1 <= len(infos) <= 50:
+        return state.respond(error_body("args", "cipher_infos: 1-50 items")[1])
+    if not state.take_decrypt(len(infos)):
+        return state.respond(error_body("decrypt_quota")[1])
+    out = []
+    for info in infos:
+        cipher = str(info.get("cipher_text") or "")
+        plain = unseal(cipher, cipher[:2]) if cipher[:2] in ("##", "$$") else None
+        out.append(
+            {
+                "auth_id": info.get("auth_id"),
+                "cipher_text": cipher,
+                "decrypt_text": plain or "",
+                "err_no": 0 if plain is not None else 300008,
+                "err_msg": "" if plain is not None else "密文无效",
+            }
+        )
+    return state.respond(ok({"decrypt_infos": out, "custom_err": {"err_code": 0, "err_msg": ""}}))
 
 
 def _list(

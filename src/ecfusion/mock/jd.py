@@ -48,6 +48,7 @@ def error_body(kind: str, msg: str = "") -> tuple[int, dict[str, Any]]:
         "app": ("15", "app_key无效", "invalid app_key"),
         "args": ("61", "参数错误", "invalid parameter"),
         "method": ("16", "方法不存在", "method not found"),
+        "decrypt_quota": ("80006", "解密额度不足", "decrypt quota exceeded"),  # ⚠ code not documented
     }[kind]
     return 200, {
         "error_response": {
@@ -198,7 +199,32 @@ def _wares(state: MockState, q: Mapping[str, Any], fault: str | None) -> dict[st
     return {"page": {"totalItem": len(rows), "data": [v.record for v in chosen]}}
 
 
+def _decrypt(state: MockState, q: Mapping[str, Any], fault: str | None) -> dict[str, Any] | Response:
+    """``jingdong.jos.order.oaid.decrypt`` ⚠ (name and shape guessed): ≤ 20 orders per call."""
+    infos = q.get("orderInfos")
+    if not isinstance(infos, list) or not 1 <= len(infos) <= 20:
+        return state.respond(error_body("args", "orderInfos: 1-20 items")[1])
+    if not state.take_decrypt(len(infos)):
+        return state.respond(error_body("decrypt_quota")[1])
+    out = []
+    for info in infos:
+        version = state.stores["orders"].current(str(info.get("orderId")), state.now())
+        if version is None:
+            continue
+        c = version.record.get("consigneeInfo") or {}
+        out.append(
+            {
+                "orderId": info.get("orderId"),
+                "consigneeName": c.get("fullname"),
+                "consigneeMobile": c.get("mobile"),
+                "consigneeAddress": c.get("fullAddress"),
+            }
+        )
+    return {"result": {"success": True, "data": out}}
+
+
 HANDLERS = {
+    "jingdong.jos.order.oaid.decrypt": _decrypt,
     "jingdong.pop.order.enSearch": _orders,
     "jingdong.asc.query.list": _refunds,
     "jingdong.ware.read.searchWare4Valid": _wares,

@@ -50,6 +50,7 @@ def error_body(kind: str, msg: str = "") -> tuple[int, dict[str, Any]]:
         "args": (10000, "参数错误"),
         "client": (10015, "client_id不存在"),
         "type": (10001, "type不存在"),
+        "decrypt_quota": (20005, "解密额度不足 (decrypt quota exceeded)"),  # ⚠ code not documented
     }[kind]
     return 200, {
         "error_response": {
@@ -194,6 +195,8 @@ def _decrypt(state: MockState, p: Mapping[str, str], fault: str | None) -> dict[
     items = orjson.loads(p.get("data_list", "[]"))
     if len(items) > 100:
         return state.respond(error_body("args", "at most 100 items per call")[1])
+    if not state.take_decrypt(len(items)):
+        return state.respond(error_body("decrypt_quota")[1])
     out = [
         {
             "data_tag": i.get("data_tag"),

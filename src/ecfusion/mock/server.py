@@ -42,10 +42,24 @@ class MockSettings:
     faults: FaultPlan = field(default_factory=FaultPlan)
     token_ttl: float = 86400.0  # wall-clock seconds an access token lives
     refresh_ttl: float = 30 * 86400.0
+    # How long a rotated refresh token is still honoured (answering with its successor); None =
+    # the platform's default (REFRESH_GRACE). See TokenRegistry.refresh.
+    refresh_grace: float | None = None
     clock_start: datetime | None = None  # default: the newest version in the data (everything visible)
     clock_speed: float = 0.0
     max_window_seconds: int = 86400
     max_page_size: int = 100
+    decrypt_quota: int | None = None  # items the decrypt API opens in this mock's lifetime ("a day")
+
+
+# Seconds a rotated refresh token (and its access token) stay usable. Douyin is documented
+# (shared/platforms.md: "within the last hour it issues new ones and the old stay valid for 1 h");
+# ⚠ that reusing the old refresh token then answers with the same successor is our assumption.
+# ⚠ Taobao, JD and Pinduoduo say nothing: the mock assumes the strictest rotation (the old refresh
+# token is refused at once), which is the case a client must survive.
+REFRESH_GRACE = {"douyin": 3600.0}
+# Douyin: "refreshing more than 1 h before expiry returns the same tokens".
+SAME_TOKENS_BEFORE = {"douyin": 3600.0}
 
 
 @dataclass
@@ -55,19 +69,26 @@ class IssuedToken:
     refresh_token: str
     expires_at: float
     refresh_expires_at: float
+    successor: IssuedToken | None = None  # set when this token's refresh token was used
+    rotated_at: float = 0.0
 
 
 class TokenRegistry:
-    """Access and refresh tokens the mock has issued (wall-clock lifetimes)."""
+    """Access and refresh tokens the mock has issued (wall-clock lifetimes), rotated on refresh."""
 
-    def __init__(self, ttl: float, refresh_ttl: float) -> None:
+    def __init__(
+        self, ttl: float, refresh_ttl: float, *, grace: float = 0.0, same_before: float | None = None
+    ) -> None:
         self.ttl = ttl
         self.refresh_ttl = refresh_ttl
+        self.grace = grace
+        self.same_before = same_before
         self._by_access: dict[str, IssuedToken] = {}
         self._by_refresh: dict[str, IssuedToken] = {}
         self._lock = threading.Lock()
         self.issued = 0
         self.refreshed = 0
+        self.reused = 0  # refreshes answered with an already-issued successor
 
     def issue(self, shop: str) -> IssuedToken:
         now = time.time()
@@ -95,12 +116,34 @@ class TokenRegistry:
         return "ok" if tok.expires_at > time.time() else "expired"
 
     def refresh(self, refresh_token: str) -> IssuedToken | None:
+        """The token a refresh answers with, or None (unknown, expired or no longer honoured).
+
+        The first use of a refresh token rotates it. Using it again answers, within ``grace``
+        seconds, with the successor already issued (so a client that died before saving that
+        answer can ask again); after ``grace`` — at once when ``grace`` is 0 — it is refused.
+        """
+        now = time.time()
         with self._lock:
-            old = self._by_refresh.pop(refresh_token, None)
-        if old is None or old.refresh_expires_at <= time.time():
-            return None
-        self.refreshed += 1
-        return self.issue(old.shop)
+            old = self._by_refresh.get(refresh_token)
+            if old is None or old.refresh_expires_at <= now:
+                return None
+            if old.successor is not None:
+                if now - old.rotated_at < self.grace:
+                    self.reused += 1
+                    return old.successor
+                self._by_refresh.pop(refresh_token, None)
+                return None
+            if self.same_before is not None and old.expires_at - now > self.same_before:
+                return old
+        new = self.issue(old.shop)
+        with self._lock:
+            old.successor, old.rotated_at = new, now
+            if self.grace > 0:
+                old.expires_at = min(old.expires_at, now + self.grace)
+            else:
+                self._by_refresh.pop(refresh_token, None)
+            self.refreshed += 1
+        return new
 
     def expire_all(self) -> None:
         with self._lock:
@@ -177,10 +220,31 @@ class MockState:
     def __init__(self, settings: MockSettings, stores: dict[str, VersionStore]) -> None:
         self.settings = settings
         self.stores = stores
-        self.tokens = TokenRegistry(settings.token_ttl, settings.refresh_ttl)
+        grace = settings.refresh_grace
+        self.tokens = TokenRegistry(
+            settings.token_ttl,
+            settings.refresh_ttl,
+            grace=REFRESH_GRACE.get(settings.platform, 0.0) if grace is None else grace,
+            same_before=SAME_TOKENS_BEFORE.get(settings.platform),
+        )
         self.meter = RequestMeter(settings.rate)
         start = settings.clock_start or _newest(stores) or datetime.now(UTC)
         self.clock = MockClock(start, speed=settings.clock_speed)
+        self.decrypted = 0
+        self._decrypt_lock = threading.Lock()
+
+    def take_decrypt(self, items: int) -> bool:
+        """Count ``items`` against the decrypt quota; False (nothing counted) if they do not fit.
+
+        ⚠ Platforms count decrypt quota per shop per day; whether per order or per field is not
+        documented in shared/platforms.md — the mock counts what each call asks to open.
+        """
+        with self._decrypt_lock:
+            quota = self.settings.decrypt_quota
+            if quota is not None and self.decrypted + items > quota:
+                return False
+            self.decrypted += items
+            return True
 
     def now(self) -> float:
         return self.clock.now().timestamp()
@@ -223,6 +287,8 @@ class MockState:
                 "faults_injected": self.settings.faults.injected,
                 "tokens_issued": self.tokens.issued,
                 "tokens_refreshed": self.tokens.refreshed,
+                "refresh_tokens_reused": self.tokens.reused,
+                "decrypted": self.decrypted,
                 "records": {e: len(s) for e, s in self.stores.items()},
                 "versions": {e: s.version_count() for e, s in self.stores.items()},
             }

@@ -51,6 +51,13 @@ def error_body(kind: str, msg: str = "", sub_code: str = "") -> tuple[int, dict[
         "args": ("41", "Invalid arguments", sub_code or "isv.invalid-parameter", msg),
         "method": ("22", "Invalid method", "", msg),
         "app": ("29", "Invalid app Key", "", ""),
+        # ⚠ the code of a spent decrypt quota is not documented in shared/platforms.md
+        "decrypt_quota": (
+            "15",
+            "Remote service error",
+            "isv.decrypt-quota-exceeded",
+            "oaid decrypt quota used up",
+        ),
     }
     code, text, sub, sub_msg = codes[kind]
     body = {"code": int(code), "msg": text, "request_id": "mock"}
@@ -234,6 +241,8 @@ def _oaid_decrypt(state: MockState, p: Mapping[str, str], fault: str | None) -> 
     queries = orjson.loads(p.get("query_list", "[]"))
     if len(queries) > 20:
         return state.respond(error_body("args", "at most 20 oaids per call")[1])
+    if not state.take_decrypt(len(queries)):
+        return state.respond(error_body("decrypt_quota")[1])
     out = []
     for q in queries:
         version = state.stores["orders"].current(str(q.get("tid")), state.now())

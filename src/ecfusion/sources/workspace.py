@@ -12,17 +12,29 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ecfusion.config import CONFIG_NAME, Workspace
 from ecfusion.control.db import connect
-from ecfusion.control.sources import SealedTokenStore, SourceAuditLog, SourceStore, SyncRunLog
+from ecfusion.control.sources import (
+    SealedTokenStore,
+    SourceAuditLog,
+    SourceAuditRow,
+    SourceStore,
+    SyncRunLog,
+)
 from ecfusion.errors import ConfigError
 from ecfusion.sources.context import SourceContext
 from ecfusion.sources.contract import Connector, SourceConfig, connector_kind
+from ecfusion.sources.decrypt import AUDIT_ACTION as DECRYPT_AUDIT_ACTION
+from ecfusion.sources.decrypt import BEIJING
+from ecfusion.sources.oauth import RefreshIntent
 from ecfusion.sources.secrets import SecretBox
 from ecfusion.sources.sync import BatchCallback, Lake, SyncReport, sync
 
@@ -48,7 +60,26 @@ class WorkspaceSources:
         )
 
     def context(self) -> SourceContext:
-        return SourceContext(tokens=self.tokens, audit=self.audit)
+        return SourceContext(
+            tokens=self.tokens,
+            audit=self.audit,
+            decrypt_usage=self.decrypt_usage,
+            refresh_journal=AuditRefreshJournal(self.audit),
+        )
+
+    def decrypt_usage(self, source: str, day: str) -> int:
+        """Records decrypted for ``source`` on Beijing ``day``, summed from the audit trail."""
+        since = datetime.fromisoformat(day).replace(tzinfo=BEIJING).astimezone(UTC)
+        with Session(self.audit.engine) as s:
+            rows = s.scalars(
+                select(SourceAuditRow.detail_json).where(
+                    SourceAuditRow.action == DECRYPT_AUDIT_ACTION,
+                    SourceAuditRow.source == source,
+                    SourceAuditRow.at >= since - timedelta(days=1),  # coarse; the day decides
+                )
+            )
+            details = [orjson.loads(d) for d in rows]
+        return sum(int(d.get("records") or 0) for d in details if d.get("day") == day)
 
     # -- configuration ---------------------------------------------------------------------------
 
@@ -166,3 +197,38 @@ def _resolve_env_secrets(name: str, table: dict[str, Any]) -> dict[str, Any]:
                 )
             table[field] = value
     return table
+
+
+class AuditRefreshJournal:
+    """``RefreshJournal`` on the audit trail: each refresh leaves a ``begin`` and a ``done`` entry.
+
+    Entries carry refresh-token fingerprints only. Each is committed before the call returns, so a
+    ``begin`` survives a kill that follows it (``ecfusion.sources.oauth`` explains the recovery).
+    """
+
+    ACTION = "sources.token_refresh"
+
+    def __init__(self, audit: SourceAuditLog) -> None:
+        self.audit = audit
+
+    def begin(self, source: str, old: str) -> None:
+        self.audit(self.ACTION, {"source": source, "phase": "begin", "old": old})
+
+    def done(self, source: str, old: str, new: str) -> None:
+        self.audit(self.ACTION, {"source": source, "phase": "done", "old": old, "new": new})
+
+    def pending(self, source: str) -> RefreshIntent | None:
+        with Session(self.audit.engine) as s:
+            row = s.execute(
+                select(SourceAuditRow.at, SourceAuditRow.detail_json)
+                .where(SourceAuditRow.action == self.ACTION, SourceAuditRow.source == source)
+                .order_by(SourceAuditRow.id.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            return None
+        detail = orjson.loads(row.detail_json)
+        if detail.get("phase") != "begin":
+            return None
+        at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
+        return RefreshIntent(str(detail.get("old")), at)

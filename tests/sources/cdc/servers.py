@@ -12,7 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +47,7 @@ def _wait(ready: object, what: str, proc: subprocess.Popen[bytes] | None = None,
 
 
 @contextmanager
-def mariadb_with_binlog() -> Iterator[Server]:
+def mariadb_with_binlog(extra_args: Sequence[str] = ()) -> Iterator[Server]:
     if shutil.which("mariadbd") is None and not Path("/usr/sbin/mariadbd").exists():
         raise RuntimeError("mariadbd not installed")
     folder = Path(tempfile.mkdtemp(prefix="ecf-mariadb-"))
@@ -84,6 +84,7 @@ def mariadb_with_binlog() -> Iterator[Server]:
             "--innodb-buffer-pool-size=32M",
             "--innodb-log-file-size=16M",
             f"--pid-file={folder / 'mysqld.pid'}",
+            *extra_args,
         ],
         stdout=log,
         stderr=log,
@@ -106,7 +107,8 @@ def _as_postgres(args: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_logical() -> Iterator[Server]:
+def postgres_logical(extra_opts: str = "", hba: str | None = None) -> Iterator[Server]:
+    """``extra_opts`` are more ``-c name=value`` server settings; ``hba`` replaces pg_hba.conf."""
     if shutil.which("initdb") is None:
         raise RuntimeError("initdb not installed")
     folder = Path(tempfile.mkdtemp(prefix="ecf-pg-"))
@@ -119,10 +121,13 @@ def postgres_logical() -> Iterator[Server]:
         check=True,
         capture_output=True,
     )
+    if hba is not None:
+        (data / "pg_hba.conf").write_text(hba)
     opts = (
         f"-c wal_level=logical -c port={port} -c listen_addresses=127.0.0.1 "
         f"-c unix_socket_directories={folder} "
-        "-c max_replication_slots=8 -c max_wal_senders=8 -c fsync=off -c shared_buffers=16MB"
+        "-c max_replication_slots=8 -c max_wal_senders=8 -c fsync=off -c shared_buffers=16MB "
+        + extra_opts
     )
     subprocess.run(
         _as_postgres(

@@ -1,4 +1,7 @@
-"""A consumer process the kill test starts and SIGKILLs: ``python consumer_process.py WS STREAM SUBJECT``."""
+"""A consumer the kill tests start and SIGKILL: ``python consumer_process.py WS STREAM SUBJECT [IDLE]``.
+
+``ECF_TEST_BUS=rabbitmq`` consumes queue STREAM on the local RabbitMQ instead of NATS JetStream.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..",
 
 from tests.sources.collector_lake import open_test_lake  # noqa: E402
 from tests.sources.mq.natsfix import URL  # noqa: E402
+from tests.sources.mq.rabbitfix import AMQP_URL  # noqa: E402
 
 from ecfusion.sources.mq import MqConnector, MqSourceConfig, consume  # noqa: E402
 
@@ -17,9 +21,11 @@ def main() -> None:
     workspace, stream, subject = sys.argv[1:4]
     idle = float(sys.argv[4]) if len(sys.argv) > 4 else None
     lake = open_test_lake(workspace)  # type: ignore[arg-type]
+    bus = os.environ.get("ECF_TEST_BUS", "nats")
     cfg = MqSourceConfig(
         name="order_bus",
-        url=URL,
+        bus=bus,
+        url=AMQP_URL if bus == "rabbitmq" else URL,
         stream=stream,
         subject=subject,
         durable="ecf_kill",

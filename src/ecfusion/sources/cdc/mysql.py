@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import pymysql
 import pymysql.cursors
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pymysqlreplication import BinLogStreamReader
 from pymysqlreplication.event import GtidEvent, MariadbGtidEvent, XidEvent
 from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
@@ -26,6 +26,7 @@ from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, Write
 from ecfusion.errors import ConfigError, SourceError
 from ecfusion.sources.cdc.envelope import Op, change, record_key
 from ecfusion.sources.cdc.snapshot import SnapshotTable, chunk_query, snapshot_batches
+from ecfusion.sources.cdc.tls import client_tls_context, connect_hint
 from ecfusion.sources.contract import (
     Batch,
     CheckResult,
@@ -35,6 +36,8 @@ from ecfusion.sources.contract import (
     StreamInfo,
     register,
 )
+
+MySqlSslMode = Literal["disabled", "preferred", "required", "verify_ca", "verify_identity"]
 
 
 class MySqlCdcConfig(SourceConfig):
@@ -54,10 +57,30 @@ class MySqlCdcConfig(SourceConfig):
     max_batch_rows: int = Field(5_000, ge=1, description="whole transactions are gathered up to about this")
     poll_seconds: float = Field(0.2, gt=0)
     idle_stop_seconds: float | None = Field(None, gt=0)
-    ssl_ca: str | None = None
-    ssl_cert: str | None = None
-    ssl_key: str | None = None
-    ssl_verify_identity: bool = False
+    ssl_mode: MySqlSslMode | None = Field(
+        None,
+        description="disabled | preferred | required | verify_ca | verify_identity (MySQL's --ssl-mode); "
+        "default: verify_ca with ssl_ca, required with only ssl_cert, else preferred",
+    )
+    ssl_ca: str | None = Field(None, description="PEM file of the CA that signed the server certificate")
+    ssl_cert: str | None = Field(None, description="PEM client certificate (servers that require X509)")
+    ssl_key: str | None = Field(None, description="PEM private key of ssl_cert")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_verify_identity(cls, data: Any) -> Any:
+        """``ssl_verify_identity = true`` (earlier versions) means ``ssl_mode = "verify_identity"``."""
+        if isinstance(data, dict) and "ssl_verify_identity" in data:
+            data = dict(data)
+            if data.pop("ssl_verify_identity") and not data.get("ssl_mode"):
+                data["ssl_mode"] = "verify_identity"
+        return data
+
+    @property
+    def effective_ssl_mode(self) -> MySqlSslMode:
+        if self.ssl_mode:
+            return self.ssl_mode
+        return "verify_ca" if self.ssl_ca else "required" if self.ssl_cert else "preferred"
 
 
 def _quote(name: str) -> str:
@@ -86,31 +109,35 @@ class MySqlCdcConnector:
             "user": cfg.user,
             "password": cfg.password.get_secret_value() if cfg.password else "",
         }
-        if cfg.ssl_ca or cfg.ssl_cert:
-            out["ssl"] = {
-                k: v for k, v in (("ca", cfg.ssl_ca), ("cert", cfg.ssl_cert), ("key", cfg.ssl_key)) if v
-            } | {"check_hostname": cfg.ssl_verify_identity}
+        mode = cfg.effective_ssl_mode
+        if mode == "disabled":
+            out["ssl_disabled"] = True
+        elif mode != "preferred":  # preferred: PyMySQL tries TLS without verifying, else plaintext
+            out["ssl"] = client_tls_context(
+                ca_file=cfg.ssl_ca,
+                verify=mode in ("verify_ca", "verify_identity"),
+                check_hostname=mode == "verify_identity",
+                cert_file=cfg.ssl_cert,
+                key_file=cfg.ssl_key,
+            )
         return out
 
     def _connect(self) -> pymysql.connections.Connection:
         s = self._settings()
         try:
             return pymysql.connect(
-                host=s["host"],
-                port=s["port"],
-                user=s["user"],
-                password=s["password"],
+                **s,
                 database=self.config.database,
-                ssl=s.get("ssl"),
                 charset="utf8mb4",
                 cursorclass=pymysql.cursors.DictCursor,
                 autocommit=True,
             )
         except pymysql.err.OperationalError as e:
+            reason = str(e.args[-1] if e.args else e)
             raise SourceError(
                 f"cannot connect to MySQL/MariaDB {s['host']}:{s['port']} for source "
-                f"{self.config.name}: {e.args[-1] if e.args else e}",
-                hint="check host, port, user, password and TLS settings",
+                f"{self.config.name}: {reason}",
+                hint=connect_hint(reason, "check host, port, user, password and ssl_mode", ca_key="ssl_ca"),
             ) from e
 
     def stop(self) -> None:

@@ -29,6 +29,7 @@ from ecfusion.errors import ConfigError, SourceError
 from ecfusion.sources.cdc.envelope import change, record_key
 from ecfusion.sources.cdc.pgoutput import Begin, Commit, PgOutputDecoder, RowChange, lsn_int, lsn_text
 from ecfusion.sources.cdc.snapshot import SnapshotTable, chunk_query, snapshot_batches
+from ecfusion.sources.cdc.tls import connect_hint
 from ecfusion.sources.contract import (
     Batch,
     CheckResult,
@@ -60,10 +61,12 @@ class PostgresCdcConfig(SourceConfig):
     max_batch_rows: int = Field(5_000, ge=1)
     poll_seconds: float = Field(0.2, gt=0)
     idle_stop_seconds: float | None = Field(None, gt=0)
-    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
-    sslrootcert: str | None = None
-    sslcert: str | None = None
-    sslkey: str | None = None
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = Field(
+        "prefer", description="libpq sslmode; verify-ca/verify-full check the server against sslrootcert"
+    )
+    sslrootcert: str | None = Field(None, description="PEM file of the CA that signed the server certificate")
+    sslcert: str | None = Field(None, description="PEM client certificate (pg_hba `clientcert`/`cert`)")
+    sslkey: str | None = Field(None, description="PEM private key of sslcert (mode 0600)")
 
 
 def _split(table: str) -> tuple[str, str]:
@@ -121,7 +124,9 @@ class PostgresCdcConnector:
                 raise SourceError(
                     f"cannot connect to PostgreSQL {cfg.host}:{cfg.port}/{cfg.database} for source "
                     f"{cfg.name}: {str(e).strip()}",
-                    hint="check host, port, user, password, sslmode",
+                    hint=connect_hint(
+                        str(e), "check host, port, user, password, sslmode", ca_key="sslrootcert"
+                    ),
                 ) from e
         return self._conn
 

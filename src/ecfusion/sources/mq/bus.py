@@ -1,9 +1,9 @@
 """The message-bus seam (采集层 5.1: order events from the merchant's message queue).
 
 A ``MessageBus`` is what the consumer needs from any broker: fetch up to N messages (waiting at
-most a timeout), acknowledge a set of them, close. NATS JetStream implements it here; Kafka
-(commit offsets after landing) and RabbitMQ (basic.ack after landing) fit the same three calls, so
-switching broker is a configuration choice (``bus = "nats" | "rabbitmq" | "kafka"``).
+most a timeout), acknowledge a set of them, close. NATS JetStream and RabbitMQ (basic.ack after
+landing) implement it; Kafka (commit offsets after landing) fits the same three calls, so switching
+broker is a configuration choice (``bus = "nats" | "rabbitmq" | "kafka"``).
 Delivery is at-least-once: the consumer acknowledges only after the lake made a batch durable;
 anything redelivered lands as a duplicate no-op (content hash).
 """

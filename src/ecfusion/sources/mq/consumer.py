@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from ecfusion.errors import ConfigError, SourceError
 from ecfusion.sources.contract import (
@@ -37,15 +37,46 @@ from ecfusion.sources.mq.bus import BusMessage, MessageBus
 from ecfusion.sources.streaming import land_confirmed
 from ecfusion.sources.sync import Lake, StreamReport
 
+# Where each broker listens by default; ``url`` overrides.
+DEFAULT_URLS = {
+    "nats": "nats://127.0.0.1:4222",
+    "rabbitmq": "amqp://127.0.0.1:5672/%2F",
+    "kafka": "127.0.0.1:9092",
+}
+
 
 class MqSourceConfig(SourceConfig):
-    """``[sources.NAME] kind = "mq"``: one subscription on a broker."""
+    """``[sources.NAME] kind = "mq"``: one subscription on a broker.
+
+    The keys mean, per ``bus``:
+
+    =======================  ====================  ======================  ========================
+    key                      nats (JetStream)      rabbitmq (AMQP)         kafka (no adapter yet)
+    =======================  ====================  ======================  ========================
+    ``url``                  ``nats://host:4222``  ``amqp://host/vhost``   ``bootstrap.servers``
+    ``stream``               stream                durable queue           topic
+    ``subject``              subject filter        ignored                 ignored
+    ``durable``              durable consumer      consumer tag            ``group.id``
+    ``batch_size``           fetch batch           prefetch count          ``max.poll.records``
+    ``ack_wait_seconds``     ``ack_wait``          ignored (note 1)        ``max.poll.interval.ms``
+    ``user``/``password``    user/password         PLAIN credentials       SASL PLAIN
+    ``tls_*``                TLS context           TLS context             ``ssl.*``
+    acknowledgement          ``+ACK`` per message  ``basic.ack`` multiple  commit offsets (sync)
+    ``BusMessage.position``  stream sequence       delivery tag            ``partition:offset``
+    =======================  ====================  ======================  ========================
+
+    Note 1: RabbitMQ redelivers a consumer's unacknowledged messages as soon as its connection
+    drops (and after the broker's own ``consumer_timeout``), so there is no client-side wait.
+
+    A Kafka adapter would consume with ``enable.auto.commit=false`` and ``auto.offset.reset=earliest``
+    and commit the batch's highest offset + 1 per partition in ``ack``.
+    """
 
     kind: Literal["mq"] = "mq"
     bus: Literal["nats", "rabbitmq", "kafka"] = "nats"
-    url: str = "nats://127.0.0.1:4222"
+    url: str = Field(DEFAULT_URLS["nats"], description="broker address; default depends on `bus`")
     stream: str = Field(..., description="JetStream stream (Kafka topic / RabbitMQ queue)")
-    subject: str = Field(..., description="subject filter, e.g. orders.> (unused for Kafka/RabbitMQ)")
+    subject: str = Field("", description="subject filter, e.g. orders.> (NATS only; required there)")
     durable: str = Field(
         "ecfusion", description="durable consumer name (Kafka group id / RabbitMQ consumer tag)"
     )
@@ -65,6 +96,19 @@ class MqSourceConfig(SourceConfig):
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_url_for_bus(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("url"):
+            data = {**data, "url": DEFAULT_URLS.get(str(data.get("bus", "nats")), DEFAULT_URLS["nats"])}
+        return data
+
+    @model_validator(mode="after")
+    def _nats_needs_a_subject(self) -> MqSourceConfig:
+        if self.bus == "nats" and not self.subject:
+            raise ValueError("a NATS subscription needs `subject` (e.g. orders.>)")
+        return self
+
 
 def open_bus(cfg: MqSourceConfig) -> MessageBus:
     """The bus adapter the configuration names."""
@@ -72,9 +116,14 @@ def open_bus(cfg: MqSourceConfig) -> MessageBus:
         from ecfusion.sources.mq.nats_bus import NatsJetStreamBus
 
         return NatsJetStreamBus(cfg)
+    if cfg.bus == "rabbitmq":
+        from ecfusion.sources.mq.rabbitmq_bus import RabbitMqBus
+
+        return RabbitMqBus(cfg)
     raise ConfigError(
         f"source {cfg.name}: bus '{cfg.bus}' has no adapter in this version",
-        hint='use bus = "nats"; Kafka and RabbitMQ adapters implement the same MessageBus',
+        hint='use bus = "nats" or "rabbitmq"; a Kafka adapter implements the same MessageBus '
+        "(see MqSourceConfig for the keys it takes)",
     )
 
 

@@ -37,8 +37,9 @@ from ecfusion.sources.contract import (
     State,
     StreamInfo,
 )
+from ecfusion.sources.decrypt import DecryptStep
 from ecfusion.sources.failures import ResponseInvalid
-from ecfusion.sources.oauth import ShopTokens, Token
+from ecfusion.sources.oauth import ShopTokens, Token, fingerprint
 from ecfusion.sources.ratelimit import ChainedLimiter, RateLimiter, limiter_for
 from ecfusion.sources.resilience import RetrySettings
 from ecfusion.sources.transport import ApiTransport
@@ -65,7 +66,13 @@ class PlatformConfig(SourceConfig):
     window: WindowSettings = Field(default_factory=WindowSettings)
     streams: list[str] | None = Field(None, description="streams to sync (default: all)")
     decrypt: bool = Field(False, description="call the platform's audited decrypt API for receivers")
+    decrypt_purpose: str = Field(
+        "order_fulfilment", min_length=3, description="why plaintext is needed; recorded with every call"
+    )
     decrypt_rate: float = Field(1.0, gt=0, description="decrypt calls per second")
+    decrypt_daily_quota: int | None = Field(
+        None, ge=0, description="records to decrypt per Beijing day at most (the platform's quota ⚠)"
+    )
     token_refresh_margin: float = Field(300.0, ge=0, description="refresh this many seconds before expiry")
 
 
@@ -103,9 +110,24 @@ class PlatformConnector:
             config.name, limiter=self._limiter(), retry=config.retry, stats=self.stats
         )
         self.tokens = ShopTokens(
-            config.name, self.context.tokens, self.refresh_token, refresh_margin=config.token_refresh_margin
+            config.name,
+            self.context.tokens,
+            self.refresh_token,
+            refresh_margin=config.token_refresh_margin,
+            journal=self.context.refresh_journal,
         )
         self.decrypt_limiter = RateLimiter(config.decrypt_rate)
+        self.decrypt_step = DecryptStep(
+            source=config.name,
+            platform=self.platform,
+            api=self.DECRYPT_API or "",
+            purpose=config.decrypt_purpose,
+            daily_quota=config.decrypt_daily_quota,
+            context=self.context,
+            needs_decrypt=self.needs_decrypt,
+            decrypt=self.decrypt_receivers,
+            record_key=lambda r: str(r.get(self.STREAMS["orders"].info.key_field or "", "")),
+        )
 
     # -- the platform's part --------------------------------------------------------------------
 
@@ -121,7 +143,12 @@ class PlatformConnector:
     def refresh_token(self, token: Token) -> Token:
         raise NotImplementedError
 
-    def decrypt_receivers(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def needs_decrypt(self, record: dict[str, Any]) -> bool:
+        """Does this order still carry a sealed receiver the decrypt API would open?"""
+        return False
+
+    def decrypt_receivers(self, records: list[dict[str, Any]]) -> None:
+        """Put the plaintext receivers of ``records`` (all ``needs_decrypt``) into them, in place."""
         raise AuthError(
             f"{self.platform}: no decrypt API is implemented", hint="set decrypt = false for this source"
         )
@@ -132,6 +159,8 @@ class PlatformConnector:
         """Exchange an authorization code for the shop's first token and store it (encrypted)."""
         token = self.exchange_code(code)
         self.context.tokens.save(self.config.name, token)
+        # a fresh authorization supersedes any rotation a crashed process left unfinished
+        self.context.refresh_journal.done(self.config.name, "", fingerprint(token.refresh_token or ""))
         self.context.audit("sources.authorize", {"source": self.config.name, "platform": self.platform})
         return token
 
@@ -283,7 +312,7 @@ class PlatformConnector:
         good, bad = self._validate(stream, items)
         records = self.details(stream, good) if good else []
         if records and stream == "orders" and self.config.decrypt:
-            records = self._decrypt(records)
+            records = self.decrypt_step(records)
         key_field = self.STREAMS[stream].info.key_field
         keys = [str(r[key_field]) if key_field else None for r in records]
         return Batch(records=records, state=state, record_keys=keys, quarantined=bad)
@@ -312,19 +341,6 @@ class PlatformConnector:
             else:
                 good.append(item)
         return good, bad
-
-    def _decrypt(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        out = self.decrypt_receivers(records)
-        self.context.audit(
-            "sources.decrypt",
-            {
-                "source": self.config.name,
-                "platform": self.platform,
-                "records": len(records),
-                "purpose": "order_fulfilment",
-            },
-        )
-        return out
 
     def _limiter(self) -> ChainedLimiter:
         cfg = self.config

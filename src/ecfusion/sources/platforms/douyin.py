@@ -8,6 +8,9 @@ access_token`` in the query; the signature is HMAC-SHA256 (or MD5) over
 ``app_key…method…param_json…timestamp…v2`` wrapped in the secret. OAuth: ``token.create`` /
 ``token.refresh`` (7-day access, 14-day refresh). Envelope ``{"code": 10000, …, "data"}``; 40003
 ``isv.access-token-expired`` → refresh; 60000 rate limited; 50001 refresh token expired.
+Optional decrypt: ``order.batchDecrypt`` ⚠ (``cipher_infos[{auth_id, cipher_text}]`` ≤ 50 per call →
+``decrypt_infos[{auth_id, cipher_text, decrypt_text, err_no}]``) fills ``post_receiver``,
+``post_tel`` and ``post_addr.detail`` beside the delivered ciphertexts, audited.
 Order ids exceed 2^53: JSON is parsed with exact integers and ids are kept as strings.
 """
 
@@ -21,6 +24,7 @@ import httpx
 
 from ecfusion.errors import AuthError, RateLimited, SourceError
 from ecfusion.sources.contract import StreamInfo, register
+from ecfusion.sources.decrypt import quota_error
 from ecfusion.sources.failures import ResponseInvalid, TokenExpired, TransientError
 from ecfusion.sources.oauth import Token
 from ecfusion.sources.platforms.base import (
@@ -45,6 +49,7 @@ class DouyinConfig(PlatformConfig):
 class DouyinConnector(PlatformConnector):
     config: DouyinConfig
     platform = "douyin"
+    DECRYPT_API = "order.batchDecrypt"  # ⚠ ≤ 50 ciphertexts per call (DECRYPT_BATCH)
     STREAMS = {
         "orders": StreamSpec(
             StreamInfo(
@@ -89,6 +94,33 @@ class DouyinConnector(PlatformConnector):
             return ListPage(list(data.get("items") or []), int(data.get("total") or 0))
         data = self.call("product.listV2", {"page": page, "size": size})
         return ListPage(list(data.get("data") or []), int(data.get("total") or 0))
+
+    # -- decrypt (⚠ name and shape from public SDKs, not shared/platforms.md) ----------------------
+
+    def needs_decrypt(self, record: dict[str, Any]) -> bool:
+        return any(plain not in holder and holder.get(cipher) for holder, cipher, plain in _sealed(record))
+
+    def decrypt_receivers(self, records: list[dict[str, Any]]) -> None:
+        wanted = [
+            (str(r["order_id"]), holder, cipher, plain)
+            for r in records
+            for holder, cipher, plain in _sealed(r)
+            if holder.get(cipher) and plain not in holder
+        ]
+        for i in range(0, len(wanted), DECRYPT_BATCH):
+            chunk = wanted[i : i + DECRYPT_BATCH]
+            self.decrypt_limiter.acquire()
+            infos = [{"auth_id": oid, "cipher_text": h[c]} for oid, h, c, _ in chunk]
+            data = self.call(self.DECRYPT_API or "", {"cipher_infos": infos})
+            plain_text = {
+                (str(d.get("auth_id")), d.get("cipher_text")): d.get("decrypt_text")
+                for d in data.get("decrypt_infos") or []
+                if not d.get("err_no")
+            }
+            for oid, holder, cipher, plain in chunk:
+                value = plain_text.get((oid, holder[cipher]))
+                if value is not None:
+                    holder[plain] = value
 
     def exchange_code(self, code: str) -> Token:
         return _token(
@@ -155,6 +187,8 @@ class DouyinConnector(PlatformConnector):
             f"{self.config.name}: {method} failed: code {code} {body.get('msg', '')} {sub} "
             f"{body.get('sub_msg', '')} (log_id {body.get('log_id', '')})"
         ).strip()
+        if (quota := quota_error(text)) is not None:
+            return quota
         if code == 60000:
             return RateLimited(text, retry_after=1.0)
         if code == 40003 and "access-token-expired" in sub:
@@ -168,6 +202,18 @@ class DouyinConnector(PlatformConnector):
         if isinstance(code, int) and code >= 50000 and code != 50001:
             return TransientError(text)
         return SourceError(text, hint="see the platform's error code documentation")
+
+
+DECRYPT_BATCH = 50
+
+
+def _sealed(order: dict[str, Any]) -> list[tuple[dict[str, Any], str, str]]:
+    """(object, ciphertext key, plaintext key) of the receiver fields an order carries sealed."""
+    addr = order.get("post_addr")
+    out = [(order, "encrypt_post_receiver", "post_receiver"), (order, "encrypt_post_tel", "post_tel")]
+    if isinstance(addr, dict):
+        out.append((addr, "encrypt_detail", "detail"))
+    return out
 
 
 def _token(data: Mapping[str, Any]) -> Token:

@@ -8,7 +8,9 @@ from public SDKs), ``products``
 parameters as one JSON string in ``360buy_param_json``, MD5-signed (``signing.jd_sign``); responses
 are wrapped in ``<method>_responce`` (sic). OAuth: authorization-code grant at ``/oauth2/access_token``
 and ``/oauth2/refresh_token`` ⚠. Errors: ``{"error_response": {"code", "zh_desc", "en_desc"}}``;
-"19" token expired ⚠; rate-limit codes configurable ⚠ (no code confirmed).
+"19" token expired ⚠; rate-limit codes configurable ⚠ (no code confirmed). Optional decrypt:
+``jingdong.jos.order.oaid.decrypt`` ⚠ (``orderInfos[{orderId}]`` ≤ 20 per call → ``result.data[{orderId,
+consigneeName, consigneeMobile, consigneeAddress}]``) replaces the masked ``consigneeInfo`` fields, audited.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pydantic import Field
 
 from ecfusion.errors import AuthError, RateLimited, SourceError
 from ecfusion.sources.contract import StreamInfo, register
+from ecfusion.sources.decrypt import quota_error
 from ecfusion.sources.failures import ResponseInvalid, TokenExpired, TransientError
 from ecfusion.sources.oauth import Token
 from ecfusion.sources.platforms.base import (
@@ -47,6 +50,11 @@ OPTIONAL_FIELDS = (
 )
 
 
+CONSIGNEE_FIELDS = ("fullname", "mobile", "fullAddress")
+DECRYPT_ANSWER_FIELDS = ("consigneeName", "consigneeMobile", "consigneeAddress")  # ⚠
+DECRYPT_BATCH = 20
+
+
 class JdConfig(PlatformConfig):
     kind: Literal["jd"] = "jd"
     rate_per_app: float = 20.0  # ⚠ set the app's real quota
@@ -57,6 +65,7 @@ class JdConfig(PlatformConfig):
 class JdConnector(PlatformConnector):
     config: JdConfig
     platform = "jd"
+    DECRYPT_API = "jingdong.jos.order.oaid.decrypt"  # ⚠ name and shape guessed; ≤ 20 orders per call
     STREAMS = {
         "orders": StreamSpec(
             StreamInfo(
@@ -102,6 +111,34 @@ class JdConnector(PlatformConnector):
         body = self.call("jingdong.ware.read.searchWare4Valid", {"pageNo": page, "pageSize": size})
         result = _dict(body.get("page"), "page")
         return ListPage(list(result.get("data") or []), int(result.get("totalItem") or 0))
+
+    # -- decrypt (⚠ the API's name and shape are a best guess; platforms.md is silent) ------------
+
+    def needs_decrypt(self, record: dict[str, Any]) -> bool:
+        c = record.get("consigneeInfo")
+        return isinstance(c, dict) and any(
+            c.get("encrypt_" + f) and "*" in str(c.get(f) or "") for f in CONSIGNEE_FIELDS
+        )
+
+    def decrypt_receivers(self, records: list[dict[str, Any]]) -> None:
+        by_id = {str(r["orderId"]): r for r in records}
+        ids = list(by_id)
+        for i in range(0, len(ids), DECRYPT_BATCH):
+            self.decrypt_limiter.acquire()
+            params = {
+                "scenesType": "1001",
+                "orderInfos": [{"orderId": o} for o in ids[i : i + DECRYPT_BATCH]],
+            }
+            result = self.call(self.DECRYPT_API or "", params).get("result")
+            items = result.get("data") if isinstance(result, dict) else None
+            for item in items or []:
+                order = by_id.get(str(item.get("orderId")))
+                if order is None:
+                    continue
+                consignee = order["consigneeInfo"]
+                for field, answer in zip(CONSIGNEE_FIELDS, DECRYPT_ANSWER_FIELDS, strict=True):
+                    if item.get(answer) is not None:
+                        consignee[field] = item[answer]
 
     def exchange_code(self, code: str) -> Token:
         return self._oauth("/oauth2/access_token", {"grant_type": "authorization_code", "code": code})
@@ -184,6 +221,8 @@ class JdConnector(PlatformConnector):
         code = str(err.get("code"))
         desc = err.get("en_desc") or err.get("zh_desc") or ""
         text = f"{self.config.name}: {method} failed: code {code} {desc}"
+        if (quota := quota_error(text)) is not None:
+            return quota
         if code in self.config.rate_limit_codes:
             return RateLimited(text, retry_after=1.0)
         if code == "19":

@@ -21,6 +21,7 @@ from pydantic import Field
 
 from ecfusion.errors import AuthError, RateLimited, SourceError
 from ecfusion.sources.contract import StreamInfo, register
+from ecfusion.sources.decrypt import quota_error
 from ecfusion.sources.failures import ResponseInvalid, TokenExpired, TransientError
 from ecfusion.sources.oauth import Token
 from ecfusion.sources.platforms.base import (
@@ -100,7 +101,10 @@ class PddConnector(PlatformConnector):
         body = self.call("pdd.pop.auth.token.refresh", {"refresh_token": token.refresh_token}, session=False)
         return _token(self.response(body, "pop_auth_token_refresh_response"))
 
-    def decrypt_receivers(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def needs_decrypt(self, record: dict[str, Any]) -> bool:
+        return any(str(record.get(f) or "").startswith("~") for f in RECEIVER_FIELDS)
+
+    def decrypt_receivers(self, records: list[dict[str, Any]]) -> None:
         wanted = [(r, f) for r in records for f in RECEIVER_FIELDS if str(r.get(f) or "").startswith("~")]
         for i in range(0, len(wanted), 100):
             chunk = wanted[i : i + 100]
@@ -117,7 +121,6 @@ class PddConnector(PlatformConnector):
                 value = plain.get((r["order_sn"], r[f]))
                 if value is not None:
                     r[f] = value
-        return records
 
     # -- wire ------------------------------------------------------------------------------------
 
@@ -172,6 +175,8 @@ class PddConnector(PlatformConnector):
             f"{self.config.name}: {method} failed: error_code {code} {err.get('error_msg', '')} "
             f"{err.get('sub_code', '')} {err.get('sub_msg', '')}"
         ).strip()
+        if (quota := quota_error(text)) is not None:
+            return quota
         if code in self.config.rate_limit_codes:
             return RateLimited(text, retry_after=1.0)
         if code == 10019:

@@ -22,6 +22,7 @@ import orjson
 
 from ecfusion.errors import AuthError, RateLimited, SourceError
 from ecfusion.sources.contract import StreamInfo, register
+from ecfusion.sources.decrypt import quota_error
 from ecfusion.sources.failures import ResponseInvalid, TokenExpired, TransientError
 from ecfusion.sources.oauth import Token
 from ecfusion.sources.platforms.base import (
@@ -108,7 +109,11 @@ class TaobaoConnector(PlatformConnector):
         )
         return _token(body)
 
-    def decrypt_receivers(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def needs_decrypt(self, record: dict[str, Any]) -> bool:
+        masked = (record.get(f) for f in ("receiver_name", "receiver_mobile", "receiver_address"))
+        return bool(record.get("oaid")) and any("*" in str(v or "") for v in masked)
+
+    def decrypt_receivers(self, records: list[dict[str, Any]]) -> None:
         by_oaid = {r["oaid"]: r for r in records if r.get("oaid")}
         oaids = list(by_oaid)
         for i in range(0, len(oaids), 20):
@@ -125,7 +130,6 @@ class TaobaoConnector(PlatformConnector):
                             "receiver_address": rec.get("address_detail"),
                         }
                     )
-        return records
 
     # -- wire ------------------------------------------------------------------------------------
 
@@ -182,6 +186,8 @@ def _error(source: str, method: str, err: Mapping[str, Any]) -> Exception:
     text = (
         f"{source}: {method} failed: code {code} {err.get('msg', '')} {sub} {err.get('sub_msg', '')}".strip()
     )
+    if (quota := quota_error(text)) is not None:
+        return quota
     if code == "7":
         ban = _BAN.search(str(err.get("sub_msg") or "") + str(err.get("msg") or ""))
         return RateLimited(text, retry_after=float(ban.group(1)) if ban else None)
