@@ -50,12 +50,19 @@ class SecuritySection(_Section):
     keystore_path: str = "keys/keystore.db"
 
 
+class CompletionSection(_Section):
+    ip_database: str = Field(
+        "", description="ip2region .xdb file for IP → region completion; empty turns it off (none ships)"
+    )
+
+
 class WorkspaceConfig(_Section):
     workspace: WorkspaceSection = WorkspaceSection()
     lake: LakeSection = LakeSection()
     warehouse: WarehouseSection = WarehouseSection()
     control: ControlSection = ControlSection()
     security: SecuritySection = SecuritySection()
+    completion: CompletionSection = CompletionSection()
     # One table per configured source; each connector validates its own table (sources/).
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
@@ -85,6 +92,10 @@ cipher = "aes-256-gcm"              # field encryption at landing: "aes-256-gcm"
 master_key_env = "ECFUSION_MASTER_KEY"   # if this variable is set (64 hex chars) it is the master key
 master_key_file = "keys/master.key"      # else this file (made by `ecfusion init`, mode 600)
 keystore_path = "keys/keystore.db"       # per-subject data keys, wrapped by the master key
+
+[completion]
+ip_database = ""                    # ip2region .xdb file (structure 2.0/3.0) for IP → province/city;
+                                    # "" = IP completion off (no IP database ships with ecfusion)
 
 # Sources are added one table each, e.g.
 # [sources.tmall_flagship]

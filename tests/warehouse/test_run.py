@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rawzone import RawZone, taobao_trade
+from rawzone import RawZone, taobao_trade, token
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
@@ -102,7 +102,7 @@ def test_four_platforms_member_account_and_listing(workspace: Workspace, raw: Ra
     raw.add("pdd", "orders", [PDD])
     raw.add("douyin", "orders", [DOUYIN])
     raw.add("crm", "members", [{"member_id": "m1", "updated_at": "2026-11-01T10:00:00"}])
-    raw.add("erp", "inventory", [{"sku": "s1"}])  # no mapping yet: pending, not lost
+    raw.add("wms", "shipments", [{"sku": "s1"}])  # no mapping yet: pending, not lost
     s = warehouse.run(workspace)
     assert s.balanced and s.files_pending == 1
     assert {p.platform: p.orders for p in s.platforms} == {"douyin": 1, "jd": 1, "pdd": 1, "taobao": 1}
@@ -125,3 +125,38 @@ def test_crm_member_updates_merge_into_one_account(workspace: Workspace, raw: Ra
         "SELECT account_key, phone_bidx, first_seen_at, len(raw_record_ids) FROM unified.member_account",
     )
     assert rows == [("crm:M1", "new", datetime(2026, 1, 1, 0, 0), 2)]
+
+
+def test_copies_of_one_record_in_one_run_count_once(workspace: Workspace, raw: RawZone) -> None:
+    """The same raw record in two files of one run: one unified order with its own lines, one duplicate."""
+    trade = taobao_trade(5, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00", lines=2)
+    raw.add("taobao", "orders", [trade])
+    raw.add("taobao", "orders", [trade], dt="2026-11-21")
+    s = warehouse.run(workspace)
+    assert [(r.raw_in, r.unified, r.quarantined, r.duplicates) for r in s.reconciliation] == [(2, 1, 0, 1)]
+    assert _rows(
+        workspace,
+        "SELECT (SELECT count(*) FROM unified.orders), (SELECT count(*) FROM unified.order_line), "
+        "(SELECT count(*) FROM unified.order_version), (SELECT count(*) FROM unified.order_status_history)",
+    ) == [(1, 2, 1, 1)]
+
+
+def test_a_buyer_s_later_order_updates_the_account_and_keeps_its_history(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    """Accounts merge run by run: the latest order's contact wins; first sighting and raw ids stay."""
+    first = taobao_trade(7, "TRADE_FINISHED", "2026-11-02 10:00:00")  # buyer AAH0
+    raw.add("taobao", "orders", [first])
+    warehouse.run(workspace)
+    later = taobao_trade(14, "WAIT_SELLER_SEND_GOODS", "2026-11-09 10:00:00")  # the same buyer, a new phone
+    later["created"] = "2026-11-09 09:00:00"
+    later["receiver_mobile"] = token("phone", "13912345678")
+    raw.add("taobao", "orders", [later])
+    warehouse.run(workspace)
+    [(phone, first_seen, last_seen, n_ids)] = _rows(
+        workspace,
+        "SELECT phone_token, first_seen_at, last_seen_at, len(raw_record_ids) FROM unified.member_account "
+        "WHERE account_key = 'taobao:AAH0'",
+    )
+    assert phone == token("phone", "13912345678")
+    assert (str(first_seen), str(last_seen), n_ids) == ("2026-11-01 02:00:00", "2026-11-09 02:00:00", 2)

@@ -64,6 +64,8 @@ def print_summary(s: RunSummary) -> None:
     ):
         if counts:
             console.print(f"{title}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    for note in s.notes:
+        console.print(note)
 
 
 @app.command("run")

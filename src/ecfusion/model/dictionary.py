@@ -7,6 +7,7 @@ fields, followed by the unified vocabularies. ``ecfusion model dictionary --out 
 
 from __future__ import annotations
 
+from ecfusion.model.categories import load_tree
 from ecfusion.model.spec import Table
 from ecfusion.model.tables import DOMAIN_TITLES, TABLES
 from ecfusion.model.vocabulary import ORDER_STATUS_TERMS, REFUND_REASON_TERMS, VOCABULARIES
@@ -39,8 +40,17 @@ def _vocabulary_section() -> list[str]:
     lines += [f"| `{k.value}` | {zh} | {d} |" for k, (zh, d) in ORDER_STATUS_TERMS.items()]
     lines += ["", "### refund_reason 统一退款原因", "", "| value | 中文 |", "|---|---|"]
     lines += [f"| `{k.value}` | {zh} |" for k, zh in REFUND_REASON_TERMS.items()]
-    for name in ("line_refund_status", "refund_status"):
+    for name in ("line_refund_status", "refund_status", "ticket_type", "coupon_type", "coupon_status",
+                 "behaviour_event_type"):
         lines += ["", f"### {name}", "", ", ".join(f"`{v.value}`" for v in VOCABULARIES[name])]
+    return [*lines, "", *_category_section()]
+
+
+def _category_section() -> list[str]:
+    """The unified category tree (model/categories.toml) with the platform texts mapped onto each node."""
+    tree = load_tree()
+    lines = ["### category 统一类目树", "", "| id | path | platform category texts |", "|---|---|---|"]
+    lines += [f"| `{n.id}` | {tree.path(n)} | {'; '.join(n.aliases)} |" for n in tree.node]
     return [*lines, ""]
 
 

@@ -83,18 +83,26 @@ MEMBER_ACCOUNT = Table(
         C("phone_masked", TEXT, "手机号(掩码)", "masked mobile as given by the platform, e.g. 138****5678"),
         C("id_number_bidx", TEXT, "身份证号盲索引", "blind index of the ID number, when a source has it"),
         C("email_bidx", TEXT, "邮箱盲索引", "blind index of the e-mail, when a source has it"),
-        C("province", TEXT, "省", "province of the latest receiver address"),
-        C("city", TEXT, "市", "city of the latest receiver address"),
+        C("province", TEXT, "省", "province of the latest receiver address (observed, never completed from"
+          " the phone: see phone_province)"),
+        C("city", TEXT, "市", "city of the latest receiver address (observed)"),
         C("district", TEXT, "区县", "district/county of the latest receiver address"),
         C("address_token", TEXT, "地址(密文)", "latest receiver detail address as an ef1 token"),
         C("address_bidx", TEXT, "地址盲索引", "blind index of that address"),
+        C("phone_province", TEXT, "手机归属省",
+          "province where the account's phone number was issued (号段 / area code), derived at landing",
+          "", "<phone field>_region.province (contracts §3)"),
+        C("phone_city", TEXT, "手机归属市", "city where the account's phone number was issued", "",
+          "<phone field>_region.city"),
         C("device_ids", TEXT_LIST, "设备ID", "device ids seen for the account (app and ad logs)"),
         _time("first_seen_at", "首次出现时间", "earliest order creation seen for the account"),
         _time("last_seen_at", "最近出现时间", "latest order modification seen for the account"),
         RAW_IDS,
     ),
     key=("account_key",),
-    populated_by="orders of every mapped platform (latest order wins for contact fields)",
+    populated_by="orders of every mapped platform and POS sales (pos:<card_no>; latest order wins for "
+    "contact fields), CRM members (crm:<member_id>), app users seen in behaviour events (app:<user_id>, "
+    "with their device ids)",
 )
 
 MEMBER = Table(
@@ -116,6 +124,47 @@ MEMBER = Table(
     populated_by="crm members (mapping pending)",
 )
 
+MEMBER_LEVEL = Table(
+    "member_level",
+    "会员等级",
+    "member",
+    "a level of the merchant's loyalty programme",
+    (
+        C("level_code", TEXT, "等级编码", "level code", "", "level", nullable=False),
+        C("level_name", TEXT, "等级名称", "level name", "", "level_name"),
+        C("min_points", INT, "最低积分", "points needed to reach the level", "points", "min_points"),
+        C(
+            "discount_pct",
+            INT,
+            "折扣",
+            "price paid at this level, in percent (100 = no discount)",
+            "%",
+            "discount_pct",
+        ),
+        RAW_IDS,
+    ),
+    key=("level_code",),
+    populated_by="crm member_levels",
+)
+
+POINTS_ENTRY = Table(
+    "points_entry",
+    "积分流水",
+    "member",
+    "one change of a CRM member's points balance (the ledger is append-only)",
+    (
+        C("entry_key", TEXT, "流水键", "crm:<entry_id>", nullable=False),
+        C("account_key", TEXT, "账号键", "member account, crm:<member_id>", "", "member_id"),
+        C("change_points", INT, "积分变动", "points added (+) or spent (−)", "points", "change_points"),
+        C("reason", TEXT, "原因", "reason as given", "", "reason"),
+        _time("created_at", "发生时间", "when", "created_at"),
+        BIZ_DATE,
+        RAW_IDS,
+    ),
+    key=("entry_key",),
+    populated_by="crm points_ledger",
+)
+
 CATEGORY = Table(
     "category",
     "统一类目",
@@ -129,7 +178,7 @@ CATEGORY = Table(
         C("path", TEXT, "类目路径", "names from the root joined by ' > '"),
     ),
     key=("category_id",),
-    populated_by="category tree file (pending)",
+    populated_by="the unified category tree file model/categories.toml (platform aliases map onto it)",
 )
 
 SPU = Table(
@@ -197,15 +246,87 @@ LISTING = Table(
         _money(
             "price",
             "售价",
-            "latest observed unit price",
-            "price; jdPrice; goods_price; origin_amount/item_num",
+            "listed price from the platform's product feed, else the latest unit price seen in orders",
+            "feed price; jdPrice; sku price (fen); order line price",
         ),
-        C("category_path", TEXT, "类目路径", "platform category path when known"),
+        C(
+            "category_path",
+            TEXT,
+            "类目路径",
+            "path of the unified category the platform category maps onto (' > ' between levels); "
+            "empty when the platform's feed names no category or the listing is seen only in orders",
+            "",
+            "taobao props_name 规格; jd categoryName; douyin category_detail",
+        ),
+        C("category_id", TEXT, "统一类目ID", "unified category node, joins unified.category"),
         _time("last_seen_at", "最近出现时间", "latest time the listing was observed"),
         RAW_IDS,
     ),
     key=("listing_key",),
-    populated_by="order lines (latest observation wins)",
+    populated_by="product feeds of taobao, jd, pdd, douyin (unified.listing_feed) overlaid on order "
+    "lines and POS sales (latest observation wins); a listing seen only in orders keeps its line fields",
+)
+
+LISTING_FEED = Table(
+    "listing_feed",
+    "平台商品资料",
+    "product",
+    "one row per SKU of a platform's product feed: its latest version by modified time",
+    (
+        C("listing_key", TEXT, "商品键", "<platform>:<item_id>:<sku_id>", nullable=False),
+        PLATFORM,
+        SOURCE,
+        SHOP,
+        C("item_id", TEXT, "平台商品ID", "platform item id", "", "num_iid; wareId; goods_id; product_id"),
+        C("sku_id", TEXT, "平台SKU ID", "platform sku id", "", "sku_id; skuId"),
+        C(
+            "outer_item_code",
+            TEXT,
+            "商家商品编码",
+            "merchant's product code on the item",
+            "",
+            "outer_id; itemNum; outer_goods_id; outer_product_id",
+        ),
+        C("outer_sku_code", TEXT, "商家编码", "merchant's SKU code", "", "outer_id; outerId; code"),
+        C("barcode", TEXT, "条码", "barcode when the feed gives one", "", "barcode; barCode"),
+        C("title", TEXT, "标题", "item title", "", "title; goods_name; name"),
+        C(
+            "spec_text",
+            TEXT,
+            "规格",
+            "spec as 'name:value;…' or the platform's spec text",
+            "",
+            "properties_name; saleAttrs; spec; spec_detail_name1",
+        ),
+        _money("price", "售价", "listed SKU price", "price; jdPrice; price (fen)"),
+        C(
+            "platform_category",
+            TEXT,
+            "平台类目",
+            "the platform's category text as mapped",
+            "",
+            "props_name; categoryName; category_detail",
+        ),
+        C("category_id", TEXT, "统一类目ID", "unified category node (model/categories.toml)"),
+        C("category_path", TEXT, "类目路径", "path of that node"),
+        C(
+            "item_status",
+            TEXT,
+            "上架状态",
+            "platform's listing status code as given",
+            "",
+            "approve_status; wareStatus; is_onsale; status",
+        ),
+        _time(
+            "modified_at",
+            "修改时间",
+            "last modification of the item (version order)",
+            "modified; update_time; created_at",
+        ),
+        RAW_IDS,
+    ),
+    key=("listing_key",),
+    populated_by="products of taobao, jd, pdd, douyin (latest version wins)",
 )
 
 ORDERS = Table(
@@ -280,10 +401,29 @@ ORDERS = Table(
         C("receiver_phone_token", TEXT, "收货手机(密文)", "receiver mobile token"),
         C("receiver_phone_bidx", TEXT, "收货手机盲索引", "blind index of the receiver mobile"),
         C("receiver_phone_masked", TEXT, "收货手机(掩码)", "masked receiver mobile"),
-        C("receiver_province", TEXT, "收货省", "province"),
-        C("receiver_city", TEXT, "收货市", "city"),
+        C("receiver_province", TEXT, "收货省", "province (observed, or completed from the phone: see"
+          " receiver_region_source)"),
+        C("receiver_city", TEXT, "收货市", "city (same source as receiver_province)"),
         C("receiver_district", TEXT, "收货区县", "district"),
         C("receiver_address_token", TEXT, "收货地址(密文)", "detail address token"),
+        C(
+            "receiver_phone_province",
+            TEXT,
+            "收货手机归属省",
+            "province where the receiver's phone number was issued (mobile 号段 or landline area code),"
+            " derived at landing before encryption",
+            "",
+            "<phone field>_region.province (contracts §3)",
+        ),
+        C("receiver_phone_city", TEXT, "收货手机归属市", "city where the receiver's phone number was issued",
+          "", "<phone field>_region.city"),
+        C(
+            "receiver_region_source",
+            TEXT,
+            "收货地域来源",
+            "where receiver_province/city come from: 'address' (observed on the order) or 'phone_prefix'"
+            " (missing on the order, completed from the phone's region — not observed); null: neither",
+        ),
         C("buyer_nickname", TEXT, "买家昵称", "buyer nickname"),
         C(
             "quality_flags",
@@ -304,7 +444,8 @@ ORDERS = Table(
         RAW_IDS,
     ),
     key=("order_key",),
-    populated_by="orders of taobao, jd, pdd, douyin",
+    populated_by="orders of taobao, jd, pdd, douyin; POS sales (platform pos: one order per receipt, "
+    "status completed)",
 )
 
 ORDER_LINE = Table(
@@ -339,7 +480,7 @@ ORDER_LINE = Table(
         RAW_IDS,
     ),
     key=("line_key",),
-    populated_by="line items of each platform order",
+    populated_by="line items of each platform order; one line per POS sale row",
 )
 
 ORDER_VERSION = Table(
@@ -408,12 +549,15 @@ CAMPAIGN = Table(
         C("campaign_id", TEXT, "活动ID", "campaign id", nullable=False),
         C("name", TEXT, "活动名称", "name"),
         C("campaign_type", TEXT, "活动类型", "unified type: discount, coupon, flash_sale, gift, points"),
-        _time("starts_at", "开始时间", "start"),
-        _time("ends_at", "结束时间", "end"),
+        _time("starts_at", "开始时间", "start", "start"),
+        _time("ends_at", "结束时间", "end", "end"),
+        C("platforms", TEXT, "投放平台", "platforms the campaign runs on, as a JSON list", "", "platforms"),
+        C("channels", TEXT, "触达渠道", "channels it is announced on, as a JSON list", "", "channels"),
+        _money("budget", "预算", "campaign budget", "budget"),
         RAW_IDS,
     ),
     key=("campaign_id",),
-    populated_by="marketing/campaigns (mapping pending)",
+    populated_by="marketing campaigns (a re-sent campaign replaces the row)",
 )
 
 COUPON = Table(
@@ -424,15 +568,20 @@ COUPON = Table(
     (
         C("coupon_id", TEXT, "券ID", "coupon id", nullable=False),
         C("campaign_id", TEXT, "活动ID", "campaign"),
-        C("account_key", TEXT, "账号键", "holder"),
-        _money("face_value", "面额", "face value"),
-        _money("threshold", "使用门槛", "minimum spend"),
-        _time("used_at", "核销时间", "when used"),
-        C("order_key", TEXT, "订单键", "order it was used on"),
+        C("platform", TEXT, "平台", "platform the coupon was issued on", "", "platform"),
+        C("coupon_type", TEXT, "券类型", "unified coupon type (vocabulary coupon_type)", "", "type"),
+        C("account_key", TEXT, "账号键", "holder, <platform>:<account>", "", "account"),
+        _money("face_value", "面额", "face value", "amount"),
+        _money("threshold", "使用门槛", "minimum spend (0 = none)", "threshold"),
+        _time("issued_at", "发放时间", "when issued", "issued_at"),
+        _time("used_at", "核销时间", "when used", "used_at"),
+        C("order_key", TEXT, "订单键", "order it was used on", "", "used_order"),
+        C("status", TEXT, "券状态", "unified status (vocabulary coupon_status)", "", "status"),
+        C("platform_status", TEXT, "原始状态", "status code as given", "", "status"),
         RAW_IDS,
     ),
     key=("coupon_id",),
-    populated_by="marketing/coupons (mapping pending)",
+    populated_by="marketing coupons (latest state wins: used beats unused)",
 )
 
 DISCOUNT_ALLOCATION = Table(
@@ -487,15 +636,21 @@ SERVICE_TICKET = Table(
     (
         C("ticket_id", TEXT, "工单ID", "ticket id", nullable=False),
         PLATFORM,
-        C("ticket_type", TEXT, "工单类型", "consult, complaint, after_sales, logistics"),
-        C("complaint_reason", TEXT, "投诉原因", "unified reason (vocabulary refund_reason)"),
-        C("order_key", TEXT, "订单键", "order concerned"),
-        _time("created_at", "创建时间", "opened"),
-        _time("closed_at", "关闭时间", "closed"),
+        C("account_key", TEXT, "账号键", "buyer account, <platform>:<buyer_id>", "", "buyer_id"),
+        C("ticket_type", TEXT, "工单类型", "unified type (vocabulary ticket_type)", "", "type"),
+        C("platform_ticket_type", TEXT, "原始工单类型", "type label as given", "", "type"),
+        C("complaint_reason", TEXT, "投诉原因", "unified reason (vocabulary refund_reason)", "", "reason"),
+        C("platform_reason", TEXT, "原始原因", "reason label as given", "", "reason"),
+        C("order_key", TEXT, "订单键", "order concerned", "", "order_id"),
+        C("phone_bidx", TEXT, "手机号盲索引", "blind index of the contact mobile", "", "phone"),
+        C("satisfaction", INT, "满意度", "buyer rating 1–5", "score", "satisfaction"),
+        _time("created_at", "创建时间", "opened", "created_at"),
+        _time("closed_at", "关闭时间", "closed", "closed_at"),
+        BIZ_DATE,
         RAW_IDS,
     ),
     key=("ticket_id",),
-    populated_by="service/tickets (mapping pending)",
+    populated_by="service tickets",
 )
 
 CARRIER = Table(
@@ -550,15 +705,22 @@ INVENTORY_SNAPSHOT = Table(
     "inventory",
     "stock on hand per SKU and warehouse at a date",
     (
-        C("sku_code", TEXT, "SKU编码", "merchant sku", nullable=False),
-        C("warehouse", TEXT, "仓库", "warehouse"),
-        C("snapshot_date", DATE, "快照日期", "date (Asia/Shanghai)"),
-        C("on_hand", INT, "在库数量", "units", "pcs"),
-        C("available", INT, "可用数量", "units", "pcs"),
+        C("snapshot_key", TEXT, "快照键", "<warehouse>:<sku_code>:<snapshot_date>", nullable=False),
+        C("sku_code", TEXT, "SKU编码", "merchant sku", "", "sku_code", nullable=False),
+        C("warehouse", TEXT, "仓库", "warehouse code", "", "warehouse_code"),
+        C("warehouse_name", TEXT, "仓库名称", "warehouse name", "", "warehouse_name"),
+        C("barcode", TEXT, "条码", "barcode", "", "barcode"),
+        C("sku_name", TEXT, "商品名称", "SKU name in the ERP", "", "sku_name"),
+        C("snapshot_date", DATE, "快照日期", "date (Asia/Shanghai)", "", "snapshot_date"),
+        C("on_hand", INT, "在库数量", "units in the warehouse", "pcs", "on_hand"),
+        C("reserved", INT, "占用数量", "units reserved for orders", "pcs", "reserved"),
+        C("available", INT, "可用数量", "units that can be sold", "pcs", "available"),
+        C("in_transit", INT, "在途数量", "units on their way in", "pcs", "in_transit"),
+        _money("unit_cost", "单位成本", "unit cost", "unit_cost"),
         RAW_IDS,
     ),
-    key=("sku_code", "warehouse", "snapshot_date"),
-    populated_by="erp inventory (mapping pending)",
+    key=("snapshot_key",),
+    populated_by="erp inventory snapshots (a re-sent snapshot replaces the row)",
 )
 
 BEHAVIOUR_EVENT = Table(
@@ -568,16 +730,25 @@ BEHAVIOUR_EVENT = Table(
     "app / mini-program behaviour event",
     (
         C("event_id", TEXT, "事件ID", "event id", nullable=False),
-        C("account_key", TEXT, "账号键", "actor"),
-        C("device_id", TEXT, "设备ID", "device"),
-        C("event_type", TEXT, "事件类型", "view, search, add_to_cart, purchase"),
-        C("listing_key", TEXT, "商品键", "item concerned"),
-        _time("event_at", "时间", "event time"),
+        PLATFORM,
+        C("account_key", TEXT, "账号键", "actor when logged in, app:<user_id>", "", "user_id"),
+        C("device_id", TEXT, "设备ID", "device", "", "device_id"),
+        C("event_type", TEXT, "事件类型", "unified type (vocabulary behaviour_event_type)", "", "event_type"),
+        C("listing_key", TEXT, "商品键", "platform listing concerned (null: the app names merchant SKUs)"),
+        C("sku_code", TEXT, "SKU编码", "merchant SKU code concerned", "", "sku"),
+        C("search_query", TEXT, "搜索词", "search text of a search event", "", "query"),
+        C("page", TEXT, "页面", "page path", "", "page"),
+        C("ip", TEXT, "IP地址", "client IP address", "", "ip"),
+        C("ip_province", TEXT, "IP归属省", "province of the client IP, completed from the ip2region database"
+          " named by completion.ip_database (null: unknown, or IP completion off)", "", "ip"),
+        C("ip_city", TEXT, "IP归属市", "city of the client IP (same source)", "", "ip"),
+        _time("event_at", "时间", "event time", "ts (unix ms)"),
         BIZ_DATE,
+        C("quality_flags", TEXT, "质量标记", "rules the event fails but is kept for: mixed_timezone"),
         RAW_IDS,
     ),
     key=("event_id",),
-    populated_by="app events (mapping pending)",
+    populated_by="app events",
 )
 
 AD_TOUCH = Table(
@@ -586,17 +757,21 @@ AD_TOUCH = Table(
     "advertising",
     "ad impression or click",
     (
-        C("touch_id", TEXT, "触点ID", "impression/click id", nullable=False),
+        C("touch_id", TEXT, "触点ID", "impression/click id", "", "impression_id; click_id", nullable=False),
         C("touch_type", TEXT, "类型", "impression, click"),
-        C("channel", TEXT, "渠道", "ad channel"),
-        C("campaign_id", TEXT, "活动ID", "campaign"),
-        C("device_id", TEXT, "设备ID", "device"),
-        _time("touched_at", "时间", "event time"),
-        _money("cost", "花费", "cost"),
+        C("impression_id", TEXT, "曝光ID", "the impression a click followed", "", "impression_id"),
+        C("channel", TEXT, "渠道", "ad channel", "", "channel"),
+        C("campaign_id", TEXT, "广告计划", "ad campaign as the ad platform names it", "", "campaign"),
+        C("creative_id", TEXT, "创意ID", "creative", "", "creative_id"),
+        C("device_id", TEXT, "设备ID", "device (IDFA / OAID)", "", "device_id; idfa; oaid"),
+        C("os", TEXT, "操作系统", "ios, android", "", "os"),
+        _time("touched_at", "时间", "event time", "ts (unix ms)"),
+        BIZ_DATE,
+        _money("cost", "花费", "cost", "cost_fen"),
         RAW_IDS,
     ),
     key=("touch_id",),
-    populated_by="ad logs (mapping pending)",
+    populated_by="ad impression and click logs",
 )
 
 QUARANTINE = Table(
@@ -677,10 +852,13 @@ RUN_LOG = Table(
 TABLES: tuple[Table, ...] = (
     MEMBER_ACCOUNT,
     MEMBER,
+    MEMBER_LEVEL,
+    POINTS_ENTRY,
     CATEGORY,
     SPU,
     SKU,
     LISTING,
+    LISTING_FEED,
     ORDERS,
     ORDER_LINE,
     ORDER_VERSION,

@@ -92,9 +92,55 @@ class RefundStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+class TicketType(StrEnum):
+    """统一工单类型 — what a customer-service ticket is about."""
+
+    CONSULT = "consult"
+    AFTER_SALES = "after_sales"
+    COMPLAINT = "complaint"
+    LOGISTICS = "logistics"
+
+
+class CouponStatus(StrEnum):
+    """统一券状态 — where an issued coupon stands."""
+
+    UNUSED = "unused"
+    USED = "used"
+    EXPIRED = "expired"
+    VOID = "void"
+
+
+class CouponType(StrEnum):
+    """统一券类型 — threshold (满减) or no-threshold (无门槛) coupons, or a percentage discount."""
+
+    THRESHOLD = "threshold"
+    NO_THRESHOLD = "no_threshold"
+    PERCENT = "percent"
+
+
+class BehaviourEventType(StrEnum):
+    """统一行为类型 — app / mini-program behaviour events."""
+
+    VIEW = "view"
+    SEARCH = "search"
+    ADD_TO_CART = "add_to_cart"
+    PURCHASE = "purchase"
+
+
+def _category_vocabulary() -> type[StrEnum]:
+    from ecfusion.model.categories import load_tree
+
+    return StrEnum("Category", {n.id: n.id for n in load_tree().node})  # type: ignore[return-value]
+
+
 VOCABULARIES: dict[str, type[StrEnum]] = {
     "order_status": OrderStatus,
     "line_refund_status": LineRefundStatus,
     "refund_status": RefundStatus,
     "refund_reason": RefundReason,
+    "ticket_type": TicketType,
+    "coupon_status": CouponStatus,
+    "coupon_type": CouponType,
+    "behaviour_event_type": BehaviourEventType,
+    "category": _category_vocabulary(),  # node ids of the unified category tree (categories.toml)
 }

@@ -31,6 +31,9 @@ else ``<platform>:record:<subject_hint>`` (the record key); else ``<platform>:co
 
 ``ProtectBatch`` protects a chunk: it walks every payload first, ensures the data keys of all
 subjects in one key-store transaction (durable before any ciphertext exists), then encrypts.
+
+Beside each whole-value phone token it writes the number's region (``<field>_region``, see
+``derived``): the only moment the plaintext number exists to derive it from.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
+from ecfusion.security.derived import add_phone_region
 from ecfusion.security.detectors import DIGIT_RUN, find_pii
 from ecfusion.security.pii import KeyClass
 from ecfusion.security.tokens import INLINE_TOKEN, TOKEN_PREFIX, inline, is_token
@@ -353,6 +357,8 @@ class ProtectBatch:
         if slot.spans is None:
             container[slot.key] = seal(slot.kind, slot.value, subject_id, nonces,
                                        matchable=slot.matchable, erased=erased)
+            if slot.kind == "phone" and not erased and slot.key.__class__ is str:
+                add_phone_region(container, slot.key, slot.value)  # completion at landing (derived)
             return 1
         parts, last = [], 0
         for start, end, kind in slot.spans:

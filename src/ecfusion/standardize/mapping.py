@@ -12,12 +12,14 @@ and the fix.
 from __future__ import annotations
 
 import tomllib
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ecfusion.errors import MappingError
+from ecfusion.model.categories import load_tree
 from ecfusion.model.vocabulary import VOCABULARIES
 from ecfusion.standardize.targets import TARGETS, Target
 
@@ -49,6 +51,8 @@ class FieldRule(_Strict):
     map: str | None = None
     overrides: list[Override] = Field(default_factory=list)
     kv: tuple[str, str] | None = Field(None, description="path is a list of objects; join key:value by ';'")
+    join: str | None = Field(None, description="join the non-null values of 'paths' with this text")
+    pattern: str | None = Field(None, description="keep the first group this regular expression captures")
     required: bool = False
 
     @model_validator(mode="after")
@@ -76,11 +80,16 @@ class TestMarker(_Strict):
 
     path: str
     contains: str
+    target: str = Field("orders", description="the target whose records it marks: orders or pos_sale")
 
 
 class TargetRule(_Strict):
     entity: str | None = None
-    items: str | None = Field(None, description="order_line only: path of the line list in the order")
+    items: str | None = Field(
+        None,
+        description="order_line: path of the line list in the order; a keyed target (listing): path of "
+        "the item list, one staged row per item, whose fields are read by paths starting 'item.'",
+    )
     fields: dict[str, FieldRule]
 
 
@@ -94,6 +103,17 @@ class Mapping(_Strict):
     order_line: TargetRule | None = None
     refund: TargetRule | None = None
     member: TargetRule | None = None
+    listing: TargetRule | None = None
+    inventory: TargetRule | None = None
+    behaviour_event: TargetRule | None = None
+    ad_impression: TargetRule | None = None
+    ad_click: TargetRule | None = None
+    service_ticket: TargetRule | None = None
+    campaign: TargetRule | None = None
+    coupon: TargetRule | None = None
+    member_level: TargetRule | None = None
+    points_entry: TargetRule | None = None
+    pos_sale: TargetRule | None = None
     max_unit_price: float = Field(100_000.0, description="unit prices above this are flagged as outliers")
     max_quantity: int = Field(999, description="quantities above this are flagged as outliers")
     max_order_amount: float = Field(
@@ -102,17 +122,23 @@ class Mapping(_Strict):
     test_markers: list[TestMarker] = Field(default_factory=list)
 
     def rules(self) -> dict[str, TargetRule]:
-        found = {
-            "orders": self.orders,
-            "order_line": self.order_line,
-            "refund": self.refund,
-            "member": self.member,
-        }
+        found = {name: getattr(self, name) for name in TARGETS}
         return {k: v for k, v in found.items() if v is not None}
+
+    def enum_map(self, name: str) -> EnumMap:
+        """The file's own map ``name``, else the shared one (``SHARED_MAPS``)."""
+        return self.maps[name] if name in self.maps else shared_maps()[name]
 
     @property
     def label(self) -> str:
         return f"{self.platform}.toml v{self.version}"
+
+
+@cache
+def shared_maps() -> dict[str, EnumMap]:
+    """Maps every mapping file may use without defining them: ``unified_category`` (platform category
+    text → node of the unified category tree, ``model/categories.toml``)."""
+    return {"unified_category": EnumMap(vocabulary="category", codes=load_tree().aliases(), default=None)}
 
 
 def _check_vocabularies(m: Mapping) -> list[tuple[str, str]]:
@@ -143,12 +169,15 @@ def _check_target(m: Mapping, target: Target, rule: TargetRule) -> list[tuple[st
             problems.append((key, f"unknown field; allowed: {', '.join(f.name for f in target.fields)}"))
             continue
         for ref in [fr.map, *(o.map for o in fr.overrides)]:
-            if ref is not None and ref not in m.maps:
+            if ref is not None and ref not in m.maps and ref not in shared_maps():
                 problems.append((key, f"map '{ref}' is not defined; add a [maps.{ref}] table"))
         if tf.vocabulary and fr.const is None and fr.map is None:
             problems.append((key, f"this field needs 'map' into vocabulary {tf.vocabulary}"))
-        if fr.map and fr.map in m.maps and tf.vocabulary and m.maps[fr.map].vocabulary != tf.vocabulary:
+        known = fr.map is not None and (fr.map in m.maps or fr.map in shared_maps())
+        if known and tf.vocabulary and m.enum_map(fr.map).vocabulary != tf.vocabulary:  # type: ignore[arg-type]
             problems.append((key, f"map '{fr.map}' must use vocabulary {tf.vocabulary}"))
+        if fr.join is not None and not fr.paths:
+            problems.append((key, "'join' joins the values of 'paths': give 'paths'"))
     for tf in target.fields:
         if tf.required and tf.name not in rule.fields:
             problems.append((f"{target.name}.fields", f"required field '{tf.name}' is missing"))

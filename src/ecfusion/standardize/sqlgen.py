@@ -44,6 +44,13 @@ def _path_expr(root: str, path: str) -> str:
     return root + "".join("." + ident(p) for p in path.split("."))
 
 
+ITEM_PREFIX = "item."  # keyed targets with ``items``: a path into one item of the list
+
+
+def _item_path_expr(item_root: str, path: str) -> str:
+    return _path_expr(item_root, path.removeprefix(ITEM_PREFIX))
+
+
 # ---------------------------------------------------------------- the parse struct
 
 
@@ -92,19 +99,24 @@ class FieldSql:
     checks: tuple[tuple[str, str, str], ...]  # (condition, rule, reason-expression)
 
 
-def _native_text(root: str, fr: FieldRule) -> str:
+def _native_text(root: str, fr: FieldRule, item_root: str | None = None) -> str:
     if fr.const is not None:
         return lit(fr.const)
     exprs = []
     for p in fr.all_paths:
-        e = _path_expr(root, p)
+        e = _item_path_expr(item_root, p) if item_root and p.startswith(ITEM_PREFIX) else _path_expr(root, p)
         if fr.kv:
             k, v = (ident(x) for x in fr.kv)
             e = f"NULLIF(array_to_string(list_transform({e}, lambda s: s.{k} || ':' || s.{v}), ';'), '')"
         if fr.null_values:
             e = f"CASE WHEN {e} IN ({', '.join(lit(v) for v in fr.null_values)}) THEN NULL ELSE {e} END"
         exprs.append(e)
-    e = exprs[0] if len(exprs) == 1 else f"COALESCE({', '.join(exprs)})"
+    if fr.join is not None:
+        e = f"NULLIF(concat_ws({lit(fr.join)}, {', '.join(exprs)}), '')"
+    else:
+        e = exprs[0] if len(exprs) == 1 else f"COALESCE({', '.join(exprs)})"
+    if fr.pattern is not None:
+        e = f"NULLIF(regexp_extract({e}, {lit(fr.pattern)}, 1), '')"
     return f"COALESCE({e}, {lit(fr.default)})" if fr.default is not None else e
 
 
@@ -174,10 +186,10 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
     where = f"{target.name}.{name} (path {', '.join(fr.all_paths) or 'const'})"
     checks: list[tuple[str, str, str]] = []
     if fr.map:
-        emap = m.maps[fr.map]
+        emap = m.enum_map(fr.map)
         value = _map_case(text, emap)
         for i, o in enumerate(fr.overrides):
-            omap = m.maps[o.map]
+            omap = m.enum_map(o.map)
             otext = f"o_{name}_{i}"
             value = f"COALESCE(NULLIF({_map_case(otext, omap)}, ''), {value})"
             checks.append(
@@ -228,11 +240,12 @@ def target_fields(target: Target, rule: TargetRule, m: Mapping, root: str) -> li
     return out
 
 
-def text_columns(rule: TargetRule, root: str) -> list[str]:
-    """Layer 1: each mapped field's native text (and override texts) computed once, as columns."""
+def text_columns(rule: TargetRule, root: str, item_root: str | None = None) -> list[str]:
+    """Layer 1: each mapped field's native text (and override texts) computed once, as columns;
+    with ``item_root``, paths starting ``item.`` read the column ``item_root`` (keyed items)."""
     cols = []
     for name, fr in rule.fields.items():
-        cols.append(f"{_native_text(root, fr)} AS t_{name}")
+        cols.append(f"{_native_text(root, fr, item_root)} AS t_{name}")
         cols += [f"{_path_expr(root, o.path)} AS o_{name}_{i}" for i, o in enumerate(fr.overrides)]
     return cols
 
@@ -245,11 +258,12 @@ def layered_select(
     root: str,
     layer1_extra: list[str],
     final_extra: list[str],
+    item_root: str | None = None,
 ) -> str:
     """text columns (layer 1) → typed ``v_`` columns (layer 2) → values, extras, ``_rule``/``_reason``."""
     mapped = [f for f in fields if f.name in rule.fields]
     rule_sql, reason_sql = rule_columns(fields)
-    layer1 = ",\n      ".join([carry, *text_columns(rule, root), *layer1_extra])
+    layer1 = ",\n      ".join([carry, *text_columns(rule, root, item_root), *layer1_extra])
     typed = ", ".join(f"{f.value} AS v_{f.name}" for f in mapped) or "1 AS _none"
     final = ",\n    ".join(
         [
@@ -286,9 +300,13 @@ def _account_id(col: str) -> str:
     return (
         f"CASE WHEN starts_with({col}, 'ef1:') THEN "
         f"NULLIF(split_part({col}, ':', 2) || '-' || split_part({col}, ':', 4), "
-        f"split_part({col}, ':', 2) || '-') ELSE {col} END"
+        f"split_part({col}, ':', 2) || '-') ELSE NULLIF({col}, '') END"
     )
 
+
+# public names for the warehouse's keyed path (warehouse/keyed.py)
+token_bidx = _token_bidx
+account_id_sql = _account_id
 
 # ---------------------------------------------------------------- orders and lines
 
@@ -352,14 +370,28 @@ def orders_stage_sql(header_view: str, max_amount: float = 1_000_000.0, regions:
         f"    goods_amount, discount_amount, freight_amount, pay_amount, 'CNY' AS currency,\n"
         f"    receiver_name_token, receiver_phone_token, {_token_bidx('receiver_phone_token')} "
         f"AS receiver_phone_bidx,\n"
-        f"    receiver_phone_masked, {region('province')} AS receiver_province, "
-        f"{region('city')} AS receiver_city, {region('district')} AS receiver_district,\n"
+        f"    receiver_phone_masked, {_completed_region(region('province'), region('city'))},\n"
+        f"    {region('district')} AS receiver_district, receiver_phone_province, receiver_phone_city,\n"
         f"    receiver_address_token, {_token_bidx('receiver_address_token')} AS receiver_address_bidx,\n"
         f"    NULLIF(concat_ws(',', NULLIF(_flags, ''), CASE WHEN pay_amount < 0 OR pay_amount >"
         f" {max_amount} "
         f"THEN 'price_out_of_range' END), '') AS quality_flags,\n"
         f"    _platform_status AS platform_status, _rule, _reason, _mapping\n"
         f"FROM {header_view}{join}"
+    )
+
+
+def _completed_region(province: str, city: str) -> str:
+    """Receiver province/city as observed, or — only when the order names no province — the
+    region of the receiver's phone (derived at landing), with ``receiver_region_source`` saying
+    which: 'address' or 'phone_prefix' (a completion, not an observation; standard 5.2 L3 c)."""
+    missing = f"NULLIF({province}, '') IS NULL"
+    completed = f"{missing} AND receiver_phone_province IS NOT NULL"
+    return (
+        f"CASE WHEN {completed} THEN receiver_phone_province ELSE {province} END AS receiver_province, "
+        f"CASE WHEN {completed} THEN receiver_phone_city ELSE {city} END AS receiver_city,\n"
+        f"    CASE WHEN NOT ({missing}) THEN 'address' WHEN {completed} THEN 'phone_prefix' END"
+        f" AS receiver_region_source"
     )
 
 
@@ -466,8 +498,104 @@ def member_stage_sql(m: Mapping, raw_view: str) -> str:
         f"    CAST(NULL AS VARCHAR) AS phone_masked, {_token_bidx('id_number_token')} AS id_number_bidx,\n"
         f"    {_token_bidx('email_token')} AS email_bidx,\n"
         f"    province, city, district, address_token, {_token_bidx('address_token')} AS address_bidx,\n"
+        f"    phone_province, phone_city,\n"
         f"    CAST([] AS VARCHAR[]) AS device_ids, COALESCE(registered_at, modified_at) AS first_seen_at,\n"
         f"    modified_at AS last_seen_at, [raw_record_id] AS raw_record_ids, modified_at,\n"
         f"    _rule, _reason, _mapping\n"
         f"FROM ({staged}) AS t"
+    )
+
+
+# ---------------------------------------------------------------- keyed entities (warehouse/keyed.py)
+
+
+def _keyed_structure(rule: TargetRule, extra_paths: tuple[str, ...]) -> str:
+    """``json_transform`` structure of a keyed rule: ``item.`` paths go inside the ``items`` list."""
+    head_fields = {k: f for k, f in rule.fields.items() if not _is_item(rule, f)}
+    head = TargetRule(entity=None, items=None, fields=head_fields)
+    tree = _rule_tree(head)
+    for p in extra_paths:
+        _insert(tree, p, "VARCHAR")
+    if rule.items:
+        item_tree: dict[str, object] = {}
+        for fr in rule.fields.values():
+            for p in fr.all_paths:
+                if p.startswith(ITEM_PREFIX):
+                    leaf = [{fr.kv[0]: "VARCHAR", fr.kv[1]: "VARCHAR"}] if fr.kv else "VARCHAR"
+                    _insert(item_tree, p.removeprefix(ITEM_PREFIX), leaf)
+        _insert(tree, rule.items, [item_tree])
+    return json.dumps(tree, ensure_ascii=False, separators=(",", ":"))
+
+
+def _is_item(rule: TargetRule, fr: FieldRule) -> bool:
+    return rule.items is not None and any(p.startswith(ITEM_PREFIX) for p in fr.all_paths)
+
+
+def _test_marker_field(m: Mapping, target: str, root: str) -> tuple[str, FieldSql] | None:
+    """The ``_test`` layer-1 column and its check, when the mapping declares test markers for ``target``."""
+    found = [t for t in m.test_markers if t.target == target]
+    if not found:
+        return None
+    markers = [f"COALESCE(contains({_path_expr(root, t.path)}, {lit(t.contains)}), false)" for t in found]
+    why = lit(
+        f"test_order: a test-order marker of {m.label} matched ("
+        + "; ".join(f"{t.path} contains '{t.contains}'" for t in found)
+        + ")"
+    )
+    check = FieldSql("_test", "NULL", "NULL", (("_test", "test_order", why),))
+    return f"({' OR '.join(markers)}) AS _test", check
+
+
+def keyed_flags(target: Target, rule: TargetRule, m: Mapping) -> str:
+    """``_flags``: rules a kept record fails — a time naming its own zone (mixed_timezone), money
+    below zero or above the mapping's order bound (price_out_of_range)."""
+    conds = []
+    for name, fr in rule.fields.items():
+        tf = target.field(name)
+        if tf is None or fr.const is not None:
+            continue
+        if tf.type == "time":
+            own_zone = _has_offset(f"t_{name}") if fr.time == "datetime" else f"t_{name} LIKE '%-%'"
+            conds.append(f"CASE WHEN {own_zone} THEN 'mixed_timezone' END")
+        if tf.type == "money":
+            conds.append(
+                f"CASE WHEN v_{name} < 0 OR v_{name} > {m.max_order_amount} THEN 'price_out_of_range' END"
+            )
+    if not conds:
+        return "CAST(NULL AS VARCHAR) AS _flags"
+    # one flag per rule however many fields fail it
+    joined = f"concat_ws(',', {', '.join(conds)})"
+    return (
+        f"NULLIF(concat_ws(',', CASE WHEN contains({joined}, 'mixed_timezone') THEN 'mixed_timezone' END, "
+        f"CASE WHEN contains({joined}, 'price_out_of_range') THEN 'price_out_of_range' END), '') AS _flags"
+    )
+
+
+def keyed_stage_sql(m: Mapping, target: Target, raw_view: str) -> str:
+    """One typed row per raw record of ``m.platform`` (per item when the rule has ``items``) with the
+    target's fields, ``platform_<field>`` (native code of each mapped enum field), ``_flags`` and the
+    rule columns ``_rule``/``_reason``/``_mapping``."""
+    rule = m.rules()[target.name]
+    marker = _test_marker_field(m, target.name, "j")
+    structure = _keyed_structure(rule, tuple(t.path for t in m.test_markers if t.target == target.name))
+    fields = target_fields(target, rule, m, "j")
+    layer1 = []
+    if marker is not None:
+        layer1.append(marker[0])
+        fields.insert(0, marker[1])
+    mapped = {n for n, fr in rule.fields.items() if fr.map}
+    native = [  # same columns for every platform of the target, so their stages union
+        f"{'t_' + tf.name if tf.name in mapped else 'CAST(NULL AS VARCHAR)'} AS platform_{tf.name}"
+        for tf in target.fields
+        if tf.vocabulary
+    ]
+    items = f", unnest({_path_expr('j', rule.items)}) AS item" if rule.items else ""
+    source = (
+        f"(SELECT {ENVELOPE}, j{items} FROM\n"
+        f"      (SELECT {ENVELOPE}, json_transform(payload, {lit(structure)}) AS j\n"
+        f"        FROM {raw_view} WHERE platform = {lit(m.platform)}) AS p) AS src"
+    )
+    final = [*native, keyed_flags(target, rule, m), f"{lit(m.label)} AS _mapping"]
+    return layered_select(
+        ENVELOPE, source, rule, fields, "j", layer1, final, item_root="item" if rule.items else None
     )

@@ -3,7 +3,10 @@
 A mapping maps native payload fields onto these names; the SQL generator knows what each
 target means (``orders`` is an order version, ``order_line`` its line items, ``refund`` an
 after-sales request, ``member`` a CRM member or store card:
-one ``unified.member_account`` row). A field not listed here is a typo the loader reports with
+one ``unified.member_account`` row; the keyed targets below — listings, inventory, events, ad
+touches, tickets, campaigns, coupons, CRM levels and points, POS sales — are staged one row per raw
+record and merged by natural key in ``warehouse/keyed.py``). A field not listed here is a typo the loader
+reports with
 the allowed names.
 """
 
@@ -59,6 +62,10 @@ ORDERS = Target(
         F("receiver_city", "text"),
         F("receiver_district", "text"),
         F("receiver_address_token", "token"),
+        # Where the receiver's phone was issued, derived at landing (``<phone field>_region``,
+        # contracts §3): fills a missing receiver region as a flagged completion.
+        F("receiver_phone_province", "text"),
+        F("receiver_phone_city", "text"),
     ),
 )
 
@@ -113,9 +120,188 @@ MEMBER = Target(
         F("city", "text"),
         F("district", "text"),
         F("address_token", "token"),
+        F("phone_province", "text"),  # derived at landing from the phone (``<field>_region``)
+        F("phone_city", "text"),
         F("registered_at", "time"),
         F("modified_at", "time", required=True),
     ),
 )
 
-TARGETS: dict[str, Target] = {t.name: t for t in (ORDERS, ORDER_LINE, REFUND, MEMBER)}
+# ---------------------------------------------------------------- keyed entities (warehouse/keyed.py)
+# One staged row per raw record (per item of ``items`` for listings); the warehouse's keyed path
+# turns them into unified rows by natural key.
+
+LISTING = Target(
+    "listing",
+    "products",
+    (
+        F("item_id", "id", required=True),
+        F("sku_id", "id", required=True),
+        F("outer_item_code", "text"),
+        F("outer_sku_code", "text"),
+        F("barcode", "text"),
+        F("title", "text"),
+        F("spec_text", "text"),
+        F("price", "money"),
+        F("category", "text", vocabulary="category"),
+        F("item_status", "text"),
+        F("modified_at", "time", required=True),
+    ),
+)
+
+INVENTORY = Target(
+    "inventory",
+    "inventory",
+    (
+        F("sku_code", "id", required=True),
+        F("warehouse", "id", required=True),
+        F("warehouse_name", "text"),
+        F("barcode", "text"),
+        F("sku_name", "text"),
+        F("snapshot_at", "time", required=True),
+        F("on_hand", "int"),
+        F("reserved", "int"),
+        F("available", "int"),
+        F("in_transit", "int"),
+        F("unit_cost", "money"),
+    ),
+)
+
+BEHAVIOUR_EVENT = Target(
+    "behaviour_event",
+    "events",
+    (
+        F("event_id", "id", required=True),
+        F("event_type", "text", required=True, vocabulary="behaviour_event_type"),
+        F("event_at", "time", required=True),
+        F("device_id", "id"),
+        F("user_id", "id"),
+        F("ip", "text"),
+        F("sku_code", "text"),
+        F("search_query", "text"),
+        F("page", "text"),
+    ),
+)
+
+_AD_TOUCH_FIELDS = (
+    F("touch_id", "id", required=True),
+    F("impression_id", "id"),
+    F("campaign", "text"),
+    F("channel", "text"),
+    F("creative_id", "id"),
+    F("device_id", "id"),
+    F("os", "text"),
+    F("touched_at", "time", required=True),
+    F("cost", "money"),
+)
+AD_IMPRESSION = Target("ad_impression", "ad_impressions", _AD_TOUCH_FIELDS)
+AD_CLICK = Target("ad_click", "ad_clicks", _AD_TOUCH_FIELDS)
+
+SERVICE_TICKET = Target(
+    "service_ticket",
+    "tickets",
+    (
+        F("ticket_id", "id", required=True),
+        F("ticket_platform", "text"),
+        F("account_id", "id"),
+        F("buyer_nickname", "text"),
+        F("platform_order_id", "id"),
+        F("phone_token", "token"),
+        F("ticket_type", "text", required=True, vocabulary="ticket_type"),
+        F("reason", "text", vocabulary="refund_reason"),
+        F("created_at", "time", required=True),
+        F("closed_at", "time"),
+        F("satisfaction", "int"),
+    ),
+)
+
+CAMPAIGN = Target(
+    "campaign",
+    "campaigns",
+    (
+        F("campaign_id", "id", required=True),
+        F("name", "text"),
+        F("campaign_type", "text"),
+        F("starts_at", "time"),
+        F("ends_at", "time"),
+        F("platforms", "text"),
+        F("channels", "text"),
+        F("budget", "money"),
+    ),
+)
+
+COUPON = Target(
+    "coupon",
+    "coupons",
+    (
+        F("coupon_id", "id", required=True),
+        F("campaign_id", "id"),
+        F("coupon_platform", "text"),
+        F("coupon_type", "text", vocabulary="coupon_type"),
+        F("account_id", "id"),
+        F("face_value", "money"),
+        F("threshold", "money"),
+        F("issued_at", "time"),
+        F("used_order_id", "id"),
+        F("used_at", "time"),
+        F("status", "text", required=True, vocabulary="coupon_status"),
+    ),
+)
+
+MEMBER_LEVEL = Target(
+    "member_level",
+    "member_levels",
+    (
+        F("level_code", "id", required=True),
+        F("level_name", "text"),
+        F("min_points", "int"),
+        F("discount_pct", "int"),
+    ),
+)
+
+POINTS_ENTRY = Target(
+    "points_entry",
+    "points_ledger",
+    (
+        F("entry_id", "id", required=True),
+        F("member_id", "id", required=True),
+        F("change_points", "int", required=True),
+        F("reason", "text"),
+        F("created_at", "time", required=True),
+    ),
+)
+
+POS_SALE = Target(
+    "pos_sale",
+    "sales",
+    (
+        F("receipt_no", "id", required=True),
+        F("store_code", "id", required=True),
+        F("store_name", "text"),
+        F("sold_at", "time", required=True),
+        F("card_no", "id"),
+        F("phone_token", "token"),
+        F("barcode", "text"),
+        F("sku_code", "id", required=True),
+        F("title", "text"),
+        F("quantity", "int", required=True),
+        F("unit_price", "money", required=True),
+        F("pay_amount", "money"),
+    ),
+)
+
+KEYED_TARGETS = (
+    LISTING,
+    INVENTORY,
+    BEHAVIOUR_EVENT,
+    AD_IMPRESSION,
+    AD_CLICK,
+    SERVICE_TICKET,
+    CAMPAIGN,
+    COUPON,
+    MEMBER_LEVEL,
+    POINTS_ENTRY,
+    POS_SALE,
+)
+
+TARGETS: dict[str, Target] = {t.name: t for t in (ORDERS, ORDER_LINE, REFUND, MEMBER, *KEYED_TARGETS)}

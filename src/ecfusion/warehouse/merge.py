@@ -5,6 +5,12 @@ the keys this run brings (``affected``): it computes their NEW rows from the cur
 those keys (``cur_<table>``) and this run's accepted rows, as a union-and-pick — the latest
 ``modified_at`` wins per natural key whatever order versions arrive in, ties broken by raw
 record id — and the writer replaces exactly those keys. Re-running changes nothing.
+
+Orders, the large entity, decide on narrow rows: ``classified_orders_sql`` gives every staged
+record its outcome, ``winners_sql`` picks each touched order's winning version from ids and
+timestamps only, and the wide rows (30+ columns) are read once, by a join on the winner's id
+(``changed_orders_sql`` / ``changed_lines_sql``). Accounts aggregate this run's orders and merge
+with their current row (``merged_accounts_sql``) instead of rescanning every old order.
 """
 
 from __future__ import annotations
@@ -16,6 +22,18 @@ VERSION_ORDER = "modified_at DESC NULLS LAST, version_raw_record_id DESC"
 
 def _cols(t: Table, prefix: str = "") -> str:
     return ", ".join(f"{prefix}{c}" for c in t.column_names)
+
+
+def ids_union_sql(lists: str) -> str:
+    """Aggregate: the sorted, distinct union of the raw-record-id lists ``lists`` of a group.
+    Raw record ids are content hashes (hex, contracts §2), so joining them with ',' and splitting
+    again is exact, and it is several times faster than DuckDB's list aggregates."""
+    return f"list_sort(list_distinct(string_split(string_agg(array_to_string({lists}, ','), ','), ',')))"
+
+
+def ids_list_sql(ids: str) -> str:
+    """Aggregate: the sorted list of the raw record ids ``ids`` of a group (see ``ids_union_sql``)."""
+    return f"list_sort(string_split(string_agg({ids}, ','), ','))"
 
 
 def classify_sql(stage: str, bad: str, seen: str) -> str:
@@ -38,7 +56,7 @@ def bad_orders_sql(orders: str, lines: str) -> str:
     dup = (
         f"SELECT raw_record_id, 'duplicate_line_id' AS _rule, 'duplicate_line_id: line ' || line_key || "
         f"' appears ' || CAST(count(*) AS VARCHAR) || ' times in the order' AS _reason FROM {lines} "
-        f"GROUP BY raw_record_id, line_key HAVING count(*) > 1"
+        f"GROUP BY raw_record_id, raw_file, line_key HAVING count(*) > 1"
     )
     return (
         "SELECT raw_record_id, _rule, _reason, _mapping FROM (\n"
@@ -63,71 +81,133 @@ def _candidates_sql(spec, staged: str, accepted: str, *, extra: dict[str, str] |
     )
 
 
-def candidate_orders_sql(orders: str, accepted: str) -> str:
-    return _candidates_sql(ORDERS, orders, accepted,
-                           extra={"version_count": "CAST(NULL AS BIGINT) AS version_count"})
+# ---------------------------------------------------------------- orders
+#
+# Orders are wide (30+ columns) and windows or sorts over wide rows are what costs, so every
+# decision is taken on narrow rows (ids, key, modified_at, status) and the wide rows are read
+# once, by a join on the winning version's id.
 
 
-def new_versions_sql(orders: str, accepted: str, run_id: str) -> str:
-    """This run's accepted order versions (appended to unified.order_version)."""
+def classified_orders_sql(orders: str, bad: str, seen: str) -> str:
+    """Narrow: every staged order record's version columns and outcome ('duplicate': seen before
+    or a later copy in this run; 'quarantined': a rule failed; else 'unified'), with the rule,
+    reason and mapping of a failed rule."""
     return (
-        f"SELECT o.order_key, o.platform, o.source, o.modified_at, o.status, o.platform_status, "
-        f"o.quality_flags, o.raw_record_id, '{run_id}' AS run_id\n"
-        f"FROM {orders} AS o JOIN {accepted} AS a ON a.raw_record_id = o.raw_record_id AND"
-        f" a.raw_file = o.raw_file"
+        "SELECT s.raw_record_id, s.source, s.platform, s.raw_file, s.order_key, s.modified_at, s.status,\n"
+        "  s.platform_status, s.quality_flags,\n"
+        "  CASE WHEN d.copy > 1 OR seen.raw_record_id IS NOT NULL THEN 'duplicate'\n"
+        "       WHEN b.raw_record_id IS NOT NULL THEN 'quarantined' ELSE 'unified' END AS outcome,\n"
+        "  b._rule AS rule, b._reason AS reason, b._mapping AS mapping\n"
+        "FROM (SELECT raw_record_id, source, platform, raw_file, order_key, modified_at, status,\n"
+        f"        platform_status, quality_flags FROM {orders}) AS s\n"
+        f"LEFT JOIN {bad} AS b ON b.raw_record_id = s.raw_record_id\n"
+        # copies of one record in this run (rare): rank only those, never sort the whole stage
+        "LEFT JOIN (SELECT raw_record_id, raw_file,\n"
+        "    row_number() OVER (PARTITION BY raw_record_id ORDER BY raw_file) AS copy\n"
+        f"  FROM {orders} WHERE raw_record_id IN (\n"
+        f"    SELECT raw_record_id FROM {orders} GROUP BY raw_record_id HAVING count(*) > 1)) AS d\n"
+        "  ON d.raw_record_id = s.raw_record_id AND d.raw_file = s.raw_file\n"
+        f"LEFT JOIN (SELECT DISTINCT raw_record_id FROM {seen}) AS seen\n"
+        "  ON seen.raw_record_id = s.raw_record_id"
     )
 
 
-def affected_sql(candidates: str, key: str) -> str:
-    return f"SELECT DISTINCT {key} FROM {candidates}"
+def outcomes_sql(classified: str) -> str:
+    """The outcome columns of a classified stage (what reconciliation and quarantine read)."""
+    return (
+        f"SELECT raw_record_id, source, platform, raw_file, outcome, rule, reason, mapping FROM {classified}"
+    )
+
+
+def new_versions_sql(classified: str, run_id: str) -> str:
+    """This run's accepted order versions (appended to unified.order_version)."""
+    return (
+        "SELECT order_key, platform, source, modified_at, status, platform_status, quality_flags,"
+        f" raw_record_id, '{run_id}' AS run_id FROM {classified} WHERE outcome = 'unified'"
+    )
+
+
+def winners_sql(classified: str, cur_versions: str) -> str:
+    """Per order this run touches: the winning version (latest ``modified_at``, ties by raw record
+    id, whatever order versions arrive in), whether it is new, whether the order existed before,
+    and every version id. A window over narrow rows picks the winner (far cheaper than arg_max
+    over tuples); only orders with several versions aggregate their id lists."""
+    versions = (
+        "SELECT order_key, raw_record_id, raw_file, modified_at, true AS is_new\n"
+        f"  FROM {classified} WHERE outcome = 'unified'\n"
+        "  UNION ALL\n"
+        "  SELECT order_key, raw_record_id, CAST(NULL AS VARCHAR) AS raw_file, modified_at, false AS is_new\n"
+        f"  FROM {cur_versions}\n"
+        f"  WHERE order_key IN (SELECT order_key FROM {classified} WHERE outcome = 'unified')"
+    )
+    return (
+        "WITH r AS (\n"
+        "  SELECT order_key, raw_record_id, raw_file, is_new, count(*) OVER (PARTITION BY order_key) AS n,\n"
+        "    row_number() OVER (PARTITION BY order_key ORDER BY modified_at DESC, raw_record_id DESC) AS rn\n"
+        f"  FROM ({versions}) AS v)\n"
+        "SELECT r.order_key, r.raw_record_id AS win_id, r.raw_file AS win_file, r.is_new AS win_new,\n"
+        "  r.n AS version_count, CASE WHEN r.n = 1 THEN [r.raw_record_id] ELSE m.ids END AS raw_record_ids,\n"
+        "  COALESCE(m.existed, false) AS existed\n"
+        "FROM r LEFT JOIN (\n"
+        f"  SELECT order_key, {ids_list_sql('raw_record_id')} AS ids, bool_or(NOT is_new) AS existed\n"
+        "  FROM r WHERE n > 1 GROUP BY order_key) AS m ON m.order_key = r.order_key\n"
+        "WHERE r.rn = 1"
+    )
+
+
+def touched_history_versions_sql(classified: str, cur_versions: str) -> str:
+    """All versions (status columns) of the orders this run touches, for their status history."""
+    return (
+        "SELECT order_key, modified_at, status, platform_status, raw_record_id\n"
+        f"FROM {classified} WHERE outcome = 'unified'\n"
+        "UNION ALL\n"
+        f"SELECT order_key, modified_at, status, platform_status, raw_record_id FROM {cur_versions}\n"
+        f"WHERE order_key IN (SELECT order_key FROM {classified} WHERE outcome = 'unified')"
+    )
+
+
+def stale_orders_sql(winners: str) -> str:
+    """Orders the warehouse held before: the keys whose current rows the write replaces."""
+    return f"SELECT order_key FROM {winners} WHERE existed"
 
 
 def _of(rel: str, key: str, affected: str) -> str:
     return f"{rel} WHERE {key} IN (SELECT {key} FROM {affected})"
 
 
-def changed_orders_sql(cur: str, candidates: str, affected: str, cur_versions: str, new_versions: str) -> str:
-    """New state of every affected order: the latest version wins, version ids aggregated."""
-    cols = ", ".join(
-        "v.version_count"
-        if c == "version_count"
-        else "v.raw_record_ids"
-        if c == "raw_record_ids"
-        else f"w.{c}"
-        for c in ORDERS.column_names
-    )
-    versions = (
-        f"SELECT order_key, raw_record_id FROM {_of(cur_versions, 'order_key', affected)} "
-        f"UNION ALL SELECT order_key, raw_record_id FROM {new_versions}"
-    )
+def affected_sql(candidates: str, key: str) -> str:
+    return f"SELECT DISTINCT {key} FROM {candidates}"
+
+
+def _winner_rows(spec: Table, staged: str, cur: str, winners: str, *, line: bool) -> str:
+    """Rows of ``spec``'s table for each touched order: from the staged rows of its winning
+    version when that is new, else its current rows (with the version list brought up to date)."""
+    if line:
+        own = {"version_raw_record_id": "s.raw_record_id", "raw_record_ids": "[s.raw_record_id]"}
+        kept = {}
+    else:
+        own = {"version_raw_record_id": "s.raw_record_id", "version_count": "w.version_count",
+               "raw_record_ids": "w.raw_record_ids"}
+        kept = {"version_count": "w.version_count", "raw_record_ids": "w.raw_record_ids"}
+    new_cols = ", ".join(f"{own.get(c, 's.' + c)} AS {c}" for c in spec.column_names)
+    old_cols = ", ".join(f"{kept.get(c, 'c.' + c)} AS {c}" for c in spec.column_names)
     return (
-        f"SELECT {cols} FROM (\n"
-        f"  SELECT * FROM (SELECT {_cols(ORDERS)} FROM {_of(cur, 'order_key', affected)}\n"
-        f"                 UNION ALL SELECT {_cols(ORDERS)} FROM {candidates}) AS u\n"
-        f"  QUALIFY row_number() OVER (PARTITION BY order_key ORDER BY {VERSION_ORDER}) = 1) AS w\n"
-        f"JOIN (SELECT order_key, count(*) AS version_count, list_sort(list(raw_record_id)) AS"
-        f" raw_record_ids\n"
-        f"      FROM ({versions}) AS x GROUP BY order_key) AS v ON v.order_key = w.order_key"
+        f"SELECT {new_cols}\nFROM {staged} AS s JOIN {winners} AS w\n"
+        "  ON s.raw_record_id = w.win_id AND s.raw_file = w.win_file AND w.win_new\n"
+        "UNION ALL\n"
+        f"SELECT {old_cols}\nFROM {cur} AS c JOIN {winners} AS w\n"
+        "  ON c.order_key = w.order_key AND NOT w.win_new"
     )
 
 
-def candidate_lines_sql(lines: str, accepted: str) -> str:
-    return _candidates_sql(ORDER_LINE, lines, accepted)
+def changed_orders_sql(staged: str, cur: str, winners: str) -> str:
+    """New state of every order this run touches: the winning version's row, all version ids."""
+    return _winner_rows(ORDERS, staged, cur, winners, line=False)
 
 
-def changed_lines_sql(cur: str, candidates: str, affected: str, changed_orders: str) -> str:
-    """Lines of the winning version of each affected order: a version's lines replace the previous ones."""
-    return (
-        f"SELECT {_cols(ORDER_LINE, 'l.')} FROM (\n"
-        f"  SELECT {_cols(ORDER_LINE)} FROM {_of(cur, 'order_key', affected)}\n"
-        f"  UNION ALL SELECT {_cols(ORDER_LINE)} FROM {candidates}) AS l\n"
-        f"JOIN {changed_orders} AS o ON o.order_key = l.order_key "
-        f"AND o.version_raw_record_id = l.version_raw_record_id"
-    )
-
-
-def affected_versions_sql(cur_versions: str, new_versions: str, affected: str) -> str:
-    return f"SELECT * FROM {_of(cur_versions, 'order_key', affected)} UNION ALL SELECT * FROM {new_versions}"
+def changed_lines_sql(staged_lines: str, cur: str, winners: str) -> str:
+    """Lines of each touched order's winning version: a version's lines replace the previous ones."""
+    return _winner_rows(ORDER_LINE, staged_lines, cur, winners, line=True)
 
 
 def after_merge_sql(cur: str, changed: str, affected: str, key: str) -> str:
@@ -185,50 +265,92 @@ def payment_sql(orders: str) -> str:
 
 
 def member_account_sql(orders: str) -> str:
-    """One row per buyer account; contact fields from its latest order."""
-    latest = "arg_max({c}, modified_at)"
+    """One row per buyer account; contact fields from its latest order (latest ``modified_at``,
+    ties by order key: one order, picked the same way on every engine). Province and city are the
+    latest OBSERVED receiver region (a region completed from the phone is not an address); the
+    phone's own region is ``phone_province`` / ``phone_city``."""
+    observed = "CASE WHEN o.receiver_region_source = 'phone_prefix' THEN NULL ELSE o.receiver_{c} END"
     contact = {
-        "name_token": "receiver_name_token",
-        "phone_token": "receiver_phone_token",
-        "phone_bidx": "receiver_phone_bidx",
-        "phone_masked": "receiver_phone_masked",
-        "province": "receiver_province",
-        "city": "receiver_city",
-        "district": "receiver_district",
-        "address_token": "receiver_address_token",
+        "name_token": "o.receiver_name_token",
+        "phone_token": "o.receiver_phone_token",
+        "phone_bidx": "o.receiver_phone_bidx",
+        "phone_masked": "o.receiver_phone_masked",
+        "province": observed.format(c="province"),
+        "city": observed.format(c="city"),
+        "district": "o.receiver_district",
+        "address_token": "o.receiver_address_token",
+        "phone_province": "o.receiver_phone_province",
+        "phone_city": "o.receiver_phone_city",
     }
-    fields = ",\n  ".join(f"{latest.format(c=src)} AS {dst}" for dst, src in contact.items())
+    fields = ",\n  ".join(f"{src} AS {dst}" for dst, src in contact.items())
+    latest = (
+        "SELECT account_key, order_key FROM (SELECT account_key, order_key, row_number() OVER (\n"
+        "    PARTITION BY account_key ORDER BY modified_at DESC, order_key DESC) AS rn\n"
+        f"  FROM {orders} WHERE account_key IS NOT NULL) AS r WHERE rn = 1"
+    )
+    seen = (
+        "SELECT account_key, min(COALESCE(created_at, modified_at)) AS first_seen_at,"
+        " max(modified_at) AS last_seen_at,\n"
+        f"  {ids_union_sql('raw_record_ids')} AS raw_record_ids\n"
+        f"FROM {orders} WHERE account_key IS NOT NULL GROUP BY account_key"
+    )
     return (
-        "SELECT account_key, arg_max(platform, modified_at) AS platform, arg_max(shop_id,"
-        " modified_at) AS shop_id,\n"
-        "  substr(account_key, length(arg_max(platform, modified_at)) + 2) AS platform_account_id,\n"
-        "  arg_max(buyer_nickname, modified_at) AS nickname,\n"
+        "SELECT a.account_key, o.platform, o.shop_id,\n"
+        "  substr(a.account_key, length(o.platform) + 2) AS platform_account_id,\n"
+        "  o.buyer_nickname AS nickname,\n"
         f"  {fields},\n"
         "  CAST(NULL AS VARCHAR) AS id_number_bidx, CAST(NULL AS VARCHAR) AS email_bidx,\n"
-        "  arg_max(CASE WHEN starts_with(receiver_address_token, 'ef1:') THEN\n"
-        "    NULLIF(split_part(receiver_address_token, ':', 4), '') END, modified_at) AS address_bidx,\n"
-        "  CAST([] AS VARCHAR[]) AS device_ids,\n"
-        "  min(COALESCE(created_at, modified_at)) AS first_seen_at, max(modified_at) AS last_seen_at,\n"
-        "  list_sort(list_distinct(flatten(list(raw_record_ids)))) AS raw_record_ids\n"
-        f"FROM {orders} WHERE account_key IS NOT NULL GROUP BY account_key"
+        "  CASE WHEN starts_with(o.receiver_address_token, 'ef1:') THEN\n"
+        "    NULLIF(split_part(o.receiver_address_token, ':', 4), '') END AS address_bidx,\n"
+        "  CAST([] AS VARCHAR[]) AS device_ids, a.first_seen_at, a.last_seen_at, a.raw_record_ids\n"
+        f"FROM ({seen}) AS a\n"
+        f"JOIN ({latest}) AS l ON l.account_key = a.account_key\n"
+        f"JOIN {orders} AS o ON o.order_key = l.order_key"
     )
 
 
-def listing_sql(lines: str, orders: str) -> str:
-    """One row per platform SKU; descriptive fields from its latest observation."""
+LISTING_FEED_FIELDS = ("outer_sku_code", "barcode", "title", "spec_text", "price")
+
+
+def listing_sql(lines: str, orders: str, feed: str | None = "cur_listing_feed", *, full: bool = False) -> str:
+    """One row per platform SKU: descriptive fields from the product feed (``feed``, one row per
+    listing key) where it has them, else from the latest order line; category only from the feed.
+    ``full``: also emit feed keys no line mentions (the post-merge overlay), else only line keys."""
     pick = "arg_max({c}, o.modified_at)"
     fields = ", ".join(
         f"{pick.format(c='l.' + c)} AS {c}" for c in ("outer_sku_code", "barcode", "title", "spec_text")
     )
-    return (
+    seen = (
         "SELECT l.listing_key, arg_max(l.platform, o.modified_at) AS platform,\n"
         "  arg_max(l.shop_id, o.modified_at) AS shop_id, arg_max(l.item_id, o.modified_at) AS item_id,\n"
         f"  arg_max(l.sku_id, o.modified_at) AS sku_id, {fields},\n"
-        "  arg_max(l.unit_price, o.modified_at) AS price, CAST(NULL AS VARCHAR) AS category_path,\n"
-        "  max(o.modified_at) AS last_seen_at,\n"
-        "  list_sort(list_distinct(flatten(list(l.raw_record_ids)))) AS raw_record_ids\n"
+        "  arg_max(l.unit_price, o.modified_at) AS price, max(o.modified_at) AS last_seen_at,\n"
+        f"  {ids_union_sql('l.raw_record_ids')} AS raw_record_ids\n"
         f"FROM {lines} AS l JOIN {orders} AS o ON o.order_key = l.order_key\n"
         "WHERE l.listing_key IS NOT NULL GROUP BY l.listing_key"
+    )
+    if feed is None:
+        return (
+            "SELECT listing_key, platform, shop_id, item_id, sku_id, outer_sku_code, barcode, title,"
+            " spec_text,"
+            " price, CAST(NULL AS VARCHAR) AS category_path, CAST(NULL AS VARCHAR) AS category_id,"
+            f" last_seen_at, raw_record_ids FROM ({seen}) AS s"
+        )
+    own = {c: f"COALESCE(f.{c}, s.{c}) AS {c}" for c in ("platform", "shop_id", "item_id", "sku_id",
+                                                          *LISTING_FEED_FIELDS)}
+    cols = ", ".join(own[c] for c in ("platform", "shop_id", "item_id", "sku_id", *LISTING_FEED_FIELDS))
+    ids = (
+        "CASE WHEN f.raw_record_ids IS NULL THEN s.raw_record_ids WHEN s.raw_record_ids IS NULL THEN "
+        "f.raw_record_ids ELSE list_sort(list_distinct(list_concat(s.raw_record_ids, f.raw_record_ids))) END"
+        " AS raw_record_ids"
+    )
+    return (
+        f"SELECT COALESCE(s.listing_key, f.listing_key) AS listing_key, {cols},\n"
+        "  f.category_path, f.category_id,\n"
+        "  COALESCE(GREATEST(s.last_seen_at, f.modified_at), s.last_seen_at, f.modified_at)"
+        " AS last_seen_at,\n"
+        f"  {ids}\n"
+        f"FROM ({seen}) AS s {'FULL' if full else 'LEFT'} JOIN {feed} AS f ON f.listing_key = s.listing_key"
     )
 
 
@@ -264,7 +386,7 @@ def changed_refunds_sql(cur: str, candidates: str, affected: str) -> str:
         f"SELECT {cols} FROM (\n"
         f"  SELECT * FROM ({union}) AS u\n"
         f"  QUALIFY row_number() OVER (PARTITION BY refund_key ORDER BY {VERSION_ORDER}) = 1) AS w\n"
-        f"JOIN (SELECT refund_key, list_sort(list_distinct(flatten(list(raw_record_ids)))) AS"
+        f"JOIN (SELECT refund_key, {ids_union_sql('raw_record_ids')} AS"
         f" raw_record_ids\n"
         f"      FROM ({union}) AS a GROUP BY refund_key) AS v ON v.refund_key = w.refund_key"
     )
@@ -276,6 +398,20 @@ def candidate_members_sql(members: str, accepted: str) -> str:
     return (
         f"SELECT {cols} FROM {members} AS m "
         f"JOIN {accepted} AS a ON a.raw_record_id = m.raw_record_id AND a.raw_file = m.raw_file"
+    )
+
+
+def merged_accounts_sql(cur: str, accounts: str) -> str:
+    """New state of the accounts in ``accounts`` (one row per key, e.g. this run's orders
+    aggregated per buyer): a key the warehouse has no row for is taken as it is; the others merge
+    with their current row as in ``changed_members_sql``."""
+    known = f"(SELECT account_key FROM {cur})"
+    return (
+        f"SELECT {_cols(MEMBER_ACCOUNT)} FROM {accounts} WHERE account_key NOT IN {known}\n"
+        "UNION ALL\n"
+        + changed_members_sql(
+            cur, f"(SELECT * FROM {accounts} WHERE account_key IN {known}) AS known_accounts", accounts
+        )
     )
 
 
@@ -294,6 +430,30 @@ def changed_members_sql(cur: str, candidates: str, affected: str) -> str:
         f"  QUALIFY row_number() OVER (PARTITION BY account_key ORDER BY last_seen_at DESC NULLS LAST,"
         f" list_max(raw_record_ids) DESC) = 1) AS w\n"
         f"JOIN (SELECT account_key, min(first_seen_at) AS first_seen_at,\n"
-        f"        list_sort(list_distinct(flatten(list(raw_record_ids)))) AS raw_record_ids\n"
+        f"        {ids_union_sql('raw_record_ids')} AS raw_record_ids\n"
         f"      FROM ({union}) AS a GROUP BY account_key) AS v ON v.account_key = w.account_key"
+    )
+
+
+# ---------------------------------------------------------------- keyed entities (warehouse/keyed.py)
+
+
+def keyed_merge_sql(
+    table: Table, key: str, version: str | None, cur: str, candidates: str, affected: str
+) -> str:
+    """New state of every affected key of a keyed table: the row with the latest ``version`` wins
+    (ties and version-less entities: the highest raw record id), every raw record id is kept."""
+    union = (
+        f"SELECT {_cols(table)} FROM {_of(cur, key, affected)} "
+        f"UNION ALL SELECT {_cols(table)} FROM {candidates}"
+    )
+    order = f"{version} DESC NULLS LAST, " if version else ""
+    cols = ", ".join("v.raw_record_ids" if c == "raw_record_ids" else f"w.{c}" for c in table.column_names)
+    return (
+        f"SELECT {cols} FROM (\n"
+        f"  SELECT * FROM ({union}) AS u\n"
+        f"  QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {order}list_max(raw_record_ids) DESC) = 1"
+        f") AS w\n"
+        f"JOIN (SELECT {key}, {ids_union_sql('raw_record_ids')} AS raw_record_ids\n"
+        f"      FROM ({union}) AS a GROUP BY {key}) AS v ON v.{key} = w.{key}"
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,18 +20,22 @@ import duckdb
 
 from ecfusion.config import Workspace
 from ecfusion.engine import Engine, open_engine
+from ecfusion.model.categories import category_rows
 from ecfusion.model.spec import create_table_sql
 from ecfusion.model.tables import TABLES
 from ecfusion.standardize import sqlgen
 from ecfusion.standardize.mapping import Mapping, load_mappings
+from ecfusion.standardize.normalize.completion import ip_database
 from ecfusion.standardize.regions import REGION_SCHEMA, RegionStandardizer
-from ecfusion.warehouse import merge
+from ecfusion.warehouse import from_orders, keyed, merge
+from ecfusion.warehouse.completion import completion_notes
+from ecfusion.warehouse.from_orders import Write
 from ecfusion.warehouse.lakefiles import RawFile, discover, platform_counts, unprocessed
 from ecfusion.warehouse.snapshot import SnapshotStore
 from ecfusion.warehouse.summary import PlatformFigures, Reconciliation, RunSummary
 
 ProgressFn = Callable[[str, int, int], None]
-ENTITY_TARGET = {"orders": "orders", "refunds": "refund", "members": "member"}
+ENTITY_TARGET = {"orders": "orders", "refunds": "refund", "members": "member", **keyed.ENTITY_TARGETS}
 STEPS = (
     "discover",
     "stage orders",
@@ -41,6 +44,7 @@ STEPS = (
     "merge refunds",
     "stage members",
     "merge members",
+    "keyed entities",
     "publish",
 )
 
@@ -63,22 +67,11 @@ def _expose(engine: Engine, conn: duckdb.DuckDBPyConnection, names: list[str]) -
         if engine.name == "duckdb":
             engine.view(f"cur_{name}", f"SELECT * FROM {qualified}")
         else:
-            engine.register_arrow(f"cur_{name}", conn.execute(f"SELECT * FROM {qualified}").to_arrow_table())
+            engine.register_arrow(f"cur_{name}", conn.sql(f"SELECT * FROM {qualified}").to_arrow_table())
 
 
 def _union(views: list[str]) -> str:
     return "\nUNION ALL\n".join(f"SELECT * FROM {v}" for v in views)
-
-
-@dataclass(frozen=True)
-class _Write:
-    """Rows of ``relation`` go into ``target``; if ``key`` is given, rows whose key is in ``keys``
-    are deleted first (the merge replaces exactly the keys the run touched)."""
-
-    relation: str
-    target: str
-    key: str | None = None
-    keys: str | None = None
 
 
 class _Run:
@@ -94,8 +87,10 @@ class _Run:
     ) -> None:
         self.conn, self.engine, self.mappings = conn, engine, mappings
         self.run_id, self.progress = run_id, progress
-        self.writes: list[_Write] = []
+        self.writes: list[Write] = []
         self.outcomes: list[str] = []
+        self.keyed_flag_queries: list[str] = []
+        self.ip_db: Path | None = None  # IP → region completion (completion.ip_database), off by default
 
     def _platforms(self, files: list[RawFile], counts: dict[str, dict[str, int]]) -> list[Mapping]:
         present = {p for f in files for p in counts[str(f.path)]}
@@ -109,79 +104,49 @@ class _Run:
         for m in platforms:
             e.materialize(f"hdr_{m.platform}", sqlgen.orders_header_sql(m, "raw_orders"))
         self._standardize_regions([f"hdr_{m.platform}" for m in platforms])
+        narrow = []
         for m in platforms:
             e.view(
                 f"ord_{m.platform}",
                 sqlgen.orders_stage_sql(f"hdr_{m.platform}", m.max_order_amount, regions="region_std"),
             )
+            # the same rows without the region join, for the narrow passes that never read regions
+            e.view(f"nar_{m.platform}", sqlgen.orders_stage_sql(f"hdr_{m.platform}", m.max_order_amount))
             heads.append(f"ord_{m.platform}")
+            narrow.append(f"nar_{m.platform}")
             if m.order_line is not None:
                 e.view(f"lraw_{m.platform}", sqlgen.lines_sql(m, f"hdr_{m.platform}"))
                 e.view(f"lin_{m.platform}", sqlgen.lines_stage_sql(f"lraw_{m.platform}", m))
                 lines.append(f"lin_{m.platform}")
-        e.view("stg_orders", _union(heads))
+        e.view("staged_orders", _union(heads))
+        e.view("staged_narrow", _union(narrow))
         e.materialize("stg_lines", _union(lines))
         self.progress("stage orders", 1, 1)
-        e.view("bad_orders", merge.bad_orders_sql("stg_orders", "stg_lines"))
+        e.view("bad_orders", merge.bad_orders_sql("staged_narrow", "stg_lines"))
         e.view(
             "seen_orders",
             "SELECT raw_record_id FROM cur_order_version UNION ALL "
             "SELECT raw_record_id FROM cur_quarantine WHERE entity = 'orders'",
         )
-        e.materialize("out_orders", merge.classify_sql("stg_orders", "bad_orders", "seen_orders"))
-        e.view("acc_orders", "SELECT raw_record_id, raw_file FROM out_orders WHERE outcome = 'unified'")
-        e.materialize("new_order_version", merge.new_versions_sql("stg_orders", "acc_orders", self.run_id))
-        e.view("cand_orders", merge.candidate_orders_sql("stg_orders", "acc_orders"))
-        e.materialize("aff_orders", merge.affected_sql("cand_orders", "order_key"))
-        e.materialize(
-            "chg_orders",
-            merge.changed_orders_sql(
-                "cur_orders", "cand_orders", "aff_orders", "cur_order_version", "new_order_version"
-            ),
-        )
-        e.view("cand_lines", merge.candidate_lines_sql("stg_lines", "acc_orders"))
-        e.materialize(
-            "chg_order_line",
-            merge.changed_lines_sql("cur_order_line", "cand_lines", "aff_orders", "chg_orders"),
-        )
-        e.view(
-            "aff_versions",
-            merge.affected_versions_sql("cur_order_version", "new_order_version", "aff_orders"),
-        )
-        e.materialize("chg_order_status_history", merge.status_history_sql("aff_versions"))
-        e.materialize("chg_payment", merge.payment_sql("chg_orders"))
-        e.view("all_orders", merge.after_merge_sql("cur_orders", "chg_orders", "aff_orders", "order_key"))
-        e.view(
-            "all_lines", merge.after_merge_sql("cur_order_line", "chg_order_line", "aff_orders", "order_key")
-        )
-        e.materialize("aff_accounts", merge.affected_accounts_sql("cur_orders", "chg_orders", "aff_orders"))
-        e.materialize(
-            "chg_member_account",
-            merge.member_account_sql(
-                "(SELECT * FROM all_orders WHERE account_key IN (SELECT account_key FROM aff_accounts))"
-            ),
-        )
-        e.materialize(
-            "aff_listings", merge.affected_listings_sql("cur_order_line", "chg_order_line", "aff_orders")
-        )
-        e.materialize(
-            "chg_listing",
-            merge.listing_sql(
-                "(SELECT * FROM all_lines WHERE listing_key IN (SELECT listing_key FROM aff_listings))",
-                "all_orders",
-            ),
-        )
-        e.materialize("old_flag_keys", merge.old_flag_keys_sql("cur_order_line", "aff_orders"))
-        e.materialize("chg_quality_flag", merge.quality_flag_sql("chg_order_line", "chg_orders"))
+        # Decisions on narrow rows (outcome, winning version); the wide rows are read once, below.
+        e.materialize("cls_orders", merge.classified_orders_sql("staged_narrow", "bad_orders", "seen_orders"))
+        e.view("out_orders", merge.outcomes_sql("cls_orders"))
+        e.view("new_order_version", merge.new_versions_sql("cls_orders", self.run_id))
+        e.materialize("win_orders", merge.winners_sql("cls_orders", "cur_order_version"))
+        # aff_orders: the orders whose current rows the write replaces (new orders have none).
+        e.materialize("aff_orders", merge.stale_orders_sql("win_orders"))
+        e.materialize("chg_orders", merge.changed_orders_sql("staged_orders", "cur_orders", "win_orders"))
+        e.materialize("chg_order_line", merge.changed_lines_sql("stg_lines", "cur_order_line", "win_orders"))
+        e.view("his_orders", merge.touched_history_versions_sql("cls_orders", "cur_order_version"))
+        e.materialize("chg_order_status_history", merge.status_history_sql("his_orders"))
+        e.view("chg_payment", merge.payment_sql("chg_orders"))
         self.writes += [
-            _Write("new_order_version", "unified.order_version"),
-            _Write("chg_orders", "unified.orders", "order_key", "aff_orders"),
-            _Write("chg_order_line", "unified.order_line", "order_key", "aff_orders"),
-            _Write("chg_order_status_history", "unified.order_status_history", "order_key", "aff_orders"),
-            _Write("chg_payment", "unified.payment", "order_key", "aff_orders"),
-            _Write("chg_member_account", "unified.member_account", "account_key", "aff_accounts"),
-            _Write("chg_listing", "unified.listing", "listing_key", "aff_listings"),
-            _Write("chg_quality_flag", "unified.quality_flag", "row_key", "old_flag_keys"),
+            Write("new_order_version", "unified.order_version"),
+            Write("chg_orders", "unified.orders", "order_key", "aff_orders"),
+            Write("chg_order_line", "unified.order_line", "order_key", "aff_orders"),
+            Write("chg_order_status_history", "unified.order_status_history", "order_key", "aff_orders"),
+            Write("chg_payment", "unified.payment", "order_key", "aff_orders"),
+            *from_orders.derive(e, "", "chg_orders", "chg_order_line", "aff_orders"),
         ]
         self.outcomes.append("out_orders")
         self.progress("merge orders", 1, 1)
@@ -189,7 +154,8 @@ class _Run:
     def _standardize_regions(self, headers: list[str]) -> None:
         """Division-table names for the distinct receiver regions of this run (row-wise, Arrow batches)."""
         triples = " UNION ALL ".join(
-            f"SELECT receiver_province AS province, receiver_city AS city, receiver_district AS district FROM {h}"
+            "SELECT receiver_province AS province, receiver_city AS city, receiver_district AS district "
+            f"FROM {h}"
             for h in headers
         )
         self.engine.materialize("region_keys", f"SELECT DISTINCT * FROM ({triples}) AS t")
@@ -218,7 +184,7 @@ class _Run:
         e.materialize("cand_refunds", merge.candidate_refunds_sql("stg_refunds", "acc_refunds"))
         e.materialize("aff_refunds", merge.affected_sql("cand_refunds", "refund_key"))
         e.materialize("chg_refund", merge.changed_refunds_sql("cur_refund", "cand_refunds", "aff_refunds"))
-        self.writes.append(_Write("chg_refund", "unified.refund", "refund_key", "aff_refunds"))
+        self.writes.append(Write("chg_refund", "unified.refund", "refund_key", "aff_refunds"))
         self.outcomes.append("out_refunds")
         self.progress("merge refunds", 1, 1)
 
@@ -248,9 +214,43 @@ class _Run:
         e.materialize(
             "chg_members", merge.changed_members_sql("cur_member_account", "cand_members", "aff_members")
         )
-        self.writes.append(_Write("chg_members", "unified.member_account", "account_key", "aff_members"))
+        self.writes.append(Write("chg_members", "unified.member_account", "account_key", "aff_members"))
         self.outcomes.append("out_members")
         self.progress("merge members", 1, 1)
+
+    def keyed(self, entity: str, files: list[RawFile], counts: dict[str, dict[str, int]]) -> None:
+        """A keyed entity (``warehouse/keyed.py``) or POS sales: stage, classify, merge."""
+        paths, platforms = [str(f.path) for f in files], self._platforms(files, counts)
+        spec = keyed.BY_ENTITY.get(entity)
+        step = (keyed.run_keyed(self.engine, spec, platforms, paths, ip_db=self.ip_db) if spec
+                else keyed.run_pos(self.engine, platforms, paths))
+        self.outcomes += step.outcomes
+        self.writes += step.writes
+        self.keyed_flag_queries += step.flag_queries
+        if entity == "products":
+            self.engine.register_arrow("category_tree", category_rows())
+            self.writes.append(Write("category_tree", "unified.category", "category_id", "category_tree"))
+        self.progress("keyed entities", 1, 1)
+
+    def keyed_flags(self) -> dict[str, int]:
+        """Flags raised on this run's accepted keyed records (POS prices, event times)."""
+        out: dict[str, int] = {}
+        for q in self.keyed_flag_queries:
+            for rule, n in self.engine.scalar_rows(q):
+                out[str(rule)] = out.get(str(rule), 0) + int(n)  # type: ignore[call-overload]
+        return out
+
+    def overlay_listings(self) -> None:
+        """After the writes: listings whose product feed changed get feed fields over line fields."""
+        if "aff_products" not in {w.keys for w in self.writes}:
+            return
+        keys = self._to_warehouse("aff_products")
+        self.conn.execute("BEGIN TRANSACTION")
+        self.conn.execute(
+            f"DELETE FROM unified.listing WHERE listing_key IN (SELECT listing_key FROM {keys})"
+        )
+        self.conn.execute(f"INSERT INTO unified.listing BY NAME {keyed.listing_overlay_sql(keys)}")
+        self.conn.execute("COMMIT")
 
     def quarantine(self) -> None:
         parts = [f"SELECT *, '{name.removeprefix('out_')}' AS entity FROM {name}" for name in self.outcomes]
@@ -262,7 +262,7 @@ class _Run:
                 f"'{self.run_id}' AS run_id FROM run_outcomes WHERE outcome = 'quarantined'"
             ),
         )
-        self.writes.append(_Write("new_quarantine", "unified.quarantine"))
+        self.writes.append(Write("new_quarantine", "unified.quarantine"))
 
     def version_flags(self) -> dict[str, int]:
         """Flags raised on this run's accepted records (every version, not only the latest)."""
@@ -384,21 +384,32 @@ def _standardize(
         return False
     engine = open_engine(engine_name, conn)
     try:
+        keyed_tables = [keyed.BY_ENTITY[e].table.name for e in ready if e in keyed.BY_ENTITY]
         _expose(
-            engine, conn, ["order_version", "orders", "order_line", "quarantine", "refund", "member_account"]
+            engine,
+            conn,
+            ["order_version", "orders", "order_line", "quarantine", "refund", "member_account"]
+            + ["listing_feed"]
+            + sorted(set(keyed_tables) - {"listing_feed"}),
         )
         run = _Run(conn, engine, mappings, summary.run_id, progress)
+        run.ip_db = ip_database(ws)
         if "orders" in ready:
             run.orders(ready["orders"], counts)
         if "refunds" in ready:
             run.refunds(ready["refunds"], counts)
         if "members" in ready:
             run.members(ready["members"], counts)
+        for entity in sorted(set(ready) & set(keyed.ENTITY_TARGETS)):
+            run.keyed(entity, ready[entity], counts)
         run.quarantine()
         summary.reconciliation = run.reconcile()
         summary.quarantine_by_rule = run.quarantine_rules()
         summary.flagged_by_rule = run.version_flags()
+        for rule, n in run.keyed_flags().items():
+            summary.flagged_by_rule[rule] = summary.flagged_by_rule.get(rule, 0) + n
         run.write()
+        run.overlay_listings()
     finally:
         engine.close()
     done = [f for fs in ready.values() for f in fs]
@@ -417,6 +428,7 @@ def run(
 ) -> RunSummary:
     """Standardize every raw file not processed before, merge, and publish a new warehouse snapshot."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    ip_database(ws)  # a misconfigured IP database fails here, before any work, naming the key
     started = time.perf_counter()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     store = SnapshotStore.of(ws)
@@ -426,6 +438,7 @@ def run(
     try:
         changed = _standardize(conn, ws, mappings or load_mappings(), summary, engine, progress or _noop)
         summary.platforms = platform_figures(conn)
+        summary.notes = completion_notes(ws, conn)
         summary.quality_flags = dict(
             conn.execute(
                 "SELECT rule, count(*) FROM unified.quality_flag GROUP BY rule ORDER BY rule"

@@ -50,6 +50,7 @@ class RunSummary:
     quarantine_by_rule: dict[str, int] = field(default_factory=dict)
     flagged_by_rule: dict[str, int] = field(default_factory=dict)  # this run's records, kept with a flag
     quality_flags: dict[str, int] = field(default_factory=dict)  # current rows of the warehouse
+    notes: list[str] = field(default_factory=list)  # one line each, e.g. whether IP completion is on
     seconds: float = 0.0
 
     @property

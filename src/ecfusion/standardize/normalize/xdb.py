@@ -1,0 +1,106 @@
+"""Write an ip2region ``.xdb`` database from IP ranges (the format ``py-ip2region`` searches).
+
+ecfusion ships no IP database (completion.py); a merchant may build one from its own ranges
+(a CSV exported from a licensed IP library, its stores' networks) and tests build small ones.
+``py-ip2region`` has a searcher but no maker, so this writes the documented layout:
+
+    header (256 B) | vector index (256 × 256 × 8 B) | region texts | segment index
+
+* header: ``u16 structure`` (2 for IPv4, 3 for IPv6), ``u16 index policy`` (1 = vector),
+  ``u32 created``, ``u32 first segment ptr``, ``u32 last segment ptr``; structure 3 adds
+  ``u16 ip version`` (4/6) and ``u16 pointer bytes`` (4). Little-endian throughout.
+* vector index: for each first-two-bytes block, ``u32`` pointers to its first and last segment;
+  a range crossing blocks is split at their boundaries.
+* segment: ``start ip, end ip, u16 region length, u32 region ptr``; IPv4 addresses as
+  little-endian ``u32``, IPv6 as 16 big-endian bytes.
+
+Region texts follow ip2region's ``国家|省份|城市|ISP`` (``0`` = unknown).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import struct
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from ecfusion.errors import InputError
+
+_HEADER = 256
+_BLOCKS = 256 * 256
+_VECTOR = _BLOCKS * 8
+
+
+def _addresses(start: str, end: str, version: int) -> tuple[int, int]:
+    try:
+        lo, hi = ipaddress.ip_address(start.strip()), ipaddress.ip_address(end.strip())
+    except ValueError as e:
+        raise InputError(f"bad IP range {start!r}..{end!r}: {e}", hint="use dotted IPv4 or IPv6 text") from e
+    if lo.version != version or hi.version != version or int(hi) < int(lo):
+        raise InputError(f"bad IP range {start!r}..{end!r}",
+                         hint=f"give IPv{version} addresses with start <= end, one version per file")
+    return int(lo), int(hi)
+
+
+def _split_by_block(lo: int, hi: int, bits: int) -> Iterable[tuple[int, int]]:
+    """Pieces of [lo, hi] inside one first-two-bytes block each."""
+    shift = bits - 16
+    while lo <= hi:
+        block_end = ((lo >> shift) + 1 << shift) - 1
+        yield lo, min(hi, block_end)
+        lo = block_end + 1
+
+
+def write_xdb(path: str | Path, ranges: Iterable[tuple[str, str, str]], *, ip_version: int = 4) -> Path:
+    """Write ``(start_ip, end_ip, region_text)`` ranges (sorted or not, not overlapping) as an xdb.
+
+    IPv4 is written as structure 2.0 (what every ip2region searcher reads), IPv6 as 3.0. The file
+    appears atomically (temporary name, then rename). Raises InputError on a bad or overlapping range.
+    """
+    if ip_version not in (4, 6):
+        raise InputError(f"ip_version {ip_version} is not 4 or 6", hint="build one file per IP version")
+    bits = 32 if ip_version == 4 else 128
+    rows = sorted((*_addresses(s, e, ip_version), region) for s, e, region in ranges)
+    for (_, prev_hi, _), (lo, _, _) in zip(rows, rows[1:], strict=False):
+        if lo <= prev_hi:
+            raise InputError(f"IP ranges overlap at {ipaddress.ip_address(lo)}",
+                             hint="give each address one region")
+    texts: dict[str, tuple[int, int]] = {}
+    data = bytearray()
+    for _, _, region in rows:
+        if region not in texts:
+            encoded = region.encode("utf-8")
+            texts[region] = (_HEADER + _VECTOR + len(data), len(encoded))
+            data += encoded
+    pack_ip = (lambda v: struct.pack("<I", v)) if ip_version == 4 else (lambda v: v.to_bytes(16, "big"))
+    entry_size = 2 * (bits // 8) + 6
+    index = bytearray()
+    vector = [(0, 0)] * _BLOCKS
+    base = _HEADER + _VECTOR + len(data)
+    for lo, hi, region in rows:
+        ptr, length = texts[region]
+        for a, b in _split_by_block(lo, hi, bits):
+            at = base + len(index)
+            block = a >> (bits - 16)
+            first = vector[block][0] or at
+            vector[block] = (first, at)
+            index += pack_ip(a) + pack_ip(b) + struct.pack("<HI", length, ptr)
+    if not index:
+        raise InputError("no IP ranges to write", hint="give at least one range")
+    first_ptr, last_ptr = base, base + len(index) - entry_size
+    header = struct.pack("<HHIII", 2 if ip_version == 4 else 3, 1, int(time.time()), first_ptr, last_ptr)
+    if ip_version == 6:
+        header += struct.pack("<HH", 6, 4)
+    out = Path(path)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        fh.write(header.ljust(_HEADER, b"\0"))
+        fh.write(b"".join(struct.pack("<II", s, e) for s, e in vector))
+        fh.write(data)
+        fh.write(index)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(out)
+    return out

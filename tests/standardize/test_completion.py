@@ -1,0 +1,227 @@
+"""Region completion: phone prefix → province/city, IP → province/city over a user's ip2region xdb."""
+
+from __future__ import annotations
+
+import ipaddress
+import pickle
+import random
+import struct
+from pathlib import Path
+
+import phone
+import pyarrow as pa
+import pytest
+from ip2region import searcher, util
+
+from ecfusion.config import Workspace
+from ecfusion.errors import ConfigError, InputError
+from ecfusion.standardize.normalize import DivisionTable, IpRegionLookup
+from ecfusion.standardize.normalize.completion import (
+    IpRegions,
+    IpRegionStandardizer,
+    PlaceGuess,
+    ip_completion_note,
+    ip_database,
+    mobile_prefix_table,
+    official_names,
+    phone_place,
+)
+from ecfusion.standardize.normalize.xdb import write_xdb
+
+# One row per case a user meets: (text, province, city, basis)
+PHONES = [
+    ("13912345678", "江苏省", "常州市", "mobile_prefix"),
+    ("+86 139-1234-5678", "江苏省", "常州市", "mobile_prefix"),
+    ("１３９１２３４５６７８", "江苏省", "常州市", "mobile_prefix"),  # full-width digits
+    ("13800138000", "北京市", "北京市", "mobile_prefix"),  # municipality: city repeats it
+    ("19212345678", "重庆市", "重庆市", "mobile_prefix"),  # 192: China Broadnet, newer than 2020 tables
+    ("0571-88888888", "浙江省", "杭州市", "area_code"),  # landline by area code
+    ("(020)87654321", "广东省", "广州市", "area_code"),
+    ("14000000000", None, None, "unknown_prefix"),  # valid shape, segment not allocated
+    ("138****5678", None, None, "masked"),  # 3 visible digits: a carrier, not a place
+    ("138＊＊＊＊5678", None, None, "masked"),
+    ("$$c2VjcmV0LXBob25lLWhhbmRsZQ==$$", None, None, "not_a_phone"),  # platform ciphertext handle
+    ("到了打电话", None, None, "not_a_phone"),
+]
+
+
+@pytest.mark.parametrize(("text", "province", "city", "basis"), PHONES, ids=[p[0] for p in PHONES])
+def test_phone_place(text: str, province: str | None, city: str | None, basis: str) -> None:
+    assert phone_place(text) == PlaceGuess(province, city, basis)
+
+
+@pytest.mark.parametrize("blank", [None, "", "   "])
+def test_blank_phone_has_no_guess(blank: str | None) -> None:
+    assert phone_place(blank) is None
+
+
+def test_every_segment_region_is_a_division_of_the_table() -> None:
+    """All ~360 places of phone.dat land on the division table's official names (no short names
+    leak into the unified model): a province, and a city-level division inside it (西昌 → 凉山彝族
+    自治州, 万州 → 重庆市). Only 雄安 (newer than the table) and 江汉 (a numbering area of three
+    cities) keep just their province."""
+    book = phone.Phone()
+    raw, offset, count = book.buf, book.first_phone_record_offset, book.phone_record_count
+    pairs = set()
+    for i in range(count):
+        _, record, _ = struct.unpack_from("<iiB", raw, offset + i * 9)
+        province, city = raw[record: raw.index(b"\0", record)].decode().split("|")[:2]
+        pairs.add((province, city))
+    divisions = DivisionTable.load()
+    provinces = {d.name: d.id for d in divisions.divisions if d.level == 1}
+    unplaced = set()
+    for province, city in pairs:
+        std_province, std_city = official_names(province, city)
+        assert std_province in provinces and std_province.startswith(province[:2]), (province, std_province)
+        if std_city is None:
+            unplaced.add(city)
+            continue
+        cities = {divisions.by_id[i].name for i in divisions.children[provinces[std_province]]}
+        municipality = std_city == std_province
+        assert municipality or std_city in cities, (province, city, std_city)
+    assert unplaced == {"雄安", "江汉"}
+
+
+def test_segment_index_agrees_with_the_phone_package() -> None:
+    """The numpy index over phone.dat answers as ``phone.Phone().find`` does, segment by segment."""
+    book, table = phone.Phone(), mobile_prefix_table()
+    rng = random.Random(3)
+    for _ in range(20_000):
+        number = f"1{rng.randrange(30, 100)}{rng.randrange(10**8):08d}"
+        found = book.find(number)
+        names = official_names(found["province"], found["city"]) if found else (None, None)
+        expected = names if names[0] else None
+        assert table.region(number) == expected, number
+    assert table.version == book.version.decode()
+
+
+def test_official_names_outside_the_mainland_table() -> None:
+    assert official_names("加利福尼亚", None) == (None, None)
+    assert official_names(None, "杭州") == (None, None)
+
+
+# ---------------------------------------------------------------- IP → region
+
+RANGES = [
+    ("1.0.0.0", "1.0.255.255", "中国|广东省|深圳市|电信"),
+    ("1.1.0.0", "1.3.10.255", "中国|浙江|杭州|0"),  # crosses /16 blocks; short names
+    ("36.96.0.0", "36.96.0.255", "中国|0|北京|北京|联通"),  # older 5-part region text
+    ("8.8.8.0", "8.8.8.255", "美国|0|0|Google"),
+    ("223.255.255.0", "223.255.255.255", "中国|湖北省|武汉市|移动"),
+]
+
+
+@pytest.fixture
+def xdb(tmp_path: Path) -> Path:
+    return write_xdb(tmp_path / "ip.xdb", RANGES)
+
+
+IPS = [
+    ("1.0.3.4", PlaceGuess("广东省", "深圳市", "ip")),
+    ("1.2.200.1", PlaceGuess("浙江省", "杭州市", "ip")),
+    ("1.3.10.255", PlaceGuess("浙江省", "杭州市", "ip")),
+    ("36.96.0.7", PlaceGuess("北京市", "北京市", "ip")),
+    ("223.255.255.255", PlaceGuess("湖北省", "武汉市", "ip")),
+    ("1.3.11.0", PlaceGuess(None, None, "ip_unknown")),  # in no range
+    ("8.8.8.8", PlaceGuess(None, None, "ip_unknown")),  # abroad
+    (" 1.0.0.1 ", PlaceGuess("广东省", "深圳市", "ip")),
+    ("1.0.0", None),  # malformed
+    ("2001:db8::1", None),  # IPv6 against an IPv4 database
+    ("", None),
+    (None, None),
+]
+
+
+@pytest.mark.parametrize(("ip", "expected"), IPS, ids=[str(i[0]) for i in IPS])
+def test_ip_lookup(xdb: Path, ip: str | None, expected: PlaceGuess | None) -> None:
+    assert IpRegions.open(xdb).lookup(ip) == expected
+
+
+def test_written_xdb_reads_the_same_with_an_independent_reader(xdb: Path) -> None:
+    """The maker against the package's own xdb reader (regions.IpRegionLookup) and the upstream
+    searcher, over random addresses inside and around the ranges."""
+    content = xdb.read_bytes()
+    upstream = searcher.new_with_buffer(util.version_from_header(util.Header(content[:256])), content)
+    ours = IpRegionLookup.from_xdb(xdb)
+    rng = random.Random(7)
+    for _ in range(3000):
+        lo, hi, region = RANGES[rng.randrange(len(RANGES))]
+        base = int(ipaddress.ip_address(lo)) + rng.randint(-300, int(ipaddress.ip_address(hi))
+                                                           - int(ipaddress.ip_address(lo)) + 300)
+        ip = str(ipaddress.ip_address(max(0, min(base, 2**32 - 1))))
+        text = upstream.search(ip)
+        inside = [r for r in RANGES if int(ipaddress.ip_address(r[0])) <= int(ipaddress.ip_address(ip))
+                  <= int(ipaddress.ip_address(r[1]))]
+        assert text == (inside[0][2] if inside else ""), ip
+        assert (ours.lookup(ip) is not None) == bool(inside), ip
+    util.verify_from_file(str(xdb))
+
+
+def test_ipv6_database(tmp_path: Path) -> None:
+    path = write_xdb(tmp_path / "v6.xdb", [("240e::", "240e:ffff::", "中国|广东省|广州市|电信"),
+                                          ("2001:db8::", "2001:db8::ffff", "中国|北京市|北京市|0")],
+                     ip_version=6)
+    regions = IpRegions.open(path)
+    assert regions.lookup("240e:1::5") == PlaceGuess("广东省", "广州市", "ip")
+    assert regions.lookup("2001:db8::1:0") == PlaceGuess(None, None, "ip_unknown")
+    assert regions.lookup("1.2.3.4") is None
+
+
+def test_overlapping_or_bad_ranges_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="overlap at 1.0.0.5"):
+        write_xdb(tmp_path / "x.xdb", [("1.0.0.0", "1.0.0.9", "a"), ("1.0.0.5", "1.0.0.20", "b")])
+    with pytest.raises(InputError, match="bad IP range"):
+        write_xdb(tmp_path / "x.xdb", [("1.0.0.9", "1.0.0.0", "a")])
+    assert not (tmp_path / "x.xdb").exists()
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "too short"),
+    (b"\x07\x00" + b"\0" * 600_000, "structure 7"),
+])
+def test_unreadable_database_is_a_clear_error(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad.xdb"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        IpRegions.open(path)
+
+
+def test_truncated_database_fails_at_open(xdb: Path) -> None:
+    content = xdb.read_bytes()
+    with pytest.raises(InputError, match="corrupt"):
+        IpRegions(content[:-20], origin="cut.xdb")
+
+
+def test_standardizer_batch_and_pickling(xdb: Path) -> None:
+    step = pickle.loads(pickle.dumps(IpRegionStandardizer(xdb)))
+    batch = pa.RecordBatch.from_pydict({"ip": ["1.0.3.4", None, "bogus", "8.8.8.8"]})
+    out = step(batch)
+    assert out.column("ip_province").to_pylist() == ["广东省", None, None, None]
+    assert out.column("ip_city").to_pylist() == ["深圳市", None, None, None]
+
+
+def _workspace(tmp_path: Path, ip_database_line: str) -> Workspace:
+    ws = Workspace.init(tmp_path / "ws")
+    cfg = ws.root / "ecfusion.toml"
+    cfg.write_text(cfg.read_text().replace('ip_database = ""', ip_database_line), encoding="utf-8")
+    return Workspace.open(ws.root)
+
+
+def test_ip_completion_is_off_without_a_database_and_says_so(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws")
+    assert ip_database(ws) is None
+    note = ip_completion_note(ws)
+    assert note.startswith("IP → region completion: off") and "ip_database" in note and "\n" not in note
+
+
+def test_ip_completion_on_with_a_configured_database(tmp_path: Path, xdb: Path) -> None:
+    ws = _workspace(tmp_path, f'ip_database = "{xdb}"')
+    assert ip_database(ws) == xdb
+    assert ip_completion_note(ws) == "IP → region completion: on (ip.xdb)"
+
+
+@pytest.mark.parametrize("line", ['ip_database = "missing.xdb"', 'ip_database = "ecfusion.toml"'])
+def test_bad_configured_database_names_the_key(tmp_path: Path, line: str) -> None:
+    ws = _workspace(tmp_path, line)
+    with pytest.raises(ConfigError, match=r"completion\.ip_database"):
+        ip_database(ws)

@@ -1,0 +1,198 @@
+"""Keyed entities (products, inventory, events, ad touches, tickets, campaigns, coupons, CRM levels and
+points) and POS sales through the generic keyed path (issue 3 Build items 1–2, 4–5)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from keyed_payloads import coupon, event, land_all, taobao_item
+from rawzone import RawZone, taobao_trade
+
+from ecfusion import warehouse
+from ecfusion.config import Workspace
+
+KEYED_TABLES = (
+    "listing_feed",
+    "inventory_snapshot",
+    "behaviour_event",
+    "ad_touch",
+    "service_ticket",
+    "campaign",
+    "coupon",
+    "member_level",
+    "points_entry",
+)
+
+
+def _rows(ws: Workspace, sql: str) -> list[tuple[Any, ...]]:
+    con = warehouse.connect(ws)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _quarantined(ws: Workspace) -> list[tuple[Any, ...]]:
+    return _rows(ws, "SELECT entity, rule, reason FROM unified.quarantine ORDER BY entity, rule, reason")
+
+
+def test_every_keyed_entity_lands_reconciles_and_quarantines_with_reason(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    land_all(raw)
+    s = warehouse.run(workspace)
+    assert s.balanced and s.files_pending == 0 and not s.pending_reasons
+    rec = {(r.source, r.entity): (r.raw_in, r.unified, r.quarantined) for r in s.reconciliation}
+    assert rec[("taobao", "products")] == (2, 1, 1)
+    assert rec[("pos", "sales")] == (5, 3, 2)
+    assert rec[("app", "events")] == (4, 3, 1)
+    q = _quarantined(workspace)
+    assert [(e, r) for e, r, _ in q] == [
+        ("events", "unknown_status"),
+        ("inventory", "missing_required"),
+        ("products", "unknown_status"),
+        ("sales", "missing_required"),
+        ("sales", "test_order"),
+        ("tickets", "unknown_status"),
+    ]
+    reasons = " | ".join(why for _, _, why in q)
+    assert "behaviour_event.event_type code share" in reasons and "美妆护肤/不存在" in reasons
+    assert "外星人" in reasons and "pos_sale.receipt_no (path 小票号) is empty" in reasons
+    assert s.flagged_by_rule == {"mixed_timezone": 1, "price_out_of_range": 1}
+    flags = _rows(workspace, "SELECT table_name, row_key, rule FROM unified.quality_flag ORDER BY ALL")
+    assert ("behaviour_event", "E3", "mixed_timezone") in flags
+    assert any(t == "order_line" and k.startswith("pos:SH0022:") for t, k, _ in flags)
+    assert ("orders", "pos:SH0022", "price_out_of_range") in flags
+    counts = {
+        t: _rows(
+            workspace, f"SELECT count(*), count(*) FILTER (WHERE len(raw_record_ids) = 0) FROM unified.{t}"
+        )[0]
+        for t in KEYED_TABLES
+    }
+    assert counts == {
+        "listing_feed": (4, 0),
+        "inventory_snapshot": (1, 0),
+        "behaviour_event": (3, 0),
+        "ad_touch": (2, 0),
+        "service_ticket": (1, 0),
+        "campaign": (1, 0),
+        "coupon": (2, 0),
+        "member_level": (1, 0),
+        "points_entry": (1, 0),
+    }
+    assert _rows(
+        workspace,
+        "SELECT ticket_type, complaint_reason, platform_reason, account_key, order_key "
+        "FROM unified.service_ticket",
+    ) == [("complaint", "price_protection", "价格保护", "taobao:AAH1", "taobao:1")]
+    app = (
+        "SELECT account_key, device_ids, len(raw_record_ids) FROM unified.member_account "
+        "WHERE platform = 'app'"
+    )
+    assert _rows(workspace, app) == [("app:U1", ["D-1"], 2)]  # E1 and E3; E2 was anonymous, E4 quarantined
+    assert _rows(workspace, "SELECT touch_type, cost FROM unified.ad_touch ORDER BY 1") == [
+        ("click", Decimal("0.21")),
+        ("impression", Decimal("0.05")),
+    ]
+
+
+def test_pos_sales_become_orders_lines_and_card_accounts(workspace: Workspace, raw: RawZone) -> None:
+    land_all(raw)
+    s = warehouse.run(workspace)
+    assert {p.platform: p.orders for p in s.platforms}["pos"] == 2
+    orders = _rows(
+        workspace,
+        "SELECT order_key, account_key, status, goods_amount, pay_amount, quality_flags, "
+        "len(raw_record_ids) FROM unified.orders WHERE platform = 'pos' ORDER BY 1",
+    )
+    assert [tuple(str(v) for v in o) for o in orders] == [
+        ("pos:SH0021", "pos:886000007919", "completed", "299.00", "279.10", "None", "2"),
+        ("pos:SH0022", "pos:886000007919", "completed", "-20.00", "-20.00", "price_out_of_range", "1"),
+    ]
+    lines = _rows(
+        workspace,
+        "SELECT quantity, unit_price, pay_amount, listing_key FROM unified.order_line "
+        "WHERE order_key = 'pos:SH0021' ORDER BY listing_key",
+    )
+    assert [tuple(str(v) for v in r) for r in lines] == [
+        ("1", "199.00", "179.10", "pos:QL001-01:QL001-01"),
+        ("2", "50.00", "100.00", "pos:QL002-01:QL002-01"),
+    ]
+    assert _rows(
+        workspace, "SELECT count(*) FROM unified.member_account WHERE account_key = 'pos:886000007919'"
+    ) == [(1,)]
+
+
+def test_rerun_changes_nothing_and_latest_version_wins_out_of_order(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    land_all(raw)
+    first = warehouse.run(workspace)
+    dump = "SELECT * FROM unified.{} ORDER BY ALL"
+    before = {t: _rows(workspace, dump.format(t)) for t in (*KEYED_TABLES, "orders", "order_line", "listing")}
+    again = warehouse.run(workspace)
+    assert again.files_processed == 0 and again.snapshot == first.snapshot
+    raw.add("marketing", "coupons", [coupon("C1", "used", "2026-11-03 10:00:00")], dt="2026-11-21")
+    raw.add(
+        "taobao",
+        "products",
+        [{**taobao_item(555, "2026-10-01 09:00:00"), "title": "旧标题"}],
+        dt="2026-11-21",
+    )
+    raw.add("app", "events", [event("E1")], dt="2026-11-21")  # the same record landed again
+    third = warehouse.run(workspace)
+    assert third.balanced
+    rec = {r.entity: (r.raw_in, r.unified, r.duplicates) for r in third.reconciliation}
+    assert rec == {"coupons": (1, 1, 0), "products": (1, 1, 0), "events": (1, 0, 1)}
+    assert _rows(
+        workspace, "SELECT status, order_key, len(raw_record_ids) FROM unified.coupon WHERE coupon_id = 'C1'"
+    ) == [("used", "jd:2900", 2)]
+    titles = _rows(workspace, "SELECT DISTINCT title FROM unified.listing_feed WHERE item_id = '555'")
+    assert titles == [("青岚面霜 555",)]  # the older version arrived later and lost
+    assert _rows(workspace, dump.format("behaviour_event")) == before["behaviour_event"]
+
+
+def test_listing_takes_feed_fields_and_category_whichever_arrives_first(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    raw.add("taobao", "orders", [taobao_trade(1, "TRADE_FINISHED", "2026-11-01 10:05:00", lines=2)])
+    warehouse.run(workspace)
+    raw.add("taobao", "products", [taobao_item(555, "2026-11-01 09:00:00", skus=1)])
+    warehouse.run(workspace)
+    sql = (
+        "SELECT listing_key, title, category_path, category_id, outer_sku_code, len(raw_record_ids) "
+        "FROM unified.listing ORDER BY 1"
+    )
+    expected = [
+        ("taobao:555:777", "青岚面霜 555", "美妆护肤 > 面霜", "skincare.cream", "SKU-0", 2),
+        ("taobao:556:778", "衬衫 1", None, None, "SKU-1", 1),  # seen only in orders: line fields
+    ]
+    assert _rows(workspace, sql) == expected
+    # a later order version keeps the feed's fields on the listing (ids: the latest line's and the feed's)
+    raw.add("taobao", "orders", [taobao_trade(1, "TRADE_FINISHED", "2026-11-05 10:05:00", lines=2)])
+    warehouse.run(workspace)
+    assert _rows(workspace, sql) == expected
+    assert _rows(workspace, "SELECT path FROM unified.category WHERE category_id = 'skincare.cream'") == [
+        ("美妆护肤 > 面霜",)
+    ]
+
+
+def test_product_without_skus_is_quarantined_not_silently_dropped(workspace: Workspace, raw: RawZone) -> None:
+    no_skus = {**taobao_item(901, "2026-11-01 09:00:00"), "skus": {"sku": []}}
+    not_a_list = {**taobao_item(902, "2026-11-01 09:00:00"), "skus": "n/a"}
+    raw.add("taobao", "products", [no_skus, not_a_list, taobao_item(555, "2026-11-01 09:00:00")])
+    s = warehouse.run(workspace)
+    assert s.balanced and [(r.raw_in, r.unified, r.quarantined) for r in s.reconciliation] == [(3, 1, 2)]
+    reasons = [why for _, _, why in _quarantined(workspace)]
+    assert all("item list (path skus.sku) is empty in taobao.toml" in why for why in reasons), reasons
+
+
+def test_the_same_bad_product_in_two_files_of_one_run_is_one_quarantine_and_one_duplicate(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    bad = {**taobao_item(901, "2026-11-01 09:00:00"), "skus": {"sku": []}}
+    raw.add("taobao", "products", [bad])
+    raw.add("taobao", "products", [bad], dt="2026-11-21")
+    s = warehouse.run(workspace)
+    assert [(r.raw_in, r.unified, r.quarantined, r.duplicates) for r in s.reconciliation] == [(2, 0, 1, 1)]
