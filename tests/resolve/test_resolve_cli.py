@@ -23,6 +23,20 @@ def test_evaluate_prints_scores_and_false_merges(resolved: Any, capsys: pytest.C
     assert {"pairwise_f1", "bcubed_f1", "worst_false_merges"} <= set(scores["products"])
 
 
+def test_evaluate_lists_missed_pairs_with_their_evidence(resolved: Any) -> None:
+    """Each listed missed pair is one true person in two identities, with what agreed between them."""
+    from ecfusion.resolve import evaluate
+
+    members = evaluate(resolved.ws, resolved.truth_dir)["members"]
+    assert members.pairwise_recall < 1.0 and members.worst_missed_pairs
+    with store.connect(resolved.ws, read_only=True) as con:
+        ids = dict(con.sql("select account_key, one_id from fused.member").fetchall())
+    for m in members.worst_missed_pairs:
+        assert resolved.truth.accounts[m["left"]] == resolved.truth.accounts[m["right"]] == m["truth"]
+        assert ids[m["left"]] != ids[m["right"]] and m["identities"] >= 2
+        assert not set(m["agree"]) & set(m["disagree"])
+
+
 def test_explain_prints_verdict_and_evidence(resolved: Any, capsys: pytest.CaptureFixture[str]) -> None:
     with store.connect(resolved.ws, read_only=True) as con:
         a, b, reason = con.sql(

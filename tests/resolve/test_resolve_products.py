@@ -103,3 +103,51 @@ def test_model_codes_and_price_keep_lookalikes_apart() -> None:
         ]
     )
     assert len(set(roots.values())) == 3
+
+
+def test_a_listing_without_spec_joins_the_sku_its_price_clearly_points_to() -> None:
+    """Pinduoduo titles often carry no spec: 50ml or 100ml is told by price, when price can tell."""
+    roots = skus(
+        [
+            listing("taobao:1:1", "青岚 玻尿酸补水精华液 50ml", "291.00"),
+            listing("jd:2:2", "青岚玻尿酸补水精华液 50毫升", "313.00"),
+            listing("taobao:1:2", "青岚 玻尿酸补水精华液 100ml", "506.00"),
+            listing("jd:2:3", "青岚玻尿酸补水精华液 100毫升", "489.00"),
+            listing("pdd:3:3", "【学生党】青岚玻尿酸补水精华液正品", "264.00"),
+            listing("pdd:3:4", "【学生党】青岚玻尿酸补水精华液正品", "435.00"),
+        ]
+    )
+    assert roots["pdd:3:3"] == roots["taobao:1:1"] == roots["jd:2:2"]
+    assert roots["pdd:3:4"] == roots["taobao:1:2"] == roots["jd:2:3"]
+    assert roots["taobao:1:1"] != roots["taobao:1:2"]
+
+
+def test_a_listing_price_cannot_place_stays_on_its_own() -> None:
+    """Shades priced alike: a title without the shade is not guessed into one of them."""
+    roots = skus(
+        [
+            listing("taobao:1:1", "青岚丝绒哑光口红 #01正红", "123.00"),
+            listing("jd:2:2", "青岚丝绒哑光口红 #01正红 3g", "125.00"),
+            listing("taobao:1:2", "青岚丝绒哑光口红 #04番茄红", "124.00"),
+            listing("pdd:3:3", "青岚丝绒哑光口红女热卖正品", "119.00"),
+        ]
+    )
+    assert roots["taobao:1:1"] == roots["jd:2:2"] != roots["taobao:1:2"]
+    assert roots["pdd:3:3"] not in {roots["taobao:1:1"], roots["taobao:1:2"]}
+
+
+def test_words_that_differ_between_code_linked_listings_are_learned_as_decoration() -> None:
+    """Listings linked by outer SKU code teach that 热卖提亮肤色 / 持久 are selling words, so another
+    product's listings with those words on different platforms still compare as one product."""
+    roots = skus(
+        [
+            listing("jd:1:1", "青岚水光爽肤水女热卖提亮肤色 150ml", "136.00", outer="A1"),
+            listing("douyin:2:1", "青岚水光爽肤水女持久 150ml", "119.00", outer="A1"),
+            listing("jd:1:2", "青岚清洁泥膜女热卖提亮肤色 100g", "96.00", outer="B1"),
+            listing("douyin:2:2", "青岚清洁泥膜女持久 100g", "93.00", outer="B1"),
+            listing("jd:3:3", "青岚多肽淡纹眼霜女热卖提亮肤色 20g", "244.00"),
+            listing("douyin:4:4", "青岚多肽淡纹眼霜女持久 20g", "226.00"),
+        ]
+    )
+    assert roots["jd:3:3"] == roots["douyin:4:4"]
+    assert roots["jd:3:3"] != roots["jd:1:1"]

@@ -76,7 +76,7 @@ def evaluate_cmd(
     workspace: Path = WS,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Pairwise and B-cubed precision/recall/F1 against truth, with the worst false merges."""
+    """Pairwise and B-cubed precision/recall/F1 against truth; the worst false merges and missed pairs."""
     from ecfusion.resolve import evaluate
 
     result = evaluate(Workspace.open(workspace), truth)
@@ -91,10 +91,19 @@ def evaluate_cmd(
             markup=False,
         )
     for name, s in result.items():
+        if s.unmatched_truth:
+            console.print(f"{name}: {s.unmatched_truth} truth rows have no record to score", markup=False)
         for w in s.worst_false_merges[:5]:
             console.print(
                 f"false merge ({name}): {w['cluster']} holds {w['true_entities']} true entities "
                 f"in {w['records']} records, e.g. {', '.join(map(str, w['examples']))}",
+                markup=False,
+            )
+        for m in s.worst_missed_pairs[:5]:
+            console.print(
+                f"missed ({name}): {m['truth']} split over {m['identities']} identities, e.g. "
+                f"{m['left']} / {m['right']}: agree {', '.join(m['agree']) or 'nothing'}; "
+                f"differ {', '.join(m['disagree']) or 'nothing'}",
                 markup=False,
             )
 

@@ -3,7 +3,9 @@
 Pairwise precision / recall / F1 and B-cubed precision / recall / F1 for members (one_id vs
 ``truth/accounts.csv`` person_id) and products (std_sku_id vs ``truth/listings.csv``
 std_sku_code), the number of same-name-different-person merges when names are available, and
-the worst false merges (predicted clusters holding the most distinct true entities). Counting is
+the worst false merges (predicted clusters holding the most distinct true entities) and the worst
+missed pairs (true entities split over the most predicted clusters, one pair across the split with
+the evidence the pipeline had: which blind indexes and parsed fields agree). Counting is
 set-based SQL (sums of n·(n−1)/2 over cluster intersections), so a million records is cheap.
 Only evaluation reads truth; the pipeline never does.
 """
@@ -34,6 +36,8 @@ class Scores:
     bcubed_recall: float
     bcubed_f1: float
     worst_false_merges: list[dict[str, Any]] = field(default_factory=list)
+    worst_missed_pairs: list[dict[str, Any]] = field(default_factory=list)
+    unmatched_truth: int = 0  # truth rows with no record in the fused table (not scored)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,6 +94,73 @@ def score(labelled: pa.Table, *, worst: int = 10) -> Scores:
     )
 
 
+# A record key is matched to truth by its platform account id, or else by the account name the
+# platform shows (JD's pin, kept as nickname, while the account id is the open id).
+MEMBER_TRUTH_SQL = """
+with t as (select platform, account_id, person_id
+           from read_csv('{path}', header = true, all_varchar = true)),
+by_key as (select m.account_key, t.person_id from fused.member m
+           join t on m.account_key = t.platform || ':' || t.account_id),
+by_name as (select m.account_key, any_value(t.person_id) as person_id from fused.member m
+            join t on m.platform = t.platform and m.nickname = t.account_id
+            where m.account_key not in (select account_key from by_key)
+            group by m.account_key having count(distinct t.person_id) = 1)
+select account_key, person_id from by_key union all select account_key, person_id from by_name
+"""
+
+# For each true person split over several identities: the two largest pieces, one account of each,
+# and what agreed between them (blind indexes and parsed fields only; no plaintext is read).
+MISSED_SQL = """
+with l as (select m.*, t.person_id as truth from fused.member m join member_truth t using (account_key)),
+split as (select truth, count(distinct one_id) as pieces, count(*) as records from l
+          group by truth having count(distinct one_id) > 1
+          order by pieces desc, records desc, truth limit {limit}),
+rep as (select truth, one_id, min(account_key) as account_key,
+               row_number() over (partition by truth order by count(*) desc, min(account_key)) as rn
+        from l where truth in (select truth from split) group by truth, one_id)
+select s.truth, s.pieces, s.records, a.account_key, b.account_key,
+       {{'name': split_part(x.name_token, ':', 4) = split_part(y.name_token, ':', 4),
+         'phone': x.phone_bidx = y.phone_bidx,
+         'phone_visible': case when x.phone_masked not like 'ef1:%' and y.phone_masked not like 'ef1:%'
+                          then substr(x.phone_masked, 1, 3) || substr(x.phone_masked, -4)
+                             = substr(y.phone_masked, 1, 3) || substr(y.phone_masked, -4) end,
+         'email': x.email_bidx = y.email_bidx, 'id_number': x.id_number_bidx = y.id_number_bidx,
+         'address': x.address_bidx = y.address_bidx,
+         'city': place(x.city) = place(y.city), 'district': place(x.district) = place(y.district),
+         'device': case when len(x.device_ids) > 0 and len(y.device_ids) > 0
+                        then len(list_intersect(x.device_ids, y.device_ids)) > 0 end,
+         'nickname': x.nickname = y.nickname}} as agree
+from split s join rep a on a.truth = s.truth and a.rn = 1 join rep b on b.truth = s.truth and b.rn = 2
+join l x on x.account_key = a.account_key join l y on y.account_key = b.account_key
+order by s.pieces desc, s.records desc, s.truth
+"""
+
+
+# A division as platforms send it: plain text or a {"name": …} object; 杭州市 = 杭州; '' = unknown.
+PLACE_MACRO = """
+create or replace temp macro place(v) as nullif(regexp_replace(
+    case when v like '{%' and json_valid(v) then json_extract_string(v, '$.name') else v end, '市$', ''), '')
+"""
+
+
+def _missed_pairs(con: duckdb.DuckDBPyConnection, limit: int) -> list[dict[str, Any]]:
+    """One pair per split true entity; ``agree``/``disagree`` leave out what either side lacks."""
+    con.execute(PLACE_MACRO)
+    rows = con.execute(MISSED_SQL.format(limit=int(limit))).fetchall()
+    return [
+        {
+            "truth": t,
+            "identities": n,
+            "records": r,
+            "left": a,
+            "right": b,
+            "agree": sorted(k for k, v in ev.items() if v),
+            "disagree": sorted(k for k, v in ev.items() if v is False),
+        }
+        for t, n, r, a, b, ev in rows
+    ]
+
+
 def _truth_file(folder: Path, name: str) -> Path:
     path = folder / name
     if not path.is_file():
@@ -110,11 +181,19 @@ def evaluate(workspace: Workspace, truth_dir: Path | str, *, worst: int = 10) ->
     with store.connect(workspace, read_only=True) as con:
         if not store.has_table(con, "fused", "member"):
             raise InputError("fused.member does not exist", hint="run `ecfusion er run` first")
-        labelled = con.sql(f"""
-            select m.one_id as pred, t.person_id as truth
-            from fused.member m join read_csv('{accounts}', header = true, all_varchar = true) t
-              on m.account_key = t.platform || ':' || t.account_id""").to_arrow_table()
+        con.execute(f"create temp table member_truth as {MEMBER_TRUTH_SQL.format(path=accounts)}")
+        labelled = con.sql(
+            "select m.one_id as pred, t.person_id as truth from fused.member m join member_truth t "
+            "using (account_key)"
+        ).to_arrow_table()
         out["members"] = score(labelled, worst=worst)
+        out["members"].worst_missed_pairs = _missed_pairs(con, worst)
+        out["members"].unmatched_truth = int(
+            con.sql(
+                f"select count(*) - (select count(*) from member_truth) "
+                f"from read_csv('{accounts}', header = true, all_varchar = true)"
+            ).fetchall()[0][0]
+        )
         listings = folder / "listings.csv"
         if listings.is_file() and store.has_table(con, "fused", "listing"):
             labelled = con.sql(f"""

@@ -2,8 +2,9 @@
 
 Input: ``unified.member_account`` rows (contracts §4) whose personal fields are ``ef1:`` tokens.
 Output: an Arrow table with one row per account holding what the similarity model compares —
-the simplified name and its pinyin, the visible digits of the phone, the address detail, the
-nickname — next to the blind indexes rules match on. Plaintext lives only in this in-memory table
+the simplified name and its pinyin, the visible digits of the phone, the address parsed into
+province / city / district (``standardize.normalize.parse_address``) plus a compact detail key,
+the nickname — next to the blind indexes rules match on. Plaintext lives only in this in-memory table
 (and in-memory DuckDB/Spark tables made from it); it is never written to disk.
 
 Identifier hygiene (``guards``) has already blanked blocked and over-shared identifiers.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
@@ -21,6 +23,7 @@ import zhconv
 from pypinyin import lazy_pinyin
 
 from ecfusion.resolve.pii import FieldReader, safe_decrypt, token_blind_index
+from ecfusion.standardize.normalize.address import parse_address
 
 FEATURE_COLUMNS = [
     "unique_id",
@@ -39,18 +42,37 @@ FEATURE_COLUMNS = [
     "district",
     "address_bidx",
     "address_detail",
+    "address_numbers",
     "nickname",
     "device_ids",
     "first_seen_at",
 ]
 _NON_NAME = re.compile(r"[\s·•.\-_,，0-9a-zA-Z*]+")
 _ADDRESS_NOISE = re.compile(r"[\s,，。.#\-]+")
+# Building words dropped from the detail key, so 13栋1单元1702室 and the shorthand 13-1-1702 or
+# 1311702 that shoppers type compare equal.
+_DETAIL_WORDS = re.compile(r"栋|幢|单元|室|号楼|号|楼|[\s,，。.#\-()（）]")
+# A receiver written as surname + form of address (宋女士, 王先生): the surname is all it says.
+_TITLE_NAME = re.compile(r"^(.{1,2}?)(女士|先生|小姐|太太|同学|老师|师傅)$")
 
 
 @lru_cache(maxsize=200_000)
 def simplify_name(name: str) -> str:
     """A person's name for comparison: traditional → simplified, spaces and marks removed."""
     return _NON_NAME.sub("", zhconv.convert(name, "zh-cn"))
+
+
+def name_parts(name: str | None) -> tuple[str | None, str | None]:
+    """(comparable full name or None, surname) — ``宋女士`` gives (None, "宋"): a title, not a name."""
+    if not name:
+        return None, None
+    simp = simplify_name(name)
+    title = _TITLE_NAME.match(simp)
+    if title:
+        return None, title.group(1)
+    if len(simp) == 1:  # a masked name (李**) shows only the surname
+        return None, simp
+    return (simp or None), (simp[0] if simp else None)
 
 
 @lru_cache(maxsize=50_000)
@@ -91,6 +113,39 @@ def address_detail(
             rest = rest[len(part) :]
     rest = _ADDRESS_NOISE.sub("", rest)
     return rest or None
+
+
+def detail_key(detail: str | None) -> str | None:
+    """An address detail for similarity: NFKC (full-width digits), building words and marks dropped."""
+    if not detail:
+        return None
+    key = _DETAIL_WORDS.sub("", unicodedata.normalize("NFKC", detail)).lower()
+    return key or None
+
+
+def address_numbers(detail: str | None) -> str | None:
+    """The numbers of an address detail in order (street no., building, unit, room): neighbours
+    differ only here, so two details are one address only if these are equal."""
+    digits = "".join(c for c in detail if c.isdigit()) if detail else ""
+    return digits or None
+
+
+def parsed_address(
+    address: str | None, province: str | None, city: str | None, district: str | None
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """(province, city, district, detail key): the platform's own division fields where it sent them,
+    else what the address text says (``parse_address``), and the detail below the district."""
+    if not address:
+        return province, city, district, None
+    parsed = parse_address(address)
+    if parsed.confidence > 0:
+        detail = parsed.detail
+        province = province or admin_name(parsed.province)
+        city = city or city_key(parsed.city)
+        district = district or admin_name(parsed.district)
+    else:
+        detail = address_detail(address, province, city, district) or ""
+    return province, city, district, detail_key(detail)
 
 
 def usable(value: str | None) -> str | None:
@@ -155,12 +210,14 @@ def member_features(
     names = _decrypt_all(reader, col["name_token"])
     phones = _decrypt_all(reader, col["phone_token"])
     addresses = _decrypt_all(reader, col["address_token"])
-    simp = [simplify_name(n) or None if n else None for n in names]
+    parts = [name_parts(n) for n in names]
+    simp = [p[0] for p in parts]
     masked = _masked(reader, col["phone_masked"])
     vis = [phone_visible_digits(p, m) for p, m in zip(phones, masked, strict=True)]
-    provinces = [admin_name(v) for v in col["province"]]
-    cities = [city_key(v) for v in col["city"]]
-    districts = [admin_name(v) for v in col["district"]]
+    places = [
+        parsed_address(a, admin_name(p), city_key(c), admin_name(d))
+        for a, p, c, d in zip(addresses, col["province"], col["city"], col["district"], strict=True)
+    ]
     features = {
         "unique_id": col["account_key"],
         "platform": col["platform"],
@@ -168,19 +225,17 @@ def member_features(
         "name_bidx": [token_blind_index(t) for t in col["name_token"]],
         "name_simp": simp,
         "name_pinyin": [name_pinyin(s) if s else None for s in simp],
-        "surname": [s[0] if s else None for s in simp],
+        "surname": [p[1] for p in parts],
         "phone_bidx": [keep("phone", b) for b in col["phone_bidx"]],
         "phone_vis": [keep("phone_vis", v) for v in vis],
         "id_number_bidx": [keep("id_number", b) for b in col["id_number_bidx"]],
         "email_bidx": [keep("email", b) for b in col["email_bidx"]],
-        "province": provinces,
-        "city": cities,
-        "district": districts,
+        "province": [p[0] for p in places],
+        "city": [p[1] for p in places],
+        "district": [p[2] for p in places],
         "address_bidx": [keep("address", b) for b in col["address_bidx"]],
-        "address_detail": [
-            address_detail(a, p, c, d)
-            for a, p, c, d in zip(addresses, provinces, cities, districts, strict=True)
-        ],
+        "address_detail": [p[3] for p in places],
+        "address_numbers": [address_numbers(p[3]) for p in places],
         "nickname": [keep("nickname", n) for n in col["nickname"]],
         "device_ids": [[d for d in (ds or []) if keep("device", d)] for ds in col["device_ids"]],
         "first_seen_at": accounts.column("first_seen_at"),

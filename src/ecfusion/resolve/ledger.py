@@ -11,8 +11,9 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import sessionmaker
 
 from ecfusion.control.db import session_factory
@@ -42,13 +43,25 @@ class Ledger:
 
     # identity map -------------------------------------------------------------------------
     def identity_map(self, entity: str) -> dict[str, str]:
+        """record key → cluster id. Read through the driver's cursor: an incremental run loads a
+        million rows of it, and row objects cost more than the query (a third of the run at 1M)."""
+        stmt = select(ResolveIdentity.record_key, ResolveIdentity.cluster_id).where(
+            ResolveIdentity.entity == bindparam("entity")
+        )
         with self._sessions() as s:
-            rows = s.execute(
-                select(ResolveIdentity.record_key, ResolveIdentity.cluster_id).where(
-                    ResolveIdentity.entity == entity
-                )
-            )
-            return {k: c for k, c in rows}
+            conn = s.connection()
+            compiled = stmt.compile(dialect=conn.dialect)
+            params = compiled.construct_params({"entity": entity})
+            if compiled.positiontup is not None:  # qmark / format paramstyles
+                args: Any = tuple(params[name] for name in compiled.positiontup)
+            else:
+                args = params
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(str(compiled), args)
+                return dict(cursor.fetchall())
+            finally:
+                cursor.close()
 
     def save_identity_map(
         self, entity: str, ids: Mapping[str, str], previous: Mapping[str, str], run_id: str

@@ -3,9 +3,10 @@
 A full run guards identifiers, builds in-memory features, runs the rule and graph edges in SQL,
 trains and applies the Splink model, clusters with constraints and carries previous ids forward.
 An incremental run (few new accounts, a saved model, no new reviewer decisions) selects only the
-existing accounts that share a key with a new one (on blind indexes and non-personal columns),
-decrypts just those, scores new × candidates and new × new, and re-clusters only the identities
-touched — the rest of the identity map is not recomputed.
+existing accounts that share an unguarded key with a new one (on blind indexes and non-personal
+columns), decrypts just those, scores new × candidates and new × new, and re-clusters only the
+identities an edge reaches — the rest of the identity map is not recomputed. Accounts without a
+platform account id are isolated (a standardizer pools buyerless orders into such a row).
 """
 
 from __future__ import annotations
@@ -68,8 +69,30 @@ acc_keys as (
   union all select account_key, 'k' || nickname from acc where nickname is not null
   union all select account_key, 'd' || unnest(device_ids) from acc)
 select distinct account_key from acc_keys where k in (select k from keys)
+  and k not in (select k from guarded)
   and account_key not in (select account_key from new_keys)
 """
+# candidate-key prefix of each guarded identifier kind (a value the guard excludes links nothing,
+# so it selects no candidates: one store tablet would otherwise pull in every walk-in shopper)
+_KEY_PREFIX = {
+    "phone": "p",
+    "phone_vis": "v",
+    "email": "e",
+    "id_number": "i",
+    "address": "a",
+    "nickname": "k",
+    "device": "d",
+}
+
+
+def _guarded_keys(guard: IdentifierGuard) -> pa.Table:
+    keys = [
+        _KEY_PREFIX[kind] + v
+        for kind, values in guard.excluded.items()
+        if kind in _KEY_PREFIX
+        for v in values
+    ]
+    return pa.table({"k": pa.array(keys, pa.string())})
 
 
 @dataclass
@@ -136,9 +159,13 @@ def _constraints(
     confirmed, constraints = ledger.decisions(ENTITY)
     keys = accounts.column("account_key").to_pylist()
     ids = accounts.column("id_number_bidx").to_pylist()
-    for k, i in zip(keys, ids, strict=True):
+    for k, i, own in zip(keys, ids, accounts.column("platform_account_id").to_pylist(), strict=True):
         if guard.allow("id_number", i):
             constraints.exclusive[k] = i
+        if not own or not own.strip():
+            # no account id: the standardizer pooled every order without a buyer into this row
+            # (e.g. "pdd:"), so its fields belong to many people and it must link to no one
+            constraints.isolated.add(k)
     return confirmed, constraints
 
 
@@ -179,14 +206,19 @@ def resolve_full(
     say(f"similarity model ({engine})")
     # Training (EM on samples) always runs on in-memory DuckDB, so both engines apply the very
     # same model; the engine does the heavy part, scoring every blocked pair.
-    train_api = similarity.make_db_api("duckdb")
-    model = similarity.train(train_api, similarity.register(train_api, feats, "member_features"))
-    if engine == "spark":
-        spark_api = similarity.make_db_api("spark", spark)
-        table = similarity.register(spark_api, feats, "member_features", spark)
-        scored = similarity.transfer(model, spark_api, table).predict(similarity.REVIEW_THRESHOLD)
+    model_json: dict[str, Any] | None = None
+    if feats.num_rows < 2:  # nothing to compare: no model, no pairs
+        scored = similarity.PREDICTION_SCHEMA.empty_table()
     else:
-        scored = model.predict(similarity.REVIEW_THRESHOLD)
+        train_api = similarity.make_db_api("duckdb")
+        model = similarity.train(train_api, similarity.register(train_api, feats, "member_features"))
+        model_json = model.model_json()
+        if engine == "spark":
+            spark_api = similarity.make_db_api("spark", spark)
+            table = similarity.register(spark_api, feats, "member_features", spark)
+            scored = similarity.transfer(model, spark_api, table).predict(similarity.REVIEW_THRESHOLD)
+        else:
+            scored = model.predict(similarity.REVIEW_THRESHOLD)
     t = _timed(timings, "similarity", t)
     say("clustering")
     confirmed, constraints = _constraints(ledger, accounts, guard)
@@ -198,7 +230,7 @@ def resolve_full(
     _timed(timings, "clustering", t)
     con.close()
     return MemberResult(
-        ids, edges, events, _review_pairs(scored, ids), False, guard.report(), timings, model.model_json()
+        ids, edges, events, _review_pairs(scored, ids), False, guard.report(), timings, model_json
     )
 
 
@@ -237,6 +269,7 @@ def resolve_incremental(
     con = duckdb.connect(":memory:")
     con.register("acc", accounts)
     con.register("new_keys", pa.table({"account_key": new_keys}))
+    con.register("guarded", _guarded_keys(guard))
     say("selecting candidate accounts by blocking keys")
     candidates = [r[0] for r in con.execute(CANDIDATE_SQL).fetchall()]
     wanted = pa.table({"account_key": new_keys + candidates})
@@ -266,7 +299,10 @@ def resolve_incremental(
     t = _timed(timings, "similarity", t)
     confirmed, constraints = _constraints(ledger, subset, guard)
     edges = _edges_table(rule_edges, scored, confirmed)
-    touched_ids = {previous[k] for k in candidates if k in previous}
+    # only identities an edge reaches are re-clustered: a candidate that shared a block with a new
+    # account but matched nothing keeps its identity untouched
+    linked = set(edges.column("left_key").to_pylist()) | set(edges.column("right_key").to_pylist())
+    touched_ids = {previous[k] for k in linked if k in previous}
     groups: dict[str, list[str]] = defaultdict(list)
     for k, cid in previous.items():
         if cid in touched_ids:

@@ -3,10 +3,11 @@
 Rules match strong keys on blind indexes, never on plaintext: name + phone, name + ID number,
 name + email, the same platform open/union id seen in two shops, and a CRM/POS card whose phone
 is another account's phone. Graph edges use weaker identifiers — a shared device, a shared
-receiver phone + address — and only link accounts whose names do not disagree, because a family
-shares a tablet and an address but is not one person. All SQL is DuckDB dialect over the
-in-memory feature table ``f`` (``features.FEATURE_COLUMNS``); every edge row carries the rule
-name and its evidence (which key values agreed, as blind indexes).
+receiver phone + address, the visible digits of a masked phone in the same district, the same
+full name at the same street address (every number equal) — and only link accounts whose names
+do not disagree, because a family shares a tablet and an address but is not one person. All SQL
+is DuckDB dialect over the in-memory feature table ``f`` (``features.FEATURE_COLUMNS``); every
+edge row carries the rule name and its evidence (which key values agreed, as blind indexes).
 """
 
 from __future__ import annotations
@@ -15,6 +16,16 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
+
+# The same place: same city, and the same district unless one side does not say.
+SAME_PLACE = """(l.city = r.city and (l.district = r.district or l.district is null or r.district is null))"""
+
+# The same street address up to typos (解放露 for 解放路): every number equal (street number,
+# building, unit, room — neighbours differ only there), the rest nearly equal.
+SAME_DETAIL = """(l.address_numbers = r.address_numbers
+    and jaro_winkler_similarity(l.address_detail, r.address_detail) >= 0.9)"""
+
+SURNAMES_AGREE = "(l.surname is null or r.surname is null or l.surname = r.surname)"
 
 NAMES_AGREE = """(
     l.name_simp is null or r.name_simp is null or l.name_pinyin = r.name_pinyin
@@ -72,6 +83,23 @@ RULES: tuple[EdgeRule, ...] = (
         "l.phone_bidx = r.phone_bidx",
         f"(l.platform in ('crm', 'pos') or r.platform in ('crm', 'pos')) and {NAMES_AGREE}",
         "'phone_bidx=' || l.phone_bidx",
+    ),
+    EdgeRule(
+        # Douyin and masked exports show 138****5678 only: the visible seven digits in the same
+        # district link when the names do not disagree (the guard drops digits shared widely).
+        "masked_phone+place",
+        "graph",
+        "l.phone_vis = r.phone_vis and (l.phone_bidx is null or r.phone_bidx is null)",
+        f"{SAME_PLACE} and {NAMES_AGREE} and {SURNAMES_AGREE}",
+        "'phone_vis=' || l.phone_vis || ' city=' || l.city",
+    ),
+    EdgeRule(
+        # a second phone, a reformatted address: the same full name at the same street address
+        "name+address_detail",
+        "graph",
+        "l.name_simp = r.name_simp and l.city = r.city",
+        f"(l.district = r.district or l.district is null or r.district is null) and {SAME_DETAIL}",
+        "'name_bidx=' || l.name_bidx || ' city=' || l.city",
     ),
     EdgeRule(
         "receiver_phone+address",

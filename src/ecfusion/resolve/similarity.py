@@ -2,10 +2,14 @@
 
 A Fellegi–Sunter model whose comparisons are made for Chinese data: names by simplified
 characters, by pinyin (homophone typos) and by edit distance, with term-frequency adjustment so
-that 王伟 counts for less than a rare name; addresses by blind index, then parsed district plus
-detail similarity; the visible digits of masked phones; nicknames; emails; ID numbers; devices.
-m is trained by EM on blocked pairs, u by random sampling. Works on DuckDB (default) and Spark
-through Splink's database APIs; the feature table is in memory only.
+that 王伟 counts for less than a rare name (a title such as 宋女士 says only the surname); addresses
+by blind index, then parsed district plus detail (same numbers, similar text); the visible digits of
+masked phones; nicknames; devices (emails and ID numbers are exact keys, left to the rules).
+Every level has an m prior; EM refines m on blocked pairs where it can, and a floor keeps
+"disagrees" from becoming proof (EM on phone blocks rarely sees a different district); u comes
+from random sampling. Steps that cannot train on a tiny or one-sided merchant are skipped and the
+priors stand. Works on DuckDB (default) and Spark through Splink's database APIs; the feature
+table is in memory only.
 """
 
 from __future__ import annotations
@@ -20,70 +24,96 @@ import pyarrow as pa
 import splink.comparison_level_library as cll
 from splink import Linker, SettingsCreator, block_on
 from splink.comparison_library import CustomComparison
+from splink.internals.exceptions import EMTrainingException
 
 MATCH_THRESHOLD = 0.95
 REVIEW_THRESHOLD = 0.5
+# Splink warns for every level EM did not observe; with m priors that is expected, not news.
 for _name in ("splink", "splink.internals"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
+    logging.getLogger(_name).setLevel(logging.ERROR)
 
 
+def _null(sql: str, label: str) -> cll.CustomLevel:
+    level = cll.CustomLevel(sql, label_for_charts=label)
+    level.is_null_level = True
+    return level
+
+
+# m priors: what a level's m is before EM, and stays when EM never sees the level (small or
+# one-platform merchants). Values are the share of true matches expected at each level.
 def comparisons() -> list[CustomComparison]:
     """The comparisons of the member model, most specific level first."""
     name = CustomComparison(
         [
-            cll.NullLevel("name_simp"),
-            cll.ExactMatchLevel("name_simp", term_frequency_adjustments=True),
-            cll.ExactMatchLevel("name_pinyin"),
-            cll.DamerauLevenshteinLevel("name_simp", 1),
-            cll.ElseLevel(),
+            # a missing name, or a title (宋女士) whose surname agrees, says nothing either way
+            _null(
+                "(name_simp_l is null or name_simp_r is null) and "
+                "(surname_l is null or surname_r is null or surname_l = surname_r)",
+                "name missing, or a title with the same surname",
+            ),
+            cll.ExactMatchLevel("name_simp", term_frequency_adjustments=True).configure(m_probability=0.85),
+            cll.ExactMatchLevel("name_pinyin").configure(m_probability=0.06),
+            cll.DamerauLevenshteinLevel("name_simp", 1).configure(m_probability=0.04),
+            cll.ElseLevel().configure(m_probability=0.05),
         ],
         output_column_name="name",
     )
     phone = CustomComparison(
         [
             cll.NullLevel("phone_vis"),
-            cll.ExactMatchLevel("phone_bidx"),
-            # a masked phone (138****5678) rarely sits in an EM block with a plaintext one: prior m
+            cll.ExactMatchLevel("phone_bidx").configure(m_probability=0.75),
             # visible digits are evidence only when one side is masked: two different plaintext
-            # phones may share them (185****6122); prior m as masked-vs-plain pairs rarely meet in EM
+            # phones may share them (185****6122)
             cll.CustomLevel(
                 "phone_vis_l = phone_vis_r and (phone_bidx_l is null or phone_bidx_r is null)",
                 label_for_charts="visible digits equal, one side masked",
             ).configure(m_probability=0.3),
-            cll.ElseLevel(),
+            cll.ElseLevel().configure(m_probability=0.15),
         ],
         output_column_name="phone",
     )
     address = CustomComparison(
         [
-            cll.NullLevel("district"),
-            cll.ExactMatchLevel("address_bidx"),
-            cll.And(cll.ExactMatchLevel("district"), cll.JaroWinklerLevel("address_detail", 0.9)),
-            cll.ExactMatchLevel("district"),
-            cll.ExactMatchLevel("city"),
-            cll.ElseLevel(),
+            _null("city_l is null or city_r is null", "city missing"),
+            cll.ExactMatchLevel("address_bidx").configure(m_probability=0.4),
+            # dialect-aware parts (Spark runs the same model): same numbers, text nearly equal
+            cll.And(
+                cll.CustomLevel("district_l = district_r or district_l is null or district_r is null"),
+                cll.ExactMatchLevel("address_numbers"),
+                cll.JaroWinklerLevel("address_detail", 0.9),
+            ).configure(m_probability=0.35, label_for_charts="same district, same numbers, detail similar"),
+            cll.ExactMatchLevel("district").configure(m_probability=0.12),
+            cll.ExactMatchLevel("city").configure(m_probability=0.05),
+            cll.ElseLevel().configure(m_probability=0.08),
         ],
         output_column_name="address",
     )
     nickname = CustomComparison(
         [
             cll.NullLevel("nickname"),
-            cll.ExactMatchLevel("nickname").configure(m_probability=0.3),
-            cll.JaroWinklerLevel("nickname", 0.88),
-            cll.ElseLevel(),
+            cll.ExactMatchLevel("nickname").configure(m_probability=0.2),
+            cll.JaroWinklerLevel("nickname", 0.88).configure(m_probability=0.1),
+            cll.ElseLevel().configure(m_probability=0.7),
         ],
         output_column_name="nickname",
     )
     device = CustomComparison(
         [
             cll.NullLevel("device_ids"),
-            cll.ArrayIntersectLevel("device_ids", 1).configure(m_probability=0.3),
-            cll.ElseLevel(),
+            cll.ArrayIntersectLevel("device_ids", 1).configure(m_probability=0.5),
+            cll.ElseLevel().configure(m_probability=0.5),
         ],
         output_column_name="device",
     )
     # email and ID number are exact keys handled by rules; they rarely appear on two accounts
     return [name, phone, address, nickname, device]
+
+
+# EM learns m on blocks where some levels are rare (pairs blocked on one phone almost never differ
+# in district), and would then read "different district" as near-proof of a non-match; a person
+# moves, ships to an office, or types another city. A floor on the m of disagreement levels keeps
+# such evidence strong but finite.
+M_FLOOR = {"All other comparisons": 0.02}
 
 
 PREDICTION_BLOCKS = [
@@ -147,19 +177,49 @@ def register(db_api: Any, features: pa.Table, name: str, spark: Any = None) -> A
     return db_api.register(features, dataset_display_name=name)
 
 
+# What Splink raises when a training step has too little data: no pairs in a block, a prior it
+# cannot estimate, EM on a single level ("math domain error"). The step is skipped and the m
+# priors / the default prior below stand in: a tiny merchant still resolves, on rules and priors.
+TRAINING_ERRORS = (ValueError, ZeroDivisionError, ArithmeticError, EMTrainingException)
+DEFAULT_PRIOR_MATCH = 1e-4
+
+
 def train(db_api: Any, table: Any, *, seed: int = 42) -> MemberModel:
     """EM-train the member model; deterministic rules estimate the prior match rate."""
+    log = logging.getLogger(__name__)
     linker = Linker(table, settings(), log_level=logging.ERROR)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("name_bidx", "phone_bidx"), block_on("name_bidx", "id_number_bidx")], recall=0.7
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed)
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("name_bidx", "phone_bidx"), block_on("name_bidx", "id_number_bidx")], recall=0.7
+        )
+    except TRAINING_ERRORS as e:
+        log.info("prior match rate not estimable (%s); using %s", e, DEFAULT_PRIOR_MATCH)
+        linker._settings_obj._probability_two_random_records_match = DEFAULT_PRIOR_MATCH
+    prior = linker._settings_obj._probability_two_random_records_match
+    if not 0 < prior < 1:  # no rule fired (no phones, one platform): a 0 prior breaks log2 in predict
+        linker._settings_obj._probability_two_random_records_match = DEFAULT_PRIOR_MATCH
+    try:
+        linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed)
+    except TRAINING_ERRORS as e:
+        log.info("u not estimable: %s", e)
     for rule in (block_on("phone_bidx"), block_on("phone_vis"), block_on("name_simp", "district")):
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
-        except (ValueError, ZeroDivisionError) as e:  # a block with too few pairs to train on
-            logging.getLogger(__name__).info("EM session %s skipped: %s", rule, e)
+        except TRAINING_ERRORS as e:  # a block with too few pairs to train on
+            log.info("EM session %s skipped: %s", rule, e)
+    _apply_floors(linker)
     return MemberModel(linker, db_api, table)
+
+
+def _apply_floors(linker: Linker) -> None:
+    for comparison in linker._settings_obj.comparisons:
+        for level in comparison.comparison_levels:
+            floor = M_FLOOR.get(level.label_for_charts)
+            if floor is None or level.is_null_level:
+                continue
+            m = level.m_probability
+            if isinstance(m, float) and m < floor:
+                level.m_probability = floor
 
 
 def load(db_api: Any, tables: Sequence[Any] | Any, model: dict[str, Any]) -> MemberModel:
@@ -182,6 +242,15 @@ def transfer(trained: MemberModel, db_api: Any, table: Any) -> MemberModel:
     return MemberModel(linker, db_api, table)
 
 
+PREDICTION_SCHEMA = pa.schema(
+    [
+        ("left_key", pa.string()),
+        ("right_key", pa.string()),
+        ("match_probability", pa.float64()),
+        ("match_weight", pa.float64()),
+        ("evidence", pa.string()),
+    ]
+)
 COMPARISON_NAMES = ["name", "phone", "address", "nickname", "device"]
 
 
