@@ -1,7 +1,8 @@
 """Regenerate the reference tables shipped in ``ecfusion.standardize.normalize.data``.
 
 Serves T/JNBDA 0003-2025 5.2 Table 1 L3 c (completion: address → province/city/district,
-mobile prefix → region). The tables are extracted ONCE from jionlp (Apache-2.0) so that
+landline area code → region; mobile segments come from the ``phone`` package's phone.dat).
+The tables are extracted ONCE from jionlp (Apache-2.0) so that
 ecfusion never depends on jionlp at run time and never downloads anything:
 
     uv venv /tmp/jiovenv && uv pip install --python /tmp/jiovenv/bin/python jionlp==1.5.31
@@ -12,9 +13,6 @@ Outputs (UTF-8, tab separated, diffable):
 * ``divisions.tsv``   id, level (1 province, 2 city, 3 district), parent id, adcode, name,
   aliases (``|``-joined) — the three administrative levels, with former names from
   jionlp's change list (e.g. 襄樊市 → 襄阳市) added as aliases of today's division.
-* ``mobile_regions.txt``  jionlp's compact mobile-number-segment table: a region line
-  ``省 市<TAB>area code<TAB>post code`` followed by ``<TAB>prefix3<TAB>ranges of the next
-  four digits``.
 * ``landline_area_codes.tsv``  area code → province/city.
 * ``SOURCE.md``  provenance (package, version, date).
 """
@@ -121,8 +119,6 @@ def main() -> None:
         buf.write("\t".join(r) + "\n")
     (OUT / "divisions.tsv").write_text(buf.getvalue(), "utf-8")
 
-    (OUT / "mobile_regions.txt").write_text(_read_zip_text(src / "phone_location.zip"), "utf-8")
-
     area = (src / "landline_phone_area_code.txt").read_text("utf-8")
     lines = ["area_code\tprovince\tcity"]
     for line in area.splitlines():
@@ -138,10 +134,11 @@ def main() -> None:
         f"Extracted from jionlp {version} (Apache License 2.0, https://github.com/dongrixinyu/JioNLP)\n"
         f"by scripts/build_normalize_data.py on {dt.date.today().isoformat()}.\n\n"
         "* divisions.tsv — jionlp/dictionary/china_location.zip (levels 1-3) + china_location_change.txt\n"
-        "* mobile_regions.txt — jionlp/dictionary/phone_location.zip (mobile segments, data of 2020)\n"
         "* landline_area_codes.tsv — jionlp/dictionary/landline_phone_area_code.txt\n"
         "* carriers.tsv — hand-maintained from MIIT number-segment allocations (not from jionlp)\n"
-        "* marketing_words.txt — hand-maintained list used by clean_title (not from jionlp)\n",
+        "* marketing_words.txt — hand-maintained list used by clean_title (not from jionlp)\n\n"
+        "Mobile number segments (号段) → province/city are not shipped here: completion.py reads\n"
+        "`phone.dat` of the `phone` package (MIT, data of 2023-12), the package's one segment table.\n",
         "utf-8",
     )
     print(f"wrote {len(rows)} divisions to {OUT}")

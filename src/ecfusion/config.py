@@ -52,7 +52,9 @@ class SecuritySection(_Section):
 
 class CompletionSection(_Section):
     ip_database: str = Field(
-        "", description="ip2region .xdb file for IP → region completion; empty turns it off (none ships)"
+        "",
+        description="ip2region .xdb (or start_ip,end_ip,province,city,isp .csv) file for IP → region "
+        "completion; empty turns it off (none ships)",
     )
 
 
@@ -94,7 +96,8 @@ master_key_file = "keys/master.key"      # else this file (made by `ecfusion ini
 keystore_path = "keys/keystore.db"       # per-subject data keys, wrapped by the master key
 
 [completion]
-ip_database = ""                    # ip2region .xdb file (structure 2.0/3.0) for IP → province/city;
+ip_database = ""                    # ip2region .xdb (structure 2.0/3.0) or a .csv of IP ranges
+                                    # (start_ip,end_ip,province,city,isp) for IP → province/city;
                                     # "" = IP completion off (no IP database ships with ecfusion)
 
 # Sources are added one table each, e.g.

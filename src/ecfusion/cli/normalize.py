@@ -68,6 +68,7 @@ def phone_cmd(
                 "mobile": normalize_phone(t),
                 "carrier": mobile_carrier(t),
                 "region": f"{region.province or ''} {region.city or ''}".strip() if region else None,
+                "area_code": region.area_code if region else None,
             }
         )
     _emit(rows, as_json)

@@ -36,6 +36,7 @@ def test_normalize_phone_and_title(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["normalize", "phone", "+86 138-0531-1234", "138****5678", "--json"]) == 0
     mobile, masked = _json_objects(capsys.readouterr().out)
     assert mobile["mobile"] == "13805311234" and mobile["carrier"] == "中国移动"
+    assert (mobile["region"], mobile["area_code"]) == ("山东省 济南市", "0531")
     assert masked["kind"] == "masked" and masked["mobile"] is None
     assert main(["normalize", "title", "海飞丝洗发水0.5L*3瓶", "--json"]) == 0
     (title,) = _json_objects(capsys.readouterr().out)

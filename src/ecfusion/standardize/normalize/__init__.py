@@ -29,12 +29,14 @@ Public API (import from ``ecfusion.standardize.normalize``)::
     normalize_id_number(text: str | None) -> IdNumber | None
         # GB 11643 check digit; .value .region_code .birth_date .gender ("M"/"F")
 
-    # regions / completion (regions.py)
+    # regions / completion (regions.py, completion.py, xdb.py)
     mobile_carrier(phone: str | None) -> str | None      # 中国移动 | 中国联通 | 中国电信 | 中国广电
-    phone_region(phone: str | None) -> Region | None     # .province .city (short names) .carrier .area_code
-    IpRegionLookup.from_csv(path) -> IpRegionLookup      # user CSV: start_ip,end_ip,province,city,isp
-    IpRegionLookup.from_xdb(path) -> IpRegionLookup      # user ip2region structure-2.0 .xdb (IPv4)
-    IpRegionLookup.lookup(ip: str | None) -> IpRegion | None   # .province .city .isp
+    phone_region(phone: str | None) -> Region | None     # .province .city .carrier .area_code
+    phone_place(text: str | None) -> PlaceGuess | None   # .province .city .basis (what landing keeps)
+    IpRegions.open(path) -> IpRegions                    # user ip2region .xdb (2.0 IPv4 / 3.0 IPv6) or .csv
+    IpRegions.from_csv(path) -> IpRegions                # user CSV: start_ip,end_ip,province,city,isp
+    IpRegions.lookup(ip: str | None) -> PlaceGuess | None   # .province .city .basis "ip" | "ip_unknown"
+    write_xdb(path, ranges, *, ip_version=4) -> Path     # (start_ip, end_ip, "国家|省份|城市|ISP") ranges
 
     # addresses (address.py, divisions.py)
     AddressParser(table: DivisionTable | None = None, *, cache_size: int = 500_000)
@@ -58,14 +60,15 @@ Public API (import from ``ecfusion.standardize.normalize``)::
     clean_title(title: str | None, *, brands: tuple[str, ...] = ()) -> str
 
 Province/city/district names are the official full names (山东省, 济南市, 历下区; for a
-municipality the city repeats it: 北京市/北京市/朝阳区). ``phone_region`` returns the
-short names its source table carries (山东/济南).
+municipality the city repeats it: 北京市/北京市/朝阳区) — the address parser, phone and IP
+completion all answer with them.
 """
 
 from __future__ import annotations
 
 from ecfusion.standardize.normalize.address import ADDRESS_STRUCT, AddressParser, ParsedAddress, parse_address
 from ecfusion.standardize.normalize.bounds import BoundsRule, check_bounds, load_bounds_rules
+from ecfusion.standardize.normalize.completion import IpRegions, PlaceGuess, phone_place
 from ecfusion.standardize.normalize.divisions import Division, DivisionTable
 from ecfusion.standardize.normalize.id_number import IdNumber, normalize_id_number
 from ecfusion.standardize.normalize.personal import normalize_email, normalize_name
@@ -77,13 +80,7 @@ from ecfusion.standardize.normalize.phone import (
     parse_phone,
     phone_visible_digits,
 )
-from ecfusion.standardize.normalize.regions import (
-    IpRegion,
-    IpRegionLookup,
-    Region,
-    mobile_carrier,
-    phone_region,
-)
+from ecfusion.standardize.normalize.regions import Region, mobile_carrier, phone_region
 from ecfusion.standardize.normalize.spec import Spec, clean_title, parse_spec
 from ecfusion.standardize.normalize.text import (
     clean_text,
@@ -95,6 +92,7 @@ from ecfusion.standardize.normalize.text import (
     to_simplified,
     to_simplified_chars,
 )
+from ecfusion.standardize.normalize.xdb import write_xdb
 
 __all__ = [
     "ADDRESS_STRUCT",
@@ -103,11 +101,11 @@ __all__ = [
     "Division",
     "DivisionTable",
     "IdNumber",
-    "IpRegion",
-    "IpRegionLookup",
+    "IpRegions",
     "MaskedPhone",
     "ParsedAddress",
     "PhoneNumber",
+    "PlaceGuess",
     "Region",
     "Spec",
     "check_bounds",
@@ -126,10 +124,12 @@ __all__ = [
     "parse_address",
     "parse_phone",
     "parse_spec",
+    "phone_place",
     "phone_visible_digits",
     "phone_region",
     "strip_invisible",
     "to_halfwidth",
     "to_simplified",
     "to_simplified_chars",
+    "write_xdb",
 ]

@@ -7,7 +7,9 @@ mobile number's 号段). Both answer with the administrative-division table's of
 * **Phone prefix.** The first 7 digits of a mainland mobile (号段) name the province and city
   where the number was issued. The table is ``phone.dat`` of the ``phone`` package (MIT, data
   of 2023-12, about 500k segments), read through its own ``Phone`` class; a landline's area
-  code goes through ``regions.phone_region``. A masked number (``138****5678``) shows only the
+  code goes through ``data/landline_area_codes.tsv`` (jionlp). These are the package's only
+  phone → place tables: ``regions.phone_region`` (carrier + area code, for the CLI) answers
+  from them too. A masked number (``138****5678``) shows only the
   3-digit network prefix, which names a carrier, not a place: no region (basis ``masked``).
   Personal numbers exist in plaintext only at landing, so this runs there
   (``ecfusion.security.protect`` keeps the answer beside the token; contracts §3).
@@ -15,7 +17,8 @@ mobile number's 号段). Both answer with the administrative-division table's of
   ``py-ip2region`` from memory. No database ships with ecfusion (their licences and size): the
   user names one in ``ecfusion.toml`` ``[completion] ip_database``; without it IP completion is
   off and the run summary says so. ``xdb.write_xdb`` builds a database from ranges (tests,
-  a merchant's own ranges).
+  a merchant's own ranges); ``IpRegions.from_csv`` (and a ``.csv`` ``ip_database``) searches a
+  ``start_ip,end_ip,province,city,isp`` range table through an xdb built in memory.
 
 Answers are memoized: segments and IPs repeat across an order's versions and a buyer's events.
 """
@@ -23,6 +26,7 @@ Answers are memoized: segments and IPs repeat across an order's versions and a b
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -30,7 +34,7 @@ import pyarrow as pa
 
 from ecfusion.errors import ConfigError, InputError
 from ecfusion.standardize.normalize.phone import parse_phone, phone_visible_digits
-from ecfusion.standardize.normalize.regions import phone_region
+from ecfusion.standardize.normalize.xdb import read_range_csv, xdb_bytes
 
 if TYPE_CHECKING:
     from ecfusion.config import Workspace
@@ -57,6 +61,7 @@ _CITY_SPELLINGS = {
     ("新疆", "博州"): "博尔塔拉蒙古自治州",
     ("西藏", "阿里"): "阿里地区",
     ("青海", "海南"): "海南藏族自治州",
+    ("青海", "海南藏族"): "海南藏族自治州",  # the landline table's spelling
     ("湖北", "江汉"): "",
 }
 
@@ -97,11 +102,13 @@ class MobilePrefixTable:
         records = records[inside]
         offsets, place_ids = np.unique(records["ptr"], return_inverse=True)
         self.places: list[tuple[str | None, str | None] | None] = [None]  # id 0: not allocated
+        self.area_codes: list[str | None] = [None]
         for ptr in offsets.tolist():
             text = book.buf[ptr : book.buf.index(b"\0", ptr)].decode("utf-8")
-            province, city = (text.split("|") + ["", ""])[:2]
+            province, city, _zip, area_code = (text.split("|") + ["", "", "", ""])[:4]
             names = official_names(province, city)
             self.places.append(names if names[0] else None)
+            self.area_codes.append(area_code or None)
         index = np.zeros(self._SPAN, dtype=np.int16)
         index[records["seg"] - self._FIRST] = place_ids + 1
         self._index: list[int] = index.tolist()  # a list answers a scalar lookup ~5x faster than numpy
@@ -116,6 +123,10 @@ class MobilePrefixTable:
         """Official names for an 11-digit mobile, or None when its segment is not in the table."""
         return self.places[self._index[int(mobile[:7]) - self._FIRST]]
 
+    def area_code(self, mobile: str) -> str | None:
+        """The landline area code of an 11-digit mobile's issuing city (``0519``), or None."""
+        return self.area_codes[self._index[int(mobile[:7]) - self._FIRST]]
+
     def guess(self, mobile: str) -> PlaceGuess:
         """``phone_place`` of an 11-digit mobile (prebuilt answers: landing calls this per phone)."""
         return self.guesses[self._index[int(mobile[:7]) - self._FIRST]]
@@ -125,6 +136,19 @@ class MobilePrefixTable:
 def mobile_prefix_table() -> MobilePrefixTable:
     """The process-wide table (4.5 MB, loaded on first use)."""
     return MobilePrefixTable()
+
+
+@lru_cache(maxsize=1)
+def _area_code_places() -> dict[str, tuple[str | None, str | None]]:
+    text = resources.files("ecfusion.standardize.normalize.data").joinpath("landline_area_codes.tsv")
+    rows = (r.split("\t") for r in text.read_text("utf-8").splitlines()[1:] if r)
+    return {code: official_names(province, city) for code, province, city in rows}
+
+
+def area_code_region(area_code: str | None) -> tuple[str | None, str | None]:
+    """Official province/city of a landline area code (``0531`` → 山东省/济南市); (None, None)
+    when the code is unknown."""
+    return _area_code_places().get(area_code or "", (None, None))
 
 
 def phone_place(text: str | None) -> PlaceGuess | None:
@@ -141,8 +165,7 @@ def phone_place(text: str | None) -> PlaceGuess | None:
         return PlaceGuess(None, None, "masked" if masked else "not_a_phone")
     if parsed.kind == "mobile":
         return mobile_prefix_table().guess(parsed.number)
-    area = phone_region(parsed.number)
-    names = official_names(area.province, area.city) if area else (None, None)
+    names = area_code_region(parsed.area_code)
     return PlaceGuess(*names, "area_code") if names[0] else _UNKNOWN_PREFIX
 
 
@@ -188,12 +211,27 @@ class IpRegions:
 
     @classmethod
     def open(cls, path: str | Path) -> IpRegions:
+        """An ip2region ``.xdb`` file, or a ``.csv`` range table (``from_csv``)."""
         path = Path(path)
+        if path.suffix.lower() == ".csv":
+            return cls.from_csv(path)
         try:
             content = path.read_bytes()
         except OSError as e:
             raise InputError(f"cannot read ip2region database {path}: {e.strerror or e}",
                              hint="check completion.ip_database in ecfusion.toml") from e
+        return cls(content, origin=str(path))
+
+    @classmethod
+    def from_csv(cls, path: str | Path) -> IpRegions:
+        """A ``start_ip,end_ip,province,city,isp`` range table (``xdb.read_range_csv``), searched
+        through an xdb built in memory. Raises InputError naming the file (and line) for an
+        unreadable file or a malformed, inverted or overlapping range."""
+        ranges, version = read_range_csv(path)
+        try:
+            content = xdb_bytes(ranges, ip_version=version)
+        except InputError as e:
+            raise InputError(f"{path}: {e.message}", hint=e.hint) from e
         return cls(content, origin=str(path))
 
     def lookup(self, ip: str | None) -> PlaceGuess | None:
@@ -259,7 +297,8 @@ def ip_database(workspace: Workspace) -> Path | None:
     path = workspace.path(name)
     if not path.is_file():
         raise ConfigError(f"ecfusion.toml: completion.ip_database = '{name}': no such file ({path})",
-                          hint="give the path of an ip2region .xdb file, or \"\" to turn IP completion off")
+                          hint="give the path of an ip2region .xdb file or a start_ip,end_ip,province,"
+                               "city,isp .csv, or \"\" to turn IP completion off")
     try:
         IpRegions.open(path)
     except InputError as e:
