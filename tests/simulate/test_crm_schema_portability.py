@@ -38,7 +38,7 @@ def test_schema_loads_into_postgresql(merchant: Any) -> None:
             for stmt in _statements((merchant.root / "crm/schema.sql").read_text(encoding="utf-8")):
                 cur.execute(stmt)
             cur.executemany("INSERT INTO member_levels VALUES (%s, %s, %s, %s)", levels)
-            cur.executemany("INSERT INTO members VALUES (" + ", ".join(["%s"] * 17) + ")", members)
+            cur.executemany("INSERT INTO members VALUES (" + ", ".join(["%s"] * 18) + ")", members)
             cur.execute("SELECT count(*) FROM members")
             assert cur.fetchone()[0] == len(members)
     finally:
@@ -66,7 +66,7 @@ def test_schema_loads_into_mariadb(merchant: Any) -> None:
             for stmt in _statements((merchant.root / "crm/schema.sql").read_text(encoding="utf-8")):
                 cur.execute(stmt)
             cur.executemany("INSERT INTO member_levels VALUES (%s, %s, %s, %s)", levels)
-            cur.executemany("INSERT INTO members VALUES (" + ", ".join(["%s"] * 17) + ")", members)
+            cur.executemany("INSERT INTO members VALUES (" + ", ".join(["%s"] * 18) + ")", members)
             cur.execute("SELECT count(*) FROM members")
             assert cur.fetchone()[0] == len(members)
     finally:

@@ -261,8 +261,12 @@ def test_crm_schema_and_members(merchant: Any) -> None:
             "register_channel",
             "registered_at",
             "updated_at",
+            "wechat_openid",
         ]
         assert con.execute("SELECT count(*) FROM members WHERE mobile IS NULL").fetchone()[0] == 0
+        # members who use the brand's mini-program are bound to its openid ('o' + 27 characters)
+        bound = con.execute("SELECT wechat_openid FROM members WHERE wechat_openid IS NOT NULL").fetchall()
+        assert bound and all(o.startswith("o") and len(o) == 28 for (o,) in bound)
     assert "CREATE TABLE members" in (merchant.root / "crm/schema.sql").read_text(encoding="utf-8")
 
 

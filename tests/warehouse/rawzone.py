@@ -128,3 +128,14 @@ def taobao_trade(
             ]
         },
     }
+
+
+def rows(ws: Any, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` on the workspace's live warehouse snapshot."""
+    from ecfusion import warehouse
+
+    con = warehouse.connect(ws)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 from keyed_payloads import coupon, event, land_all, taobao_item
 from rawzone import RawZone, taobao_trade
+from rawzone import rows as _rows
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
@@ -23,14 +24,6 @@ KEYED_TABLES = (
     "member_level",
     "points_entry",
 )
-
-
-def _rows(ws: Workspace, sql: str) -> list[tuple[Any, ...]]:
-    con = warehouse.connect(ws)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _quarantined(ws: Workspace) -> list[tuple[Any, ...]]:

@@ -27,6 +27,7 @@ TABLES = {
     "orders": "order_key",
     "order_line": "line_key",
     "member_account": "account_key",
+    "member": "member_key",
     "quality_flag": "table_name, row_key, rule",
 }
 
@@ -53,6 +54,12 @@ def test_keyed_entities_identical_on_duckdb_and_spark(tmp_path: Path) -> None:
     raw = RawZone(duck.lake_root)
     raw.add("taobao", "orders", [taobao_trade(1, "TRADE_FINISHED", "2026-11-01 10:05:00", lines=2)])
     land_all(raw)
+    # the CRM member whose ledger entry land_all lands: unified.member joins the three
+    raw.add(
+        "crm",
+        "members",
+        [{"member_id": "M1", "card_no": "886000000001", "updated_at": "2026-11-01T10:00:00"}],
+    )
     spark_ws = Workspace.init(tmp_path / "spark")
     shutil.copytree(duck.lake_root / "raw", spark_ws.lake_root / "raw")
     a = warehouse.run(duck, engine="duckdb")

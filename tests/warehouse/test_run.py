@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from rawzone import RawZone, taobao_trade, token
+from rawzone import rows as _rows
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
-
-
-def _rows(ws: Workspace, sql: str) -> list[tuple[object, ...]]:
-    con = warehouse.connect(ws)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_unknown_status_is_quarantined_with_reason_and_reconciled(workspace: Workspace, raw: RawZone) -> None:
@@ -160,3 +154,40 @@ def test_a_buyer_s_later_order_updates_the_account_and_keeps_its_history(
     )
     assert phone == token("phone", "13912345678")
     assert (str(first_seen), str(last_seen), n_ids) == ("2026-11-01 02:00:00", "2026-11-09 02:00:00", 2)
+
+
+def test_a_warehouse_from_an_older_model_gains_the_new_columns(workspace: Workspace, raw: RawZone) -> None:
+    """A snapshot written before a column existed keeps working: the next run adds the column."""
+    import duckdb
+
+    from ecfusion.warehouse.snapshot import SnapshotStore
+
+    raw.add("taobao", "orders", [taobao_trade(1, "TRADE_FINISHED", "2026-11-01 10:05:00")])
+    warehouse.run(workspace)
+    live = SnapshotStore.of(workspace).current()
+    assert live is not None
+    with duckdb.connect(str(live)) as con:  # as an older ecfusion left it
+        con.execute("ALTER TABLE unified.member_account DROP COLUMN card_no")
+    raw.add("taobao", "orders", [taobao_trade(2, "TRADE_FINISHED", "2026-11-02 10:05:00")])
+    assert warehouse.run(workspace).balanced
+    assert _rows(workspace, "SELECT count(*), count(card_no) FROM unified.member_account") == [(2, 0)]
+
+
+@pytest.mark.parametrize("same_run", [True, False])
+def test_a_later_version_that_blanks_the_receiver_keeps_the_earlier_contact(
+    workspace: Workspace, raw: RawZone, same_run: bool
+) -> None:
+    """Pinduoduo clears the decrypted receiver once an order ships: the order and its buyer's
+    account keep the receiver an earlier version showed, whether it came in this run or before."""
+    paid = taobao_trade(7, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")
+    shipped = taobao_trade(7, "WAIT_BUYER_CONFIRM_GOODS", "2026-11-02 10:00:00")
+    for field in ("receiver_name", "receiver_mobile", "receiver_address"):
+        shipped[field] = ""
+    raw.add("taobao", "orders", [paid])
+    if not same_run:
+        warehouse.run(workspace)
+    raw.add("taobao", "orders", [shipped], dt="2026-11-21")
+    assert warehouse.run(workspace).balanced
+    contact = "SELECT status, receiver_phone_token, receiver_address_token FROM unified.orders"
+    assert _rows(workspace, contact) == [("shipped", paid["receiver_mobile"], paid["receiver_address"])]
+    assert _rows(workspace, "SELECT phone_token FROM unified.member_account") == [(paid["receiver_mobile"],)]

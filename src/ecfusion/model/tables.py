@@ -61,8 +61,25 @@ MEMBER_ACCOUNT = Table(
             "平台用户ID",
             "the platform's id of the buyer",
             "",
-            "taobao buyer_open_uid; jd open_id_buyer/pin; pdd receiver phone blind index; douyin"
-            " doudian_open_id",
+            "taobao buyer_open_uid; jd open_id_buyer/pin; pdd open_address_id (else the receiver phone's"
+            " blind index); douyin doudian_open_id; crm member_id; pos card number",
+        ),
+        C(
+            "wechat_openid",
+            TEXT,
+            "微信OpenID",
+            "the brand mini-program's WeChat openid of this account (an app user's own; a CRM member's"
+            " binding)",
+            "",
+            "app openid; crm members.wechat_openid",
+        ),
+        C(
+            "card_no",
+            TEXT,
+            "会员卡号",
+            "the merchant's loyalty card number: a CRM member's card, the card a store sale was made on",
+            "",
+            "crm members.card_no; pos 会员卡号",
         ),
         C(
             "nickname",
@@ -109,19 +126,40 @@ MEMBER = Table(
     "member",
     "会员",
     "member",
-    "a CRM member of the merchant's own loyalty programme",
+    "a CRM member of the merchant's own loyalty programme: card, level by the programme's rules and"
+    " points balance from the ledger (warehouse/members.py)",
     (
-        C("member_key", TEXT, "会员键", "crm:<member_id>", nullable=False),
+        C("member_key", TEXT, "会员键", "crm:<member_id>; the member's unified.member_account account_key",
+          nullable=False),
         SOURCE,
-        C("member_id", TEXT, "会员号", "CRM member number"),
-        C("level", TEXT, "会员等级", "membership level name"),
-        C("points", INT, "积分", "current points balance", "points"),
-        _time("registered_at", "注册时间", "when the member registered"),
-        C("phone_bidx", TEXT, "手机号盲索引", "blind index of the member's mobile"),
+        C("member_id", TEXT, "会员号", "CRM member number", "", "member_id"),
+        C("card_no", TEXT, "会员卡号", "membership card number (POS sales name it: account pos:<card_no>)",
+          "", "card_no"),
+        C("level_code", TEXT, "会员等级编码",
+          "level reached by the points balance: the member_level with the highest min_points not above it",
+          "", "member_level.level_code, points_entry.change_points"),
+        C("level_name", TEXT, "会员等级", "name of that level", "", "member_level.level_name"),
+        C("points_balance", INT, "积分余额", "current balance: sum of every ledger change of the member",
+          "points", "points_entry.change_points"),
+        C("points_earned", INT, "累计获得积分", "sum of the positive ledger changes", "points",
+          "points_entry.change_points"),
+        C("points_spent", INT, "累计使用积分", "points redeemed: the negative changes not due to expiry,"
+          " as a positive number", "points", "points_entry.change_points, reason"),
+        C("points_expired", INT, "累计过期积分", "points lost to expiry (negative changes whose reason says"
+          " 过期 / expire), as a positive number", "points", "points_entry.change_points, reason"),
+        C("points_entries", INT, "积分流水数", "number of ledger entries of the member", "entries"),
+        C("phone_bidx", TEXT, "手机号盲索引", "blind index of the member's mobile", "", "mobile"),
+        _time("registered_at", "注册时间",
+              "when the member registered (the earliest record update when the CRM gives none)",
+              "registered_at"),
+        _time("updated_at", "资料更新时间", "latest update of the CRM member record", "updated_at"),
+        _time("last_activity_at", "最近活跃时间", "latest of the record update and the last ledger entry",
+              "updated_at, points_entry.created_at"),
         RAW_IDS,
     ),
     key=("member_key",),
-    populated_by="crm members (mapping pending)",
+    populated_by="crm members with their points ledger and the programme's levels (recomputed for the members"
+    " whose record, ledger entries or level rules changed in a run)",
 )
 
 MEMBER_LEVEL = Table(
@@ -733,6 +771,7 @@ BEHAVIOUR_EVENT = Table(
         PLATFORM,
         C("account_key", TEXT, "账号键", "actor when logged in, app:<user_id>", "", "user_id"),
         C("device_id", TEXT, "设备ID", "device", "", "device_id"),
+        C("openid", TEXT, "微信OpenID", "WeChat openid of the logged-in mini-program user", "", "openid"),
         C("event_type", TEXT, "事件类型", "unified type (vocabulary behaviour_event_type)", "", "event_type"),
         C("listing_key", TEXT, "商品键", "platform listing concerned (null: the app names merchant SKUs)"),
         C("sku_code", TEXT, "SKU编码", "merchant SKU code concerned", "", "sku"),

@@ -29,6 +29,8 @@ FEATURE_COLUMNS = [
     "unique_id",
     "platform",
     "platform_account_id",
+    "card_no",
+    "wechat_openid",
     "name_bidx",
     "name_simp",
     "name_pinyin",
@@ -206,6 +208,11 @@ def member_features(
         "device_ids",
     ]
     col = {name: accounts.column(name).to_pylist() for name in needed}
+    # the loyalty card (CRM member, store sale); tables written before the column existed have none
+    def optional(name: str) -> list[str | None]:
+        return accounts.column(name).to_pylist() if name in accounts.column_names else [None] * len(accounts)
+
+    cards, openids = optional("card_no"), optional("wechat_openid")
     keep = blank or (lambda _kind, value: value)
     names = _decrypt_all(reader, col["name_token"])
     phones = _decrypt_all(reader, col["phone_token"])
@@ -222,6 +229,8 @@ def member_features(
         "unique_id": col["account_key"],
         "platform": col["platform"],
         "platform_account_id": col["platform_account_id"],
+        "card_no": [keep("card", c) for c in cards],
+        "wechat_openid": [keep("openid", o) for o in openids],
         "name_bidx": [token_blind_index(t) for t in col["name_token"]],
         "name_simp": simp,
         "name_pinyin": [name_pinyin(s) if s else None for s in simp],

@@ -67,8 +67,9 @@ class Ledger:
         self, entity: str, ids: Mapping[str, str], previous: Mapping[str, str], run_id: str
     ) -> int:
         """Write the rows that changed; remove keys no longer present. Returns rows written."""
-        changed = [(k, c) for k, c in ids.items() if previous.get(k) != c]
-        gone = [k for k in previous if k not in ids]
+        # set operations on the dict views run in C: an incremental run compares a million entries
+        changed = sorted(ids.items() - previous.items())
+        gone = sorted(previous.keys() - ids.keys())
         with self._sessions.begin() as s:
             for i in range(0, len(gone), _CHUNK):
                 s.execute(
@@ -76,7 +77,7 @@ class Ledger:
                         ResolveIdentity.entity == entity, ResolveIdentity.record_key.in_(gone[i : i + _CHUNK])
                     )
                 )
-            existing = [k for k, _ in changed if k in previous]
+            existing = sorted({k for k, _ in changed} & previous.keys())
             for i in range(0, len(existing), _CHUNK):
                 s.execute(
                     delete(ResolveIdentity).where(

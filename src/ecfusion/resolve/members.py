@@ -55,6 +55,8 @@ keys as (
         where phone_masked is not null
   union select 'm' || split_part(name_token, ':', 4) || city from n where name_token is not null
   union select 'k' || nickname from n where nickname is not null
+  union select 'c' || card_no from n where card_no is not null
+  union select 'o' || wechat_openid from n where wechat_openid is not null
   union select 'd' || unnest(device_ids) from n),
 acc_keys as (
   select account_key, 'p' || phone_bidx as k from acc where phone_bidx is not null
@@ -67,6 +69,8 @@ acc_keys as (
   union all select account_key, 'm' || split_part(name_token, ':', 4) || city from acc
         where name_token is not null
   union all select account_key, 'k' || nickname from acc where nickname is not null
+  union all select account_key, 'c' || card_no from acc where card_no is not null
+  union all select account_key, 'o' || wechat_openid from acc where wechat_openid is not null
   union all select account_key, 'd' || unnest(device_ids) from acc)
 select distinct account_key from acc_keys where k in (select k from keys)
   and k not in (select k from guarded)
@@ -211,7 +215,11 @@ def resolve_full(
         scored = similarity.PREDICTION_SCHEMA.empty_table()
     else:
         train_api = similarity.make_db_api("duckdb")
-        model = similarity.train(train_api, similarity.register(train_api, feats, "member_features"))
+        model = similarity.train(
+            train_api,
+            similarity.register(train_api, feats, "member_features"),
+            prior=similarity.prior_match_rate(con, feats.num_rows),
+        )
         model_json = model.model_json()
         if engine == "spark":
             spark_api = similarity.make_db_api("spark", spark)

@@ -82,6 +82,9 @@ def _read_accounts(con: duckdb.DuckDBPyConnection) -> pa.Table:
             f"unified.member_account lacks columns {missing}",
             hint="rebuild the unified tables with the current ecfusion (contracts §4)",
         )
+    for later in ("card_no", "wechat_openid"):  # columns a warehouse written before them lacks
+        if later not in table.column_names:
+            table = table.append_column(later, pa.nulls(len(table), pa.string()))
     return table
 
 
@@ -103,7 +106,7 @@ def _write_members(
     in_place = incremental and all(
         store.has_table(con, "fused", t) for t in ("member", "identity", "member_link")
     )
-    changed = {k: v for k, v in result.ids.items() if previous.get(k) != v} if in_place else result.ids
+    changed = dict(result.ids.items() - previous.items()) if in_place else result.ids
     ids = pa.table(
         {"account_key": list(changed.keys()), "one_id": list(changed.values())},
         schema=pa.schema([("account_key", pa.string()), ("one_id", pa.string())]),
@@ -151,7 +154,7 @@ def _member_stage(
     accounts = _read_accounts(con)
     previous = ledger.identity_map(members.ENTITY)
     keys = accounts.column("account_key").to_pylist()
-    new_keys = [k for k in keys if k not in previous]
+    new_keys = sorted(set(keys) - previous.keys())
     saved = members.load_model(model_path(workspace))
     decided = ledger.decision_count(members.ENTITY)
     incremental = (

@@ -1,8 +1,10 @@
 """Deterministic and graph edges between member accounts (6.1.3 "rule matching"; identity graph).
 
 Rules match strong keys on blind indexes, never on plaintext: name + phone, name + ID number,
-name + email, the same platform open/union id seen in two shops, and a CRM/POS card whose phone
-is another account's phone. Graph edges use weaker identifiers — a shared device, a shared
+name + email, the same platform open/union id seen in two shops, the same loyalty card (a
+CRM member and the store sales on that card), the same mini-program openid (an app user and the
+CRM member bound to it), and a CRM/POS card whose phone is another
+account's phone. Graph edges use weaker identifiers — a shared device, a shared
 receiver phone + address, the visible digits of a masked phone in the same district, the same
 full name at the same street address (every number equal) — and only link accounts whose names
 do not disagree, because a family shares a tablet and an address but is not one person. All SQL
@@ -76,6 +78,22 @@ RULES: tuple[EdgeRule, ...] = (
         "l.platform = r.platform and l.platform_account_id = r.platform_account_id",
         "true",
         "'platform_account_id=' || l.platform || ':' || l.platform_account_id",
+    ),
+    EdgeRule(
+        # the merchant's own loyalty card: a CRM member and the store sales made on that card
+        "loyalty_card",
+        "rule",
+        "l.card_no = r.card_no",
+        "true",
+        "'card_no=' || l.card_no",
+    ),
+    EdgeRule(
+        # the brand's mini-program: an app user and the CRM member bound to the same openid
+        "wechat_openid",
+        "rule",
+        "l.wechat_openid = r.wechat_openid",
+        "true",
+        "'wechat_openid=' || l.wechat_openid",
     ),
     EdgeRule(
         "card+phone",

@@ -184,20 +184,36 @@ TRAINING_ERRORS = (ValueError, ZeroDivisionError, ArithmeticError, EMTrainingExc
 DEFAULT_PRIOR_MATCH = 1e-4
 
 
-def train(db_api: Any, table: Any, *, seed: int = 42) -> MemberModel:
-    """EM-train the member model; deterministic rules estimate the prior match rate."""
+PRIOR_SQL = """
+with g as (
+  select count(*) as c from {f} where name_bidx is not null and phone_bidx is not null
+  group by name_bidx, phone_bidx
+  union all
+  select count(*) from {f} where name_bidx is not null and id_number_bidx is not null
+  group by name_bidx, id_number_bidx)
+select coalesce(sum(c * (c - 1) / 2), 0) from g where c > 1"""
+
+
+def prior_match_rate(con: Any, rows: int, *, table: str = "f", recall: float = 0.7) -> float:
+    """The share of all account pairs that are the same person, from the pairs the deterministic
+    rules (name + phone, name + ID number) find, assumed to be ``recall`` of the true ones.
+
+    Computed here rather than by Splink's estimator, which returned 0.50 on a million accounts
+    (instead of about 2e-6) and so let a shared name alone merge strangers."""
+    pairs = rows * (rows - 1) / 2
+    if pairs <= 0:
+        return DEFAULT_PRIOR_MATCH
+    found = float(con.execute(PRIOR_SQL.format(f=table)).fetchone()[0])
+    if found <= 0:  # no rule fired (no phones, one platform)
+        return DEFAULT_PRIOR_MATCH
+    return min(found / recall / pairs, 0.5)
+
+
+def train(db_api: Any, table: Any, *, prior: float = DEFAULT_PRIOR_MATCH, seed: int = 42) -> MemberModel:
+    """EM-train the member model with ``prior`` as the prior match rate (``prior_match_rate``)."""
     log = logging.getLogger(__name__)
     linker = Linker(table, settings(), log_level=logging.ERROR)
-    try:
-        linker.training.estimate_probability_two_random_records_match(
-            [block_on("name_bidx", "phone_bidx"), block_on("name_bidx", "id_number_bidx")], recall=0.7
-        )
-    except TRAINING_ERRORS as e:
-        log.info("prior match rate not estimable (%s); using %s", e, DEFAULT_PRIOR_MATCH)
-        linker._settings_obj._probability_two_random_records_match = DEFAULT_PRIOR_MATCH
-    prior = linker._settings_obj._probability_two_random_records_match
-    if not 0 < prior < 1:  # no rule fired (no phones, one platform): a 0 prior breaks log2 in predict
-        linker._settings_obj._probability_two_random_records_match = DEFAULT_PRIOR_MATCH
+    linker._settings_obj._probability_two_random_records_match = prior
     try:
         linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed)
     except TRAINING_ERRORS as e:
@@ -207,6 +223,9 @@ def train(db_api: Any, table: Any, *, seed: int = 42) -> MemberModel:
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
         except TRAINING_ERRORS as e:  # a block with too few pairs to train on
             log.info("EM session %s skipped: %s", rule, e)
+    # EM inside a block can move the global prior (to 0.50 on a million accounts, where name and
+    # district alone then merged strangers): the prior stays the one the rules measured.
+    linker._settings_obj._probability_two_random_records_match = prior
     _apply_floors(linker)
     return MemberModel(linker, db_api, table)
 

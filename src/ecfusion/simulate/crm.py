@@ -42,7 +42,8 @@ CREATE TABLE members (
     points INTEGER NOT NULL,
     register_channel VARCHAR(32) NOT NULL,
     registered_at TIMESTAMP NOT NULL,
-    updated_at TIMESTAMP NOT NULL
+    updated_at TIMESTAMP NOT NULL,
+    wechat_openid VARCHAR(32)
 );
 
 CREATE TABLE points_ledger (
@@ -87,7 +88,7 @@ def _write_sqlite(db: Path, members: list[tuple[object, ...]], ledger: list[tupl
         con.executescript(SCHEMA_SQL)
         con.executemany("INSERT INTO member_levels VALUES (?, ?, ?, ?)", LEVELS)
         con.executemany(
-            "INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", members
+            "INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", members
         )
         con.executemany("INSERT INTO points_ledger VALUES (?, ?, ?, ?, ?)", ledger)
         con.commit()
@@ -127,6 +128,8 @@ def _rows(world: World) -> tuple[list[tuple[object, ...]], list[tuple[object, ..
                 CHANNELS[int(r.random() * len(CHANNELS))],
                 tt(registered),
                 tt(max(updated, registered)),
+                # a member who uses the brand's mini-program is bound to its WeChat openid (会员通)
+                app.extra if (app := p.accounts.get("app")) else None,
             )
         )
         for _ in range(1 + int(r.random() * 3)):

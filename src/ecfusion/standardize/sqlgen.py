@@ -121,6 +121,8 @@ def _native_text(root: str, fr: FieldRule, item_root: str | None = None) -> str:
 
 
 def _typed(tf: TargetField, fr: FieldRule, t: str, utc_offset: int) -> str:
+    if tf.type == "token":  # an empty personal field is no field, whatever the mapping says
+        return f"NULLIF({t}, '')"
     if tf.type == "int":
         return f"TRY_CAST({t} AS BIGINT)"
     if tf.type == "bool":
@@ -493,7 +495,7 @@ def member_stage_sql(m: Mapping, raw_view: str) -> str:
     staged = layered_select(ENVELOPE, source, m.member, fields, "j", [], [f"{lit(m.label)} AS _mapping"])
     return (
         f"SELECT {ENVELOPE}, platform || ':' || member_id AS account_key,\n"
-        f"    member_id AS platform_account_id, card_no, nickname, name_token,\n"
+        f"    member_id AS platform_account_id, card_no, wechat_openid, nickname, name_token,\n"
         f"    phone_token, {_token_bidx('phone_token')} AS phone_bidx,\n"
         f"    CAST(NULL AS VARCHAR) AS phone_masked, {_token_bidx('id_number_token')} AS id_number_bidx,\n"
         f"    {_token_bidx('email_token')} AS email_bidx,\n"

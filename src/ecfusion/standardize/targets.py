@@ -111,6 +111,7 @@ MEMBER = Target(
     (
         F("member_id", "id", required=True),
         F("card_no", "id"),
+        F("wechat_openid", "id"),  # the brand mini-program's openid the member is bound to
         F("nickname", "text"),
         F("name_token", "token"),
         F("phone_token", "token"),
@@ -176,6 +177,7 @@ BEHAVIOUR_EVENT = Target(
         F("event_at", "time", required=True),
         F("device_id", "id"),
         F("user_id", "id"),
+        F("openid", "id"),
         F("ip", "text"),
         F("sku_code", "text"),
         F("search_query", "text"),

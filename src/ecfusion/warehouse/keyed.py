@@ -309,6 +309,7 @@ def device_accounts_sql(rows: str, time: str) -> str:
         "platform": "min(platform)",
         "platform_account_id": "substr(account_key, length(min(platform)) + 2)",
         "device_ids": "list_sort(list_distinct(list(device_id)))",
+        "wechat_openid": "max(openid)",
         "first_seen_at": f"min({time})",
         "last_seen_at": f"max({time})",
         "raw_record_ids": merge.ids_union_sql("raw_record_ids"),

@@ -179,9 +179,20 @@ def affected_sql(candidates: str, key: str) -> str:
     return f"SELECT DISTINCT {key} FROM {candidates}"
 
 
-def _winner_rows(spec: Table, staged: str, cur: str, winners: str, *, line: bool) -> str:
+# Receiver contact an order version may leave blank although an earlier version showed it
+# (Pinduoduo clears the decrypted receiver once an order ships; a masked export shows none).
+CONTACT = (
+    "receiver_name_token", "receiver_phone_token", "receiver_phone_bidx", "receiver_phone_masked",
+    "receiver_address_token", "receiver_phone_province", "receiver_phone_city",
+)
+_HAS_CONTACT = "(receiver_phone_token IS NOT NULL OR receiver_name_token IS NOT NULL)"
+
+
+def _winner_rows(spec: Table, staged: str, cur: str, winners: str, *, line: bool,
+                 fill: str | None = None) -> str:
     """Rows of ``spec``'s table for each touched order: from the staged rows of its winning
-    version when that is new, else its current rows (with the version list brought up to date)."""
+    version when that is new, else its current rows (with the version list brought up to date).
+    ``fill`` (orders): the contact to use where the new winner shows none."""
     if line:
         own = {"version_raw_record_id": "s.raw_record_id", "raw_record_ids": "[s.raw_record_id]"}
         kept = {}
@@ -189,20 +200,48 @@ def _winner_rows(spec: Table, staged: str, cur: str, winners: str, *, line: bool
         own = {"version_raw_record_id": "s.raw_record_id", "version_count": "w.version_count",
                "raw_record_ids": "w.raw_record_ids"}
         kept = {"version_count": "w.version_count", "raw_record_ids": "w.raw_record_ids"}
+        if fill:
+            own |= {c: f"CASE WHEN f.order_key IS NOT NULL THEN f.{c} ELSE s.{c} END" for c in CONTACT}
     new_cols = ", ".join(f"{own.get(c, 's.' + c)} AS {c}" for c in spec.column_names)
     old_cols = ", ".join(f"{kept.get(c, 'c.' + c)} AS {c}" for c in spec.column_names)
+    fill_join = f"\nLEFT JOIN {fill} AS f ON f.order_key = s.order_key" if fill else ""
     return (
         f"SELECT {new_cols}\nFROM {staged} AS s JOIN {winners} AS w\n"
-        "  ON s.raw_record_id = w.win_id AND s.raw_file = w.win_file AND w.win_new\n"
+        f"  ON s.raw_record_id = w.win_id AND s.raw_file = w.win_file AND w.win_new{fill_join}\n"
         "UNION ALL\n"
         f"SELECT {old_cols}\nFROM {cur} AS c JOIN {winners} AS w\n"
         "  ON c.order_key = w.order_key AND NOT w.win_new"
     )
 
 
-def changed_orders_sql(staged: str, cur: str, winners: str) -> str:
-    """New state of every order this run touches: the winning version's row, all version ids."""
-    return _winner_rows(ORDERS, staged, cur, winners, line=False)
+def contact_fill_sql(staged: str, classified: str, cur: str, winners: str) -> str:
+    """Per order whose new winning version shows no receiver contact: the contact of its latest
+    version that does (this run's accepted versions or the current row), so a later blank
+    version never erases who the receiver was."""
+    cols = ", ".join(CONTACT)
+    need = (
+        f"SELECT s.order_key FROM {staged} AS s JOIN {winners} AS w\n"
+        "    ON s.raw_record_id = w.win_id AND s.raw_file = w.win_file AND w.win_new\n"
+        "  WHERE w.version_count > 1 AND s.receiver_phone_token IS NULL AND s.receiver_name_token IS NULL"
+    )
+    return (
+        f"SELECT order_key, {cols} FROM (\n"
+        f"  SELECT order_key, {cols}, row_number() OVER (\n"
+        "    PARTITION BY order_key ORDER BY modified_at DESC, version DESC) AS rn FROM (\n"
+        f"    SELECT order_key, {cols}, modified_at, raw_record_id AS version FROM {staged}\n"
+        f"    WHERE {_HAS_CONTACT} AND order_key IN ({need})\n"
+        f"      AND raw_record_id IN (SELECT raw_record_id FROM {classified} WHERE outcome = 'unified')\n"
+        "    UNION ALL\n"
+        f"    SELECT order_key, {cols}, modified_at, version_raw_record_id AS version FROM {cur}\n"
+        f"    WHERE {_HAS_CONTACT} AND order_key IN ({need})) AS v) AS r\n"
+        "WHERE rn = 1"
+    )
+
+
+def changed_orders_sql(staged: str, cur: str, winners: str, fill: str | None = None) -> str:
+    """New state of every order this run touches: the winning version's row (contact from ``fill``
+    where it shows none), all version ids."""
+    return _winner_rows(ORDERS, staged, cur, winners, line=False, fill=fill)
 
 
 def changed_lines_sql(staged_lines: str, cur: str, winners: str) -> str:
@@ -298,6 +337,9 @@ def member_account_sql(orders: str) -> str:
         "SELECT a.account_key, o.platform, o.shop_id,\n"
         "  substr(a.account_key, length(o.platform) + 2) AS platform_account_id,\n"
         "  o.buyer_nickname AS nickname,\n"
+        # a store sale names its card in the account key (pos:<card_no>, pos:phone-… when only a phone)
+        "  CASE WHEN o.platform = 'pos' AND NOT starts_with(a.account_key, 'pos:phone-')\n"
+        "    THEN substr(a.account_key, 5) END AS card_no, CAST(NULL AS VARCHAR) AS wechat_openid,\n"
         f"  {fields},\n"
         "  CAST(NULL AS VARCHAR) AS id_number_bidx, CAST(NULL AS VARCHAR) AS email_bidx,\n"
         "  CASE WHEN starts_with(o.receiver_address_token, 'ef1:') THEN\n"

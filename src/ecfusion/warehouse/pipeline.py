@@ -27,7 +27,7 @@ from ecfusion.standardize import sqlgen
 from ecfusion.standardize.mapping import Mapping, load_mappings
 from ecfusion.standardize.normalize.completion import ip_database
 from ecfusion.standardize.regions import REGION_SCHEMA, RegionStandardizer
-from ecfusion.warehouse import from_orders, keyed, merge
+from ecfusion.warehouse import from_orders, keyed, members, merge
 from ecfusion.warehouse.completion import completion_notes
 from ecfusion.warehouse.from_orders import Write
 from ecfusion.warehouse.lakefiles import RawFile, discover, platform_counts, unprocessed
@@ -54,10 +54,23 @@ def _noop(stage: str, done: int, total: int) -> None:
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the schemas and every model table that is missing."""
+    """Create the schemas and every model table that is missing, and add the columns a newer
+    model has to a table an older ecfusion created (additive: existing rows get NULL there)."""
     conn.execute("CREATE SCHEMA IF NOT EXISTS unified; CREATE SCHEMA IF NOT EXISTS meta")
+    existing: dict[str, set[str]] = {}
+    for schema, table, column in conn.execute(
+        "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema IN ('unified', 'meta')"
+    ).fetchall():
+        existing.setdefault(f"{schema}.{table}", set()).add(column)
     for t in TABLES:
-        conn.execute(create_table_sql(t))
+        have = existing.get(t.qualified)
+        if have is None:
+            conn.execute(create_table_sql(t))
+            continue
+        for c in t.columns:
+            if c.name not in have:
+                conn.execute(f"ALTER TABLE {t.qualified} ADD COLUMN {c.name} {c.type}")
 
 
 def _expose(engine: Engine, conn: duckdb.DuckDBPyConnection, names: list[str]) -> None:
@@ -135,7 +148,12 @@ class _Run:
         e.materialize("win_orders", merge.winners_sql("cls_orders", "cur_order_version"))
         # aff_orders: the orders whose current rows the write replaces (new orders have none).
         e.materialize("aff_orders", merge.stale_orders_sql("win_orders"))
-        e.materialize("chg_orders", merge.changed_orders_sql("staged_orders", "cur_orders", "win_orders"))
+        e.materialize(
+            "fill_orders", merge.contact_fill_sql("staged_orders", "cls_orders", "cur_orders", "win_orders")
+        )
+        e.materialize(
+            "chg_orders", merge.changed_orders_sql("staged_orders", "cur_orders", "win_orders", "fill_orders")
+        )
         e.materialize("chg_order_line", merge.changed_lines_sql("stg_lines", "cur_order_line", "win_orders"))
         e.view("his_orders", merge.touched_history_versions_sql("cls_orders", "cur_order_version"))
         e.materialize("chg_order_status_history", merge.status_history_sql("his_orders"))
@@ -390,7 +408,7 @@ def _standardize(
             conn,
             ["order_version", "orders", "order_line", "quarantine", "refund", "member_account"]
             + ["listing_feed"]
-            + sorted(set(keyed_tables) - {"listing_feed"}),
+            + sorted((set(keyed_tables) | set(members.TABLES_READ)) - {"listing_feed"}),
         )
         run = _Run(conn, engine, mappings, summary.run_id, progress)
         run.ip_db = ip_database(ws)
@@ -402,6 +420,8 @@ def _standardize(
             run.members(ready["members"], counts)
         for entity in sorted(set(ready) & set(keyed.ENTITY_TARGETS)):
             run.keyed(entity, ready[entity], counts)
+        inputs = members.MemberInputs("members" in ready, "points_ledger" in ready, "member_levels" in ready)
+        run.writes += members.run_members(engine, inputs)  # after the member, ledger and level merges
         run.quarantine()
         summary.reconciliation = run.reconcile()
         summary.quarantine_by_rule = run.quarantine_rules()
