@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from ecfusion.cli.app import app, console
 from ecfusion.config import Workspace
@@ -44,7 +44,7 @@ def demo(
         raise typer.BadParameter("--sources must be outside the workspace: it holds plaintext personal data")
     try:
         with _progress() as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def progress(stage: str, done: int, total: int) -> None:
                 if stage not in tasks:

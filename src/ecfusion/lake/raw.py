@@ -17,7 +17,7 @@ import os
 import secrets
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -350,12 +350,12 @@ class RawWriter:
         self.result.offered += 1
         self._quarantine(raw_bytes, reason, location)
 
-    def checkpoint(self, stream: str, state: dict[str, Any]) -> None:
+    def checkpoint(self, stream: str, state: Mapping[str, Any]) -> None:
         """Make everything offered so far durable, THEN save ``state`` for ``stream``."""
         self.flush()
         # State and batch counts in one transaction: a kill can never leave one ahead of the other.
         with Session(self.lake.checkpoints.engine) as s, s.begin():
-            self.lake.checkpoints.put(self.source, stream, state, session=s)
+            self.lake.checkpoints.put(self.source, stream, dict(state), session=s)
             self.lake.batches.update(self.batch_id, self._counts(), session=s)
 
     def flush(self) -> None:

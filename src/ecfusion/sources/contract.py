@@ -137,8 +137,10 @@ class ReadStats:
 class Connector(Protocol):
     """What every source implements. ``stats`` accumulates over the connector's life."""
 
-    config: SourceConfig
     stats: ReadStats
+
+    @property
+    def config(self) -> SourceConfig: ...  # read-only: a connector may narrow it to its own config type
 
     def check(self) -> CheckResult: ...
 

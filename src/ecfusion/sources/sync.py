@@ -38,7 +38,8 @@ class CheckpointReader(Protocol):
 class Lake(Protocol):
     """``ecfusion.lake.RawLake`` as the sync driver sees it."""
 
-    checkpoints: CheckpointReader
+    @property
+    def checkpoints(self) -> CheckpointReader: ...
 
     def writer(
         self, *, source: str, entity: str, platform: str, shop_id: str | None
