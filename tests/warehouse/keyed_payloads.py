@@ -263,3 +263,15 @@ def land_all(raw: RawZone) -> None:
             pos_row("", "QL005-01"),
         ],
     )
+
+
+def app_user(user_id: str, phone: str | None, updated_ms: int = 1762000500000) -> dict[str, Any]:
+    """A row of the mini-program's user table (entity members): the phone is an ef1 token."""
+    return {
+        "user_id": user_id,
+        "openid": f"o{user_id}",
+        "phone": token("phone", phone) if phone else None,
+        "country_code": "86" if phone else None,
+        "register_time": 1700000000000,
+        "update_time": updated_ms,
+    }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from keyed_payloads import coupon, event, land_all, taobao_item
+from keyed_payloads import app_user, coupon, event, land_all, taobao_item
 from rawzone import RawZone, taobao_trade
 from rawzone import rows as _rows
 
@@ -189,3 +189,36 @@ def test_the_same_bad_product_in_two_files_of_one_run_is_one_quarantine_and_one_
     raw.add("taobao", "products", [bad], dt="2026-11-21")
     s = warehouse.run(workspace)
     assert [(r.raw_in, r.unified, r.quarantined, r.duplicates) for r in s.reconciliation] == [(2, 0, 1, 1)]
+
+
+APP_ACCOUNT = (
+    "SELECT account_key, phone_bidx IS NOT NULL, wechat_openid, device_ids, len(raw_record_ids), "
+    "first_seen_at < TIMESTAMP '2024-01-01' FROM unified.member_account WHERE platform = 'app'"
+)
+
+
+def test_app_user_table_and_events_make_one_account_whatever_arrives_first(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    # one run with both: the user table gives the bound phone, the events the device
+    raw.add("app", "members", [app_user("U1", "13912345678")])
+    raw.add("app", "events", [event("E1"), event("E2", ts=1762000900000)])
+    warehouse.run(workspace)
+    both = _rows(workspace, APP_ACCOUNT)
+    assert both == [("app:U1", True, "oU1", ["D-1"], 3, True)]
+    # later events alone (newer than the user row) keep the phone; a re-run changes nothing
+    raw.add("app", "events", [event("E3", ts=1763000000000) | {"device_id": "D-2"}], dt="2026-11-21")
+    warehouse.run(workspace)
+    assert _rows(workspace, APP_ACCOUNT) == [("app:U1", True, "oU1", ["D-1", "D-2"], 4, True)]
+    warehouse.run(workspace)
+    assert _rows(workspace, APP_ACCOUNT) == [("app:U1", True, "oU1", ["D-1", "D-2"], 4, True)]
+
+
+def test_app_user_table_after_the_events_keeps_their_devices(workspace: Workspace, raw: RawZone) -> None:
+    raw.add("app", "events", [event("E1")])
+    warehouse.run(workspace)
+    assert _rows(workspace, APP_ACCOUNT) == [("app:U1", False, None, ["D-1"], 1, False)]
+    raw.add("app", "members", [app_user("U1", "13912345678", updated_ms=1700000000000)], dt="2026-11-21")
+    warehouse.run(workspace)
+    # the user row is older than the event, yet its phone and openid fill what the events lacked
+    assert _rows(workspace, APP_ACCOUNT) == [("app:U1", True, "oU1", ["D-1"], 2, True)]

@@ -191,3 +191,44 @@ def test_a_later_version_that_blanks_the_receiver_keeps_the_earlier_contact(
     contact = "SELECT status, receiver_phone_token, receiver_address_token FROM unified.orders"
     assert _rows(workspace, contact) == [("shipped", paid["receiver_mobile"], paid["receiver_address"])]
     assert _rows(workspace, "SELECT phone_token FROM unified.member_account") == [(paid["receiver_mobile"],)]
+
+
+def test_douyin_receiver_is_the_decrypted_one_with_region_names(workspace: Workspace, raw: RawZone) -> None:
+    """Douyin's post_addr levels are {name, id} objects; the merchant's decrypted receiver
+    (post_receiver / post_tel / post_addr.detail) is preferred to the platform's ciphertext handles,
+    which give no blind index; without the decrypt the handles are still kept."""
+    from tests_payloads import DOUYIN
+
+    addr = {
+        "province": {"name": "河南省", "id": "41"},
+        "city": {"name": "郑州市", "id": "410100"},
+        "town": {"name": "二七区", "id": ""},
+        "street": {"name": "", "id": ""},
+    }
+    handles = {
+        "encrypt_post_receiver": token("name", "##handle-name##"),
+        "encrypt_post_tel": token("phone", "$$handle-tel$$"),
+        "mask_post_tel": "138****0669",
+        "post_addr": {**addr, "encrypt_detail": token("address", "#handle-addr#")},
+    }
+    decrypted = {
+        **DOUYIN,
+        **handles,
+        "post_receiver": token("name", "刘薇"),
+        "post_tel": token("phone", "13886910669"),
+        "post_addr": {**handles["post_addr"], "detail": token("address", "解放路560号")},
+    }
+    undecrypted = {**DOUYIN, **handles, "order_id": 6920000000000000999, "doudian_open_id": "dy2"}
+    raw.add("douyin", "orders", [decrypted, undecrypted])
+    assert warehouse.run(workspace).balanced
+    got = _rows(
+        workspace,
+        "SELECT account_key, province, city, district, name_token, phone_token, address_token "
+        "FROM unified.member_account ORDER BY account_key",
+    )
+    assert got == [
+        ("douyin:dy1", "河南省", "郑州市", "二七区", token("name", "刘薇"), token("phone", "13886910669"),
+         token("address", "解放路560号")),
+        ("douyin:dy2", "河南省", "郑州市", "二七区", handles["encrypt_post_receiver"],
+         handles["encrypt_post_tel"], handles["post_addr"]["encrypt_detail"]),
+    ]

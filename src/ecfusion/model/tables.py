@@ -117,9 +117,10 @@ MEMBER_ACCOUNT = Table(
         RAW_IDS,
     ),
     key=("account_key",),
-    populated_by="orders of every mapped platform and POS sales (pos:<card_no>; latest order wins for "
-    "contact fields), CRM members (crm:<member_id>), app users seen in behaviour events (app:<user_id>, "
-    "with their device ids)",
+    populated_by="orders of every mapped platform and POS sales (pos:<card_no>), CRM members "
+    "(crm:<member_id>), the mini-program's users (app:<user_id>: its user table with the phone of "
+    "WeChat's phone login, and the device ids of their behaviour events); per field, the latest "
+    "record that carries a value wins, so a record that lacks a field never erases it",
 )
 
 MEMBER = Table(

@@ -1,15 +1,16 @@
 """Deterministic and graph edges between member accounts (6.1.3 "rule matching"; identity graph).
 
 Rules match strong keys on blind indexes, never on plaintext: name + phone, name + ID number,
-name + email, the same platform open/union id seen in two shops, the same loyalty card (a
-CRM member and the store sales on that card), the same mini-program openid (an app user and the
-CRM member bound to it), and a CRM/POS card whose phone is another
-account's phone. Graph edges use weaker identifiers — a shared device, a shared
-receiver phone + address, the visible digits of a masked phone in the same district, the same
-full name at the same street address (every number equal) — and only link accounts whose names
-do not disagree, because a family shares a tablet and an address but is not one person. All SQL
-is DuckDB dialect over the in-memory feature table ``f`` (``features.FEATURE_COLUMNS``); every
-edge row carries the rule name and its evidence (which key values agreed, as blind indexes).
+name + email, the same platform open/union id seen in two shops, the same loyalty card (a CRM
+member and the store sales on that card), the same mini-program openid (an app user and the CRM
+member bound to it), and a phone the merchant's own systems verified — a CRM/POS card registered
+with it, a mini-program user who signed in with it — that is another account's phone. Graph edges
+use weaker identifiers — a shared device, a shared receiver phone + address, the visible digits of
+a masked phone in the same district, the same full name at the same street address (every number
+equal) — and only link accounts whose names do not disagree, because a family shares a tablet and
+an address but is not one person. All SQL is DuckDB dialect over the in-memory feature table ``f``
+(``features.FEATURE_COLUMNS``); every edge row carries the rule name and its evidence (which key
+values agreed, as blind indexes).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ SAME_PLACE = """(l.city = r.city and (l.district = r.district or l.district is n
 # building, unit, room — neighbours differ only there), the rest nearly equal.
 SAME_DETAIL = """(l.address_numbers = r.address_numbers
     and jaro_winkler_similarity(l.address_detail, r.address_detail) >= 0.9)"""
+
+# Sources whose phone the merchant verified itself (SMS code at card registration, WeChat login).
+VERIFIED_PHONE = "('crm', 'pos', 'app')"
 
 SURNAMES_AGREE = "(l.surname is null or r.surname is null or l.surname = r.surname)"
 
@@ -96,10 +100,12 @@ RULES: tuple[EdgeRule, ...] = (
         "'wechat_openid=' || l.wechat_openid",
     ),
     EdgeRule(
-        "card+phone",
+        # a phone the merchant's own systems verified by SMS or WeChat's phone-number login: the
+        # loyalty card's (CRM, POS) or the mini-program user's (app)
+        "verified_phone",
         "rule",
         "l.phone_bidx = r.phone_bidx",
-        f"(l.platform in ('crm', 'pos') or r.platform in ('crm', 'pos')) and {NAMES_AGREE}",
+        f"(l.platform in {VERIFIED_PHONE} or r.platform in {VERIFIED_PHONE}) and {NAMES_AGREE}",
         "'phone_bidx=' || l.phone_bidx",
     ),
     EdgeRule(

@@ -60,7 +60,13 @@ def comparisons() -> list[CustomComparison]:
     )
     phone = CustomComparison(
         [
-            cll.NullLevel("phone_vis"),
+            # nothing to compare: no whole phone on one side and no visible digits on one side
+            # (Pinduoduo's 1324411**** shows no last four, so two whole phones still compare)
+            _null(
+                "(phone_bidx_l is null or phone_bidx_r is null) "
+                "and (phone_vis_l is null or phone_vis_r is null)",
+                "no phone to compare",
+            ),
             cll.ExactMatchLevel("phone_bidx").configure(m_probability=0.75),
             # visible digits are evidence only when one side is masked: two different plaintext
             # phones may share them (185****6122)
@@ -109,6 +115,45 @@ def comparisons() -> list[CustomComparison]:
     return [name, phone, address, nickname, device]
 
 
+# Levels (Splink's comparison vector values, most specific level highest) the household guard reads.
+NAME_ALIKE_GAMMAS = (1, 2)  # name: -1 missing, 0 other, 1 one edit, 2 same pinyin, 3 same characters
+PHONE_DIFFERENT_GAMMA = 0  # phone: -1 nothing to compare, 0 different, 1 visible digits, 2 same
+# Where the household guard leaves a pair: below the merge threshold, above the review threshold.
+HOUSEHOLD_CAP = 0.9
+
+
+@dataclass(frozen=True)
+class HouseholdGuard:
+    """Pairs the model must not merge on its own: names alike but not the same characters
+    (刘伟 / 刘薇: a homophone typo, or a sibling) and two different whole phones. Fellegi–Sunter
+    multiplies name and address evidence as if independent, but a household shares the address and
+    often the name's sound, so such a pair is a reviewer's call (capped at ``HOUSEHOLD_CAP``).
+
+    Splink's predictions carry each comparison's match weight but not its level, so the guard
+    knows the levels by their weights in the trained model."""
+
+    name_alike: tuple[float, ...]
+    phone_different: tuple[float, ...]
+
+    @classmethod
+    def of(cls, linker: Linker) -> HouseholdGuard:
+        weights: dict[str, list[float]] = {"name": [], "phone": []}
+        wanted = {"name": NAME_ALIKE_GAMMAS, "phone": (PHONE_DIFFERENT_GAMMA,)}
+        for comparison in linker._settings_obj.comparisons:
+            name = comparison.output_column_name
+            for level in comparison.comparison_levels if name in wanted else ():
+                w = None if level.is_null_level else level._match_weight
+                if w is not None and level.comparison_vector_value in wanted[name]:
+                    weights[name].append(float(w))
+        return cls(tuple(weights["name"]), tuple(weights["phone"]))
+
+    def applies(self, name_weight: float | None, phone_weight: float | None) -> bool:
+        def at(w: float | None, levels: tuple[float, ...]) -> bool:
+            return w is not None and any(abs(w - x) < 1e-9 for x in levels)
+
+        return at(name_weight, self.name_alike) and at(phone_weight, self.phone_different)
+
+
 # EM learns m on blocks where some levels are rare (pairs blocked on one phone almost never differ
 # in district), and would then read "different district" as near-proof of a non-match; a person
 # moves, ships to an office, or types another city. A floor on the m of disagreement levels keeps
@@ -148,13 +193,14 @@ class MemberModel:
     def predict(self, threshold: float) -> pa.Table:
         """Scored pairs at or above ``threshold`` with per-comparison match weights."""
         df = self.linker.inference.predict(threshold_match_probability=threshold)
-        return _predictions_to_arrow(df)
+        return _predictions_to_arrow(df, HouseholdGuard.of(self.linker))
 
     def predict_incremental(self, new: Any, existing: Any, threshold: float) -> pa.Table:
         """New accounts against existing ones and among themselves (never existing × existing)."""
         between = self.linker.inference.predict_between(new, existing, threshold_match_probability=threshold)
         within = self.linker.inference.predict_within(new, threshold_match_probability=threshold)
-        return pa.concat_tables([_predictions_to_arrow(between), _predictions_to_arrow(within)])
+        guard = HouseholdGuard.of(self.linker)
+        return pa.concat_tables([_predictions_to_arrow(between, guard), _predictions_to_arrow(within, guard)])
 
     def model_json(self) -> dict[str, Any]:
         return self.linker.misc.save_model_to_json()
@@ -219,9 +265,14 @@ def train(db_api: Any, table: Any, *, prior: float = DEFAULT_PRIOR_MATCH, seed: 
     except TRAINING_ERRORS as e:
         log.info("u not estimable: %s", e)
     for rule in (block_on("phone_bidx"), block_on("phone_vis"), block_on("name_simp", "district")):
+        # Splink's EM session takes the comparisons its blocking rule uses out of the linker's
+        # settings and puts them back only when it succeeds: a failed session would leave the
+        # model without them (it lost the phone comparison so), so a failure restores the copy.
+        before = linker._settings_obj.core_model_settings.copy()
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
         except TRAINING_ERRORS as e:  # a block with too few pairs to train on
+            linker._settings_obj.core_model_settings = before
             log.info("EM session %s skipped: %s", rule, e)
     # EM inside a block can move the global prior (to 0.50 on a million accounts, where name and
     # district alone then merged strangers): the prior stays the one the rules measured.
@@ -273,22 +324,27 @@ PREDICTION_SCHEMA = pa.schema(
 COMPARISON_NAMES = ["name", "phone", "address", "nickname", "device"]
 
 
-def _predictions_to_arrow(df: Any) -> pa.Table:
+def _predictions_to_arrow(df: Any, guard: HouseholdGuard) -> pa.Table:
     arrow = df.as_pyarrow_table()
     present = [c for c in COMPARISON_NAMES if f"mw_{c}" in arrow.column_names]
     cols = {c: arrow.column(f"mw_{c}").to_pylist() for c in present}
     tf_adj = arrow.column("mw_tf_adj_name").to_pylist() if "mw_tf_adj_name" in arrow.column_names else None
+    probability = arrow.column("match_probability").cast(pa.float64()).to_pylist()
     evidence = []
     for i in range(arrow.num_rows):
-        row = {c: round(cols[c][i], 2) for c in present if cols[c][i] is not None}
+        row: dict[str, Any] = {c: round(cols[c][i], 2) for c in present if cols[c][i] is not None}
         if tf_adj is not None and tf_adj[i]:
             row["name_frequency"] = round(tf_adj[i], 2)
+        weights = [cols[c][i] if c in cols else None for c in ("name", "phone")]
+        if guard.applies(*weights) and probability[i] > HOUSEHOLD_CAP:
+            row["guard"] = "names alike but not equal, phones differ: review, not merge"
+            probability[i] = HOUSEHOLD_CAP
         evidence.append(json.dumps(row, ensure_ascii=False))
     return pa.table(
         {
             "left_key": arrow.column("unique_id_l").cast(pa.string()),
             "right_key": arrow.column("unique_id_r").cast(pa.string()),
-            "match_probability": arrow.column("match_probability").cast(pa.float64()),
+            "match_probability": pa.array(probability, pa.float64()),
             "match_weight": arrow.column("match_weight").cast(pa.float64()),
             "evidence": pa.array(evidence, pa.string()),
         }

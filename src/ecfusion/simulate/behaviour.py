@@ -1,11 +1,13 @@
-"""Behaviour logs: the brand's WeChat mini-program events and its advertising logs.
+"""Behaviour logs: the brand's WeChat mini-program events and users, and its advertising logs.
 
 Serves issue 2 (Build §3) for 采集层 log sources (T/JNBDA 0003-2025 clause 4.3.4 c) and the
 attribution and profiling apps (clause 4.3.8): ``app/events/events_YYYYMMDD.jsonl`` (view,
 search, add_to_cart, purchase; ``ts`` in unix milliseconds; device id and IP; user id / openid
-only when logged in) and ``ads/{clicks,impressions}/*_YYYYMM.jsonl`` (campaign, channel, device
-id, IDFA or OAID, unix-ms ``ts``). Devices are the persons' real devices, so a click, an app
-session and an order can be tied together; some devices are strangers.
+only when logged in), ``app/users/users.jsonl`` (the mini-program's user table: user id, openid,
+the phone the user authorized with WeChat's phone-number login, registration and update times in
+unix ms) and ``ads/{clicks,impressions}/*_YYYYMM.jsonl`` (campaign, channel, device id, IDFA or
+OAID, unix-ms ``ts``). Devices are the persons' real devices, so a click, an app session and an
+order can be tied together; some devices are strangers.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ class _Audience:
 
 def run_behaviour(world: World) -> TaskResult:
     result = TaskResult("behaviour")
-    for files, defects in (_events(world), _ads(world)):
+    for files, defects in (_events(world), _app_users(world), _ads(world)):
         result.files += files
         result.defects += defects
     return result
@@ -167,6 +169,43 @@ def _session(
             }
         )
     return out
+
+
+# Share of mini-program users who signed in with WeChat's phone-number login (getPhoneNumber), so
+# the user table holds their phone; the others only ever authorized the openid.
+PHONE_AUTHORIZED = 0.95
+
+
+def _app_users(world: World) -> tuple[list[Any], list[Any]]:
+    """The mini-program's user table, exported whole: one record per app account."""
+    r, _ = world.rngs("app-users")
+    sink = JsonlSink(
+        world.out,
+        source="app",
+        platform="app",
+        entity="members",
+        rng=random.Random(f"ecfusion-{world.seed}-defects-app-users"),
+        rates=DefectRates.none(),
+    )
+    sink.open("app/users/users.jsonl")
+    start_ms = (beijing_seconds(world.start) - BEIJING_OFFSET_S) * 1000
+    for acc in world.population.accounts.get("app", []):
+        registered = start_ms - int(r.random() * 2 * 365 * 86_400_000)
+        updated = start_ms + int(r.random() * world.days * 86_400_000)
+        phone = acc.phone if r.random() < PHONE_AUTHORIZED else None
+        sink.write(
+            {
+                "user_id": acc.account_id,
+                "openid": acc.extra,
+                "phone": phone,
+                "country_code": "86" if phone else None,
+                "register_time": registered,
+                "update_time": max(updated, registered),
+            },
+            acc.account_id,
+        )
+    sink.close()
+    return sink.files, sink.defects
 
 
 def _ads(world: World) -> tuple[list[Any], list[Any]]:

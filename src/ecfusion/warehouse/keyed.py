@@ -257,10 +257,18 @@ class StepResult:
 
 
 def run_keyed(
-    engine: Engine, spec: KeyedEntity, mappings: list[Mapping], files: list[str], *, ip_db: Path | None = None
+    engine: Engine,
+    spec: KeyedEntity,
+    mappings: list[Mapping],
+    files: list[str],
+    *,
+    ip_db: Path | None = None,
+    accounts: str = "cur_member_account",
 ) -> StepResult:
     """Stage, classify and merge one keyed entity; the caller applies the writes. ``ip_db``: the
-    ip2region database for IP → region completion (None: off, the region columns stay NULL)."""
+    ip2region database for IP → region completion (None: off, the region columns stay NULL).
+    ``accounts``: ``unified.member_account`` as this run has left it so far (after its member
+    merge), which the accounts an entity names (app users) merge into."""
     e, name, t = engine, spec.raw_entity, spec.table
     staged = stage(e, name, spec.target, mappings, files)
     if spec.ip_column:
@@ -278,7 +286,7 @@ def run_keyed(
     )
     writes = [Write(f"chg_{name}", t.qualified, spec.key, f"aff_{name}")]
     if spec.account_time:
-        writes.append(_device_accounts(e, spec))
+        writes.append(_device_accounts(e, spec, accounts))
     if "quality_flags" in t.column_names:
         e.materialize(f"flag_{name}", keyed_quality_flag_sql(t, spec.key, f"chg_{name}"))
         e.view(f"flagkeys_{name}", f"SELECT {spec.key} AS row_key FROM aff_{name}")
@@ -286,9 +294,11 @@ def run_keyed(
     return StepResult([f"out_{name}"], writes, [flags_sql(staged, accepted)])
 
 
-def _device_accounts(e: Engine, spec: KeyedEntity) -> Write:
+def _device_accounts(e: Engine, spec: KeyedEntity, accounts: str) -> Write:
     """``unified.member_account`` rows of the accounts this run's rows name or named (app users):
-    every device and raw record of the account's rows, first and last time seen; no contact fields."""
+    every device and raw record of the account's rows, first and last time seen, merged into the
+    account's row in ``accounts`` — so a profile the app's user export delivered (its bound phone)
+    keeps its fields (``merge.merged_accounts_sql``)."""
     name, t, key = spec.raw_entity, spec.table, spec.key
     e.materialize(
         f"accaff_{name}",
@@ -298,7 +308,9 @@ def _device_accounts(e: Engine, spec: KeyedEntity) -> Write:
     )
     merged = merge.after_merge_sql(f"cur_{t.name}", f"chg_{name}", f"aff_{name}", key)
     rows = f"(SELECT * FROM ({merged}) AS m WHERE account_key IN (SELECT account_key FROM accaff_{name}))"
-    e.materialize(f"accounts_{name}", device_accounts_sql(rows, spec.account_time or "NULL"))
+    e.materialize(f"seen_{name}", device_accounts_sql(rows, spec.account_time or "NULL"))
+    e.view(f"accounts_now_{name}", f"SELECT * FROM ({accounts}) AS a")
+    e.materialize(f"accounts_{name}", merge.merged_accounts_sql(f"accounts_now_{name}", f"seen_{name}"))
     return Write(f"accounts_{name}", MEMBER_ACCOUNT.qualified, "account_key", f"accaff_{name}")
 
 

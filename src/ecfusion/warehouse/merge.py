@@ -458,23 +458,32 @@ def merged_accounts_sql(cur: str, accounts: str) -> str:
 
 
 def changed_members_sql(cur: str, candidates: str, affected: str) -> str:
-    """New state of every affected member account: the latest record wins, the first sighting and
-    every raw record id are kept."""
+    """New state of every affected member account, column by column: the latest record that
+    carries a value wins, so a record that does not carry a field (an app-event sighting has no
+    phone, a shipped Pinduoduo order no receiver) never erases what an earlier one showed. The
+    first sighting, the last sighting, every device and every raw record id are kept. "Latest" is
+    ``last_seen_at``, ties broken by the highest raw record id, whatever order records arrive in."""
     union = (
         f"SELECT {_cols(MEMBER_ACCOUNT)} FROM {_of(cur, 'account_key', affected)} "
         f"UNION ALL SELECT {_cols(MEMBER_ACCOUNT)} FROM {candidates}"
     )
-    keep = {"first_seen_at": "v.first_seen_at", "raw_record_ids": "v.raw_record_ids"}
-    cols = ", ".join(keep.get(c, f"w.{c}") for c in MEMBER_ACCOUNT.column_names)
-    return (
-        f"SELECT {cols} FROM (\n"
-        f"  SELECT * FROM ({union}) AS u\n"
-        f"  QUALIFY row_number() OVER (PARTITION BY account_key ORDER BY last_seen_at DESC NULLS LAST,"
-        f" list_max(raw_record_ids) DESC) = 1) AS w\n"
-        f"JOIN (SELECT account_key, min(first_seen_at) AS first_seen_at,\n"
-        f"        {ids_union_sql('raw_record_ids')} AS raw_record_ids\n"
-        f"      FROM ({union}) AS a GROUP BY account_key) AS v ON v.account_key = w.account_key"
+    ranked = (
+        f"SELECT *, row_number() OVER (PARTITION BY account_key ORDER BY last_seen_at DESC NULLS LAST,"
+        f" list_max(raw_record_ids) DESC) AS _rank FROM ({union}) AS u"
     )
+    special = {
+        "account_key": "account_key",
+        "first_seen_at": "min(first_seen_at)",
+        "last_seen_at": "max(last_seen_at)",
+        "device_ids": "list_sort(list_distinct(flatten(list(device_ids))))",
+        "raw_record_ids": ids_union_sql("raw_record_ids"),
+    }
+    # the rank only where the value is present: min_by on Spark does not skip a NULL value itself
+    cols = ", ".join(
+        f"{special.get(c, f'arg_min({c}, CASE WHEN {c} IS NOT NULL THEN _rank END)')} AS {c}"
+        for c in MEMBER_ACCOUNT.column_names
+    )
+    return f"SELECT {cols} FROM ({ranked}) AS r GROUP BY account_key"
 
 
 # ---------------------------------------------------------------- keyed entities (warehouse/keyed.py)

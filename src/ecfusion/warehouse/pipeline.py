@@ -104,6 +104,8 @@ class _Run:
         self.outcomes: list[str] = []
         self.keyed_flag_queries: list[str] = []
         self.ip_db: Path | None = None  # IP → region completion (completion.ip_database), off by default
+        # unified.member_account as this run has left it so far: the member merge replaces it
+        self.accounts_now = "SELECT * FROM cur_member_account"
 
     def _platforms(self, files: list[RawFile], counts: dict[str, dict[str, int]]) -> list[Mapping]:
         present = {p for f in files for p in counts[str(f.path)]}
@@ -233,6 +235,9 @@ class _Run:
             "chg_members", merge.changed_members_sql("cur_member_account", "cand_members", "aff_members")
         )
         self.writes.append(Write("chg_members", "unified.member_account", "account_key", "aff_members"))
+        self.accounts_now = merge.after_merge_sql(
+            "cur_member_account", "chg_members", "aff_members", "account_key"
+        )
         self.outcomes.append("out_members")
         self.progress("merge members", 1, 1)
 
@@ -240,7 +245,8 @@ class _Run:
         """A keyed entity (``warehouse/keyed.py``) or POS sales: stage, classify, merge."""
         paths, platforms = [str(f.path) for f in files], self._platforms(files, counts)
         spec = keyed.BY_ENTITY.get(entity)
-        step = (keyed.run_keyed(self.engine, spec, platforms, paths, ip_db=self.ip_db) if spec
+        step = (keyed.run_keyed(self.engine, spec, platforms, paths, ip_db=self.ip_db,
+                                accounts=self.accounts_now) if spec
                 else keyed.run_pos(self.engine, platforms, paths))
         self.outcomes += step.outcomes
         self.writes += step.writes
