@@ -93,6 +93,12 @@ def evaluate_cmd(
     for name, s in result.items():
         if s.unmatched_truth:
             console.print(f"{name}: {s.unmatched_truth} truth rows have no record to score", markup=False)
+        if s.same_name_people is not None:
+            console.print(
+                f"{name}: {s.same_name_people} people share their full name with someone else; "
+                f"{s.same_name_merged_pairs} pairs of them merged into one identity",
+                markup=False,
+            )
         for w in s.worst_false_merges[:5]:
             console.print(
                 f"false merge ({name}): {w['cluster']} holds {w['true_entities']} true entities "

@@ -38,6 +38,10 @@ class Scores:
     worst_false_merges: list[dict[str, Any]] = field(default_factory=list)
     worst_missed_pairs: list[dict[str, Any]] = field(default_factory=list)
     unmatched_truth: int = 0  # truth rows with no record in the fused table (not scored)
+    # different people who share a full name (truth persons.jsonl), among the scored records: how
+    # many there are, and how many pairs of them one identity holds (must be 0)
+    same_name_people: int | None = None
+    same_name_merged_pairs: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -161,6 +165,26 @@ def _missed_pairs(con: duckdb.DuckDBPyConnection, limit: int) -> list[dict[str, 
     ]
 
 
+# Pairs of different people with the same full name whom one identity holds, and how many people
+# share their name with someone else at all (so a zero means something).
+SAME_NAME_SQL = """
+with n as (select person_id, name from read_json('{path}', format = 'newline_delimited',
+                                                 columns = {{person_id: 'VARCHAR', name: 'VARCHAR'}})),
+l as (select distinct m.one_id, t.person_id, n.name from fused.member m
+      join member_truth t using (account_key) join n using (person_id)),
+people as (select distinct person_id, name from l),
+shared as (select name from people group by name having count(*) > 1)
+select (select count(*) from people where name in (select name from shared)),
+       (select count(*) from l a join l b on a.one_id = b.one_id and a.name = b.name
+                                        and a.person_id < b.person_id)
+"""
+
+
+def _same_name(con: duckdb.DuckDBPyConnection, persons: Path) -> tuple[int, int]:
+    people, merged = con.execute(SAME_NAME_SQL.format(path=persons)).fetchall()[0]
+    return int(people or 0), int(merged or 0)
+
+
 def _truth_file(folder: Path, name: str) -> Path:
     path = folder / name
     if not path.is_file():
@@ -194,6 +218,10 @@ def evaluate(workspace: Workspace, truth_dir: Path | str, *, worst: int = 10) ->
                 f"from read_csv('{accounts}', header = true, all_varchar = true)"
             ).fetchall()[0][0]
         )
+        persons = folder / "persons.jsonl"
+        if persons.is_file():
+            people, merged = _same_name(con, persons)
+            out["members"].same_name_people, out["members"].same_name_merged_pairs = people, merged
         listings = folder / "listings.csv"
         if listings.is_file() and store.has_table(con, "fused", "listing"):
             labelled = con.sql(f"""
