@@ -197,3 +197,20 @@ def test_tiny_merchants_still_meet_the_order_count(tmp_path: Path, persons: int,
     assert m.orders == orders
     first_versions = {f.path for f in m.files if f.entity == "orders"}
     assert len(first_versions) == 4
+
+
+def test_people_keep_their_own_mailbox_and_a_family_gives_no_two_the_same_name() -> None:
+    from collections import Counter, defaultdict
+
+    from ecfusion.simulate.people import build_population
+
+    persons = build_population(20_000, seed=5).persons
+    emails = Counter(p.email for p in persons if p.email)
+    assert emails.most_common(1)[0][1] == 1
+    names = Counter(p.name for p in persons)
+    assert sum(n for n in names.values() if n > 1) > 1000  # common names are still shared widely
+    households: dict[str, list[str]] = defaultdict(list)
+    for p in persons:
+        households[p.household_id].append(p.name)
+    assert any(len(h) > 1 for h in households.values())
+    assert all(len(set(h)) == len(h) for h in households.values())

@@ -233,6 +233,7 @@ class _Draw:
         self.rng = rng
         self._district_cum = _cumulative([d.weight for d in DISTRICTS])
         self._used_mobiles: set[str] = set()
+        self._used_emails: set[str] = set()
 
     def name(self) -> tuple[str, str]:
         r = self.rng
@@ -290,14 +291,22 @@ class _Draw:
         )
 
     def email(self, name: str, birthday: date) -> str:
+        """An address of this person's own: a mailbox belongs to one person, so two 刘芳 born on
+        other days get liufang@… and liufang7@…, never the same address."""
         r = self.rng
         u = r.random()
         if u < 0.15:
             return ""
         if u < 0.5:
-            return f"{_below(r, 10**7, 10**10)}@qq.com"
-        local = _pinyin(name) + _pick(r, ("", str(birthday.year), f"{birthday:%m%d}", str(_below(r, 100))))
-        return f"{local}@{_pick(r, EMAIL_DOMAINS)}"
+            address = f"{_below(r, 10**7, 10**10)}@qq.com"
+        else:
+            suffix = _pick(r, ("", str(birthday.year), f"{birthday:%m%d}", str(_below(r, 100))))
+            address = f"{_pinyin(name)}{suffix}@{_pick(r, EMAIL_DOMAINS)}"
+        while address in self._used_emails:
+            local, domain = address.split("@")
+            address = f"{local}{_below(r, 10)}@{domain}"
+        self._used_emails.add(address)
+        return address
 
 
 def _pick(r: random.Random, seq: Sequence[T]) -> T:
@@ -353,10 +362,14 @@ def _build_persons(draw: _Draw, count: int) -> list[Person]:
         head_surname = ""
         for member in range(size):
             i += 1
-            name, gender = draw.name()
-            if member == 2 and head_surname:  # a child takes the head's surname
-                gender = "F" if r.random() < 0.5 else "M"
-                name = draw.name_for(gender, head_surname)
+            taken = {p.name for p in people[len(people) - member :]}  # a family gives no two the same name
+            while True:
+                name, gender = draw.name()
+                if member == 2 and head_surname:  # a child takes the head's surname
+                    gender = "F" if r.random() < 0.5 else "M"
+                    name = draw.name_for(gender, head_surname)
+                if name not in taken:
+                    break
             head_surname = head_surname or name[0]
             bday = draw.birthday()
             mobiles = [draw.mobile()] + ([draw.mobile()] if r.random() < 0.25 else [])
