@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from ecfusion.lake import RawLake
 from ecfusion.lake.files import file_stream, ingest_files
-
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    schema = f"ecf_lake_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG)
-    try:
-        with admin.begin() as c:
-            c.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as e:  # pragma: no cover - no server on this machine
-        pytest.fail(f"PostgreSQL not reachable at 127.0.0.1:5432: {e}")
-    yield f"{PG}?options=-csearch_path%3D{schema}"
-    with admin.begin() as c:
-        c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def _land_twice(lake: RawLake, data: Path) -> list[tuple[int, int, int, int, int]]:

@@ -5,6 +5,9 @@
 * ``resolve_event`` — every merge, split and join of an identity, with reason and evidence.
 * ``resolve_review`` — pairs in the uncertain band waiting for a person, and their outcome.
 * ``resolve_decision`` — a reviewer's confirm / reject / split; every later run obeys them.
+* ``resolve_state`` — per entity kind, the run that last committed the identity map and its size;
+  the warehouse snapshot records the same run id, so an incremental run can trust the snapshot's
+  copy of the map (``fused.member``) and read only the rows it changes from here.
 
 No personal data here: keys are platform account ids and listing keys, evidence is blind indexes
 and match weights.
@@ -49,7 +52,11 @@ class ResolveEvent(Base):
 
 class ResolveReview(Base):
     __tablename__ = "resolve_review"
-    __table_args__ = (UniqueConstraint("entity", "left_key", "right_key"),)
+    __table_args__ = (
+        UniqueConstraint("entity", "left_key", "right_key"),
+        # a run closes the open items of the records it changed, looked up by either side
+        Index("ix_resolve_review_right", "entity", "right_key"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     entity: Mapped[str] = mapped_column(String(16))
@@ -74,4 +81,13 @@ class ResolveDecision(Base):
     right_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     decided_by: Mapped[str] = mapped_column(String(128))
     note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ResolveState(Base):
+    __tablename__ = "resolve_state"
+
+    entity: Mapped[str] = mapped_column(String(16), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(64))  # the run that last committed the map
+    records: Mapped[int] = mapped_column(Integer)  # record keys in the map after that run
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -2,26 +2,36 @@
 
 Reads and writes ``ecfusion.control.resolve`` tables for one entity kind ("member" or "product").
 Writes are set-based (only changed rows), so an incremental run touching 1% of accounts writes
-about 1% of the map.
+about 1% of the map; reads are by key (``identity_rows``, ``identity_members``), so it reads about
+1% of it too. A run commits its map, events, review items and the map's state row in one
+transaction (``record_run``): killed at any point, it has recorded all of them or none.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from ecfusion.control.db import session_factory
-from ecfusion.control.resolve import ResolveDecision, ResolveEvent, ResolveIdentity, ResolveReview
+from ecfusion.control.resolve import (
+    ResolveDecision,
+    ResolveEvent,
+    ResolveIdentity,
+    ResolveReview,
+    ResolveState,
+)
 from ecfusion.errors import InputError
 from ecfusion.resolve.graph import Constraints, IdentityEvent
 
 _CHUNK = 5_000
+# the DB-API placeholder of each paramstyle the control plane's drivers use (sqlite3, psycopg)
+_PARAM_MARK = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 @dataclass(frozen=True)
@@ -35,11 +45,39 @@ class ReviewItem:
     status: str
 
 
+@dataclass(frozen=True)
+class MapState:
+    """The identity map as its last run left it: that run's id and the records it maps."""
+
+    run_id: str
+    records: int
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What one run changes in the ledger for one entity kind.
+
+    ``previous`` holds the map rows the run read (all of them in a full run, only the rows it may
+    change in an incremental one) and ``ids`` the run's ids for at least those keys; rows equal in
+    both are not rewritten, and keys in ``previous`` but not in ``ids`` are removed. ``records`` is
+    the size of the whole map after the run.
+    """
+
+    entity: str
+    run_id: str
+    ids: Mapping[str, str]
+    previous: Mapping[str, str]
+    events: Sequence[IdentityEvent]
+    review_pairs: Sequence[tuple[str, str, float, str]]
+    records: int
+
+
 class Ledger:
     """The control-plane store of one workspace's resolution state."""
 
     def __init__(self, url: str) -> None:
         self._sessions: sessionmaker = session_factory(url)
+        self.rows_read = 0  # identity-map rows read through this ledger (what a run costs the map)
 
     # identity map -------------------------------------------------------------------------
     def identity_map(self, entity: str) -> dict[str, str]:
@@ -59,38 +97,90 @@ class Ledger:
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             try:
                 cursor.execute(str(compiled), args)
-                return dict(cursor.fetchall())
+                rows = dict(cursor.fetchall())
             finally:
                 cursor.close()
+        self.rows_read += len(rows)
+        return rows
+
+    def identity_rows(self, entity: str, keys: Iterable[str]) -> dict[str, str]:
+        """record key → cluster id for just ``keys`` (absent keys are not in the map).
+
+        What an incremental run reads instead of the whole map: the rows of the accounts its new
+        accounts were compared with, looked up by primary key."""
+        return self._rows_where(entity, ResolveIdentity.record_key, keys)
+
+    def identity_members(self, entity: str, cluster_ids: Iterable[str]) -> dict[str, str]:
+        """record key → cluster id of every record in ``cluster_ids`` (by the cluster_id index)."""
+        return self._rows_where(entity, ResolveIdentity.cluster_id, cluster_ids)
+
+    def _rows_where(self, entity: str, column: Any, values: Iterable[str]) -> dict[str, str]:
+        """Rows whose ``column`` is in ``values``, through the driver's cursor (a few thousand keys
+        per statement; SQLAlchemy's expansion of such IN lists costs more than the query)."""
+        wanted = sorted(set(values))
+        table = ResolveIdentity.__tablename__
+        out: dict[str, str] = {}
+        with self._sessions() as s:
+            conn = s.connection()
+            mark = _PARAM_MARK[conn.dialect.paramstyle]
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                for i in range(0, len(wanted), _CHUNK):
+                    chunk = wanted[i : i + _CHUNK]
+                    marks = ", ".join([mark] * len(chunk))
+                    if column is ResolveIdentity.record_key:  # the primary key (entity, record_key)
+                        sql = f"select record_key, cluster_id from {table} where entity = {mark} "
+                        cursor.execute(sql + f"and record_key in ({marks})", [entity, *chunk])
+                        out.update((str(k), str(c)) for k, c in cursor.fetchall())
+                    else:
+                        # the entity is checked here, not in SQL: given both, SQLite's planner scans
+                        # the primary key's entity prefix (the whole map) instead of the cluster index
+                        sql = f"select entity, record_key, cluster_id from {table} where cluster_id "
+                        cursor.execute(sql + f"in ({marks})", chunk)
+                        out.update((str(k), str(c)) for e, k, c in cursor.fetchall() if e == entity)
+            finally:
+                cursor.close()
+        self.rows_read += len(out)
+        return out
+
+    def map_state(self, entity: str) -> MapState | None:
+        """The run that last committed ``entity``'s identity map, and how many records it holds."""
+        with self._sessions() as s:
+            row = s.get(ResolveState, entity)
+            return MapState(row.run_id, row.records) if row is not None else None
 
     def save_identity_map(
         self, entity: str, ids: Mapping[str, str], previous: Mapping[str, str], run_id: str
     ) -> int:
         """Write the rows that changed; remove keys no longer present. Returns rows written."""
-        # set operations on the dict views run in C: an incremental run compares a million entries
-        changed = sorted(ids.items() - previous.items())
-        gone = sorted(previous.keys() - ids.keys())
         with self._sessions.begin() as s:
-            for i in range(0, len(gone), _CHUNK):
-                s.execute(
-                    delete(ResolveIdentity).where(
-                        ResolveIdentity.entity == entity, ResolveIdentity.record_key.in_(gone[i : i + _CHUNK])
-                    )
-                )
-            existing = sorted({k for k, _ in changed} & previous.keys())
-            for i in range(0, len(existing), _CHUNK):
-                s.execute(
-                    delete(ResolveIdentity).where(
-                        ResolveIdentity.entity == entity,
-                        ResolveIdentity.record_key.in_(existing[i : i + _CHUNK]),
-                    )
-                )
-            rows = [
-                {"entity": entity, "record_key": k, "cluster_id": c, "run_id": run_id} for k, c in changed
-            ]
-            for i in range(0, len(rows), 50_000):
-                s.execute(insert(ResolveIdentity), rows[i : i + 50_000])
-        return len(changed)
+            return len(_save_map(s, entity, ids, previous, run_id))
+
+    def record_run(self, run: RunRecord) -> tuple[int, int]:
+        """Commit everything one run changed in the ledger in ONE transaction: changed identity
+        rows, their events, new review items, items now linked and the map's state row.
+
+        One transaction is what makes kill -9 safe: a run either recorded its map *with* its events
+        or nothing, so a re-run neither loses the events nor records them twice. Returns
+        (events recorded, review items queued)."""
+        with self._sessions.begin() as s:
+            changed = _save_map(s, run.entity, run.ids, run.previous, run.run_id)
+            n_events = _record_events(s, run.entity, run.run_id, run.events)
+            queued = _enqueue(s, run.entity, run.run_id, run.review_pairs)
+            _close_linked(s, run.entity, run.ids, changed)
+            s.execute(delete(ResolveState).where(ResolveState.entity == run.entity))
+            s.execute(
+                insert(ResolveState),
+                [
+                    {
+                        "entity": run.entity,
+                        "run_id": run.run_id,
+                        "records": run.records,
+                        "at": datetime.now(UTC),
+                    }
+                ],
+            )
+        return n_events, queued
 
     # events -------------------------------------------------------------------------------
     def record_events(
@@ -100,27 +190,8 @@ class Ledger:
         events: Iterable[IdentityEvent],
         evidence: Mapping[str, list[dict[str, object]]] | None = None,
     ) -> int:
-        rows = []
-        for e in events:
-            proof = {
-                "records": list(e.record_keys)[:50],
-                "edges": (evidence or {}).get(e.cluster_id, [])[:20],
-            }
-            rows.append(
-                {
-                    "run_id": run_id,
-                    "entity": entity,
-                    "kind": e.kind,
-                    "cluster_id": e.cluster_id,
-                    "other_id": e.other_id,
-                    "reason": e.reason,
-                    "evidence": json.dumps(proof, ensure_ascii=False, default=str),
-                }
-            )
-        if rows:
-            with self._sessions.begin() as s:
-                s.execute(insert(ResolveEvent), rows)
-        return len(rows)
+        with self._sessions.begin() as s:
+            return _record_events(s, entity, run_id, events, evidence)
 
     def events(self, entity: str, cluster_id: str | None = None, limit: int = 100) -> list[dict[str, object]]:
         q = (
@@ -149,40 +220,12 @@ class Ledger:
     def enqueue(self, entity: str, run_id: str, pairs: Iterable[tuple[str, str, float, str]]) -> int:
         """Add uncertain pairs not already queued or decided."""
         with self._sessions.begin() as s:
-            known = {
-                (r.left_key, r.right_key)
-                for r in s.scalars(select(ResolveReview).where(ResolveReview.entity == entity))
-            }
-            rows = [
-                {
-                    "entity": entity,
-                    "left_key": a,
-                    "right_key": b,
-                    "score": float(p),
-                    "evidence": ev,
-                    "status": "open",
-                    "run_id": run_id,
-                }
-                for a, b, p, ev in pairs
-                if (a, b) not in known
-            ]
-            if rows:
-                s.execute(insert(ResolveReview), rows)
-        return len(rows)
+            return _enqueue(s, entity, run_id, pairs)
 
     def close_linked(self, entity: str, ids: Mapping[str, str]) -> int:
         """Mark open items whose two records now share an identity (by other evidence) as linked."""
         with self._sessions.begin() as s:
-            open_items = s.execute(
-                select(ResolveReview.id, ResolveReview.left_key, ResolveReview.right_key).where(
-                    ResolveReview.entity == entity, ResolveReview.status == "open"
-                )
-            ).all()
-            done = [i for i, a, b in open_items if a in ids and ids.get(a) == ids.get(b)]
-            for n in range(0, len(done), _CHUNK):
-                chunk = done[n : n + _CHUNK]
-                s.execute(update(ResolveReview).where(ResolveReview.id.in_(chunk)).values(status="linked"))
-        return len(done)
+            return _close_linked(s, entity, ids, None)
 
     def reviews(
         self, entity: str | None = None, status: str | None = "open", limit: int = 50
@@ -260,7 +303,10 @@ class Ledger:
     def decision_count(self, entity: str) -> int:
         """How many decisions exist; a change means the next run must re-cluster everything."""
         with self._sessions() as s:
-            return len(s.scalars(select(ResolveDecision.id).where(ResolveDecision.entity == entity)).all())
+            n = s.scalar(
+                select(func.count()).select_from(ResolveDecision).where(ResolveDecision.entity == entity)
+            )
+            return int(n or 0)
 
     def decisions(self, entity: str) -> tuple[list[tuple[str, str]], Constraints]:
         """Confirmed pairs (must-link edges) and the constraints from rejects and splits (latest wins)."""
@@ -280,3 +326,120 @@ class Ledger:
             elif kind == "confirm" and right:
                 confirmed.append((left, right))
         return confirmed, constraints
+
+
+# set-based writes, each inside the caller's transaction --------------------------------------
+def _save_map(
+    s: Session, entity: str, ids: Mapping[str, str], previous: Mapping[str, str], run_id: str
+) -> list[str]:
+    """Write the rows that changed and remove keys no longer present; returns the changed keys."""
+    # set operations on the dict views run in C: a full run compares a million entries
+    changed = sorted(ids.items() - previous.items())
+    gone = sorted(previous.keys() - ids.keys())
+    existing = sorted({k for k, _ in changed} & previous.keys())
+    for keys in (gone, existing):
+        for i in range(0, len(keys), _CHUNK):
+            s.execute(
+                delete(ResolveIdentity).where(
+                    ResolveIdentity.entity == entity, ResolveIdentity.record_key.in_(keys[i : i + _CHUNK])
+                )
+            )
+    if changed:
+        # the driver's executemany (a full run writes a million rows; no ORM or Core row objects)
+        conn = s.connection()
+        mark = _PARAM_MARK[conn.dialect.paramstyle]
+        sql = (
+            f"insert into {ResolveIdentity.__tablename__} (entity, record_key, cluster_id, run_id) "
+            f"values ({mark}, {mark}, {mark}, {mark})"
+        )
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for i in range(0, len(changed), 50_000):
+                cursor.executemany(sql, [(entity, k, c, run_id) for k, c in changed[i : i + 50_000]])
+        finally:
+            cursor.close()
+    return [k for k, _ in changed]
+
+
+def _record_events(
+    s: Session,
+    entity: str,
+    run_id: str,
+    events: Iterable[IdentityEvent],
+    evidence: Mapping[str, list[dict[str, object]]] | None = None,
+) -> int:
+    rows = []
+    for e in events:
+        proof = {
+            "records": list(e.record_keys)[:50],
+            "edges": (evidence or {}).get(e.cluster_id, [])[:20],
+        }
+        rows.append(
+            {
+                "run_id": run_id,
+                "entity": entity,
+                "kind": e.kind,
+                "cluster_id": e.cluster_id,
+                "other_id": e.other_id,
+                "reason": e.reason,
+                "evidence": json.dumps(proof, ensure_ascii=False, default=str),
+            }
+        )
+    if rows:
+        s.execute(insert(ResolveEvent), rows)
+    return len(rows)
+
+
+def _enqueue(s: Session, entity: str, run_id: str, pairs: Iterable[tuple[str, str, float, str]]) -> int:
+    """Queue pairs not already queued or decided, looking up only these pairs' rows (by the
+    (entity, left_key, right_key) unique index), never the whole queue."""
+    fresh: dict[tuple[str, str], tuple[float, str]] = {}
+    for a, b, p, ev in pairs:
+        fresh.setdefault((a, b), (float(p), ev))
+    lefts = sorted({a for a, _ in fresh})
+    for i in range(0, len(lefts), _CHUNK):
+        known = s.execute(
+            select(ResolveReview.left_key, ResolveReview.right_key).where(
+                ResolveReview.entity == entity, ResolveReview.left_key.in_(lefts[i : i + _CHUNK])
+            )
+        )
+        for a, b in known:
+            fresh.pop((a, b), None)
+    rows = [
+        {
+            "entity": entity,
+            "left_key": a,
+            "right_key": b,
+            "score": p,
+            "evidence": ev,
+            "status": "open",
+            "run_id": run_id,
+        }
+        for (a, b), (p, ev) in fresh.items()
+    ]
+    if rows:
+        s.execute(insert(ResolveReview), rows)
+    return len(rows)
+
+
+def _close_linked(s: Session, entity: str, ids: Mapping[str, str], changed: Sequence[str] | None) -> int:
+    """Mark open items whose two records now share an identity as linked.
+
+    Only an item with a record whose id ``changed`` can have become linked; with few changes just
+    those items are read (by left and by right key), else every open item."""
+    cols = (ResolveReview.id, ResolveReview.left_key, ResolveReview.right_key)
+    is_open = and_(ResolveReview.entity == entity, ResolveReview.status == "open")
+    items: set[tuple[int, str, str]] = set()
+    if changed is None or len(changed) > 10 * _CHUNK:
+        items.update((i, a, b) for i, a, b in s.execute(select(*cols).where(is_open)))
+    else:
+        for i in range(0, len(changed), _CHUNK):
+            chunk = changed[i : i + _CHUNK]
+            for side in (ResolveReview.left_key, ResolveReview.right_key):
+                rows = s.execute(select(*cols).where(is_open, side.in_(chunk)))
+                items.update((i, a, b) for i, a, b in rows)
+    done = sorted(i for i, a, b in items if a in ids and ids.get(a) == ids.get(b))
+    for n in range(0, len(done), _CHUNK):
+        chunk_ids = done[n : n + _CHUNK]
+        s.execute(update(ResolveReview).where(ResolveReview.id.in_(chunk_ids)).values(status="linked"))
+    return len(done)

@@ -5,8 +5,9 @@ trains and applies the Splink model, clusters with constraints and carries previ
 An incremental run (few new accounts, a saved model, no new reviewer decisions) selects only the
 existing accounts that share an unguarded key with a new one (on blind indexes and non-personal
 columns), decrypts just those, scores new × candidates and new × new, and re-clusters only the
-identities an edge reaches — the rest of the identity map is not recomputed. Accounts without a
-platform account id are isolated (a standardizer pools buyerless orders into such a row).
+identities an edge reaches — the rest of the identity map is neither recomputed nor read.
+Accounts without a platform account id are isolated (a standardizer pools buyerless orders into
+such a row).
 """
 
 from __future__ import annotations
@@ -43,38 +44,40 @@ EDGE_SCHEMA = pa.schema(
     ]
 )
 
+# Existing accounts sharing an unguarded key with a new one. Each kind of key is a semi-join of
+# the accounts' own column against the new accounts' values (no key strings built for a million
+# accounts), so the cost is a few column scans.
 CANDIDATE_SQL = """
-with n as (select * from acc where account_key in (select account_key from new_keys)),
-keys as (
-  select 'p' || phone_bidx as k from n where phone_bidx is not null
-  union select 'a' || address_bidx from n where address_bidx is not null
-  union select 'e' || email_bidx from n where email_bidx is not null
-  union select 'i' || id_number_bidx from n where id_number_bidx is not null
-  union select 'u' || platform || ':' || platform_account_id from n
-  union select 'v' || substr(phone_masked, 1, 3) || substr(phone_masked, -4) from n
-        where phone_masked is not null
-  union select 'm' || split_part(name_token, ':', 4) || city from n where name_token is not null
-  union select 'k' || nickname from n where nickname is not null
-  union select 'c' || card_no from n where card_no is not null
-  union select 'o' || wechat_openid from n where wechat_openid is not null
-  union select 'd' || unnest(device_ids) from n),
-acc_keys as (
-  select account_key, 'p' || phone_bidx as k from acc where phone_bidx is not null
-  union all select account_key, 'a' || address_bidx from acc where address_bidx is not null
-  union all select account_key, 'e' || email_bidx from acc where email_bidx is not null
-  union all select account_key, 'i' || id_number_bidx from acc where id_number_bidx is not null
-  union all select account_key, 'u' || platform || ':' || platform_account_id from acc
-  union all select account_key, 'v' || substr(phone_masked, 1, 3) || substr(phone_masked, -4) from acc
-        where phone_masked is not null
-  union all select account_key, 'm' || split_part(name_token, ':', 4) || city from acc
-        where name_token is not null
-  union all select account_key, 'k' || nickname from acc where nickname is not null
-  union all select account_key, 'c' || card_no from acc where card_no is not null
-  union all select account_key, 'o' || wechat_openid from acc where wechat_openid is not null
-  union all select account_key, 'd' || unnest(device_ids) from acc)
-select distinct account_key from acc_keys where k in (select k from keys)
-  and k not in (select k from guarded)
-  and account_key not in (select account_key from new_keys)
+with n as (select * from {acc} where account_key in (select account_key from _er_new)),
+v as (
+  select 'p' as kind, phone_bidx as v from n
+  union all select 'a', address_bidx from n
+  union all select 'e', email_bidx from n
+  union all select 'i', id_number_bidx from n
+  union all select 'v', substr(phone_masked, 1, 3) || substr(phone_masked, -4) from n
+  union all select 'k', nickname from n
+  union all select 'c', card_no from n
+  union all select 'o', wechat_openid from n
+  union all select 'd', unnest(device_ids) from n),
+keys as (select distinct kind, v from v where v is not null and kind || v not in (select k from _er_guarded)),
+hits as (
+  select account_key from {acc} where phone_bidx in (select v from keys where kind = 'p')
+  union all select account_key from {acc} where address_bidx in (select v from keys where kind = 'a')
+  union all select account_key from {acc} where email_bidx in (select v from keys where kind = 'e')
+  union all select account_key from {acc} where id_number_bidx in (select v from keys where kind = 'i')
+  union all select account_key from {acc}
+        where substr(phone_masked, 1, 3) || substr(phone_masked, -4) in (select v from keys where kind = 'v')
+  union all select account_key from {acc} where nickname in (select v from keys where kind = 'k')
+  union all select account_key from {acc} where card_no in (select v from keys where kind = 'c')
+  union all select account_key from {acc} where wechat_openid in (select v from keys where kind = 'o')
+  union all select account_key from (select account_key, unnest(device_ids) as d from {acc})
+        where d in (select v from keys where kind = 'd')
+  union all select account_key from {acc}
+        where (platform, platform_account_id) in (select platform, platform_account_id from n)
+  union all select account_key from {acc} where (split_part(name_token, ':', 4), city) in
+        (select split_part(name_token, ':', 4), city from n
+         where name_token is not null and city is not null))
+select distinct account_key from hits where account_key not in (select account_key from _er_new)
 """
 # candidate-key prefix of each guarded identifier kind (a value the guard excludes links nothing,
 # so it selects no candidates: one store tablet would otherwise pull in every walk-in shopper)
@@ -109,6 +112,10 @@ class MemberResult:
     guard: dict[str, dict[str, int]]
     timings: dict[str, float] = field(default_factory=dict)
     model: dict[str, Any] | None = None
+    # the identity-map rows this run read: all of them in a full run, in an incremental one only
+    # those of the accounts it compared and of the identities it re-clustered (``ids`` covers them)
+    previous: dict[str, str] = field(default_factory=dict)
+    rows: pa.Table | None = None  # incremental: the warehouse rows of the new accounts and candidates
 
 
 def _timed(timings: dict[str, float], name: str, start: float) -> float:
@@ -188,12 +195,14 @@ def resolve_full(
     accounts: pa.Table,
     reader: FieldReader,
     ledger: Ledger,
+    previous: dict[str, str],
     *,
     engine: str = "duckdb",
     spark: Any = None,
     progress: Progress | None = None,
 ) -> MemberResult:
-    """Resolve every account from scratch (ids still carried forward from the identity map)."""
+    """Resolve every account from scratch (ids still carried forward from ``previous``, the whole
+    identity map)."""
     say = progress or (lambda _s: None)
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -232,59 +241,72 @@ def resolve_full(
     confirmed, constraints = _constraints(ledger, accounts, guard)
     edges = _edges_table(rule_edges, scored, confirmed)
     roots, _refused = graph.cluster(feats.column("unique_id").to_pylist(), _edge_tuples(edges), constraints)
-    previous = ledger.identity_map(ENTITY)
     age = _ages(accounts)
     ids, events = graph.assign_ids(roots, previous, age, "oid")
+    review = _review_pairs(scored, ids)
     _timed(timings, "clustering", t)
     con.close()
-    return MemberResult(
-        ids, edges, events, _review_pairs(scored, ids), False, guard.report(), timings, model_json
-    )
+    return MemberResult(ids, edges, events, review, False, guard.report(), timings, model_json, previous)
 
 
-def _tf_column(accounts: pa.Table, feats: pa.Table) -> pa.Table:
+def _tf_column(wh: duckdb.DuckDBPyConnection, acc: str, feats: pa.Table) -> pa.Table:
     """Term frequency of each name over *all* accounts, from blind indexes (no plaintext TF table)."""
-    con = duckdb.connect(":memory:")
-    con.register("acc", accounts)
-    con.register("f", feats)
-    out = con.sql("""
+    wh.register("_er_f", feats)
+    out = wh.sql(f"""
         with tf as (select split_part(name_token, ':', 4) as b, count(*) / sum(count(*)) over () as tf
-                    from acc where name_token is not null group by 1)
-        select f.*, tf.tf as tf_name_simp from f left join tf on f.name_bidx = tf.b""").to_arrow_table()
-    con.close()
+                    from {acc} where name_token is not null group by 1)
+        select f.*, tf.tf as tf_name_simp from _er_f f left join tf on f.name_bidx = tf.b""").to_arrow_table()
+    wh.unregister("_er_f")
     return out
 
 
+# what ``guards.build_guard`` counts: an incremental run reads just these columns of every account
+GUARD_COLUMNS = (
+    "phone_bidx",
+    "email_bidx",
+    "id_number_bidx",
+    "address_bidx",
+    "nickname",
+    "device_ids",
+    "phone_masked",
+)
+
+
 def resolve_incremental(
-    accounts: pa.Table,
+    wh: duckdb.DuckDBPyConnection,
+    acc: str,
     new_keys: list[str],
     reader: FieldReader,
     ledger: Ledger,
     model_json: dict[str, Any],
-    previous: dict[str, str],
     *,
     engine: str = "duckdb",
     spark: Any = None,
     progress: Progress | None = None,
 ) -> MemberResult:
-    """Add ``new_keys`` to the existing identities, touching only the identities they reach."""
+    """Add ``new_keys`` to the existing identities, touching only the identities they reach.
+
+    The accounts are the relation ``acc`` in the warehouse connection ``wh``: only the guard's
+    columns of every account and the whole rows of the new accounts and their candidates are read
+    into memory. Reads from the identity map only the rows of the accounts scored against a new one and of the
+    identities an edge reaches (``Ledger.identity_rows`` / ``identity_members``); ``ids`` in the
+    result covers just those rows and the new accounts."""
     say = progress or (lambda _s: None)
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    guard = build_guard(accounts, reader)
+    guard = build_guard(wh.sql(f"select {', '.join(GUARD_COLUMNS)} from {acc}").to_arrow_table(), reader)
     if not new_keys:
-        return MemberResult(dict(previous), EDGE_SCHEMA.empty_table(), [], [], True, guard.report(), timings)
-    con = duckdb.connect(":memory:")
-    con.register("acc", accounts)
-    con.register("new_keys", pa.table({"account_key": new_keys}))
-    con.register("guarded", _guarded_keys(guard))
+        return MemberResult({}, EDGE_SCHEMA.empty_table(), [], [], True, guard.report(), timings)
+    wh.register("_er_new", pa.table({"account_key": new_keys}))
+    wh.register("_er_guarded", _guarded_keys(guard))
     say("selecting candidate accounts by blocking keys")
-    candidates = [r[0] for r in con.execute(CANDIDATE_SQL).fetchall()]
-    wanted = pa.table({"account_key": new_keys + candidates})
-    con.register("wanted", wanted)
-    subset = con.sql("select acc.* from acc join wanted using (account_key)").to_arrow_table()
+    candidates = [r[0] for r in wh.execute(CANDIDATE_SQL.format(acc=acc)).fetchall()]
+    wh.register("_er_wanted", pa.table({"account_key": new_keys + candidates}))
+    subset = wh.sql(f"select a.* from {acc} a join _er_wanted using (account_key)").to_arrow_table()
+    for name in ("_er_new", "_er_guarded", "_er_wanted"):
+        wh.unregister(name)
     t = _timed(timings, "candidates", t)
-    with_tf = _tf_column(accounts, _features(subset, reader, guard))
+    with_tf = _tf_column(wh, acc, _features(subset, reader, guard))
     feats = with_tf.drop_columns(["tf_name_simp"])
     t = _timed(timings, "features", t)
     fcon = duckdb.connect(":memory:")
@@ -310,22 +332,24 @@ def resolve_incremental(
     # only identities an edge reaches are re-clustered: a candidate that shared a block with a new
     # account but matched nothing keeps its identity untouched
     linked = set(edges.column("left_key").to_pylist()) | set(edges.column("right_key").to_pylist())
-    touched_ids = {previous[k] for k in linked if k in previous}
+    compared = set(scored.column("left_key").to_pylist()) | set(scored.column("right_key").to_pylist())
+    known = ledger.identity_rows(ENTITY, (linked | compared) - new_set)
+    touched = ledger.identity_members(ENTITY, {known[k] for k in linked if k in known})
     groups: dict[str, list[str]] = defaultdict(list)
-    for k, cid in previous.items():
-        if cid in touched_ids:
-            groups[cid].append(k)
-    keys = new_keys + [k for g in groups.values() for k in g]
-    roots, _refused = graph.cluster(keys, _edge_tuples(edges), constraints, seed_clusters=groups.values())
+    for k, cid in sorted(touched.items()):
+        groups[cid].append(k)
+    keys = new_keys + [k for cid in sorted(groups) for k in groups[cid]]
+    seeds = [groups[cid] for cid in sorted(groups)]
+    roots, _refused = graph.cluster(keys, _edge_tuples(edges), constraints, seed_clusters=seeds)
+    previous = {**known, **touched}
     age = _ages(subset)
     local_prev = {k: previous[k] for k in roots if k in previous}
     local_ids, events = graph.assign_ids(roots, local_prev, age, "oid")
-    ids = dict(previous)
-    ids.update(local_ids)
+    ids = {**previous, **local_ids}
+    review = _review_pairs(scored, ids)
     _timed(timings, "clustering", t)
-    con.close()
     fcon.close()
-    return MemberResult(ids, edges, events, _review_pairs(scored, ids), True, guard.report(), timings, None)
+    return MemberResult(ids, edges, events, review, True, guard.report(), timings, None, previous, subset)
 
 
 def _ages(accounts: pa.Table) -> dict[str, object]:

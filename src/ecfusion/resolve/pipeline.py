@@ -22,7 +22,7 @@ import pyarrow as pa
 from ecfusion.config import Workspace
 from ecfusion.errors import InputError
 from ecfusion.resolve import graph, members, products, store
-from ecfusion.resolve.ledger import Ledger
+from ecfusion.resolve.ledger import Ledger, RunRecord
 from ecfusion.resolve.pii import FieldReader, open_reader
 
 MEMBER_COLUMNS = [
@@ -74,18 +74,36 @@ def model_path(workspace: Workspace) -> Path:
     return workspace.warehouse_root / "models" / "member_model.json"
 
 
-def _read_accounts(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    table = store.read_table(con, "unified", "member_account")
-    missing = [c for c in MEMBER_COLUMNS if c not in table.column_names]
+ACCOUNTS = "resolve_accounts"  # temp view: unified.member_account with the columns a run expects
+
+
+def _accounts_view(con: duckdb.DuckDBPyConnection) -> int:
+    """Define the temp view ``ACCOUNTS`` over ``unified.member_account``; returns its row count.
+
+    A view, not an Arrow copy: an incremental run reads a few columns of every account and whole
+    rows of only a few, and a million whole rows in memory cost it more than its own work."""
+    if not store.has_table(con, "unified", "member_account"):
+        raise InputError(
+            "warehouse table unified.member_account does not exist",
+            hint="standardize the sources first (`ecfusion run`), then resolve",
+        )
+    names = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'unified' and table_name = 'member_account'"
+        ).fetchall()
+    }
+    missing = [c for c in MEMBER_COLUMNS if c not in names]
     if missing:
         raise InputError(
             f"unified.member_account lacks columns {missing}",
             hint="rebuild the unified tables with the current ecfusion (contracts §4)",
         )
-    for later in ("card_no", "wechat_openid"):  # columns a warehouse written before them lacks
-        if later not in table.column_names:
-            table = table.append_column(later, pa.nulls(len(table), pa.string()))
-    return table
+    # columns a warehouse written before them lacks
+    later = "".join(f", null::varchar as {c}" for c in ("card_no", "wechat_openid") if c not in names)
+    con.execute(f"create or replace temp view {ACCOUNTS} as select *{later} from unified.member_account")
+    return int(con.execute(f"select count(*) from {ACCOUNTS}").fetchall()[0][0])
 
 
 IDENTITY_SQL = """
@@ -97,32 +115,27 @@ IDENTITY_SQL = """
 
 def _write_members(
     con: duckdb.DuckDBPyConnection,
-    accounts: pa.Table,
     result: members.MemberResult,
-    previous: dict[str, str],
     incremental: bool,
 ) -> None:
     """Write fused.member / identity / member_link; an incremental run touches only changed rows."""
     in_place = incremental and all(
         store.has_table(con, "fused", t) for t in ("member", "identity", "member_link")
     )
+    previous = result.previous
     changed = dict(result.ids.items() - previous.items()) if in_place else result.ids
     ids = pa.table(
         {"account_key": list(changed.keys()), "one_id": list(changed.values())},
         schema=pa.schema([("account_key", pa.string()), ("one_id", pa.string())]),
     )
     con.register("_ids", ids)
-    con.register("_acc", accounts)
     if in_place:
         touched = pa.table(
             {"one_id": sorted(set(changed.values()) | {previous[k] for k in changed if k in previous})},
             schema=pa.schema([("one_id", pa.string())]),
         )
         con.register("_touched", touched)
-        con.execute("delete from fused.member where account_key in (select account_key from _ids)")
-        con.execute(
-            "insert into fused.member select a.*, i.one_id from _acc a join _ids i using (account_key)"
-        )
+        _update_members(con, result, changed)
         con.execute("delete from fused.identity where one_id in (select one_id from _touched)")
         con.execute(
             "insert into fused.identity "
@@ -133,11 +146,78 @@ def _write_members(
         con.unregister("_links")
         con.unregister("_touched")
     else:
-        store.write_table(con, "member", "select a.*, i.one_id from _acc a join _ids i using (account_key)")
+        store.write_table(
+            con, "member", f"select a.*, i.one_id from {ACCOUNTS} a join _ids i using (account_key)"
+        )
         store.write_table(con, "identity", IDENTITY_SQL.format(where=""))
         store.write_table(con, "member_link", result.edges)
     con.unregister("_ids")
-    con.unregister("_acc")
+
+
+def _update_members(
+    con: duckdb.DuckDBPyConnection, result: members.MemberResult, changed: dict[str, str]
+) -> None:
+    """An existing account whose one_id changed gets one column updated; a new account's row is
+    inserted from the rows the run already holds (a join with the accounts view would read every
+    column of every account)."""
+    schema = pa.schema([("account_key", pa.string()), ("one_id", pa.string())])
+    moved = {k: v for k, v in changed.items() if k in result.previous}
+    fresh = {k: v for k, v in changed.items() if k not in result.previous}
+    con.register(
+        "_moved", pa.table({"account_key": list(moved), "one_id": list(moved.values())}, schema=schema)
+    )
+    con.register(
+        "_fresh", pa.table({"account_key": list(fresh), "one_id": list(fresh.values())}, schema=schema)
+    )
+    if moved:
+        con.execute(
+            "update fused.member as m set one_id = i.one_id from _moved i where m.account_key = i.account_key"
+        )
+    inserted = 0
+    if result.rows is not None:
+        con.register("_rows", result.rows)
+        inserted = con.execute(
+            "insert into fused.member select a.*, i.one_id from _rows a join _fresh i using (account_key)"
+        ).fetchall()[0][0]
+        con.unregister("_rows")
+    if inserted < len(fresh):  # rows the run did not hold (not expected): read them from the view
+        con.execute(
+            f"insert into fused.member select a.*, i.one_id from {ACCOUNTS} a join _fresh i "
+            "using (account_key) where a.account_key not in (select account_key from fused.member)"
+        )
+    con.unregister("_moved")
+    con.unregister("_fresh")
+
+
+def _new_accounts(con: duckdb.DuckDBPyConnection, ledger: Ledger, n_accounts: int) -> list[str] | None:
+    """The accounts not yet in the identity map, found in the warehouse — or None (run in full).
+
+    Only when this snapshot's ``fused.member`` *is* the control plane's identity map (same run
+    mark, same size, no account gone since) are the new accounts those missing from it; the map
+    itself is then read by key, for the few rows the run may change, never as a whole.
+    """
+    state = ledger.map_state(members.ENTITY)
+    if state is None or store.resolve_mark(con, members.ENTITY) != state.run_id:
+        return None  # first run, a run killed before it published, or a rolled-back warehouse
+    if not all(store.has_table(con, "fused", t) for t in ("member", "identity", "member_link")):
+        return None
+    mapped = con.execute("select count(*) from fused.member").fetchall()[0][0]
+    if mapped != state.records:
+        return None
+    if con.table("fused.member").columns != [*con.sql(f"select * from {ACCOUNTS}").columns, "one_id"]:
+        return None  # the accounts gained or lost a column since: fused.member is rewritten in full
+    rows = con.execute("""
+        select distinct account_key from unified.member_account
+        where account_key not in (select account_key from fused.member) order by 1""").fetchall()
+    new_keys = [str(r[0]) for r in rows]
+    accounts = con.execute("select count(distinct account_key) from unified.member_account").fetchall()[0][0]
+    if mapped + len(new_keys) != accounts:
+        return None  # mapped accounts left the warehouse: a full run removes them from the map
+    if len(new_keys) > members.INCREMENTAL_MAX_SHARE * n_accounts:
+        return None
+    if ledger.identity_rows(members.ENTITY, new_keys):
+        return None  # the control plane already maps some: the snapshot is not its copy after all
+    return new_keys
 
 
 def _member_stage(
@@ -151,52 +231,63 @@ def _member_stage(
     progress: Callable[[str], None] | None,
     full: bool,
 ) -> tuple[ResolveSummary, members.MemberResult]:
-    accounts = _read_accounts(con)
-    previous = ledger.identity_map(members.ENTITY)
-    keys = accounts.column("account_key").to_pylist()
-    new_keys = sorted(set(keys) - previous.keys())
+    t = time.perf_counter()
+    n = _accounts_view(con)
     saved = members.load_model(model_path(workspace))
     decided = ledger.decision_count(members.ENTITY)
-    incremental = (
-        not full
-        and bool(previous)
-        and saved is not None
-        and len(new_keys) <= members.INCREMENTAL_MAX_SHARE * len(keys)
-        and saved.get("_ecfusion_decisions") == decided
-        and len(previous) <= len(keys)
-    )
-    if incremental and saved is not None:
+    new_keys = None
+    if not full and saved is not None and saved.get("_ecfusion_decisions") == decided:
+        new_keys = _new_accounts(con, ledger, n)
+    if new_keys is not None and saved is not None:
+        load_s = time.perf_counter() - t
+        had_map, fresh = True, len(new_keys)
         result = members.resolve_incremental(
-            accounts, new_keys, reader, ledger, saved, previous, engine=engine, spark=spark, progress=progress
+            con, ACCOUNTS, new_keys, reader, ledger, saved, engine=engine, spark=spark, progress=progress
         )
     else:
-        result = members.resolve_full(accounts, reader, ledger, engine=engine, spark=spark, progress=progress)
+        accounts = con.sql(f"select * from {ACCOUNTS}").to_arrow_table()
+        previous = ledger.identity_map(members.ENTITY)
+        load_s = time.perf_counter() - t
+        had_map = bool(previous)
+        result = members.resolve_full(
+            accounts, reader, ledger, previous, engine=engine, spark=spark, progress=progress
+        )
+        fresh = sum(1 for k in result.ids if k not in previous)
         if result.model is not None:
             result.model["_ecfusion_decisions"] = decided
             path = model_path(workspace)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(result.model, ensure_ascii=False), encoding="utf-8")
+    incremental = new_keys is not None
     t = time.perf_counter()
-    _write_members(con, accounts, result, previous, incremental)
-    ledger.save_identity_map(members.ENTITY, result.ids, previous, run_id)
-    n_events = ledger.record_events(members.ENTITY, run_id, result.events if previous else [])
-    queued = ledger.enqueue(members.ENTITY, run_id, result.review_pairs)
-    ledger.close_linked(members.ENTITY, result.ids)
-    result.timings["write"] = round(time.perf_counter() - t, 3)
+    _write_members(con, result, incremental)
+    store.set_resolve_mark(con, members.ENTITY, run_id)
+    n_events, queued = ledger.record_run(
+        RunRecord(
+            members.ENTITY,
+            run_id,
+            result.ids,
+            result.previous,
+            result.events if had_map else [],
+            result.review_pairs,
+            records=n if incremental else len(result.ids),
+        )
+    )
     row = con.execute(
         "select count(*), count(*) filter (where platforms > 1) from fused.identity"
     ).fetchall()[0]
+    timings = {"load": round(load_s, 3), **result.timings, "write": round(time.perf_counter() - t, 3)}
     summary = ResolveSummary(
         run_id,
-        len(keys),
+        n,
         int(row[0]),
         int(row[1]),
         incremental=incremental,
-        new_accounts=len(new_keys) if previous else len(keys),
+        new_accounts=fresh,
         events=n_events,
         review_queued=queued,
         guard=result.guard,
-        timings=dict(result.timings),
+        timings=timings,
     )
     return summary, result
 
@@ -219,20 +310,19 @@ def _product_stage(con: duckdb.DuckDBPyConnection, ledger: Ledger, run_id: str) 
     roots, _ = graph.cluster(keys, edges, constraints)
     previous = ledger.identity_map("product")
     ids, events = graph.assign_ids(roots, previous, {k: k for k in keys}, "sku")
-    ledger.save_identity_map("product", ids, previous, run_id)
-    n_events = ledger.record_events("product", run_id, events if previous else [])
     review = [
         (p.left, p.right, p.score / 100, p.evidence)
         for p in pairs
         if p.method == "similarity" and p.score < products.MATCH_SCORE and ids[p.left] != ids[p.right]
     ]
-    queued = ledger.enqueue("product", run_id, review)
+    n_events, queued = ledger.record_run(
+        RunRecord("product", run_id, ids, previous, events if previous else [], review, len(ids))
+    )
     con.register("_sku", pa.table({"listing_key": list(ids), "std_sku_id": list(ids.values())}))
     store.write_table(
         con, "listing", "select l.*, s.std_sku_id from unified.listing l join _sku s using (listing_key)"
     )
     used = [p for p in pairs if p.method == "rule" or p.score >= products.MATCH_SCORE]
-    ledger.close_linked("product", ids)
     store.write_table(
         con,
         "listing_link",
@@ -293,9 +383,12 @@ def run(
 
         spark = local_session(workspace.warehouse_root / "spark-checkpoints")
     run_id = f"er-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    ledger = Ledger(workspace.control_url)
     t = time.perf_counter()
+    ledger = Ledger(workspace.control_url)
     with store.update(workspace, run_id) as con:
+        # fixed costs of every run, timed so the stages add up to the total: opening the control
+        # plane, copying the live snapshot (below, its checkpoint and publication)
+        opened = round(time.perf_counter() - t, 3)
         summary, _result = _member_stage(
             workspace, con, reader, ledger, run_id, engine, spark, progress, full
         )
@@ -308,6 +401,10 @@ def run(
         summary.review_queued += product_queued
         summary.timings["products"] = round(time.perf_counter() - tp, 3)
         summary.events += product_events
+        to = time.perf_counter()
         _order_stage(con)
-    summary.timings["total"] = round(time.perf_counter() - t, 3)
+        summary.timings["orders"] = round(time.perf_counter() - to, 3)
+        tc = time.perf_counter()
+    summary.timings["publish"] = round(time.perf_counter() - tc, 3)
+    summary.timings = {"open": opened, **summary.timings, "total": round(time.perf_counter() - t, 3)}
     return summary

@@ -8,7 +8,12 @@ Reads ``unified.member_account`` and ``unified.listing``; writes schema ``fused`
   method, reason and evidence (blind indexes, match weights) — what ``explain`` reads;
 * ``fused.listing`` — every listing with its ``std_sku_id``;
 * ``fused.orders`` / ``fused.order_line`` — orders joined to one_id and std_sku_id, when the
-  unified order tables exist.
+  unified order tables exist;
+* ``fused.resolve_mark`` — per entity kind, the run whose identity map this snapshot holds. It
+  equals the control plane's ``resolve_state`` unless a run was killed between committing the
+  control plane and publishing the snapshot (or the warehouse was rolled back); only when they
+  agree may an incremental run take ``fused.member`` as the identity map of the accounts it does
+  not touch.
 
 The warehouse is a chain of DuckDB snapshots (``ecfusion.warehouse.SnapshotStore``): readers open
 the live one read-only; a resolution run copies it, writes ``fused`` into the copy and publishes it
@@ -92,3 +97,18 @@ def write_table(con: duckdb.DuckDBPyConnection, name: str, data: pa.Table | str)
         con.unregister("_resolve_out")
     else:
         con.execute(f"create or replace table fused.{name} as {data}")
+
+
+def resolve_mark(con: duckdb.DuckDBPyConnection, entity: str) -> str | None:
+    """The run whose identity map of ``entity`` this snapshot holds (None before any)."""
+    if not has_table(con, "fused", "resolve_mark"):
+        return None
+    row = con.execute("select run_id from fused.resolve_mark where entity = ?", [entity]).fetchall()
+    return str(row[0][0]) if row else None
+
+
+def set_resolve_mark(con: duckdb.DuckDBPyConnection, entity: str, run_id: str) -> None:
+    con.execute("create schema if not exists fused")
+    con.execute("create table if not exists fused.resolve_mark (entity varchar primary key, run_id varchar)")
+    con.execute("delete from fused.resolve_mark where entity = ?", [entity])
+    con.execute("insert into fused.resolve_mark values (?, ?)", [entity, run_id])
