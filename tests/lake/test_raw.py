@@ -117,3 +117,36 @@ def test_names_that_cannot_be_lake_folders_are_refused(lake: RawLake, bad: str) 
 
     with pytest.raises(EcfusionError), lake.writer(bad, "orders", "x"):
         pass
+
+
+def test_records_a_killed_batch_landed_after_its_checkpoint_are_counted_once(
+    tmp_path: Path, lake_factory  # type: ignore[no-untyped-def]
+) -> None:
+    from ecfusion.lake.raw import RawWriter
+
+    lake = lake_factory(tmp_path, target_file_rows=1_000)
+    events = [{"event_id": i} for i in range(3_000)]
+    # a batch that checkpoints after 1,200 events, lands two more full parts, and dies (kill -9:
+    # no close, no final counts; only its lock goes with the process)
+    dead = RawWriter(lake, source="app", entity="events", platform="app", shop_id=None, batch_id="b-dead")
+    dead._open()
+    for e in events[:1_200]:
+        dead.add(e)
+    dead.checkpoint("events", {"offset": 1_200})
+    for e in events[1_200:2_500]:
+        dead.add(e)  # 1,000 of these roll into a committed part; 300 die in memory
+    dead._unlock()
+    assert lake.read_raw("app", "events").num_rows == 2_200
+    # the collector resumes from its checkpoint and offers events 1,200 onwards again
+    with lake.writer("app", "events", "app") as w:
+        for e in events[1_200:]:
+            w.add(e)
+    assert lake.read_raw("app", "events").num_rows == 3_000
+    killed, resumed = lake.batches.get("b-dead"), lake.batches.get(w.batch_id)
+    assert killed is not None and resumed is not None
+    counts = [(b.status, b.offered, b.landed, b.duplicates) for b in (killed, resumed)]
+    assert counts == [("interrupted", 2_200, 2_200, 0), ("succeeded", 800, 800, 0)]
+    # a true duplicate offered later is still a duplicate
+    with lake.writer("app", "events", "app") as again:
+        again.add(events[1_500])
+    assert (again.result.offered, again.result.duplicates) == (1, 1)

@@ -2,7 +2,10 @@
 
 Every ``RawLake.writer`` is one batch. Its row is written when the batch starts, updated at each
 checkpoint and closed with the final counts, so ``offered = landed + duplicates + quarantined``
-can be checked per batch, and a batch killed mid-way stays visible as ``running``.
+can be checked per batch. A batch killed mid-way stays ``running`` until the next writer of its
+(source, entity) closes it as ``interrupted`` (``mark_interrupted``), adding the records it landed
+after its last checkpoint; when the collector offers those again (its state is from before them),
+that writer counts them nowhere, so across all batches every record is offered and landed once.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ class LandingBatchRow(Base):
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     quarantined: Mapped[int] = mapped_column(Integer, default=0)
     files: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(20))  # running | succeeded | failed
+    status: Mapped[str] = mapped_column(String(20))  # running | succeeded | failed | interrupted
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,29 @@ class LandingBatchLog:
             return
         with Session(self.engine) as s, s.begin():
             _record(s, batch_id, counts, status)
+
+    def running_batches(self, source: str, entity: str) -> list[tuple[str, int]]:
+        """(batch_id, landed as of its last checkpoint) of the batches of (source, entity) still
+        ``running``. Holding the writer lock of (source, entity), none of them is alive."""
+        stale = select(LandingBatchRow).where(
+            LandingBatchRow.source == source,
+            LandingBatchRow.entity == entity,
+            LandingBatchRow.status == "running",
+        )
+        with Session(self.engine) as s:
+            return [(row.batch_id, row.landed) for row in s.scalars(stale)]
+
+    def mark_interrupted(self, batch_id: str, landed_after_checkpoint: int, files: int) -> None:
+        """Close a dead batch as ``interrupted``, adding the records it landed after its last
+        checkpoint (offered to it and landed by it: the counts stay balanced)."""
+        with Session(self.engine) as s, s.begin():
+            row = s.get(LandingBatchRow, batch_id)
+            if row is None:
+                return
+            row.offered += landed_after_checkpoint
+            row.landed += landed_after_checkpoint
+            row.files = files
+            row.status, row.finished_at = "interrupted", datetime.now(UTC)
 
     def get(self, batch_id: str) -> LandingBatchRow | None:
         with Session(self.engine) as s:

@@ -221,6 +221,14 @@ class RawLake:
         return items
 
 
+def _name(path: Path) -> str:
+    return path.name
+
+
+def _content_hashes(part: Path) -> list[str]:
+    return [str(h) for h in pq.read_table(part, columns=["content_hash"]).column(0).to_pylist()]
+
+
 class RawWriter:
     """One landing batch for one (source, entity, shop). Use through ``RawLake.writer``."""
 
@@ -236,6 +244,8 @@ class RawWriter:
         self._prefix = b"\x1f".join(p.encode() for p in (source, entity, shop_id or "")) + b"\x1e"
         self._protector = ChunkProtector(lake.cipher, source=source, platform=platform)
         self._known: set[str] = set()
+        # landed by an interrupted batch after its last checkpoint: counted by no batch yet
+        self._unaccounted: set[str] = set()
         self._known_quarantine: set[str] = set()
         self._pending: list[_Pending] = []
         self._inflight: deque[tuple[Future[list[str]], list[_Pending]]] = deque()
@@ -251,6 +261,7 @@ class RawWriter:
         self._lock()
         remove_stale_temporaries(self._raw_dir)
         self._known = self.lake.known_hashes(self.source, self.entity)
+        self._unaccounted = self._landed_after_last_checkpoint()
         self._known_quarantine = self.lake._quarantine_ids(self.source, self.entity)
         self.lake.batches.start(
             self.batch_id,
@@ -259,6 +270,24 @@ class RawWriter:
             platform=self.platform,
             shop_id=self.shop_id,
         )
+
+    def _landed_after_last_checkpoint(self) -> set[str]:
+        """Close the batches a kill left ``running``; return the content hashes they landed after
+        their last checkpoint.
+
+        A part is committed when it is full, between checkpoints. A kill before the next checkpoint
+        leaves its rows in the lake but not in the batch's counts, and the collector's state from
+        before them, so they are offered again. The dead batch's counts gain them (its parts hold
+        its rows in order, part number then row; its counts cover the first ``landed``), and this
+        batch counts their second offer nowhere (``add_parsed``)."""
+        out: set[str] = set()
+        for batch_id, counted in self.lake.batches.running_batches(self.source, self.entity):
+            prefix = f"part-{batch_id}-"
+            parts = sorted((p for p in part_files(self._raw_dir) if p.name.startswith(prefix)), key=_name)
+            hashes = [h for p in parts for h in _content_hashes(p)]
+            out.update(hashes[counted:])
+            self.lake.batches.mark_interrupted(batch_id, max(0, len(hashes) - counted), len(parts))
+        return out
 
     def _close(self, ok: bool) -> None:
         try:
@@ -329,7 +358,11 @@ class RawWriter:
         self.result.offered += 1
         digest = self.lake.cipher.content_hash(self._prefix + canonical_json(payload))
         if digest in self._known:
-            self.result.duplicates += 1
+            if digest in self._unaccounted:  # the interrupted batch landed it and counts it
+                self._unaccounted.discard(digest)
+                self.result.offered -= 1
+            else:
+                self.result.duplicates += 1
             return False
         self._known.add(digest)
         self.result.landed += 1
