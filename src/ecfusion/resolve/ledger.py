@@ -10,12 +10,13 @@ transaction (``record_run``): killed at any point, it has recorded all of them o
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecfusion.control.db import session_factory
@@ -32,6 +33,19 @@ from ecfusion.resolve.graph import Constraints, IdentityEvent
 _CHUNK = 5_000
 # the DB-API placeholder of each paramstyle the control plane's drivers use (sqlite3, psycopg)
 _PARAM_MARK = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+_MAP = ResolveIdentity.__tablename__
+
+
+@contextmanager
+def _driver_cursor(conn: Connection) -> Iterator[tuple[Any, str]]:
+    """The DB-API cursor under ``conn`` and its placeholder: for the identity map's bulk reads and
+    writes (a million rows), where SQLAlchemy's row objects and IN-list expansion cost more than
+    the statements themselves."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        yield cursor, _PARAM_MARK[conn.dialect.paramstyle]
+    finally:
+        cursor.close()
 
 
 @dataclass(frozen=True)
@@ -83,23 +97,9 @@ class Ledger:
     def identity_map(self, entity: str) -> dict[str, str]:
         """record key → cluster id. Read through the driver's cursor: an incremental run loads a
         million rows of it, and row objects cost more than the query (a third of the run at 1M)."""
-        stmt = select(ResolveIdentity.record_key, ResolveIdentity.cluster_id).where(
-            ResolveIdentity.entity == bindparam("entity")
-        )
-        with self._sessions() as s:
-            conn = s.connection()
-            compiled = stmt.compile(dialect=conn.dialect)
-            params = compiled.construct_params({"entity": entity})
-            if compiled.positiontup is not None:  # qmark / format paramstyles
-                args: Any = tuple(params[name] for name in compiled.positiontup)
-            else:
-                args = params
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(str(compiled), args)
-                rows = dict(cursor.fetchall())
-            finally:
-                cursor.close()
+        with self._sessions() as s, _driver_cursor(s.connection()) as (cursor, mark):
+            cursor.execute(f"select record_key, cluster_id from {_MAP} where entity = {mark}", [entity])
+            rows = dict(cursor.fetchall())
         self.rows_read += len(rows)
         return rows
 
@@ -118,28 +118,21 @@ class Ledger:
         """Rows whose ``column`` is in ``values``, through the driver's cursor (a few thousand keys
         per statement; SQLAlchemy's expansion of such IN lists costs more than the query)."""
         wanted = sorted(set(values))
-        table = ResolveIdentity.__tablename__
         out: dict[str, str] = {}
-        with self._sessions() as s:
-            conn = s.connection()
-            mark = _PARAM_MARK[conn.dialect.paramstyle]
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                for i in range(0, len(wanted), _CHUNK):
-                    chunk = wanted[i : i + _CHUNK]
-                    marks = ", ".join([mark] * len(chunk))
-                    if column is ResolveIdentity.record_key:  # the primary key (entity, record_key)
-                        sql = f"select record_key, cluster_id from {table} where entity = {mark} "
-                        cursor.execute(sql + f"and record_key in ({marks})", [entity, *chunk])
-                        out.update((str(k), str(c)) for k, c in cursor.fetchall())
-                    else:
-                        # the entity is checked here, not in SQL: given both, SQLite's planner scans
-                        # the primary key's entity prefix (the whole map) instead of the cluster index
-                        sql = f"select entity, record_key, cluster_id from {table} where cluster_id "
-                        cursor.execute(sql + f"in ({marks})", chunk)
-                        out.update((str(k), str(c)) for e, k, c in cursor.fetchall() if e == entity)
-            finally:
-                cursor.close()
+        with self._sessions() as s, _driver_cursor(s.connection()) as (cursor, mark):
+            for i in range(0, len(wanted), _CHUNK):
+                chunk = wanted[i : i + _CHUNK]
+                marks = ", ".join([mark] * len(chunk))
+                if column is ResolveIdentity.record_key:  # the primary key (entity, record_key)
+                    sql = f"select record_key, cluster_id from {_MAP} where entity = {mark} "
+                    cursor.execute(sql + f"and record_key in ({marks})", [entity, *chunk])
+                    out.update((str(k), str(c)) for k, c in cursor.fetchall())
+                else:
+                    # the entity is checked here, not in SQL: given both, SQLite's planner scans
+                    # the primary key's entity prefix (the whole map) instead of the cluster index
+                    sql = f"select entity, record_key, cluster_id from {_MAP} where cluster_id "
+                    cursor.execute(sql + f"in ({marks})", chunk)
+                    out.update((str(k), str(c)) for e, k, c in cursor.fetchall() if e == entity)
         self.rows_read += len(out)
         return out
 
@@ -148,13 +141,6 @@ class Ledger:
         with self._sessions() as s:
             row = s.get(ResolveState, entity)
             return MapState(row.run_id, row.records) if row is not None else None
-
-    def save_identity_map(
-        self, entity: str, ids: Mapping[str, str], previous: Mapping[str, str], run_id: str
-    ) -> int:
-        """Write the rows that changed; remove keys no longer present. Returns rows written."""
-        with self._sessions.begin() as s:
-            return len(_save_map(s, entity, ids, previous, run_id))
 
     def record_run(self, run: RunRecord) -> tuple[int, int]:
         """Commit everything one run changed in the ledger in ONE transaction: changed identity
@@ -183,16 +169,6 @@ class Ledger:
         return n_events, queued
 
     # events -------------------------------------------------------------------------------
-    def record_events(
-        self,
-        entity: str,
-        run_id: str,
-        events: Iterable[IdentityEvent],
-        evidence: Mapping[str, list[dict[str, object]]] | None = None,
-    ) -> int:
-        with self._sessions.begin() as s:
-            return _record_events(s, entity, run_id, events, evidence)
-
     def events(self, entity: str, cluster_id: str | None = None, limit: int = 100) -> list[dict[str, object]]:
         q = (
             select(ResolveEvent)
@@ -221,11 +197,6 @@ class Ledger:
         """Add uncertain pairs not already queued or decided."""
         with self._sessions.begin() as s:
             return _enqueue(s, entity, run_id, pairs)
-
-    def close_linked(self, entity: str, ids: Mapping[str, str]) -> int:
-        """Mark open items whose two records now share an identity (by other evidence) as linked."""
-        with self._sessions.begin() as s:
-            return _close_linked(s, entity, ids, None)
 
     def reviews(
         self, entity: str | None = None, status: str | None = "open", limit: int = 50
@@ -344,36 +315,19 @@ def _save_map(
                     ResolveIdentity.entity == entity, ResolveIdentity.record_key.in_(keys[i : i + _CHUNK])
                 )
             )
-    if changed:
-        # the driver's executemany (a full run writes a million rows; no ORM or Core row objects)
-        conn = s.connection()
-        mark = _PARAM_MARK[conn.dialect.paramstyle]
-        sql = (
-            f"insert into {ResolveIdentity.__tablename__} (entity, record_key, cluster_id, run_id) "
-            f"values ({mark}, {mark}, {mark}, {mark})"
-        )
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
+    if changed:  # the driver's executemany: a full run writes a million rows
+        with _driver_cursor(s.connection()) as (cursor, mark):
+            values = ", ".join([mark] * 4)
+            sql = f"insert into {_MAP} (entity, record_key, cluster_id, run_id) values ({values})"
             for i in range(0, len(changed), 50_000):
                 cursor.executemany(sql, [(entity, k, c, run_id) for k, c in changed[i : i + 50_000]])
-        finally:
-            cursor.close()
     return [k for k, _ in changed]
 
 
-def _record_events(
-    s: Session,
-    entity: str,
-    run_id: str,
-    events: Iterable[IdentityEvent],
-    evidence: Mapping[str, list[dict[str, object]]] | None = None,
-) -> int:
+def _record_events(s: Session, entity: str, run_id: str, events: Iterable[IdentityEvent]) -> int:
     rows = []
     for e in events:
-        proof = {
-            "records": list(e.record_keys)[:50],
-            "edges": (evidence or {}).get(e.cluster_id, [])[:20],
-        }
+        proof = {"records": list(e.record_keys)[:50]}
         rows.append(
             {
                 "run_id": run_id,
@@ -422,7 +376,7 @@ def _enqueue(s: Session, entity: str, run_id: str, pairs: Iterable[tuple[str, st
     return len(rows)
 
 
-def _close_linked(s: Session, entity: str, ids: Mapping[str, str], changed: Sequence[str] | None) -> int:
+def _close_linked(s: Session, entity: str, ids: Mapping[str, str], changed: Sequence[str]) -> int:
     """Mark open items whose two records now share an identity as linked.
 
     Only an item with a record whose id ``changed`` can have become linked; with few changes just
@@ -430,14 +384,14 @@ def _close_linked(s: Session, entity: str, ids: Mapping[str, str], changed: Sequ
     cols = (ResolveReview.id, ResolveReview.left_key, ResolveReview.right_key)
     is_open = and_(ResolveReview.entity == entity, ResolveReview.status == "open")
     items: set[tuple[int, str, str]] = set()
-    if changed is None or len(changed) > 10 * _CHUNK:
-        items.update((i, a, b) for i, a, b in s.execute(select(*cols).where(is_open)))
+    if len(changed) > 10 * _CHUNK:
+        items.update((n, a, b) for n, a, b in s.execute(select(*cols).where(is_open)))
     else:
         for i in range(0, len(changed), _CHUNK):
             chunk = changed[i : i + _CHUNK]
             for side in (ResolveReview.left_key, ResolveReview.right_key):
                 rows = s.execute(select(*cols).where(is_open, side.in_(chunk)))
-                items.update((i, a, b) for i, a, b in rows)
+                items.update((n, a, b) for n, a, b in rows)
     done = sorted(i for i, a, b in items if a in ids and ids.get(a) == ids.get(b))
     for n in range(0, len(done), _CHUNK):
         chunk_ids = done[n : n + _CHUNK]

@@ -171,6 +171,18 @@ def _session(
     return out
 
 
+def _clean_sink(world: World, source: str, entity: str, tag: str) -> JsonlSink:
+    """A JSONL sink of ``source`` (its own platform) that injects no defects."""
+    return JsonlSink(
+        world.out,
+        source=source,
+        platform=source,
+        entity=entity,
+        rng=random.Random(f"ecfusion-{world.seed}-defects-{tag}"),
+        rates=DefectRates.none(),
+    )
+
+
 # Share of mini-program users who signed in with WeChat's phone-number login (getPhoneNumber), so
 # the user table holds their phone; the others only ever authorized the openid.
 PHONE_AUTHORIZED = 0.95
@@ -179,14 +191,7 @@ PHONE_AUTHORIZED = 0.95
 def _app_users(world: World) -> tuple[list[Any], list[Any]]:
     """The mini-program's user table, exported whole: one record per app account."""
     r, _ = world.rngs("app-users")
-    sink = JsonlSink(
-        world.out,
-        source="app",
-        platform="app",
-        entity="members",
-        rng=random.Random(f"ecfusion-{world.seed}-defects-app-users"),
-        rates=DefectRates.none(),
-    )
+    sink = _clean_sink(world, "app", "members", "app-users")
     sink.open("app/users/users.jsonl")
     start_ms = (beijing_seconds(world.start) - BEIJING_OFFSET_S) * 1000
     for acc in world.population.accounts.get("app", []):
@@ -211,22 +216,8 @@ def _app_users(world: World) -> tuple[list[Any], list[Any]]:
 def _ads(world: World) -> tuple[list[Any], list[Any]]:
     r, _ = world.rngs("ads")
     audience = _Audience(world, r)
-    impressions = JsonlSink(
-        world.out,
-        source="ads",
-        platform="ads",
-        entity="ad_impressions",
-        rng=random.Random(f"ecfusion-{world.seed}-defects-ads"),
-        rates=DefectRates.none(),
-    )
-    clicks = JsonlSink(
-        world.out,
-        source="ads",
-        platform="ads",
-        entity="ad_clicks",
-        rng=random.Random(f"ecfusion-{world.seed}-defects-ads-c"),
-        rates=DefectRates.none(),
-    )
+    impressions = _clean_sink(world, "ads", "ad_impressions", "ads")
+    clicks = _clean_sink(world, "ads", "ad_clicks", "ads-c")
     month = ""
     seq = 0
     for offset, count in enumerate(_per_day(world, round(world.total_orders * IMPRESSIONS_PER_ORDER))):

@@ -263,12 +263,12 @@ def run_keyed(
     files: list[str],
     *,
     ip_db: Path | None = None,
-    accounts: str = "cur_member_account",
+    accounts: str = "SELECT * FROM cur_member_account",
 ) -> StepResult:
     """Stage, classify and merge one keyed entity; the caller applies the writes. ``ip_db``: the
     ip2region database for IP → region completion (None: off, the region columns stay NULL).
-    ``accounts``: ``unified.member_account`` as this run has left it so far (after its member
-    merge), which the accounts an entity names (app users) merge into."""
+    ``accounts``: a query for ``unified.member_account`` as this run has left it so far (after its
+    member merge), which the accounts an entity names (app users) merge into."""
     e, name, t = engine, spec.raw_entity, spec.table
     staged = stage(e, name, spec.target, mappings, files)
     if spec.ip_column:
@@ -309,7 +309,7 @@ def _device_accounts(e: Engine, spec: KeyedEntity, accounts: str) -> Write:
     merged = merge.after_merge_sql(f"cur_{t.name}", f"chg_{name}", f"aff_{name}", key)
     rows = f"(SELECT * FROM ({merged}) AS m WHERE account_key IN (SELECT account_key FROM accaff_{name}))"
     e.materialize(f"seen_{name}", device_accounts_sql(rows, spec.account_time or "NULL"))
-    e.view(f"accounts_now_{name}", f"SELECT * FROM ({accounts}) AS a")
+    e.view(f"accounts_now_{name}", accounts)
     e.materialize(f"accounts_{name}", merge.merged_accounts_sql(f"accounts_now_{name}", f"seen_{name}"))
     return Write(f"accounts_{name}", MEMBER_ACCOUNT.qualified, "account_key", f"accaff_{name}")
 
