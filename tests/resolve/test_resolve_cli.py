@@ -23,6 +23,15 @@ def test_evaluate_prints_scores_and_false_merges(resolved: Any, capsys: pytest.C
     assert {"pairwise_f1", "bcubed_f1", "worst_false_merges"} <= set(scores["products"])
 
 
+def test_evaluate_says_when_truth_has_no_names_to_check_same_name_merges(
+    resolved: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the sample merchant's truth has accounts.csv and listings.csv, but no persons.jsonl
+    assert main(["er", "evaluate", "--truth", str(resolved.truth_dir), "-w", str(resolved.ws.root)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "same-name check skipped: the truth folder has no persons.jsonl" in out
+
+
 def test_evaluate_lists_missed_pairs_with_their_evidence(resolved: Any) -> None:
     """Each listed missed pair is one true person in two identities, with what agreed between them."""
     from ecfusion.resolve import evaluate

@@ -99,6 +99,12 @@ def evaluate_cmd(
                 f"{s.same_name_merged_pairs} pairs of them merged into one identity",
                 markup=False,
             )
+        elif name == "members":
+            console.print(
+                "members: same-name check skipped: the truth folder has no persons.jsonl "
+                '(one {"person_id": …, "name": …} per line)',
+                markup=False,
+            )
         for w in s.worst_false_merges[:5]:
             console.print(
                 f"false merge ({name}): {w['cluster']} holds {w['true_entities']} true entities "
