@@ -135,6 +135,26 @@ def test_copies_of_one_record_in_one_run_count_once(workspace: Workspace, raw: R
     ) == [(1, 2, 1, 1)]
 
 
+def test_an_order_whose_lines_share_an_id_is_quarantined_and_its_copy_is_not_blamed(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    """Two lines with one line id cannot be told apart: the order is quarantined with the line id and
+    the count; the same record landed twice is one quarantined record and one duplicate, not two
+    quarantined ones, and a clean order beside it is untouched."""
+    bad = taobao_trade(8, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00", lines=2)
+    bad["orders"]["order"][1]["oid"] = bad["orders"]["order"][0]["oid"]
+    clean = taobao_trade(9, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00", lines=2)
+    raw.add("taobao", "orders", [bad, clean])
+    raw.add("taobao", "orders", [bad], dt="2026-11-21")
+    s = warehouse.run(workspace)
+    assert [(r.raw_in, r.unified, r.quarantined, r.duplicates) for r in s.reconciliation] == [(3, 1, 1, 1)]
+    [(rule, reason)] = _rows(workspace, "SELECT rule, reason FROM unified.quarantine")
+    assert rule == "duplicate_line_id"
+    assert reason == "duplicate_line_id: line taobao:8:80 appears 2 times in the order"
+    lines = _rows(workspace, "SELECT order_key, count(*) FROM unified.order_line GROUP BY ALL")
+    assert lines == [("taobao:9", 2)]
+
+
 def test_a_buyer_s_later_order_updates_the_account_and_keeps_its_history(
     workspace: Workspace, raw: RawZone
 ) -> None:

@@ -303,7 +303,9 @@ LISTING = Table(
     ),
     key=("listing_key",),
     populated_by="product feeds of taobao, jd, pdd, douyin (unified.listing_feed) overlaid on order "
-    "lines and POS sales (latest observation wins); a listing seen only in orders keeps its line fields",
+    "lines and POS sales (latest observation wins); a listing seen only in orders keeps its line fields. "
+    "raw_record_ids: the records its values came from (the latest line's order record and the feed's "
+    "records); the orders that name it are found through unified.order_line.listing_key",
 )
 
 LISTING_FEED = Table(

@@ -53,9 +53,13 @@ def classify_sql(stage: str, bad: str, seen: str) -> str:
 def bad_orders_sql(orders: str, lines: str) -> str:
     """The first failing rule per raw order record: header rules, then line rules, then a line id
     that repeats inside one order (its lines could not be told apart)."""
+    # Exact groups only where a one-number hash of the group repeats: grouping 1M+ lines by three
+    # strings costs several times more, and a hash collision only sends a few rows to the exact step.
+    same = "hash(raw_record_id, raw_file, line_key)"
     dup = (
         f"SELECT raw_record_id, 'duplicate_line_id' AS _rule, 'duplicate_line_id: line ' || line_key || "
         f"' appears ' || CAST(count(*) AS VARCHAR) || ' times in the order' AS _reason FROM {lines} "
+        f"WHERE {same} IN (SELECT {same} FROM {lines} GROUP BY {same} HAVING count(*) > 1) "
         f"GROUP BY raw_record_id, raw_file, line_key HAVING count(*) > 1"
     )
     return (
@@ -101,11 +105,12 @@ def classified_orders_sql(orders: str, bad: str, seen: str) -> str:
         "FROM (SELECT raw_record_id, source, platform, raw_file, order_key, modified_at, status,\n"
         f"        platform_status, quality_flags FROM {orders}) AS s\n"
         f"LEFT JOIN {bad} AS b ON b.raw_record_id = s.raw_record_id\n"
-        # copies of one record in this run (rare): rank only those, never sort the whole stage
+        # copies of one record in this run (rare): rank only those, never sort the whole stage; the
+        # ids whose one-number hash repeats are a superset of them, found without grouping strings
         "LEFT JOIN (SELECT raw_record_id, raw_file,\n"
         "    row_number() OVER (PARTITION BY raw_record_id ORDER BY raw_file) AS copy\n"
-        f"  FROM {orders} WHERE raw_record_id IN (\n"
-        f"    SELECT raw_record_id FROM {orders} GROUP BY raw_record_id HAVING count(*) > 1)) AS d\n"
+        f"  FROM {orders} WHERE hash(raw_record_id) IN (SELECT hash(raw_record_id) FROM {orders}\n"
+        "    GROUP BY hash(raw_record_id) HAVING count(*) > 1)) AS d\n"
         "  ON d.raw_record_id = s.raw_record_id AND d.raw_file = s.raw_file\n"
         f"LEFT JOIN (SELECT DISTINCT raw_record_id FROM {seen}) AS seen\n"
         "  ON seen.raw_record_id = s.raw_record_id"
@@ -127,42 +132,61 @@ def new_versions_sql(classified: str, run_id: str) -> str:
     )
 
 
-def winners_sql(classified: str, cur_versions: str) -> str:
-    """Per order this run touches: the winning version (latest ``modified_at``, ties by raw record
-    id, whatever order versions arrive in), whether it is new, whether the order existed before,
-    and every version id. A window over narrow rows picks the winner (far cheaper than arg_max
-    over tuples); only orders with several versions aggregate their id lists."""
-    versions = (
-        "SELECT order_key, raw_record_id, raw_file, modified_at, true AS is_new\n"
-        f"  FROM {classified} WHERE outcome = 'unified'\n"
-        "  UNION ALL\n"
-        "  SELECT order_key, raw_record_id, CAST(NULL AS VARCHAR) AS raw_file, modified_at, false AS is_new\n"
-        f"  FROM {cur_versions}\n"
-        f"  WHERE order_key IN (SELECT order_key FROM {classified} WHERE outcome = 'unified')"
-    )
+def touched_versions_sql(classified: str, cur_versions: str) -> str:
+    """Every version of the orders this run touches (narrow: ids, time, status): this run's
+    accepted versions (``is_new``, with their file) and the warehouse's earlier ones."""
     return (
-        "WITH r AS (\n"
-        "  SELECT order_key, raw_record_id, raw_file, is_new, count(*) OVER (PARTITION BY order_key) AS n,\n"
-        "    row_number() OVER (PARTITION BY order_key ORDER BY modified_at DESC, raw_record_id DESC) AS rn\n"
-        f"  FROM ({versions}) AS v)\n"
-        "SELECT r.order_key, r.raw_record_id AS win_id, r.raw_file AS win_file, r.is_new AS win_new,\n"
-        "  r.n AS version_count, CASE WHEN r.n = 1 THEN [r.raw_record_id] ELSE m.ids END AS raw_record_ids,\n"
-        "  COALESCE(m.existed, false) AS existed\n"
-        "FROM r LEFT JOIN (\n"
-        f"  SELECT order_key, {ids_list_sql('raw_record_id')} AS ids, bool_or(NOT is_new) AS existed\n"
-        "  FROM r WHERE n > 1 GROUP BY order_key) AS m ON m.order_key = r.order_key\n"
-        "WHERE r.rn = 1"
-    )
-
-
-def touched_history_versions_sql(classified: str, cur_versions: str) -> str:
-    """All versions (status columns) of the orders this run touches, for their status history."""
-    return (
-        "SELECT order_key, modified_at, status, platform_status, raw_record_id\n"
+        "SELECT order_key, raw_record_id, raw_file, modified_at, status, platform_status, true AS is_new\n"
         f"FROM {classified} WHERE outcome = 'unified'\n"
         "UNION ALL\n"
-        f"SELECT order_key, modified_at, status, platform_status, raw_record_id FROM {cur_versions}\n"
+        "SELECT order_key, raw_record_id, CAST(NULL AS VARCHAR) AS raw_file, modified_at, status,"
+        " platform_status, false AS is_new\n"
+        f"FROM {cur_versions}\n"
         f"WHERE order_key IN (SELECT order_key FROM {classified} WHERE outcome = 'unified')"
+    )
+
+
+def version_counts_sql(versions: str) -> str:
+    """Per touched order: how many versions it has and — exact when it has one, as every order of a
+    first load and every new order has — that version's columns. An order with one version needs
+    no window to pick its winner or order its history, so only the others are ever sorted."""
+    one = ", ".join(
+        f"any_value({c}) AS one_{c}"
+        for c in ("raw_record_id", "raw_file", "modified_at", "status", "platform_status")
+    )
+    return f"SELECT order_key, count(*) AS n, {one} FROM {versions} GROUP BY order_key"
+
+
+def several_versions_sql(versions: str, counts: str) -> str:
+    """The versions of the orders that have more than one."""
+    return f"SELECT * FROM {versions} WHERE order_key IN (SELECT order_key FROM {counts} WHERE n > 1)"
+
+
+def winners_sql(counts: str, several: str) -> str:
+    """Per order this run touches: the winning version (latest ``modified_at``, ties by raw record
+    id, whatever order versions arrive in), whether it is new, whether the order existed before,
+    and every version id. An order with one version is its own winner, and new (a version the
+    warehouse held would be a second); a window over narrow rows ranks the others."""
+    ranked = (
+        "SELECT order_key, raw_record_id, raw_file, is_new,\n"
+        "    row_number() OVER (PARTITION BY order_key ORDER BY modified_at DESC, raw_record_id DESC)"
+        " AS rn\n"
+        f"  FROM {several}"
+    )
+    summary = (
+        f"SELECT order_key, count(*) AS n, {ids_list_sql('raw_record_id')} AS ids,"
+        " bool_or(NOT is_new) AS existed\n"
+        f"  FROM {several} GROUP BY order_key"
+    )
+    return (
+        "SELECT order_key, one_raw_record_id AS win_id, one_raw_file AS win_file, true AS win_new,\n"
+        "  n AS version_count, [one_raw_record_id] AS raw_record_ids, false AS existed\n"
+        f"FROM {counts} WHERE n = 1\n"
+        "UNION ALL\n"
+        "SELECT r.order_key, r.raw_record_id AS win_id, r.raw_file AS win_file, r.is_new AS win_new,\n"
+        "  m.n AS version_count, m.ids AS raw_record_ids, m.existed\n"
+        f"FROM ({ranked}) AS r JOIN ({summary}) AS m ON m.order_key = r.order_key\n"
+        "WHERE r.rn = 1"
     )
 
 
@@ -280,15 +304,24 @@ def old_flag_keys_sql(cur_lines: str, affected: str) -> str:
     )
 
 
-def status_history_sql(versions: str) -> str:
-    """Every transition: a version whose (status, platform_status) differs from the one before it."""
+def status_history_sql(counts: str, several: str) -> str:
+    """Every transition: a version whose (status, platform_status) differs from the one before it.
+    An order with one version has one entry, its first status."""
+    single = (
+        "SELECT order_key, CAST(1 AS BIGINT) AS seq, CAST(NULL AS VARCHAR) AS from_status,"
+        " one_status AS status,\n"
+        "  one_platform_status AS platform_status, one_modified_at AS changed_at,"
+        " one_raw_record_id AS raw_record_id\n"
+        f"FROM {counts} WHERE n = 1"
+    )
     return (
+        f"{single}\nUNION ALL\n"
         "SELECT order_key, row_number() OVER (PARTITION BY order_key ORDER BY modified_at,"
         " raw_record_id) AS seq,\n"
         "  prev_status AS from_status, status, platform_status, modified_at AS changed_at, raw_record_id\n"
         "FROM (SELECT *, lag(status) OVER w AS prev_status, lag(platform_status) OVER w AS prev_platform,\n"
         "        row_number() OVER w AS n\n"
-        f"      FROM {versions} WINDOW w AS (PARTITION BY order_key ORDER BY modified_at,"
+        f"      FROM {several} WINDOW w AS (PARTITION BY order_key ORDER BY modified_at,"
         f" raw_record_id)) AS v\n"
         "WHERE n = 1 OR status IS DISTINCT FROM prev_status OR platform_status IS DISTINCT FROM prev_platform"
     )
@@ -357,7 +390,11 @@ LISTING_FEED_FIELDS = ("outer_sku_code", "barcode", "title", "spec_text", "price
 def listing_sql(lines: str, orders: str, feed: str | None = "cur_listing_feed", *, full: bool = False) -> str:
     """One row per platform SKU: descriptive fields from the product feed (``feed``, one row per
     listing key) where it has them, else from the latest order line; category only from the feed.
-    ``full``: also emit feed keys no line mentions (the post-merge overlay), else only line keys."""
+    ``full``: also emit feed keys no line mentions (the post-merge overlay), else only line keys.
+
+    Lineage is the raw records the row's values came from: the latest line's order record and the
+    feed's records. Every order that ever named the SKU is data (``unified.order_line.listing_key``),
+    not lineage: a best seller would otherwise carry millions of ids, rewritten on every run."""
     pick = "arg_max({c}, o.modified_at)"
     fields = ", ".join(
         f"{pick.format(c='l.' + c)} AS {c}" for c in ("outer_sku_code", "barcode", "title", "spec_text")
@@ -367,7 +404,7 @@ def listing_sql(lines: str, orders: str, feed: str | None = "cur_listing_feed", 
         "  arg_max(l.shop_id, o.modified_at) AS shop_id, arg_max(l.item_id, o.modified_at) AS item_id,\n"
         f"  arg_max(l.sku_id, o.modified_at) AS sku_id, {fields},\n"
         "  arg_max(l.unit_price, o.modified_at) AS price, max(o.modified_at) AS last_seen_at,\n"
-        f"  {ids_union_sql('l.raw_record_ids')} AS raw_record_ids\n"
+        "  [arg_max(l.version_raw_record_id, o.modified_at)] AS raw_record_ids\n"
         f"FROM {lines} AS l JOIN {orders} AS o ON o.order_key = l.order_key\n"
         "WHERE l.listing_key IS NOT NULL GROUP BY l.listing_key"
     )

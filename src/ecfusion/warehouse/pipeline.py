@@ -147,7 +147,10 @@ class _Run:
         e.materialize("cls_orders", merge.classified_orders_sql("staged_narrow", "bad_orders", "seen_orders"))
         e.view("out_orders", merge.outcomes_sql("cls_orders"))
         e.view("new_order_version", merge.new_versions_sql("cls_orders", self.run_id))
-        e.materialize("win_orders", merge.winners_sql("cls_orders", "cur_order_version"))
+        e.view("ver_orders", merge.touched_versions_sql("cls_orders", "cur_order_version"))
+        e.materialize("cnt_orders", merge.version_counts_sql("ver_orders"))
+        e.materialize("sev_orders", merge.several_versions_sql("ver_orders", "cnt_orders"))
+        e.materialize("win_orders", merge.winners_sql("cnt_orders", "sev_orders"))
         # aff_orders: the orders whose current rows the write replaces (new orders have none).
         e.materialize("aff_orders", merge.stale_orders_sql("win_orders"))
         e.materialize(
@@ -157,8 +160,7 @@ class _Run:
             "chg_orders", merge.changed_orders_sql("staged_orders", "cur_orders", "win_orders", "fill_orders")
         )
         e.materialize("chg_order_line", merge.changed_lines_sql("stg_lines", "cur_order_line", "win_orders"))
-        e.view("his_orders", merge.touched_history_versions_sql("cls_orders", "cur_order_version"))
-        e.materialize("chg_order_status_history", merge.status_history_sql("his_orders"))
+        e.materialize("chg_order_status_history", merge.status_history_sql("cnt_orders", "sev_orders"))
         e.view("chg_payment", merge.payment_sql("chg_orders"))
         self.writes += [
             Write("new_order_version", "unified.order_version"),
@@ -269,16 +271,15 @@ class _Run:
         if "aff_products" not in {w.keys for w in self.writes}:
             return
         keys = self._to_warehouse("aff_products")
-        self.conn.execute("BEGIN TRANSACTION")
         self.conn.execute(
             f"DELETE FROM unified.listing WHERE listing_key IN (SELECT listing_key FROM {keys})"
         )
         self.conn.execute(f"INSERT INTO unified.listing BY NAME {keyed.listing_overlay_sql(keys)}")
-        self.conn.execute("COMMIT")
 
     def quarantine(self) -> None:
         parts = [f"SELECT *, '{name.removeprefix('out_')}' AS entity FROM {name}" for name in self.outcomes]
-        self.engine.materialize("run_outcomes", "\nUNION ALL\n".join(parts))
+        # a view: three small scans (quarantine, reconciliation, rules) cost less than copying every row
+        self.engine.view("run_outcomes", "\nUNION ALL\n".join(parts))
         self.engine.materialize(
             "new_quarantine",
             (
@@ -326,15 +327,13 @@ class _Run:
         return alias
 
     def write(self) -> None:
-        """Apply every write in one warehouse transaction: replace the affected keys, append the rest."""
-        self.conn.execute("BEGIN TRANSACTION")
+        """Apply every write (inside the run's transaction): replace the affected keys, append the rest."""
         for w in self.writes:
             if w.key is not None and w.keys is not None:
                 keys = self._to_warehouse(w.keys)
                 self.conn.execute(f"DELETE FROM {w.target} WHERE {w.key} IN (SELECT {w.key} FROM {keys})")
             rows = self._to_warehouse(w.relation)
             self.conn.execute(f"INSERT INTO {w.target} BY NAME SELECT * FROM {rows}")
-        self.conn.execute("COMMIT")
 
 
 def _record_files(
@@ -434,13 +433,17 @@ def _standardize(
         summary.flagged_by_rule = run.version_flags()
         for rule, n in run.keyed_flags().items():
             summary.flagged_by_rule[rule] = summary.flagged_by_rule.get(rule, 0) + n
+        done = [f for fs in ready.values() for f in fs]
+        # One transaction: the unified rows, the listing overlay and the bookkeeping that says
+        # which files they came from (a separate commit after a large one costs a checkpoint).
+        conn.execute("BEGIN TRANSACTION")
         run.write()
         run.overlay_listings()
+        _record_files(conn, done, counts, summary.run_id)
+        _record_reconciliation(conn, summary.reconciliation, summary.run_id)
+        conn.execute("COMMIT")
     finally:
         engine.close()
-    done = [f for fs in ready.values() for f in fs]
-    _record_files(conn, done, counts, summary.run_id)
-    _record_reconciliation(conn, summary.reconciliation, summary.run_id)
     summary.files_processed = len(done)
     return True
 
