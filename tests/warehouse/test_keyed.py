@@ -115,6 +115,19 @@ def test_pos_sales_become_orders_lines_and_card_accounts(workspace: Workspace, r
     assert _rows(
         workspace, "SELECT count(*) FROM unified.member_account WHERE account_key = 'pos:886000007919'"
     ) == [(1,)]
+    # paid at the till, completed as rung up: GMV by payment method and status timelines include stores
+    payments = _rows(
+        workspace,
+        "SELECT p.order_key, p.method, p.amount = o.pay_amount, p.paid_at = o.created_at "
+        "FROM unified.payment p JOIN unified.orders o USING (order_key) WHERE p.platform = 'pos' ORDER BY 1",
+    )
+    assert payments == [("pos:SH0021", "in_store", True, True), ("pos:SH0022", "in_store", True, True)]
+    history = _rows(
+        workspace,
+        "SELECT order_key, seq, from_status, status FROM unified.order_status_history "
+        "WHERE order_key LIKE 'pos:%' ORDER BY 1",
+    )
+    assert history == [("pos:SH0021", 1, None, "completed"), ("pos:SH0022", 1, None, "completed")]
 
 
 def test_rerun_changes_nothing_and_latest_version_wins_out_of_order(

@@ -559,7 +559,7 @@ ORDER_STATUS_HISTORY = Table(
         C("raw_record_id", TEXT, "原始记录", "raw record showing the change"),
     ),
     key=("order_key", "seq"),
-    populated_by="order versions",
+    populated_by="order versions; a store sale (POS receipt) has one entry, completed when rung up",
 )
 
 PAYMENT = Table(
@@ -571,14 +571,20 @@ PAYMENT = Table(
         C("payment_key", TEXT, "支付键", "<order_key>:pay", nullable=False),
         C("order_key", TEXT, "订单键", "order"),
         PLATFORM,
-        C("method", TEXT, "支付方式", "payment method when known (platform escrow otherwise)"),
+        C(
+            "method",
+            TEXT,
+            "支付方式",
+            "'platform_escrow' for an online order (paid into the platform's escrow), "
+            "'in_store' for a store sale paid at the till",
+        ),
         _time("paid_at", "支付时间", "payment confirmation time"),
         _money("amount", "支付金额", "amount paid"),
         BIZ_DATE,
         RAW_IDS,
     ),
     key=("payment_key",),
-    populated_by="orders with a payment time",
+    populated_by="orders with a payment time, store sales (POS receipts) included",
 )
 
 CAMPAIGN = Table(

@@ -475,12 +475,17 @@ def run_pos(engine: Engine, mappings: list[Mapping], files: list[str]) -> StepRe
     )
     e.view("pos_headers", pos_headers_sql("pos_new_lines", "cur_orders", "aff_pos_orders"))
     e.materialize("chg_pos_orders", pos_orders_sql("chg_pos_lines", "pos_headers"))
+    # a receipt is paid at the till and completed as it is rung up: one payment, one status
+    e.view("chg_pos_payment", merge.payment_sql("chg_pos_orders", method="in_store"))
+    e.view("chg_pos_status_history", merge.first_status_sql("chg_pos_orders"))
     writes = from_orders.derive(e, "pos_", "chg_pos_orders", "chg_pos_lines", "aff_pos_orders")
     return StepResult(
         [f"out_{name}"],
         [
             Write("chg_pos_orders", "unified.orders", "order_key", "aff_pos_orders"),
             Write("chg_pos_lines", "unified.order_line", "order_key", "aff_pos_orders"),
+            Write("chg_pos_payment", "unified.payment", "order_key", "aff_pos_orders"),
+            Write("chg_pos_status_history", "unified.order_status_history", "order_key", "aff_pos_orders"),
             *writes,
         ],
         [flags_sql(staged, accepted)],

@@ -327,9 +327,20 @@ def status_history_sql(counts: str, several: str) -> str:
     )
 
 
-def payment_sql(orders: str) -> str:
+def first_status_sql(orders: str) -> str:
+    """The status history of orders that have one state, as a store sale has: one entry, seq 1."""
     return (
-        "SELECT order_key || ':pay' AS payment_key, order_key, platform, 'platform_escrow' AS method,\n"
+        "SELECT order_key, CAST(1 AS BIGINT) AS seq, CAST(NULL AS VARCHAR) AS from_status, status,"
+        " platform_status,\n"
+        f"  modified_at AS changed_at, version_raw_record_id AS raw_record_id FROM {orders}"
+    )
+
+
+def payment_sql(orders: str, method: str = "platform_escrow") -> str:
+    """One payment per paid order: an online order is paid into the platform's escrow; a store
+    sale at the till (``method`` 'in_store')."""
+    return (
+        f"SELECT order_key || ':pay' AS payment_key, order_key, platform, '{method}' AS method,\n"
         "  paid_at, pay_amount AS amount,\n"
         "  CAST(paid_at + INTERVAL 8 HOUR AS DATE) AS business_date, raw_record_ids\n"
         f"FROM {orders} WHERE paid_at IS NOT NULL"
