@@ -50,7 +50,7 @@ def stage(root: Path, control_url: str = "") -> Staged:
         ws = Workspace.open(ws.root)
     sample.install(ws, accounts.filter(pc.invert(held)))
     first = run(ws, reader=cipher)
-    assert not first.incremental
+    assert not first.incremental and first.full_reason == "no trained model yet"
     before = one_ids(ws)
     extra = accounts.filter(held)
     sample.install(ws, extra, append=True)
@@ -104,7 +104,7 @@ def test_incremental_run_reads_only_the_candidates_identity_rows(
     SpyLedger.made.clear()
     monkeypatch.setattr(resolve_pipeline, "Ledger", SpyLedger)
     inc = run(s.ws, reader=s.cipher)
-    assert inc.incremental and inc.new_accounts == len(s.new_keys)
+    assert inc.incremental and inc.new_accounts == len(s.new_keys) and inc.full_reason == ""
     n = len(s.before) + len(s.new_keys)
     # the rows of the accounts scored against a new one and of the identities re-clustered
     rows_read = SpyLedger.made[0].rows_read
@@ -148,7 +148,7 @@ def test_run_killed_after_the_control_plane_commit_is_recovered_without_loss_or_
     joined_once = _joined(s.ws)
     # the snapshot is not the control plane's copy of the map: the next run must not trust it
     again = run(s.ws, reader=s.cipher)
-    assert not again.incremental
+    assert not again.incremental and "does not hold the control plane's identity map" in again.full_reason
     _assert_consistent(s.ws, n)
     joined = _joined(s.ws)
     assert all(joined[k] == joined_once[k] for k in s.new_keys)  # no account joined twice
@@ -181,7 +181,7 @@ def test_a_rolled_back_warehouse_is_resolved_in_full(tmp_path: Path) -> None:
     run(s.ws, reader=s.cipher)
     SnapshotStore.of(s.ws).rollback()  # the warehouse no longer holds the control plane's map
     again = run(s.ws, reader=s.cipher)
-    assert not again.incremental
+    assert not again.incremental and "rolled back" in again.full_reason
     _assert_consistent(s.ws, len(s.before) + len(s.new_keys))
 
 
@@ -191,7 +191,7 @@ def test_an_account_gone_from_the_warehouse_makes_a_full_run_that_drops_it(tmp_p
     with store.update(s.ws, "drop-one") as con:
         con.execute("delete from unified.member_account where account_key = ?", [gone])
     again = run(s.ws, reader=s.cipher)
-    assert not again.incremental
+    assert not again.incremental and again.full_reason.startswith("accounts left the warehouse")
     ids = _assert_consistent(s.ws, len(s.before) + len(s.new_keys) - 1)
     assert gone not in ids
 

@@ -39,7 +39,7 @@ def run_cmd(
     if as_json:
         console.print_json(json.dumps(summary.as_dict(), default=str))
         return
-    kind = "incremental" if summary.incremental else "full"
+    kind = "incremental" if summary.incremental else f"full ({summary.full_reason})"
     console.print(
         f"{kind} run {summary.run_id}: {summary.raw_accounts} accounts → "
         f"{summary.unified_customers} customers ({summary.cross_platform_shoppers} cross-platform); "

@@ -60,6 +60,7 @@ class ResolveSummary:
     listings: int = 0
     std_skus: int = 0
     incremental: bool = False
+    full_reason: str = ""  # why a run resolved every account again ("" when incremental)
     new_accounts: int = 0
     events: int = 0
     review_queued: int = 0
@@ -189,34 +190,43 @@ def _update_members(
     con.unregister("_fresh")
 
 
-def _new_accounts(con: duckdb.DuckDBPyConnection, ledger: Ledger, n_accounts: int) -> list[str] | None:
-    """The accounts not yet in the identity map, found in the warehouse — or None (run in full).
+def _new_accounts(con: duckdb.DuckDBPyConnection, ledger: Ledger, n_accounts: int) -> list[str] | str:
+    """The accounts not yet in the identity map, found in the warehouse — or why the run must
+    resolve every account again.
 
     Only when this snapshot's ``fused.member`` *is* the control plane's identity map (same run
     mark, same size, no account gone since) are the new accounts those missing from it; the map
     itself is then read by key, for the few rows the run may change, never as a whole.
     """
     state = ledger.map_state(members.ENTITY)
-    if state is None or store.resolve_mark(con, members.ENTITY) != state.run_id:
-        return None  # first run, a run killed before it published, or a rolled-back warehouse
+    if state is None:
+        return "no identity map yet"
+    if store.resolve_mark(con, members.ENTITY) != state.run_id:
+        return (
+            "the warehouse snapshot does not hold the control plane's identity map (a run stopped "
+            "before it published, or the warehouse was rolled back)"
+        )
     if not all(store.has_table(con, "fused", t) for t in ("member", "identity", "member_link")):
-        return None
+        return "the warehouse snapshot has no fused member tables"
     mapped = con.execute("select count(*) from fused.member").fetchall()[0][0]
     if mapped != state.records:
-        return None
+        return f"fused.member holds {mapped:,} accounts, the identity map {state.records:,}"
     if con.table("fused.member").columns != [*con.sql(f"select * from {ACCOUNTS}").columns, "one_id"]:
-        return None  # the accounts gained or lost a column since: fused.member is rewritten in full
+        return "unified.member_account gained or lost a column: fused.member is rewritten"
     rows = con.execute("""
         select distinct account_key from unified.member_account
         where account_key not in (select account_key from fused.member) order by 1""").fetchall()
     new_keys = [str(r[0]) for r in rows]
     accounts = con.execute("select count(distinct account_key) from unified.member_account").fetchall()[0][0]
     if mapped + len(new_keys) != accounts:
-        return None  # mapped accounts left the warehouse: a full run removes them from the map
+        return "accounts left the warehouse since the last run: they leave the map"
     if len(new_keys) > members.INCREMENTAL_MAX_SHARE * n_accounts:
-        return None
+        return (
+            f"{len(new_keys):,} new accounts, over {members.INCREMENTAL_MAX_SHARE:.0%} of all: "
+            "training again on everyone"
+        )
     if ledger.identity_rows(members.ENTITY, new_keys):
-        return None  # the control plane already maps some: the snapshot is not its copy after all
+        return "the control plane already maps some of the new accounts: the snapshot is not its copy"
     return new_keys
 
 
@@ -235,9 +245,16 @@ def _member_stage(
     n = _accounts_view(con)
     saved = members.load_model(model_path(workspace))
     decided = ledger.decision_count(members.ENTITY)
-    new_keys = None
-    if not full and saved is not None and saved.get("_ecfusion_decisions") == decided:
-        new_keys = _new_accounts(con, ledger, n)
+    plan: list[str] | str
+    if full:
+        plan = "--full asked for"
+    elif saved is None:
+        plan = "no trained model yet"
+    elif saved.get("_ecfusion_decisions") != decided:
+        plan = "review decisions changed since the model was trained"
+    else:
+        plan = _new_accounts(con, ledger, n)
+    new_keys = plan if isinstance(plan, list) else None
     if new_keys is not None and saved is not None:
         load_s = time.perf_counter() - t
         had_map, fresh = True, len(new_keys)
@@ -283,6 +300,7 @@ def _member_stage(
         int(row[0]),
         int(row[1]),
         incremental=incremental,
+        full_reason="" if isinstance(plan, list) else plan,
         new_accounts=fresh,
         events=n_events,
         review_queued=queued,
