@@ -146,23 +146,26 @@ def touched_versions_sql(classified: str, cur_versions: str) -> str:
     )
 
 
-def version_counts_sql(versions: str) -> str:
-    """Per touched order: how many versions it has and — exact when it has one, as every order of a
-    first load and every new order has — that version's columns. An order with one version needs
-    no window to pick its winner or order its history, so only the others are ever sorted."""
-    one = ", ".join(
-        f"any_value({c}) AS one_{c}"
-        for c in ("raw_record_id", "raw_file", "modified_at", "status", "platform_status")
-    )
-    return f"SELECT order_key, count(*) AS n, {one} FROM {versions} GROUP BY order_key"
+def repeated_keys_sql(versions: str) -> str:
+    """One-number hashes of the order keys that appear more than once among ``versions``: every
+    order with several versions is among them (and, rarely, a one-version order whose hash
+    collides with another's, which the exact steps treat like any other)."""
+    return f"SELECT hash(order_key) AS h FROM {versions} GROUP BY hash(order_key) HAVING count(*) > 1"
 
 
-def several_versions_sql(versions: str, counts: str) -> str:
-    """The versions of the orders that have more than one."""
-    return f"SELECT * FROM {versions} WHERE order_key IN (SELECT order_key FROM {counts} WHERE n > 1)"
+def several_versions_sql(versions: str, repeated: str) -> str:
+    """The versions of the orders whose key hash repeats: those with several versions, exactly
+    ranked by ``winners_sql`` and ``status_history_sql``."""
+    return f"SELECT * FROM {versions} WHERE hash(order_key) IN (SELECT h FROM {repeated})"
 
 
-def winners_sql(counts: str, several: str) -> str:
+def single_versions_sql(versions: str, repeated: str) -> str:
+    """The orders whose key hash is unique: certainly one version each, as every order of a first
+    load and every new order has. They need no window to pick a winner or order a history."""
+    return f"SELECT * FROM {versions} WHERE hash(order_key) NOT IN (SELECT h FROM {repeated})"
+
+
+def winners_sql(single: str, several: str) -> str:
     """Per order this run touches: the winning version (latest ``modified_at``, ties by raw record
     id, whatever order versions arrive in), whether it is new, whether the order existed before,
     and every version id. An order with one version is its own winner, and new (a version the
@@ -179,9 +182,9 @@ def winners_sql(counts: str, several: str) -> str:
         f"  FROM {several} GROUP BY order_key"
     )
     return (
-        "SELECT order_key, one_raw_record_id AS win_id, one_raw_file AS win_file, true AS win_new,\n"
-        "  n AS version_count, [one_raw_record_id] AS raw_record_ids, false AS existed\n"
-        f"FROM {counts} WHERE n = 1\n"
+        "SELECT order_key, raw_record_id AS win_id, raw_file AS win_file, true AS win_new,\n"
+        "  CAST(1 AS BIGINT) AS version_count, [raw_record_id] AS raw_record_ids, false AS existed\n"
+        f"FROM {single}\n"
         "UNION ALL\n"
         "SELECT r.order_key, r.raw_record_id AS win_id, r.raw_file AS win_file, r.is_new AS win_new,\n"
         "  m.n AS version_count, m.ids AS raw_record_ids, m.existed\n"
@@ -304,18 +307,14 @@ def old_flag_keys_sql(cur_lines: str, affected: str) -> str:
     )
 
 
-def status_history_sql(counts: str, several: str) -> str:
+def status_history_sql(single: str, several: str) -> str:
     """Every transition: a version whose (status, platform_status) differs from the one before it.
     An order with one version has one entry, its first status."""
-    single = (
-        "SELECT order_key, CAST(1 AS BIGINT) AS seq, CAST(NULL AS VARCHAR) AS from_status,"
-        " one_status AS status,\n"
-        "  one_platform_status AS platform_status, one_modified_at AS changed_at,"
-        " one_raw_record_id AS raw_record_id\n"
-        f"FROM {counts} WHERE n = 1"
-    )
     return (
-        f"{single}\nUNION ALL\n"
+        "SELECT order_key, CAST(1 AS BIGINT) AS seq, CAST(NULL AS VARCHAR) AS from_status, status,"
+        " platform_status,\n"
+        f"  modified_at AS changed_at, raw_record_id FROM {single}\n"
+        "UNION ALL\n"
         "SELECT order_key, row_number() OVER (PARTITION BY order_key ORDER BY modified_at,"
         " raw_record_id) AS seq,\n"
         "  prev_status AS from_status, status, platform_status, modified_at AS changed_at, raw_record_id\n"

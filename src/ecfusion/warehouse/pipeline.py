@@ -148,9 +148,10 @@ class _Run:
         e.view("out_orders", merge.outcomes_sql("cls_orders"))
         e.view("new_order_version", merge.new_versions_sql("cls_orders", self.run_id))
         e.view("ver_orders", merge.touched_versions_sql("cls_orders", "cur_order_version"))
-        e.materialize("cnt_orders", merge.version_counts_sql("ver_orders"))
-        e.materialize("sev_orders", merge.several_versions_sql("ver_orders", "cnt_orders"))
-        e.materialize("win_orders", merge.winners_sql("cnt_orders", "sev_orders"))
+        e.materialize("rep_orders", merge.repeated_keys_sql("ver_orders"))
+        e.materialize("sev_orders", merge.several_versions_sql("ver_orders", "rep_orders"))
+        e.view("one_orders", merge.single_versions_sql("ver_orders", "rep_orders"))
+        e.materialize("win_orders", merge.winners_sql("one_orders", "sev_orders"))
         # aff_orders: the orders whose current rows the write replaces (new orders have none).
         e.materialize("aff_orders", merge.stale_orders_sql("win_orders"))
         e.materialize(
@@ -160,7 +161,7 @@ class _Run:
             "chg_orders", merge.changed_orders_sql("staged_orders", "cur_orders", "win_orders", "fill_orders")
         )
         e.materialize("chg_order_line", merge.changed_lines_sql("stg_lines", "cur_order_line", "win_orders"))
-        e.materialize("chg_order_status_history", merge.status_history_sql("cnt_orders", "sev_orders"))
+        e.materialize("chg_order_status_history", merge.status_history_sql("one_orders", "sev_orders"))
         e.view("chg_payment", merge.payment_sql("chg_orders"))
         self.writes += [
             Write("new_order_version", "unified.order_version"),
