@@ -495,9 +495,11 @@ def run_pos(engine: Engine, mappings: list[Mapping], files: list[str]) -> StepRe
 # ---------------------------------------------------------------- listings: feed over order lines
 
 
-def listing_overlay_sql(affected: str) -> str:
-    """``unified.listing`` rows of the listing keys whose feed changed, over the warehouse's state
-    after this run's writes: feed fields over line fields, feed-only SKUs included."""
-    lines = f"(SELECT * FROM unified.order_line WHERE listing_key IN (SELECT listing_key FROM {affected}))"
-    feed = f"(SELECT * FROM unified.listing_feed WHERE listing_key IN (SELECT listing_key FROM {affected}))"
-    return merge.listing_sql(lines, "unified.orders", feed, full=True)
+def listing_overlay_sql(affected: str, lines: str, orders: str, feed: str) -> str:
+    """``unified.listing`` rows of the listing keys in ``affected`` (their feed changed): feed fields
+    over line fields, feed-only SKUs included. ``lines`` / ``orders`` / ``feed``: the order lines,
+    orders and product feed as the run leaves them (``_Run.after_writes``)."""
+    of = f"WHERE listing_key IN (SELECT listing_key FROM {affected})"
+    return merge.listing_sql(
+        f"(SELECT * FROM {lines} {of})", orders, f"(SELECT * FROM {feed} {of})", full=True
+    )

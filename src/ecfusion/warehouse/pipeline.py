@@ -83,8 +83,12 @@ def _expose(engine: Engine, conn: duckdb.DuckDBPyConnection, names: list[str]) -
             engine.register_arrow(f"cur_{name}", conn.sql(f"SELECT * FROM {qualified}").to_arrow_table())
 
 
+def _union_all(selects: list[str]) -> str:
+    return "\nUNION ALL\n".join(selects)
+
+
 def _union(views: list[str]) -> str:
-    return "\nUNION ALL\n".join(f"SELECT * FROM {v}" for v in views)
+    return _union_all([f"SELECT * FROM {v}" for v in views])
 
 
 class _Run:
@@ -267,15 +271,30 @@ class _Run:
                 out[str(rule)] = out.get(str(rule), 0) + int(n)  # type: ignore[call-overload]
         return out
 
+    def after_writes(self, table: str) -> str:
+        """Relation ``aft_<table>``: the unified table as this run's planned writes will leave it
+        (current rows whose keys a write replaces are left out, every write's rows added), so a
+        step that needs the post-run state runs on the engine before anything is written."""
+        spec = next(t for t in TABLES if t.name == table)
+        cols = ", ".join(spec.column_names)
+        mine = [w for w in self.writes if w.target == spec.qualified]
+        kept = " AND ".join(
+            f"{w.key} NOT IN (SELECT {w.key} FROM {w.keys})" for w in mine if w.key and w.keys
+        )
+        parts = [f"SELECT {cols} FROM cur_{table}" + (f" WHERE {kept}" if kept else "")]
+        parts += [f"SELECT {cols} FROM {w.relation}" for w in mine]
+        self.engine.view(f"aft_{table}", _union_all(parts))
+        return f"aft_{table}"
+
     def overlay_listings(self) -> None:
-        """After the writes: listings whose product feed changed get feed fields over line fields."""
+        """Listings whose product feed changed: feed fields over line fields, from the state after
+        every other write (orders, POS sales and the feed merge). Its write comes last, so it
+        replaces whatever the order merges wrote for those keys."""
         if "aff_products" not in {w.keys for w in self.writes}:
             return
-        keys = self._to_warehouse("aff_products")
-        self.conn.execute(
-            f"DELETE FROM unified.listing WHERE listing_key IN (SELECT listing_key FROM {keys})"
-        )
-        self.conn.execute(f"INSERT INTO unified.listing BY NAME {keyed.listing_overlay_sql(keys)}")
+        lines, orders, feed = (self.after_writes(t) for t in ("order_line", "orders", "listing_feed"))
+        self.engine.materialize("ovl_listing", keyed.listing_overlay_sql("aff_products", lines, orders, feed))
+        self.writes.append(Write("ovl_listing", "unified.listing", "listing_key", "aff_products"))
 
     def quarantine(self) -> None:
         parts = [f"SELECT *, '{name.removeprefix('out_')}' AS entity FROM {name}" for name in self.outcomes]
@@ -428,6 +447,7 @@ def _standardize(
             run.keyed(entity, ready[entity], counts)
         inputs = members.MemberInputs("members" in ready, "points_ledger" in ready, "member_levels" in ready)
         run.writes += members.run_members(engine, inputs)  # after the member, ledger and level merges
+        run.overlay_listings()  # after every write that touches lines, orders or the feed
         run.quarantine()
         summary.reconciliation = run.reconcile()
         summary.quarantine_by_rule = run.quarantine_rules()
@@ -435,11 +455,10 @@ def _standardize(
         for rule, n in run.keyed_flags().items():
             summary.flagged_by_rule[rule] = summary.flagged_by_rule.get(rule, 0) + n
         done = [f for fs in ready.values() for f in fs]
-        # One transaction: the unified rows, the listing overlay and the bookkeeping that says
-        # which files they came from (a separate commit after a large one costs a checkpoint).
+        # One transaction: the unified rows and the bookkeeping that says which files they came
+        # from (a separate commit after a large one costs a checkpoint).
         conn.execute("BEGIN TRANSACTION")
         run.write()
-        run.overlay_listings()
         _record_files(conn, done, counts, summary.run_id)
         _record_reconciliation(conn, summary.reconciliation, summary.run_id)
         conn.execute("COMMIT")
