@@ -728,7 +728,8 @@ SHIPMENT = Table(
         RAW_IDS,
     ),
     key=("shipment_key",),
-    populated_by="douyin logistics_info (others pending)",
+    populated_by="pending: the order payloads carry the waybill (jd waybill / logisticsId, pdd "
+    "tracking_number / logistics_id, douyin logistics_info) but no mapping reads it yet",
 )
 
 TRACKING_EVENT = Table(
