@@ -155,6 +155,46 @@ def test_an_order_whose_lines_share_an_id_is_quarantined_and_its_copy_is_not_bla
     assert lines == [("taobao:9", 2)]
 
 
+def test_an_order_discount_is_spread_over_lines_that_carry_no_share_of_it(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    """JD gives the seller's discount per order only: it is spread over the lines in proportion to
+    their amounts, in whole fen (largest remainder), so the lines add up to the order; Taobao's
+    lines carry their own share and keep it."""
+    from tests_payloads import JD
+
+    items = [
+        {"skuId": "1001", "wareId": "2001", "skuName": "T恤", "jdPrice": "10.00", "itemTotal": "1"},
+        {"skuId": "1002", "wareId": "2002", "skuName": "袜子", "jdPrice": "10.00", "itemTotal": "1"},
+        {"skuId": "1003", "wareId": "2003", "skuName": "帽子", "jdPrice": "10.00", "itemTotal": "1"},
+    ]
+    jd = {**JD, "orderTotalPrice": "30.00", "sellerDiscount": "10.00", "orderPayment": "20.00",
+          "itemInfoList": items}
+    uneven = [  # 5.00 over 10.00, 20.00 and 0.01: 1.666…, 3.332…, 0.001… → 1.67, 3.33, 0.00
+        {"skuId": "1", "wareId": "1", "skuName": "a", "jdPrice": "10.00", "itemTotal": "1"},
+        {"skuId": "2", "wareId": "2", "skuName": "b", "jdPrice": "20.00", "itemTotal": "1"},
+        {"skuId": "3", "wareId": "3", "skuName": "c", "jdPrice": "0.01", "itemTotal": "1"},
+    ]
+    jd2 = {**JD, "orderId": "300100201", "sellerDiscount": "5.00", "itemInfoList": uneven}
+    raw.add("jd", "orders", [jd, jd2])
+    raw.add("taobao", "orders", [taobao_trade(4, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00", lines=2)])
+    assert warehouse.run(workspace).balanced
+    lines = _rows(
+        workspace,
+        "SELECT line_key, line_amount, discount_amount, pay_amount FROM unified.order_line ORDER BY 1",
+    )
+    assert [(k, str(a), str(d), str(p)) for k, a, d, p in lines] == [
+        ("jd:300100200:1001", "10.00", "3.34", "6.66"),  # 10.00 / 3 = 3.333…: the first by line key
+        ("jd:300100200:1002", "10.00", "3.33", "6.67"),  # takes the remaining fen
+        ("jd:300100200:1003", "10.00", "3.33", "6.67"),
+        ("jd:300100201:1", "10.00", "1.67", "8.33"),
+        ("jd:300100201:2", "20.00", "3.33", "16.67"),
+        ("jd:300100201:3", "0.01", "0.00", "0.01"),
+        ("taobao:4:40", "105.04", "5.00", "100.04"),  # the platform's own share
+        ("taobao:4:41", "105.04", "5.00", "100.04"),
+    ]
+
+
 def test_a_buyer_s_later_order_updates_the_account_and_keeps_its_history(
     workspace: Workspace, raw: RawZone
 ) -> None:

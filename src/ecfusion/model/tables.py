@@ -511,7 +511,13 @@ ORDER_LINE = Table(
         C("quantity", INT, "数量", "units bought", "pcs"),
         _money("unit_price", "单价", "unit price before discounts"),
         _money("line_amount", "明细金额", "quantity × unit price (or the platform's line total)"),
-        _money("discount_amount", "分摊优惠", "discount allocated to the line"),
+        _money(
+            "discount_amount",
+            "分摊优惠",
+            "discount allocated to the line: the platform's own share where its lines carry one (taobao "
+            "discount_fee, douyin origin − pay); else the order's discount spread over its lines by "
+            "amount, in whole fen by the largest remainder (jd, pdd), so the lines add up to the order",
+        ),
         _money("pay_amount", "明细实付", "amount paid for the line after allocated discounts"),
         C("refund_status", TEXT, "售后状态", "unified line refund status (vocabulary line_refund_status)"),
         C("platform_refund_status", TEXT, "平台售后状态", "platform's line refund code"),
@@ -644,7 +650,8 @@ DISCOUNT_ALLOCATION = Table(
         RAW_IDS,
     ),
     key=("line_key", "campaign_id", "coupon_id"),
-    populated_by="order lines (pending)",
+    populated_by="pending: no payload names the campaign or coupon behind a line's discount; the line's "
+    "allocated discount is unified.order_line.discount_amount",
 )
 
 REFUND = Table(

@@ -408,24 +408,91 @@ def lines_sql(m: Mapping, header_view: str) -> str:
     """One row per line item of each order record in ``header_view``."""
     assert m.order_line is not None
     fields = target_fields(TARGETS["order_line"], m.order_line, m, "l")
-    carry = "raw_record_id, raw_file, platform, shop_id, order_key, platform_order_id, business_date"
+    carry = (
+        "raw_record_id, raw_file, platform, shop_id, order_key, platform_order_id, business_date, "
+        "_order_discount, _order_lines"
+    )
     rs = "t_refund_status" if "refund_status" in m.order_line.fields else "CAST(NULL AS VARCHAR)"
     source = (
         f"(SELECT raw_record_id, raw_file, platform, shop_id, platform || ':' || platform_order_id"
         f" AS order_key,\n"
         f"      platform_order_id, CAST(COALESCE(created_at, modified_at) + INTERVAL "
-        f"{BUSINESS_UTC_OFFSET_HOURS} HOUR AS DATE) AS business_date, unnest(_items) AS l\n"
+        f"{BUSINESS_UTC_OFFSET_HOURS} HOUR AS DATE) AS business_date,\n"
+        f"      discount_amount AS _order_discount, array_length(_items) AS _order_lines,\n"
+        f"      unnest(_items) AS l\n"
         f"      FROM {header_view}) AS x"
     )
     return layered_select(carry, source, m.order_line, fields, "l", [], [f"{rs} AS platform_refund_status"])
 
 
+def allocates_order_discount(m: Mapping) -> bool:
+    """Whether the platform's lines carry no share of the discount (no line discount, no line paid
+    amount: JD, Pinduoduo): then the order's discount is spread over its lines by ``lines_stage_sql``."""
+    return m.order_line is not None and not {"discount_amount", "pay_amount"} & set(m.order_line.fields)
+
+
+# the columns of a staged line (``lines_stage_sql``), in order
+LINE_STAGE_COLUMNS = (
+    "raw_record_id", "raw_file", "platform", "shop_id", "order_key", "platform_order_id", "business_date",
+    "line_id", "line_key", "listing_key", "item_id", "sku_id", "outer_sku_code", "barcode", "title",
+    "spec_text", "quantity", "unit_price", "line_amount", "discount_amount", "pay_amount", "refund_status",
+    "platform_refund_status", "quality_flags", "_rule", "_reason",
+)
+
+
+def _cents(amount: str) -> str:
+    return f"CAST({amount} * 100 AS BIGINT)"
+
+
+def _pro_rata_sql(lines: str) -> str:
+    """``lines`` with the order's discount spread over its lines in proportion to their amounts,
+    in whole fen by the largest-remainder rule (ties by line key), so the lines' discounts add up
+    to the order's exactly (at most the order's positive line amounts: no line is paid below 0).
+    The line of a one-line order takes the whole discount without a window."""
+    own_line = (
+        "CASE WHEN line_amount > 0 THEN LEAST(GREATEST(COALESCE(_order_discount, 0), 0), line_amount) "
+        "ELSE CAST(0 AS DECIMAL(18,2)) END"
+    )
+    single = {"discount_amount": f"CAST({own_line} AS DECIMAL(18,2))",
+              "pay_amount": f"CAST(line_amount - {own_line} AS DECIMAL(18,2))"}
+    cols = ", ".join(f"{single[c]} AS {c}" if c in single else c for c in LINE_STAGE_COLUMNS)
+    return (
+        f"SELECT {cols} FROM {lines} WHERE _order_lines = 1\nUNION ALL\n"
+        f"{_spread_sql(f'(SELECT * FROM {lines} WHERE _order_lines > 1) AS m')}"
+    )
+
+
+def _spread_sql(lines: str) -> str:
+    """The windowed largest-remainder spread of ``_pro_rata_sql`` (orders of several lines)."""
+    per_order = "PARTITION BY raw_record_id, raw_file"
+    amount = f"CASE WHEN line_amount > 0 THEN {_cents('line_amount')} ELSE 0 END"
+    shares = (
+        f"SELECT *, CASE WHEN _total > 0 THEN _disc * _amount // _total ELSE 0 END AS _base,\n"
+        f"    CASE WHEN _total > 0 THEN (_disc * _amount) % _total ELSE 0 END AS _rem\n"
+        f"  FROM (SELECT *, LEAST(GREATEST(COALESCE({_cents('_order_discount')}, 0), 0), _total) AS _disc\n"
+        f"    FROM (SELECT *, {amount} AS _amount, sum({amount}) OVER ({per_order}) AS _total\n"
+        f"      FROM {lines}) AS a) AS d"
+    )
+    ranked = (
+        f"SELECT *, _disc - sum(_base) OVER ({per_order}) AS _short,\n"
+        f"    row_number() OVER ({per_order} ORDER BY _rem DESC, line_key) AS _rank\n"
+        f"  FROM ({shares}) AS s"
+    )
+    alloc = "CAST((_base + CASE WHEN _rank <= _short THEN 1 ELSE 0 END) * 0.01 AS DECIMAL(18,2))"
+    own = {"discount_amount": alloc, "pay_amount": f"CAST(line_amount - {alloc} AS DECIMAL(18,2))"}
+    cols = ", ".join(f"{own[c]} AS {c}" if c in own else c for c in LINE_STAGE_COLUMNS)
+    return f"SELECT {cols}\nFROM ({ranked}) AS r"
+
+
 def lines_stage_sql(lines_view: str, m: Mapping) -> str:
-    """Derived line columns: keys, amounts completed from each other, outlier flags."""
+    """Derived line columns: keys, amounts completed from each other, outlier flags; the order's
+    discount spread over the lines where the platform gives no line-level share
+    (``allocates_order_discount``)."""
     qty_price = "CAST(quantity * unit_price AS DECIMAL(18,2))"
     price = "COALESCE(unit_price, CAST(line_amount / NULLIF(quantity, 0) AS DECIMAL(18,2)))"
     amount = f"COALESCE(line_amount, {qty_price})"
-    return (
+    pro_rata = allocates_order_discount(m)
+    staged = (
         f"SELECT raw_record_id, raw_file, platform, shop_id, order_key, platform_order_id, business_date,\n"
         f"    COALESCE(line_id, sku_id, item_id) AS line_id,\n"
         f"    order_key || ':' || COALESCE(line_id, sku_id, item_id) AS line_key,\n"
@@ -440,8 +507,9 @@ def lines_stage_sql(lines_view: str, m: Mapping) -> str:
         f"THEN 'price_out_of_range' END,\n"
         f"      CASE WHEN quantity <= 0 OR quantity > {m.max_quantity} THEN 'quantity_out_of_range' END), '')"
         f" AS quality_flags,\n"
-        f"    _rule, _reason\nFROM {lines_view}"
+        f"    {'_order_discount, _order_lines, ' if pro_rata else ''}_rule, _reason\nFROM {lines_view}"
     )
+    return _pro_rata_sql(f"({staged}) AS l") if pro_rata else staged
 
 
 def refund_stage_sql(m: Mapping, raw_view: str) -> str:
