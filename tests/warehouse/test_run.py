@@ -160,8 +160,8 @@ def test_an_order_discount_is_spread_over_lines_that_carry_no_share_of_it(
 ) -> None:
     """JD gives the seller's discount per order only: it is spread over the lines in proportion to
     their amounts, in whole fen (largest remainder), so the lines add up to the order; Taobao's
-    lines carry their own share and keep it."""
-    from tests_payloads import JD
+    lines carry their own share and keep it; Douyin's show it as origin minus paid amount."""
+    from tests_payloads import DOUYIN, JD
 
     items = [
         {"skuId": "1001", "wareId": "2001", "skuName": "T恤", "jdPrice": "10.00", "itemTotal": "1"},
@@ -178,12 +178,14 @@ def test_an_order_discount_is_spread_over_lines_that_carry_no_share_of_it(
     jd2 = {**JD, "orderId": "300100201", "sellerDiscount": "5.00", "itemInfoList": uneven}
     raw.add("jd", "orders", [jd, jd2])
     raw.add("taobao", "orders", [taobao_trade(4, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00", lines=2)])
+    raw.add("douyin", "orders", [DOUYIN])  # a paid amount per line, no discount: the difference
     assert warehouse.run(workspace).balanced
     lines = _rows(
         workspace,
         "SELECT line_key, line_amount, discount_amount, pay_amount FROM unified.order_line ORDER BY 1",
     )
     assert [(k, str(a), str(d), str(p)) for k, a, d, p in lines] == [
+        ("douyin:6920000000000000123:6920000000000000124", "123.45", "3.45", "120.00"),
         ("jd:300100200:1001", "10.00", "3.34", "6.66"),  # 10.00 / 3 = 3.333…: the first by line key
         ("jd:300100200:1002", "10.00", "3.33", "6.67"),  # takes the remaining fen
         ("jd:300100200:1003", "10.00", "3.33", "6.67"),

@@ -499,7 +499,9 @@ def lines_stage_sql(lines_view: str, m: Mapping) -> str:
         f"    platform || ':' || item_id || ':' || COALESCE(sku_id, item_id) AS listing_key,\n"
         f"    item_id, sku_id, outer_sku_code, barcode, title, spec_text, quantity,\n"
         f"    {price} AS unit_price, {amount} AS line_amount,\n"
-        f"    COALESCE(discount_amount, CAST(0 AS DECIMAL(18,2))) AS discount_amount,\n"
+        # a line that gives its paid amount but no discount (douyin) was discounted by the difference
+        f"    COALESCE(discount_amount, CAST({amount} - pay_amount AS DECIMAL(18,2)),"
+        f" CAST(0 AS DECIMAL(18,2))) AS discount_amount,\n"
         f"    COALESCE(pay_amount, CAST({amount} - COALESCE(discount_amount, 0) AS DECIMAL(18,2)))"
         f" AS pay_amount,\n"
         f"    COALESCE(refund_status, 'none') AS refund_status, platform_refund_status,\n"
