@@ -40,7 +40,7 @@ def _decide(con: duckdb.DuckDBPyConnection, forced: set[str]) -> tuple[list[tupl
     """Winners and history as the run computes them, with the keys in ``forced`` sent down the
     exact path as a hash collision would send them."""
     keys = ", ".join(f"'{k}'" for k in sorted(forced)) or "NULL"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE rep AS {merge.repeated_keys_sql('ver')} "
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rep AS {merge.repeated_hashes_sql('ver', 'order_key')} "
                 f"UNION ALL SELECT hash(order_key) FROM ver WHERE order_key IN ({keys})")
     con.execute(f"CREATE OR REPLACE TEMP VIEW sev AS {merge.several_versions_sql('ver', 'rep')}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW one AS {merge.single_versions_sql('ver', 'rep')}")

@@ -306,15 +306,14 @@ def _save_map(
     """Write the rows that changed and remove keys no longer present; returns the changed keys."""
     # set operations on the dict views run in C: a full run compares a million entries
     changed = sorted(ids.items() - previous.items())
-    gone = sorted(previous.keys() - ids.keys())
-    existing = sorted({k for k, _ in changed} & previous.keys())
-    for keys in (gone, existing):
-        for i in range(0, len(keys), _CHUNK):
-            s.execute(
-                delete(ResolveIdentity).where(
-                    ResolveIdentity.entity == entity, ResolveIdentity.record_key.in_(keys[i : i + _CHUNK])
-                )
+    # keys removed from the map, and keys whose row is rewritten
+    stale = sorted((previous.keys() - ids.keys()) | ({k for k, _ in changed} & previous.keys()))
+    for i in range(0, len(stale), _CHUNK):
+        s.execute(
+            delete(ResolveIdentity).where(
+                ResolveIdentity.entity == entity, ResolveIdentity.record_key.in_(stale[i : i + _CHUNK])
             )
+        )
     if changed:  # the driver's executemany: a full run writes a million rows
         with _driver_cursor(s.connection()) as (cursor, mark):
             values = ", ".join([mark] * 4)

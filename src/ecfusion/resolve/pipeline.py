@@ -119,18 +119,16 @@ def _write_members(
     result: members.MemberResult,
     incremental: bool,
 ) -> None:
-    """Write fused.member / identity / member_link; an incremental run touches only changed rows."""
-    in_place = incremental and all(
-        store.has_table(con, "fused", t) for t in ("member", "identity", "member_link")
-    )
+    """Write fused.member / identity / member_link; an incremental run touches only changed rows
+    (``_new_accounts`` made it incremental only where the fused tables exist)."""
     previous = result.previous
-    changed = dict(result.ids.items() - previous.items()) if in_place else result.ids
+    changed = dict(result.ids.items() - previous.items()) if incremental else result.ids
     ids = pa.table(
         {"account_key": list(changed.keys()), "one_id": list(changed.values())},
         schema=pa.schema([("account_key", pa.string()), ("one_id", pa.string())]),
     )
     con.register("_ids", ids)
-    if in_place:
+    if incremental:
         touched = pa.table(
             {"one_id": sorted(set(changed.values()) | {previous[k] for k in changed if k in previous})},
             schema=pa.schema([("one_id", pa.string())]),
@@ -159,8 +157,8 @@ def _update_members(
     con: duckdb.DuckDBPyConnection, result: members.MemberResult, changed: dict[str, str]
 ) -> None:
     """An existing account whose one_id changed gets one column updated; a new account's row is
-    inserted from the rows the run already holds (a join with the accounts view would read every
-    column of every account)."""
+    inserted from the rows the run already holds (``result.rows`` has every new account; a join
+    with the accounts view would read every column of every account)."""
     schema = pa.schema([("account_key", pa.string()), ("one_id", pa.string())])
     moved = {k: v for k, v in changed.items() if k in result.previous}
     fresh = {k: v for k, v in changed.items() if k not in result.previous}
@@ -174,18 +172,13 @@ def _update_members(
         con.execute(
             "update fused.member as m set one_id = i.one_id from _moved i where m.account_key = i.account_key"
         )
-    inserted = 0
-    if result.rows is not None:
+    if fresh:
+        assert result.rows is not None, "an incremental run holds the rows of its new accounts"
         con.register("_rows", result.rows)
-        inserted = con.execute(
-            "insert into fused.member select a.*, i.one_id from _rows a join _fresh i using (account_key)"
-        ).fetchall()[0][0]
-        con.unregister("_rows")
-    if inserted < len(fresh):  # rows the run did not hold (not expected): read them from the view
         con.execute(
-            f"insert into fused.member select a.*, i.one_id from {ACCOUNTS} a join _fresh i "
-            "using (account_key) where a.account_key not in (select account_key from fused.member)"
+            "insert into fused.member select a.*, i.one_id from _rows a join _fresh i using (account_key)"
         )
+        con.unregister("_rows")
     con.unregister("_moved")
     con.unregister("_fresh")
 

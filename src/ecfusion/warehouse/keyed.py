@@ -175,10 +175,6 @@ ENTITY_TARGETS: dict[str, str] = {**{k.raw_entity: k.target for k in KEYED}, POS
 # ---------------------------------------------------------------- staging and classification
 
 
-def _union(views: list[str]) -> str:
-    return "\nUNION ALL\n".join(f"SELECT * FROM {v}" for v in views)
-
-
 def stage(engine: Engine, entity: str, target: str, mappings: list[Mapping], files: list[str]) -> str:
     """Stage every raw record of ``entity`` in ``files``; returns the name of the staged relation."""
     engine.register_parquet(f"raw_{entity}", files)
@@ -186,7 +182,7 @@ def stage(engine: Engine, entity: str, target: str, mappings: list[Mapping], fil
     for m in mappings:
         engine.view(f"stg_{entity}_{m.platform}", sqlgen.keyed_stage_sql(m, TARGETS[target], f"raw_{entity}"))
         views.append(f"stg_{entity}_{m.platform}")
-    engine.materialize(f"stg_{entity}", _union(views))
+    engine.materialize(f"stg_{entity}", merge.union_views(views))
     return f"stg_{entity}"
 
 
@@ -207,7 +203,7 @@ def bad_sql(entity: str, staged: str, mappings: list[Mapping], target: str) -> s
                 f" ON s.raw_record_id = r.raw_record_id"
                 f" WHERE r.platform = {lit(m.platform)} AND s.raw_record_id IS NULL"
             )
-    return "\nUNION ALL\n".join(parts)
+    return merge.union_all(parts)
 
 
 def classify(
@@ -476,15 +472,15 @@ def run_pos(engine: Engine, mappings: list[Mapping], files: list[str]) -> StepRe
     e.view("pos_headers", pos_headers_sql("pos_new_lines", "cur_orders", "aff_pos_orders"))
     e.materialize("chg_pos_orders", pos_orders_sql("chg_pos_lines", "pos_headers"))
     # a receipt is paid at the till and completed as it is rung up: one payment, one status
-    e.view("chg_pos_payment", merge.payment_sql("chg_pos_orders", method="in_store"))
     e.view("chg_pos_status_history", merge.first_status_sql("chg_pos_orders"))
-    writes = from_orders.derive(e, "pos_", "chg_pos_orders", "chg_pos_lines", "aff_pos_orders")
+    writes = from_orders.derive(
+        e, "pos_", "chg_pos_orders", "chg_pos_lines", "aff_pos_orders", payment_method="in_store"
+    )
     return StepResult(
         [f"out_{name}"],
         [
             Write("chg_pos_orders", "unified.orders", "order_key", "aff_pos_orders"),
             Write("chg_pos_lines", "unified.order_line", "order_key", "aff_pos_orders"),
-            Write("chg_pos_payment", "unified.payment", "order_key", "aff_pos_orders"),
             Write("chg_pos_status_history", "unified.order_status_history", "order_key", "aff_pos_orders"),
             *writes,
         ],

@@ -24,6 +24,23 @@ def _cols(t: Table, prefix: str = "") -> str:
     return ", ".join(f"{prefix}{c}" for c in t.column_names)
 
 
+def union_all(selects: list[str]) -> str:
+    """The SELECTs ``selects`` as one UNION ALL."""
+    return "\nUNION ALL\n".join(selects)
+
+
+def union_views(views: list[str]) -> str:
+    """Every row of the relations ``views`` (same columns, same order)."""
+    return union_all([f"SELECT * FROM {v}" for v in views])
+
+
+def repeated_hashes_sql(relation: str, columns: str) -> str:
+    """One-number hashes of ``columns`` that repeat in ``relation``: a superset of the repeated
+    values, found without grouping strings. Callers select the rows whose hash is in it and decide
+    exactly on those; a collision only sends a few more rows to that exact step."""
+    return f"SELECT hash({columns}) AS h FROM {relation} GROUP BY hash({columns}) HAVING count(*) > 1"
+
+
 def ids_union_sql(lists: str) -> str:
     """Aggregate: the sorted, distinct union of the raw-record-id lists ``lists`` of a group.
     Raw record ids are content hashes (hex, contracts §2), so joining them with ',' and splitting
@@ -53,14 +70,14 @@ def classify_sql(stage: str, bad: str, seen: str) -> str:
 def bad_orders_sql(orders: str, lines: str) -> str:
     """The first failing rule per raw order record: header rules, then line rules, then a line id
     that repeats inside one order (its lines could not be told apart)."""
-    # Exact groups only where a one-number hash of the group repeats: grouping 1M+ lines by three
-    # strings costs several times more, and a hash collision only sends a few rows to the exact step.
-    same = "hash(raw_record_id, raw_file, line_key)"
+    # exact groups only where the group's hash repeats: grouping 1M+ lines by three strings costs
+    # several times more
+    same = "raw_record_id, raw_file, line_key"
     dup = (
         f"SELECT raw_record_id, 'duplicate_line_id' AS _rule, 'duplicate_line_id: line ' || line_key || "
         f"' appears ' || CAST(count(*) AS VARCHAR) || ' times in the order' AS _reason FROM {lines} "
-        f"WHERE {same} IN (SELECT {same} FROM {lines} GROUP BY {same} HAVING count(*) > 1) "
-        f"GROUP BY raw_record_id, raw_file, line_key HAVING count(*) > 1"
+        f"WHERE hash({same}) IN ({repeated_hashes_sql(lines, same)}) "
+        f"GROUP BY {same} HAVING count(*) > 1"
     )
     return (
         "SELECT raw_record_id, _rule, _reason, _mapping FROM (\n"
@@ -105,12 +122,11 @@ def classified_orders_sql(orders: str, bad: str, seen: str) -> str:
         "FROM (SELECT raw_record_id, source, platform, raw_file, order_key, modified_at, status,\n"
         f"        platform_status, quality_flags FROM {orders}) AS s\n"
         f"LEFT JOIN {bad} AS b ON b.raw_record_id = s.raw_record_id\n"
-        # copies of one record in this run (rare): rank only those, never sort the whole stage; the
-        # ids whose one-number hash repeats are a superset of them, found without grouping strings
+        # copies of one record in this run (rare): rank only those, never sort the whole stage
         "LEFT JOIN (SELECT raw_record_id, raw_file,\n"
         "    row_number() OVER (PARTITION BY raw_record_id ORDER BY raw_file) AS copy\n"
-        f"  FROM {orders} WHERE hash(raw_record_id) IN (SELECT hash(raw_record_id) FROM {orders}\n"
-        "    GROUP BY hash(raw_record_id) HAVING count(*) > 1)) AS d\n"
+        f"  FROM {orders}\n"
+        f"  WHERE hash(raw_record_id) IN ({repeated_hashes_sql(orders, 'raw_record_id')})) AS d\n"
         "  ON d.raw_record_id = s.raw_record_id AND d.raw_file = s.raw_file\n"
         f"LEFT JOIN (SELECT DISTINCT raw_record_id FROM {seen}) AS seen\n"
         "  ON seen.raw_record_id = s.raw_record_id"
@@ -146,16 +162,11 @@ def touched_versions_sql(classified: str, cur_versions: str) -> str:
     )
 
 
-def repeated_keys_sql(versions: str) -> str:
-    """One-number hashes of the order keys that appear more than once among ``versions``: every
-    order with several versions is among them (and, rarely, a one-version order whose hash
-    collides with another's, which the exact steps treat like any other)."""
-    return f"SELECT hash(order_key) AS h FROM {versions} GROUP BY hash(order_key) HAVING count(*) > 1"
-
-
 def several_versions_sql(versions: str, repeated: str) -> str:
-    """The versions of the orders whose key hash repeats: those with several versions, exactly
-    ranked by ``winners_sql`` and ``status_history_sql``."""
+    """The versions of the orders whose key hash is in ``repeated``
+    (``repeated_hashes_sql(versions, 'order_key')``): every order with several versions, and
+    rarely a one-version order whose hash collides, all ranked exactly by ``winners_sql`` and
+    ``status_history_sql``."""
     return f"SELECT * FROM {versions} WHERE hash(order_key) IN (SELECT h FROM {repeated})"
 
 
@@ -311,10 +322,7 @@ def status_history_sql(single: str, several: str) -> str:
     """Every transition: a version whose (status, platform_status) differs from the one before it.
     An order with one version has one entry, its first status."""
     return (
-        "SELECT order_key, CAST(1 AS BIGINT) AS seq, CAST(NULL AS VARCHAR) AS from_status, status,"
-        " platform_status,\n"
-        f"  modified_at AS changed_at, raw_record_id FROM {single}\n"
-        "UNION ALL\n"
+        f"{first_status_sql(single, 'raw_record_id')}\nUNION ALL\n"
         "SELECT order_key, row_number() OVER (PARTITION BY order_key ORDER BY modified_at,"
         " raw_record_id) AS seq,\n"
         "  prev_status AS from_status, status, platform_status, modified_at AS changed_at, raw_record_id\n"
@@ -326,12 +334,13 @@ def status_history_sql(single: str, several: str) -> str:
     )
 
 
-def first_status_sql(orders: str) -> str:
-    """The status history of orders that have one state, as a store sale has: one entry, seq 1."""
+def first_status_sql(rows: str, raw_id: str = "version_raw_record_id") -> str:
+    """The status history of orders that have one state (a one-version order, a store sale): one
+    entry, seq 1. ``raw_id``: the column of ``rows`` holding the raw record that shows it."""
     return (
         "SELECT order_key, CAST(1 AS BIGINT) AS seq, CAST(NULL AS VARCHAR) AS from_status, status,"
         " platform_status,\n"
-        f"  modified_at AS changed_at, version_raw_record_id AS raw_record_id FROM {orders}"
+        f"  modified_at AS changed_at, {raw_id} AS raw_record_id FROM {rows}"
     )
 
 

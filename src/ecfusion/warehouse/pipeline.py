@@ -83,14 +83,6 @@ def _expose(engine: Engine, conn: duckdb.DuckDBPyConnection, names: list[str]) -
             engine.register_arrow(f"cur_{name}", conn.sql(f"SELECT * FROM {qualified}").to_arrow_table())
 
 
-def _union_all(selects: list[str]) -> str:
-    return "\nUNION ALL\n".join(selects)
-
-
-def _union(views: list[str]) -> str:
-    return _union_all([f"SELECT * FROM {v}" for v in views])
-
-
 class _Run:
     """State of one run: the snapshot connection, the engine and what has been counted."""
 
@@ -137,9 +129,9 @@ class _Run:
                 e.view(f"lraw_{m.platform}", sqlgen.lines_sql(m, f"hdr_{m.platform}"))
                 e.view(f"lin_{m.platform}", sqlgen.lines_stage_sql(f"lraw_{m.platform}", m))
                 lines.append(f"lin_{m.platform}")
-        e.view("staged_orders", _union(heads))
-        e.view("staged_narrow", _union(narrow))
-        e.materialize("stg_lines", _union(lines))
+        e.view("staged_orders", merge.union_views(heads))
+        e.view("staged_narrow", merge.union_views(narrow))
+        e.materialize("stg_lines", merge.union_views(lines))
         self.progress("stage orders", 1, 1)
         e.view("bad_orders", merge.bad_orders_sql("staged_narrow", "stg_lines"))
         e.view(
@@ -152,7 +144,7 @@ class _Run:
         e.view("out_orders", merge.outcomes_sql("cls_orders"))
         e.view("new_order_version", merge.new_versions_sql("cls_orders", self.run_id))
         e.view("ver_orders", merge.touched_versions_sql("cls_orders", "cur_order_version"))
-        e.materialize("rep_orders", merge.repeated_keys_sql("ver_orders"))
+        e.materialize("rep_orders", merge.repeated_hashes_sql("ver_orders", "order_key"))
         e.materialize("sev_orders", merge.several_versions_sql("ver_orders", "rep_orders"))
         e.view("one_orders", merge.single_versions_sql("ver_orders", "rep_orders"))
         e.materialize("win_orders", merge.winners_sql("one_orders", "sev_orders"))
@@ -166,13 +158,11 @@ class _Run:
         )
         e.materialize("chg_order_line", merge.changed_lines_sql("stg_lines", "cur_order_line", "win_orders"))
         e.materialize("chg_order_status_history", merge.status_history_sql("one_orders", "sev_orders"))
-        e.view("chg_payment", merge.payment_sql("chg_orders"))
         self.writes += [
             Write("new_order_version", "unified.order_version"),
             Write("chg_orders", "unified.orders", "order_key", "aff_orders"),
             Write("chg_order_line", "unified.order_line", "order_key", "aff_orders"),
             Write("chg_order_status_history", "unified.order_status_history", "order_key", "aff_orders"),
-            Write("chg_payment", "unified.payment", "order_key", "aff_orders"),
             *from_orders.derive(e, "", "chg_orders", "chg_order_line", "aff_orders"),
         ]
         self.outcomes.append("out_orders")
@@ -195,7 +185,7 @@ class _Run:
         for m in self._platforms(files, counts):
             e.view(f"ref_{m.platform}", sqlgen.refund_stage_sql(m, "raw_refunds"))
             views.append(f"ref_{m.platform}")
-        e.materialize("stg_refunds", _union(views))
+        e.materialize("stg_refunds", merge.union_views(views))
         self.progress("stage refunds", 1, 1)
         e.view(
             "bad_refunds",
@@ -223,7 +213,7 @@ class _Run:
         for m in self._platforms(files, counts):
             e.view(f"mem_{m.platform}", sqlgen.member_stage_sql(m, "raw_members"))
             views.append(f"mem_{m.platform}")
-        e.materialize("stg_members", _union(views))
+        e.materialize("stg_members", merge.union_views(views))
         self.progress("stage members", 1, 1)
         e.view(
             "bad_members",
@@ -283,7 +273,7 @@ class _Run:
         )
         parts = [f"SELECT {cols} FROM cur_{table}" + (f" WHERE {kept}" if kept else "")]
         parts += [f"SELECT {cols} FROM {w.relation}" for w in mine]
-        self.engine.view(f"aft_{table}", _union_all(parts))
+        self.engine.view(f"aft_{table}", merge.union_all(parts))
         return f"aft_{table}"
 
     def overlay_listings(self) -> None:
@@ -299,7 +289,7 @@ class _Run:
     def quarantine(self) -> None:
         parts = [f"SELECT *, '{name.removeprefix('out_')}' AS entity FROM {name}" for name in self.outcomes]
         # a view: three small scans (quarantine, reconciliation, rules) cost less than copying every row
-        self.engine.view("run_outcomes", "\nUNION ALL\n".join(parts))
+        self.engine.view("run_outcomes", merge.union_all(parts))
         self.engine.materialize(
             "new_quarantine",
             (
