@@ -197,6 +197,26 @@ def test_an_order_discount_is_spread_over_lines_that_carry_no_share_of_it(
     ]
 
 
+def test_orders_whose_region_is_blank_or_missing_are_written_once(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    """A blank receiver province in one order and none in another are two region keys; each order
+    matches its own, not both (it was written twice, and its buyer's account with it)."""
+    blank = taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")
+    blank["receiver_state"] = ""
+    missing = taobao_trade(2, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")
+    del missing["receiver_state"]
+    raw.add("taobao", "orders", [blank, missing])
+    assert warehouse.run(workspace).balanced
+    assert _rows(
+        workspace,
+        "SELECT (SELECT count(*) FROM unified.orders), "
+        "(SELECT count(DISTINCT order_key) FROM unified.orders), "
+        "(SELECT count(*) FROM unified.member_account), "
+        "(SELECT count(DISTINCT account_key) FROM unified.member_account)",
+    ) == [(2, 2, 2, 2)]
+
+
 def test_a_buyer_s_later_order_updates_the_account_and_keeps_its_history(
     workspace: Workspace, raw: RawZone
 ) -> None:

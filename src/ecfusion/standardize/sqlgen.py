@@ -356,10 +356,12 @@ def orders_stage_sql(header_view: str, max_amount: float = 1_000_000.0, regions:
     def region(level: str) -> str:
         return f"COALESCE(r.std_{level}, receiver_{level})" if regions else f"receiver_{level}"
 
+    # the triple exactly as ``regions`` holds it (one row per DISTINCT triple, NULL equal to NULL):
+    # matching '' to NULL would find two rows for one order and write it twice
     join = (
-        f" AS h\nLEFT JOIN {regions} AS r ON COALESCE(r.province, '') = COALESCE(h.receiver_province, '') "
-        f"AND COALESCE(r.city, '') = COALESCE(h.receiver_city, '') "
-        f"AND COALESCE(r.district, '') = COALESCE(h.receiver_district, '')"
+        f" AS h\nLEFT JOIN {regions} AS r ON r.province IS NOT DISTINCT FROM h.receiver_province "
+        f"AND r.city IS NOT DISTINCT FROM h.receiver_city "
+        f"AND r.district IS NOT DISTINCT FROM h.receiver_district"
         if regions
         else ""
     )
