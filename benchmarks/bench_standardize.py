@@ -1,7 +1,8 @@
 # ruff: noqa: E501  (SQL payload templates read best unbroken)
 """Benchmark: raw zone → unified orders + order_line on DuckDB (issue 3 "Must show").
 
-Generates N orders across the four platforms as envelope-v1 raw Parquet (outside the timing),
+Generates N orders across the four platforms as envelope-v1 raw Parquet (outside the timing; the JD
+and Douyin orders are shipped and name their parcel),
 then times ``warehouse.run`` and the floor (DuckDB reading the same raw once: the bytes; the bytes with one JSON
 parse per payload; and the payloads parsed into the paths the mappings read). Beside them, not a target: DuckDB
 writing the run's unified output once (``floor_write``). Writes benchmarks/results/standardize.json with each figure
@@ -36,7 +37,8 @@ PAYLOAD_SQL = {
                        'num', 1, 'price', '105.00', 'total_fee', '105.00', 'payment', '100.04', 'refund_status', 'NO_REFUND'),
            json_object('oid', i * 10 + 1, 'num_iid', 501, 'sku_id', '701', 'title', '袜子', 'num', 2,
                        'price', '52.50', 'total_fee', '105.00', 'payment', '100.03', 'refund_status', 'NO_REFUND'))))""",
-    "jd": """json_object('orderId', (300000000 + i)::VARCHAR, 'orderState', 'WAIT_SELLER_STOCK_OUT',
+    "jd": """json_object('orderId', (300000000 + i)::VARCHAR, 'orderState', 'WAIT_GOODS_RECEIVE_CONFIRM',
+        'waybill', 'JDV' || (100000000 + i), 'logisticsId', '2087',
         'orderStartTime', '2026-11-01 10:00:00', 'paymentConfirmTime', '0001-01-01 00:00:00', 'modified', '2026-11-01 10:00:00',
         'orderPayment', '99.90', 'orderTotalPrice', '109.90', 'pin', 'jd' || (i % 50000),
         'consigneeInfo', json_object('province', '北京', 'city', '北京市', 'county', '朝阳区'),
@@ -51,7 +53,9 @@ PAYLOAD_SQL = {
         'pay_amount', 12000, 'post_amount', 0, 'doudian_open_id', 'dy' || (i % 50000),
         'sku_order_list', json_array(json_object('sku_order_id', (6930000000000000000 + i)::VARCHAR::JSON, 'product_id', 3,
            'sku_id', 4 + i % 70, 'item_num', 3, 'origin_amount', 12345, 'pay_amount', 12000,
-           'spec', json_array(json_object('name', '颜色', 'value', '黑')), 'after_sale_info', json_object('refund_status', 0))))""",
+           'spec', json_array(json_object('name', '颜色', 'value', '黑')), 'after_sale_info', json_object('refund_status', 0))),
+        'ship_time', 1761958000 + i, 'logistics_info', json_array(json_object('tracking_no', 'ZT' || (700000000 + i),
+           'company', 'zhongtong', 'company_name', '中通快递', 'ship_time', 1761958000 + i)))""",
 }
 
 
@@ -92,7 +96,9 @@ def floor_transform(files: list[str]) -> float:
     parts = []
     for platform, m in load_mappings().items():
         if platform in PAYLOAD_SQL and m.orders is not None:
-            structure = sqlgen.parse_structure(m.orders, m.order_line, tuple(t.path for t in m.test_markers))
+            structure = sqlgen.parse_structure(
+                m.orders, m.order_line, tuple(t.path for t in m.test_markers), shipment=m.shipment
+            )
             parts.append(
                 f"SELECT count(json_transform(payload, {sqlgen.lit(structure)})) AS n "
                 f"FROM read_parquet([{listed}]) WHERE platform = '{platform}'"
@@ -153,8 +159,9 @@ def main() -> None:
         except ImportError:  # pragma: no cover
             peak_gb = peak or rss_gb
         con = warehouse.connect(ws)
-        n_orders, n_lines = con.execute(
-            "SELECT (SELECT count(*) FROM unified.orders), (SELECT count(*) FROM unified.order_line)"
+        n_orders, n_lines, n_shipments = con.execute(
+            "SELECT (SELECT count(*) FROM unified.orders), (SELECT count(*) FROM unified.order_line), "
+            "(SELECT count(*) FROM unified.shipment)"
         ).fetchone()
         con.close()
         assert summary.snapshot is not None
@@ -163,6 +170,7 @@ def main() -> None:
     result = {
         "orders": n_orders,
         "order_lines": n_lines,
+        "shipments": n_shipments,
         "balanced": summary.balanced,
         "seconds": round(seconds, 2),
         "orders_per_s": {"value": round(rate), "target": 100_000, "ratio": round(rate / 100_000, 2)},

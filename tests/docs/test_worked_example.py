@@ -3,8 +3,9 @@ give exactly the unified rows its tables show (issue 3 "Must show": the worked e
 
 The document shows the last version of the trade and the refund; versions 1 and 2 are that
 payload as the document describes them (earlier status and ``modified``, no refund on line 2,
-version 1 not yet consigned). Each markdown table under "## Unified" names its warehouse table
-in the sentence before it; ``n_raw`` is the number of raw record ids of the row.
+version 1 not yet consigned, its lines in no parcel). Each markdown table under "## Unified"
+names its warehouse table in the sentence before it; ``n_raw`` is the number of raw record ids
+of the row.
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ from rawzone import RawZone  # noqa: E402
 
 DOC = Path(__file__).parents[2] / "docs" / "examples" / "taobao-order.md"
 KEYS = {
-    "orders": "order_key", "order_line": "line_key", "order_status_history": "seq", "refund": "refund_key"
+    "orders": "order_key",
+    "order_line": "line_key",
+    "shipment": "shipment_key",
+    "order_status_history": "seq",
+    "refund": "refund_key",
 }
 
 
@@ -55,6 +60,9 @@ def _versions(last: dict) -> list[dict]:
     v1 = copy.deepcopy(v2)
     v1.update(status="WAIT_SELLER_SEND_GOODS", modified="2026-11-01 10:05:00")
     v1.pop("consign_time", None)
+    for line in v1["orders"]["order"]:  # not shipped yet: no parcel
+        for parcel_field in ("invoice_no", "logistics_company", "consign_time"):
+            line.pop(parcel_field, None)
     return [v1, v2, last]
 
 
@@ -78,7 +86,7 @@ def run_example(tmp_path: Path) -> Workspace:
 
 def test_the_worked_example_shows_what_the_warehouse_holds(run_example: Workspace) -> None:
     tables = _tables(DOC.read_text(encoding="utf-8"))
-    assert [t for t, _, _ in tables] == ["orders", "order_line", "order_status_history", "refund"]
+    assert [t for t, _, _ in tables] == ["orders", "order_line", "shipment", "order_status_history", "refund"]
     con = warehouse.connect(run_example)
     for table, header, rows in tables:
         cols = ", ".join("len(raw_record_ids)" if c == "n_raw" else c for c in header)

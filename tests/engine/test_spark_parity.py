@@ -23,6 +23,9 @@ TABLES = {
     "listing": "listing_key",
     "quarantine": "raw_record_id",
     "payment": "payment_key",
+    "shipment": "shipment_key",
+    "carrier": "carrier_code",
+    "quality_flag": "table_name, row_key, rule",
 }
 
 
@@ -50,16 +53,27 @@ def test_duckdb_and_spark_give_identical_unified_tables(tmp_path: Path) -> None:
         "orders",
         [taobao_trade(i, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00", lines=2) for i in range(1, 6)]
         + [
-            taobao_trade(1, "TRADE_FINISHED", "2026-11-03 10:05:00", lines=2, refund="SUCCESS"),
+            taobao_trade(
+                1, "TRADE_FINISHED", "2026-11-03 10:05:00", lines=2, refund="SUCCESS", waybills=["Z1", "Z2"]
+            ),
             taobao_trade(9, "NOPE", "2026-11-01 10:05:00"),
         ],
     )
-    raw.add("jd", "orders", [JD])
-    raw.add("pdd", "orders", [PDD])
-    raw.add("douyin", "orders", [DOUYIN])
+    # parcels: in the order's own fields (JD, Pinduoduo: one with a carrier id no list knows) or in a list
+    shipped_jd = JD | {"modified": "2026-11-02 10:00:00", "waybill": "J1", "logisticsId": "467"}
+    raw.add("jd", "orders", [JD, shipped_jd])
+    raw.add("pdd", "orders", [PDD | {"order_status": 2, "tracking_number": "P1", "logistics_id": 7}])
+    parcels = [
+        {"tracking_no": "D1", "company": "yunda", "ship_time": 1761958000},
+        {"tracking_no": "D2", "company": "ems"},
+    ]
+    raw.add("douyin", "orders", [DOUYIN | {"logistics_info": parcels}])
     spark_ws = Workspace.init(tmp_path / "spark")
     shutil.copytree(duck.lake_root / "raw", spark_ws.lake_root / "raw")
     a = warehouse.run(duck, engine="duckdb")
     b = warehouse.run(spark_ws, engine="spark")
     assert a.reconciliation == b.reconciliation and a.balanced
-    assert _dump(duck) == _dump(spark_ws)
+    tables = _dump(duck)
+    assert len(tables["shipment"]) == 6 and len(tables["carrier"]) > 10
+    assert [r for r in tables["quality_flag"] if r[0] == "shipment"]  # the unknown Pinduoduo carrier
+    assert _dump(spark_ws) == tables

@@ -286,6 +286,19 @@ MAPPING_ERRORS = [
         'status = { path = "s", map = "nope" }\nmodified_at = { path = "m" }\n',
         "orders.fields.status",
     ),
+    # a parcel is read from the order: no [orders], no [shipment]
+    ('platform = "x"\nversion = "1"\n[shipment.fields]\ntracking_no = { path = "w" }\n', "shipment"),
+    # a carrier code comes through a map into the carrier list, never as free text
+    (
+        'platform = "x"\nversion = "1"\n[orders.fields]\nplatform_order_id = { path = "a" }\n'
+        'status = { const = "paid" }\nmodified_at = { path = "m" }\n'
+        '[shipment.fields]\ncarrier_code = { path = "c" }\n',
+        "shipment.fields.carrier_code",
+    ),
+    (
+        'platform = "x"\nversion = "1"\n[maps.c]\nvocabulary = "carrier"\ncodes = { "9" = "ZHONGTONG" }\n',
+        "maps.c.codes.9",
+    ),
 ]
 
 

@@ -88,8 +88,11 @@ def taobao_trade(
     lines: int = 1,
     refund: str = "NO_REFUND",
     payment: str = "200.07",
+    waybills: list[str] | None = None,
 ) -> dict[str, Any]:
-    return {
+    """A Taobao trade; ``waybills``: the parcel (Order.invoice_no) of each line, shipped by ZTO on
+    2026-11-02 10:00 Beijing time ("" = that line not shipped)."""
+    trade = {
         "tid": tid,
         "tid_str": str(tid),
         "status": status,
@@ -128,6 +131,14 @@ def taobao_trade(
             ]
         },
     }
+    for line, waybill in zip(trade["orders"]["order"], waybills or [], strict=False):  # type: ignore[index]
+        if waybill:
+            line |= {
+                "invoice_no": waybill, "logistics_company": "中通快递", "consign_time": "2026-11-02 10:00:00"
+            }
+    if any(waybills or []):
+        trade["consign_time"] = "2026-11-02 10:00:00"
+    return trade
 
 
 def rows(ws: Any, sql: str) -> list[tuple[Any, ...]]:

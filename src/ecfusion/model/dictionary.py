@@ -7,6 +7,7 @@ fields, followed by the unified vocabularies. ``ecfusion model dictionary --out 
 
 from __future__ import annotations
 
+from ecfusion.model.carriers import load_carriers
 from ecfusion.model.categories import load_tree
 from ecfusion.model.spec import Table
 from ecfusion.model.tables import DOMAIN_TITLES, TABLES
@@ -43,7 +44,7 @@ def _vocabulary_section() -> list[str]:
     for name in ("line_refund_status", "refund_status", "ticket_type", "coupon_type", "coupon_status",
                  "behaviour_event_type"):
         lines += ["", f"### {name}", "", ", ".join(f"`{v.value}`" for v in VOCABULARIES[name])]
-    return [*lines, "", *_category_section()]
+    return [*lines, "", *_category_section(), *_carrier_section()]
 
 
 def _category_section() -> list[str]:
@@ -51,6 +52,13 @@ def _category_section() -> list[str]:
     tree = load_tree()
     lines = ["### category 统一类目树", "", "| id | path | platform category texts |", "|---|---|---|"]
     lines += [f"| `{n.id}` | {tree.path(n)} | {'; '.join(n.aliases)} |" for n in tree.node]
+    return [*lines, ""]
+
+
+def _carrier_section() -> list[str]:
+    """The unified carrier list (model/carriers.toml) with the platform texts mapped onto each code."""
+    lines = ["### carrier 统一物流公司", "", "| code | 名称 | platform texts |", "|---|---|---|"]
+    lines += [f"| `{c.code}` | {c.name} | {'; '.join(c.aliases)} |" for c in load_carriers().carrier]
     return [*lines, ""]
 
 

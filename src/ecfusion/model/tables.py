@@ -717,26 +717,38 @@ CARRIER = Table(
         C("name", TEXT, "名称", "Chinese name"),
     ),
     key=("carrier_code",),
-    populated_by="carrier table (pending)",
+    populated_by="the unified carrier list (model/carriers.toml; its platform texts are in the "
+    "vocabulary section below)",
 )
 
 SHIPMENT = Table(
     "shipment",
     "发货单",
     "logistics",
-    "one parcel shipped for an order",
+    "one parcel shipped for an order (of the order's latest version)",
     (
         C("shipment_key", TEXT, "发货键", "<order_key>:<tracking_no>", nullable=False),
-        C("order_key", TEXT, "订单键", "order"),
+        C("order_key", TEXT, "订单键", "joins unified.orders", nullable=False),
         PLATFORM,
-        C("carrier", TEXT, "物流公司", "carrier as given"),
-        C("tracking_no", TEXT, "运单号", "tracking number"),
-        _time("shipped_at", "发货时间", "ship time"),
+        SHOP,
+        C("tracking_no", TEXT, "运单号", "waybill number as given", "",
+          "taobao orders.order[].invoice_no; jd waybill; pdd tracking_number; douyin "
+          "logistics_info[].tracking_no"),
+        C("carrier", TEXT, "物流公司", "carrier as the platform gives it (name, code or id)", "",
+          "taobao logistics_company; jd logisticsId; pdd logistics_id; douyin logistics_info[].company"),
+        C("carrier_code", TEXT, "统一物流公司编码", "joins unified.carrier; NULL when no carrier of the "
+          "list claims the platform's text (the shipment is kept and flagged unknown_carrier)"),
+        _time("shipped_at", "发货时间", "when the parcel was handed over: the parcel's own time, else "
+              "the order's ship time", "taobao consign_time; pdd shipping_time; douyin "
+              "logistics_info[].ship_time"),
+        BIZ_DATE,
+        C("quality_flags", TEXT, "质量标记", "comma list of rules the shipment fails (kept, flagged)"),
+        C("version_raw_record_id", TEXT, "订单版本记录", "raw record of the order version", nullable=False),
         RAW_IDS,
     ),
     key=("shipment_key",),
-    populated_by="pending: the order payloads carry the waybill (jd waybill / logisticsId, pdd "
-    "tracking_number / logistics_id, douyin logistics_info) but no mapping reads it yet",
+    populated_by="the waybills in the platform order payloads, parsed with the order (a [shipment] "
+    "rule in each mapping); a version's shipments replace the previous version's",
 )
 
 TRACKING_EVENT = Table(

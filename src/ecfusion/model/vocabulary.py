@@ -133,6 +133,12 @@ def _category_vocabulary() -> type[StrEnum]:
     return StrEnum("Category", {n.id: n.id for n in load_tree().node})  # type: ignore[return-value]
 
 
+def _carrier_vocabulary() -> type[StrEnum]:
+    from ecfusion.model.carriers import load_carriers
+
+    return StrEnum("CarrierCode", {c.code: c.code for c in load_carriers().carrier})  # type: ignore[return-value]
+
+
 VOCABULARIES: dict[str, type[StrEnum]] = {
     "order_status": OrderStatus,
     "line_refund_status": LineRefundStatus,
@@ -143,4 +149,5 @@ VOCABULARIES: dict[str, type[StrEnum]] = {
     "coupon_type": CouponType,
     "behaviour_event_type": BehaviourEventType,
     "category": _category_vocabulary(),  # node ids of the unified category tree (categories.toml)
+    "carrier": _carrier_vocabulary(),  # codes of the unified carrier list (carriers.toml)
 }

@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ecfusion.errors import MappingError
+from ecfusion.model.carriers import load_carriers
 from ecfusion.model.categories import load_tree
 from ecfusion.model.vocabulary import VOCABULARIES
 from ecfusion.standardize.targets import TARGETS, Target
@@ -87,8 +88,9 @@ class TargetRule(_Strict):
     entity: str | None = None
     items: str | None = Field(
         None,
-        description="order_line: path of the line list in the order; a keyed target (listing): path of "
-        "the item list, one staged row per item, whose fields are read by paths starting 'item.'",
+        description="order_line: path of the line list in the order; shipment: path of the parcel list in "
+        "the order (absent: the order's own fields name its one parcel); a keyed target (listing): path "
+        "of the item list, one staged row per item, whose fields are read by paths starting 'item.'",
     )
     fields: dict[str, FieldRule]
 
@@ -101,6 +103,7 @@ class Mapping(_Strict):
     maps: dict[str, EnumMap] = Field(default_factory=dict)
     orders: TargetRule | None = None
     order_line: TargetRule | None = None
+    shipment: TargetRule | None = None
     refund: TargetRule | None = None
     member: TargetRule | None = None
     listing: TargetRule | None = None
@@ -137,8 +140,12 @@ class Mapping(_Strict):
 @cache
 def shared_maps() -> dict[str, EnumMap]:
     """Maps every mapping file may use without defining them: ``unified_category`` (platform category
-    text → node of the unified category tree, ``model/categories.toml``)."""
-    return {"unified_category": EnumMap(vocabulary="category", codes=load_tree().aliases(), default=None)}
+    text → node of the unified category tree, ``model/categories.toml``) and ``unified_carrier``
+    (carrier name or code → unified carrier code, ``model/carriers.toml``)."""
+    return {
+        "unified_category": EnumMap(vocabulary="category", codes=load_tree().aliases(), default=None),
+        "unified_carrier": EnumMap(vocabulary="carrier", codes=load_carriers().aliases(), default=None),
+    }
 
 
 def _check_vocabularies(m: Mapping) -> list[tuple[str, str]]:
@@ -191,8 +198,9 @@ def validate_mapping(m: Mapping, where: str) -> None:
     problems = _check_vocabularies(m)
     for name, rule in m.rules().items():
         problems += _check_target(m, TARGETS[name], rule)
-    if m.order_line is not None and m.orders is None:
-        problems.append(("order_line", "order lines need an [orders] table"))
+    for nested in ("order_line", "shipment"):
+        if getattr(m, nested) is not None and m.orders is None:
+            problems.append((nested, f"[{nested}] is read from the order: it needs an [orders] table"))
     if problems:
         key, fix = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

@@ -76,13 +76,42 @@ def _rule_tree(rule: TargetRule) -> dict[str, object]:
     return tree
 
 
-def parse_structure(header: TargetRule, lines: TargetRule | None, extra_paths: tuple[str, ...] = ()) -> str:
-    """The ``json_transform`` structure (JSON text) of every mapped path, lines as a list."""
+def _merge_tree(into: dict[str, object], other: dict[str, object]) -> None:
+    """Add the paths of parse tree ``other`` to ``into`` (lists of objects merge element-wise, so
+    the lines and the parcels of one list are parsed once)."""
+    for key, leaf in other.items():
+        have = into.get(key)
+        if isinstance(have, dict) and isinstance(leaf, dict):
+            _merge_tree(have, leaf)
+        elif isinstance(have, list) and isinstance(leaf, list) and isinstance(have[0], dict):
+            _merge_tree(have[0], leaf[0])  # type: ignore[arg-type]
+        elif have is None or leaf != "VARCHAR":
+            into[key] = leaf
+
+
+def _under(path: str, tree: object) -> dict[str, object]:
+    """``tree`` placed at dotted ``path``."""
+    for part in reversed(path.split(".")):
+        tree = {part: tree}
+    return tree  # type: ignore[return-value]
+
+
+def parse_structure(
+    header: TargetRule,
+    lines: TargetRule | None,
+    extra_paths: tuple[str, ...] = (),
+    shipment: TargetRule | None = None,
+) -> str:
+    """The ``json_transform`` structure (JSON text) of every mapped path, lines (and a parcel list)
+    as lists."""
     tree = _rule_tree(header)
     for p in extra_paths:
         _insert(tree, p, "VARCHAR")
     if lines is not None and lines.items:
-        _insert(tree, lines.items, [_rule_tree(lines)])
+        _merge_tree(tree, _under(lines.items, [_rule_tree(lines)]))
+    if shipment is not None:
+        parcel = _rule_tree(shipment)
+        _merge_tree(tree, _under(shipment.items, [parcel]) if shipment.items else parcel)
     return json.dumps(tree, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -318,7 +347,9 @@ ENVELOPE = "raw_record_id, source, platform, shop_id, raw_file"
 def orders_header_sql(m: Mapping, raw_view: str) -> str:
     """One row per raw order record of ``m.platform``: typed header + ``_items`` + rule columns."""
     assert m.orders is not None
-    structure = parse_structure(m.orders, m.order_line, tuple(t.path for t in m.test_markers))
+    structure = parse_structure(
+        m.orders, m.order_line, tuple(t.path for t in m.test_markers), shipment=m.shipment
+    )
     fields = target_fields(TARGETS["orders"], m.orders, m, "j")
     layer1 = []
     if m.test_markers:
@@ -334,9 +365,13 @@ def orders_header_sql(m: Mapping, raw_view: str) -> str:
         fields.insert(0, FieldSql("_test", "NULL", "NULL", (("_test", "test_order", why),)))
     items = _path_expr("j", m.order_line.items) if m.order_line and m.order_line.items else "NULL"
     layer1.append(f"{items} AS _items")
+    ships = _parcels_column(m)
+    if ships is not None:
+        layer1.append(f"{ships} AS _ships")
     flags = time_flags(m, "j")
     final = [
         "_items",
+        *(["_ships"] if ships is not None else []),
         f"concat_ws(',', {', '.join(flags)}) AS _flags" if flags else "'' AS _flags",
         f"{platform_status_expr(m)} AS _platform_status",
         f"{lit(m.label)} AS _mapping",
@@ -514,6 +549,76 @@ def lines_stage_sql(lines_view: str, m: Mapping) -> str:
         f"    {'_order_discount, _order_lines, ' if pro_rata else ''}_rule, _reason\nFROM {lines_view}"
     )
     return _pro_rata_sql(f"({staged}) AS l") if pro_rata else staged
+
+
+# ---------------------------------------------------------------- shipments (parcels of an order)
+
+
+def _struct_sql(tree: dict[str, object], root: str) -> str:
+    """A struct literal of the paths of parse ``tree`` read off ``root`` (same nesting)."""
+    parts = []
+    for key, leaf in tree.items():
+        expr = _struct_sql(leaf, f"{root}.{ident(key)}") if isinstance(leaf, dict) else f"{root}.{ident(key)}"
+        parts.append(f"{lit(key)}: {expr}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _parcels_column(m: Mapping) -> str | None:
+    """The header column ``_ships`` holds the order's parcel list: a list in the payload, or a
+    one-element list of the order's own waybill fields; None when the parcels are the order's line
+    list (read from ``_items``, not copied) or the mapping has no shipment rule."""
+    rule = m.shipment
+    if rule is None or (rule.items and m.order_line is not None and rule.items == m.order_line.items):
+        return None
+    if rule.items:
+        return _path_expr("j", rule.items)
+    return f"[{_struct_sql(_rule_tree(rule), 'j')}]"
+
+
+def shipments_sql(m: Mapping, header_view: str) -> str:
+    """One row per parcel entry of each order record in ``header_view`` (typed, with ``_rule`` /
+    ``_reason``); entries without a tracking number are kept here and dropped by the stage."""
+    assert m.shipment is not None
+    fields = target_fields(TARGETS["shipment"], m.shipment, m, "s")
+    column = "_ships" if _parcels_column(m) is not None else "_items"
+    carry = "raw_record_id, raw_file, platform, shop_id, order_key, _order_shipped_at"
+    source = (
+        f"(SELECT raw_record_id, raw_file, platform, shop_id, platform || ':' || platform_order_id"
+        f" AS order_key,\n"
+        f"      shipped_at AS _order_shipped_at, unnest({column}) AS s\n"
+        f"      FROM {header_view}) AS x"
+    )
+    return layered_select(carry, source, m.shipment, fields, "s", [], [])
+
+
+# the columns of a staged shipment (``shipment_stage_sql``)
+SHIPMENT_STAGE_COLUMNS = (
+    "raw_record_id", "raw_file", "order_key", "shipment_key", "platform", "shop_id", "tracking_no",
+    "carrier", "carrier_code", "shipped_at", "business_date", "quality_flags",
+)
+
+
+def shipment_stage_sql(parcels_view: str) -> str:
+    """One row per (order record, tracking number): the lines of one parcel (Taobao names the
+    waybill on every line it holds) become one shipment, shipped when its earliest entry says, else
+    when the order says. A parcel's failed rules flag it, never its order: ``unknown_carrier`` (no
+    carrier of the list claims its text: ``carrier_code`` stays NULL) and ``bad_value`` (a time that
+    does not parse)."""
+    shipped = "min(COALESCE(shipped_at, _order_shipped_at))"
+
+    def flag(rule: str, name: str) -> str:
+        return f"CASE WHEN max(CASE WHEN _rule = {lit(rule)} THEN 1 ELSE 0 END) = 1 THEN {lit(name)} END"
+
+    return (
+        "SELECT raw_record_id, raw_file, order_key, order_key || ':' || tracking_no AS shipment_key,\n"
+        "    platform, shop_id, tracking_no, min(carrier) AS carrier, min(carrier_code) AS carrier_code,\n"
+        f"    {shipped} AS shipped_at,\n"
+        f"    CAST({shipped} + INTERVAL {BUSINESS_UTC_OFFSET_HOURS} HOUR AS DATE) AS business_date,\n"
+        f"    NULLIF(concat_ws(',', {flag('unknown_status', 'unknown_carrier')},"
+        f" {flag('bad_value', 'bad_value')}), '') AS quality_flags\n"
+        f"FROM {parcels_view}\nWHERE tracking_no IS NOT NULL\n"
+        "GROUP BY raw_record_id, raw_file, order_key, platform, shop_id, tracking_no"
+    )
 
 
 def refund_stage_sql(m: Mapping, raw_view: str) -> str:

@@ -1,7 +1,8 @@
 """The staging targets a mapping file may fill, and the fields each accepts (standard 5.2 Table 1 L2 a).
 
 A mapping maps native payload fields onto these names; the SQL generator knows what each
-target means (``orders`` is an order version, ``order_line`` its line items, ``refund`` an
+target means (``orders`` is an order version, ``order_line`` its line items, ``shipment`` its parcels,
+``refund`` an
 after-sales request, ``member`` a CRM member or store card:
 one ``unified.member_account`` row; the keyed targets below — listings, inventory, events, ad
 touches, tickets, campaigns, coupons, CRM levels and points, POS sales — are staged one row per raw
@@ -86,6 +87,22 @@ ORDER_LINE = Target(
         F("discount_amount", "money"),
         F("pay_amount", "money"),
         F("refund_status", "text", vocabulary="line_refund_status"),
+    ),
+)
+
+# The parcels an order version names (``unified.shipment``), parsed with the order: from a list in
+# the order (``items``: Douyin ``logistics_info``, Taobao's line list) or, without ``items``, from
+# the order's own fields (JD, Pinduoduo: one waybill per order). An entry without a tracking number
+# is no parcel; a carrier text no carrier of the list claims leaves ``carrier_code`` empty and
+# flags the shipment ``unknown_carrier`` — the order is never quarantined for its parcel.
+SHIPMENT = Target(
+    "shipment",
+    None,
+    (
+        F("tracking_no", "id"),
+        F("carrier", "text"),
+        F("carrier_code", "text", vocabulary="carrier"),
+        F("shipped_at", "time"),
     ),
 )
 
@@ -306,4 +323,6 @@ KEYED_TARGETS = (
     POS_SALE,
 )
 
-TARGETS: dict[str, Target] = {t.name: t for t in (ORDERS, ORDER_LINE, REFUND, MEMBER, *KEYED_TARGETS)}
+TARGETS: dict[str, Target] = {
+    t.name: t for t in (ORDERS, ORDER_LINE, SHIPMENT, REFUND, MEMBER, *KEYED_TARGETS)
+}

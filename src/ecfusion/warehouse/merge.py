@@ -15,7 +15,7 @@ with their current row (``merged_accounts_sql``) instead of rescanning every old
 
 from __future__ import annotations
 
-from ecfusion.model.tables import MEMBER_ACCOUNT, ORDER_LINE, ORDERS, REFUND, Table
+from ecfusion.model.tables import MEMBER_ACCOUNT, ORDER_LINE, ORDERS, REFUND, SHIPMENT, Table
 
 VERSION_ORDER = "modified_at DESC NULLS LAST, version_raw_record_id DESC"
 
@@ -285,6 +285,28 @@ def changed_orders_sql(staged: str, cur: str, winners: str, fill: str | None = N
 def changed_lines_sql(staged_lines: str, cur: str, winners: str) -> str:
     """Lines of each touched order's winning version: a version's lines replace the previous ones."""
     return _winner_rows(ORDER_LINE, staged_lines, cur, winners, line=True)
+
+
+def changed_shipments_sql(staged_shipments: str, cur: str, winners: str) -> str:
+    """Parcels of each touched order's winning version: a version's parcels replace the previous
+    ones (a later version that names no parcel leaves the order with none)."""
+    return _winner_rows(SHIPMENT, staged_shipments, cur, winners, line=True)
+
+
+def shipment_flag_sql(shipments: str) -> str:
+    """One ``unified.quality_flag`` row per (shipment, rule) a parcel fails (kept, flagged)."""
+    return (
+        "SELECT 'shipment' AS table_name, shipment_key AS row_key, flag AS rule,\n"
+        "  flag || ': carrier ' || COALESCE(carrier, 'null') || ', shipped_at ' || "
+        "COALESCE(CAST(shipped_at AS VARCHAR), 'null') AS reason, version_raw_record_id AS raw_record_id\n"
+        f"FROM (SELECT *, unnest(string_split(quality_flags, ',')) AS flag FROM {shipments} "
+        "WHERE quality_flags IS NOT NULL) AS f"
+    )
+
+
+def old_shipment_flag_keys_sql(cur_shipments: str, affected: str) -> str:
+    """Row keys of the flags a shipment merge recomputes: the current parcels of affected orders."""
+    return f"SELECT shipment_key AS row_key FROM {_of(cur_shipments, 'order_key', affected)}"
 
 
 def after_merge_sql(cur: str, changed: str, affected: str, key: str) -> str:

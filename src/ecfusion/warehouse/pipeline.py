@@ -20,6 +20,7 @@ import duckdb
 
 from ecfusion.config import Workspace
 from ecfusion.engine import Engine, open_engine
+from ecfusion.model.carriers import carrier_rows
 from ecfusion.model.categories import category_rows
 from ecfusion.model.spec import create_table_sql
 from ecfusion.model.tables import TABLES
@@ -158,6 +159,7 @@ class _Run:
         )
         e.materialize("chg_order_line", merge.changed_lines_sql("stg_lines", "cur_order_line", "win_orders"))
         e.materialize("chg_order_status_history", merge.status_history_sql("one_orders", "sev_orders"))
+        self._shipments(platforms)
         self.writes += [
             Write("new_order_version", "unified.order_version"),
             Write("chg_orders", "unified.orders", "order_key", "aff_orders"),
@@ -167,6 +169,34 @@ class _Run:
         ]
         self.outcomes.append("out_orders")
         self.progress("merge orders", 1, 1)
+
+    def _shipments(self, platforms: list[Mapping]) -> None:
+        """The parcels of each touched order's winning version (from the order headers' parcel
+        lists, parsed with the order), their flags, and the carrier list they join."""
+        e = self.engine
+        views = []
+        for m in platforms:
+            if m.shipment is None:
+                continue
+            e.view(f"par_{m.platform}", sqlgen.shipments_sql(m, f"hdr_{m.platform}"))
+            e.view(f"shp_{m.platform}", sqlgen.shipment_stage_sql(f"par_{m.platform}"))
+            views.append(f"shp_{m.platform}")
+        if not views:
+            return
+        e.view("stg_shipments", merge.union_views(views))
+        e.materialize(
+            "chg_shipment", merge.changed_shipments_sql("stg_shipments", "cur_shipment", "win_orders")
+        )
+        e.materialize(
+            "old_shipment_flag_keys", merge.old_shipment_flag_keys_sql("cur_shipment", "aff_orders")
+        )
+        e.view("chg_shipment_flag", merge.shipment_flag_sql("chg_shipment"))
+        e.register_arrow("carrier_list", carrier_rows())
+        self.writes += [
+            Write("chg_shipment", "unified.shipment", "order_key", "aff_orders"),
+            Write("chg_shipment_flag", "unified.quality_flag", "row_key", "old_shipment_flag_keys"),
+            Write("carrier_list", "unified.carrier", "carrier_code", "carrier_list"),
+        ]
 
     def _standardize_regions(self, headers: list[str]) -> None:
         """Division-table names for the distinct receiver regions of this run (row-wise, Arrow batches)."""
@@ -421,7 +451,7 @@ def _standardize(
         _expose(
             engine,
             conn,
-            ["order_version", "orders", "order_line", "quarantine", "refund", "member_account"]
+            ["order_version", "orders", "order_line", "shipment", "quarantine", "refund", "member_account"]
             + ["listing_feed"]
             + sorted((set(keyed_tables) | set(members.TABLES_READ)) - {"listing_feed"}),
         )

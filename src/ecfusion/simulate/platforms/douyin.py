@@ -144,6 +144,13 @@ def _base(draft: OrderDraft) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 _NO_AFTER_SALE = {"after_sale_status": 0, "refund_status": 0}
 
 
+# Douyin's carrier codes (logistics_info.company, pinyin like kuaidi100's) of the simulated carriers.
+COMPANY_CODE = {
+    "SF": "shunfeng", "ZTO": "zhongtong", "YTO": "yuantong", "STO": "shentong", "YUNDA": "yunda",
+    "JD": "jd", "EMS": "ems",
+}
+
+
 def render_order(draft: OrderDraft, step: int, modified: int, tt: TimeText) -> dict[str, Any]:
     stage = draft.versions[step][1]
     shipped = bool(draft.ship_time) and draft.ship_time <= modified
@@ -182,7 +189,7 @@ def render_order(draft: OrderDraft, step: int, modified: int, tt: TimeText) -> d
         rec["logistics_info"] = [
             {
                 "tracking_no": draft.tracking_no,
-                "company": draft.logistics[0],
+                "company": COMPANY_CODE[draft.logistics[0]],
                 "company_name": draft.logistics[1],
                 "ship_time": unix(draft.ship_time),
             }

@@ -142,6 +142,12 @@ def _base(draft: OrderDraft, tt: TimeText) -> dict[str, Any]:
     return head
 
 
+# JD's numeric carrier ids (logisticsId) of the simulated carriers; ⚠ see mappings/jd.toml.
+CARRIER_ID = {
+    "SF": "467", "YTO": "463", "ZTO": "1499", "STO": "470", "YUNDA": "1327", "JD": "2087", "EMS": "465",
+}
+
+
 def render_order(draft: OrderDraft, step: int, modified: int, tt: TimeText) -> dict[str, Any]:
     stage = draft.versions[step][1]
     state = _STATUS[stage]
@@ -153,7 +159,7 @@ def render_order(draft: OrderDraft, step: int, modified: int, tt: TimeText) -> d
         rec["orderEndTime"] = tt(modified)
     if draft.ship_time and draft.ship_time <= modified:
         rec["waybill"] = draft.tracking_no
-        rec["logisticsId"] = draft.logistics[0]
+        rec["logisticsId"] = CARRIER_ID[draft.logistics[0]]
     return rec
 
 

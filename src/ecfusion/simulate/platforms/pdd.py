@@ -124,6 +124,10 @@ def _base(draft: OrderDraft, tt: TimeText) -> dict[str, Any]:
     return head
 
 
+# Pinduoduo's numeric carrier ids (logistics_id) of the simulated carriers; ⚠ see mappings/pdd.toml.
+CARRIER_ID = {"SF": 44, "ZTO": 115, "YTO": 85, "STO": 1, "YUNDA": 121, "JD": 120, "EMS": 118}
+
+
 def render_order(draft: OrderDraft, step: int, modified: int, tt: TimeText) -> dict[str, Any]:
     stage = draft.versions[step][1]
     a = draft.account
@@ -137,7 +141,7 @@ def render_order(draft: OrderDraft, step: int, modified: int, tt: TimeText) -> d
     if shipped:
         rec["shipping_time"] = tt(draft.ship_time)
         rec["tracking_number"] = draft.tracking_no
-        rec["logistics_id"] = 115
+        rec["logistics_id"] = CARRIER_ID[draft.logistics[0]]
     if draft.finish_time and draft.finish_time <= modified:
         rec["receive_time"] = tt(draft.finish_time)
     if stage == PAID:  # plaintext (after decrypt) only while awaiting shipment

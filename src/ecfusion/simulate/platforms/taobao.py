@@ -181,6 +181,10 @@ def render_order(draft: OrderDraft, step: int, modified: int, tt: TimeText) -> d
                 refund_status = "SUCCESS"
         line = dict(base)
         line["status"] = status
+        if shipped:  # every line travels in the order's one parcel
+            line["invoice_no"] = draft.tracking_no
+            line["logistics_company"] = draft.logistics[1]
+            line["consign_time"] = rec["consign_time"]
         line["refund_status"] = refund_status
         if refund_status != "NO_REFUND" and refund is not None:
             line["refund_id"] = 180_000_000_000_000 + int(refund.refund_id)
