@@ -299,6 +299,14 @@ MAPPING_ERRORS = [
         'platform = "x"\nversion = "1"\n[maps.c]\nvocabulary = "carrier"\ncodes = { "9" = "ZHONGTONG" }\n',
         "maps.c.codes.9",
     ),
+    # a map that flags unknown codes needs rows that carry flags: refunds have none
+    (
+        'platform = "x"\nversion = "1"\n[maps.r]\nvocabulary = "refund_reason"\non_unknown = "flag"\n'
+        'codes = { a = "other" }\n[refund.fields]\nplatform_refund_id = { path = "i" }\n'
+        'platform_order_id = { path = "o" }\nstatus = { const = "refunded" }\nmodified_at = { path = "m" }\n'
+        'reason = { path = "r", map = "r" }\n',
+        "refund.fields.reason",
+    ),
 ]
 
 

@@ -74,6 +74,12 @@ class EnumMap(_Strict):
     vocabulary: str
     codes: dict[str, str]
     default: str | None = Field(None, description="for free-text reasons only: value when no code matches")
+    on_unknown: Literal["quarantine", "flag"] = Field(
+        "quarantine",
+        description="a code not in the map: 'quarantine' the record (statuses: never guessed), or 'flag' "
+        "it 'unknown_<vocabulary>' and keep it with the value NULL (open lists such as carriers, where "
+        "an unlisted code is still a real parcel); 'flag' works on orders, shipment and keyed targets",
+    )
 
 
 class TestMarker(_Strict):
@@ -144,7 +150,7 @@ def shared_maps() -> dict[str, EnumMap]:
     (carrier name or code → unified carrier code, ``model/carriers.toml``)."""
     return {
         "unified_category": EnumMap(vocabulary="category", codes=load_tree().aliases(), default=None),
-        "unified_carrier": EnumMap(vocabulary="carrier", codes=load_carriers().aliases(), default=None),
+        "unified_carrier": EnumMap(vocabulary="carrier", codes=load_carriers().aliases(), on_unknown="flag"),
     }
 
 
@@ -167,6 +173,9 @@ def _check_vocabularies(m: Mapping) -> list[tuple[str, str]]:
     return problems
 
 
+_NO_FLAGS = ("order_line", "refund", "member")  # targets whose rows have no flag column for a map's flag
+
+
 def _check_target(m: Mapping, target: Target, rule: TargetRule) -> list[tuple[str, str]]:
     problems = []
     for name, fr in rule.fields.items():
@@ -178,6 +187,9 @@ def _check_target(m: Mapping, target: Target, rule: TargetRule) -> list[tuple[st
         for ref in [fr.map, *(o.map for o in fr.overrides)]:
             if ref is not None and ref not in m.maps and ref not in shared_maps():
                 problems.append((key, f"map '{ref}' is not defined; add a [maps.{ref}] table"))
+            elif ref is not None and target.name in _NO_FLAGS and m.enum_map(ref).on_unknown == "flag":
+                problems.append((key, f"map '{ref}' flags unknown codes, which {target.name} rows cannot "
+                                 "carry: use a map with on_unknown = 'quarantine'"))
         if tf.vocabulary and fr.const is None and fr.map is None:
             problems.append((key, f"this field needs 'map' into vocabulary {tf.vocabulary}"))
         known = fr.map is not None and (fr.map in m.maps or fr.map in shared_maps())

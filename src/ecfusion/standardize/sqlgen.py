@@ -126,6 +126,7 @@ class FieldSql:
     text: str  # native value as text after null detection and default (or NULL)
     value: str  # typed / mapped value
     checks: tuple[tuple[str, str, str], ...]  # (condition, rule, reason-expression)
+    flags: tuple[tuple[str, str], ...] = ()  # (condition, flag): kept and flagged, never quarantined
 
 
 def _native_text(root: str, fr: FieldRule, item_root: str | None = None) -> str:
@@ -216,6 +217,7 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
     text = f"t_{name}"
     where = f"{target.name}.{name} (path {', '.join(fr.all_paths) or 'const'})"
     checks: list[tuple[str, str, str]] = []
+    flags: list[tuple[str, str]] = []
     if fr.map:
         emap = m.enum_map(fr.map)
         value = _map_case(text, emap)
@@ -231,11 +233,14 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
                     f"{lit(f' (path {o.path}) is not in maps.{o.map} of {m.label}')}",
                 )
             )
-        if emap.default is None:
+        unknown = f"{text} IS NOT NULL AND NOT {_known(text, emap)}"
+        if emap.default is None and emap.on_unknown == "flag":
+            flags.append((unknown, f"unknown_{emap.vocabulary}"))
+        elif emap.default is None:
             checks.insert(
                 0,
                 (
-                    f"{text} IS NOT NULL AND NOT {_known(text, emap)}",
+                    unknown,
                     "unknown_status",
                     f"{lit(f'{target.name}.{name} code ')} || {text} || "
                     f"{lit(f' (path {fr.path}) is not in maps.{fr.map} of {m.label}')}",
@@ -256,7 +261,13 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
             )
     if tf.required or fr.required:
         checks.append((f"v_{name} IS NULL", "missing_required", lit(f"{where} is empty")))
-    return FieldSql(name, text, value, tuple(checks))
+    return FieldSql(name, text, value, tuple(checks), tuple(flags))
+
+
+def field_flags(fields: list[FieldSql]) -> list[str]:
+    """One ``CASE`` per flag a field raises (a code its map does not know, ``on_unknown = 'flag'``);
+    the flag's name, or NULL."""
+    return [f"CASE WHEN {cond} THEN {lit(flag)} END" for f in fields for cond, flag in f.flags]
 
 
 def target_fields(target: Target, rule: TargetRule, m: Mapping, root: str) -> list[FieldSql]:
@@ -368,7 +379,7 @@ def orders_header_sql(m: Mapping, raw_view: str) -> str:
     ships = _parcels_column(m)
     if ships is not None:
         layer1.append(f"{ships} AS _ships")
-    flags = time_flags(m, "j")
+    flags = time_flags(m, "j") + field_flags(fields)
     final = [
         "_items",
         *(["_ships"] if ships is not None else []),
@@ -564,58 +575,72 @@ def _struct_sql(tree: dict[str, object], root: str) -> str:
 
 
 def _parcels_column(m: Mapping) -> str | None:
-    """The header column ``_ships`` holds the order's parcel list: a list in the payload, or a
-    one-element list of the order's own waybill fields; None when the parcels are the order's line
-    list (read from ``_items``, not copied) or the mapping has no shipment rule."""
+    """The header column ``_ships``: the order's parcel list as the payload gives it, or a struct of
+    the order's own waybill fields (its one parcel); None when the parcels are the order's line list
+    (read from ``_items``, not copied) or the mapping has no shipment rule."""
     rule = m.shipment
     if rule is None or (rule.items and m.order_line is not None and rule.items == m.order_line.items):
         return None
     if rule.items:
         return _path_expr("j", rule.items)
-    return f"[{_struct_sql(_rule_tree(rule), 'j')}]"
+    return _struct_sql(_rule_tree(rule), "j")
+
+
+# the parcel flags a stage may raise besides its maps' own (``shipment_stage_sql``)
+_PARCEL_RULES = ("bad_value", "missing_required", "unknown_status")
 
 
 def shipments_sql(m: Mapping, header_view: str) -> str:
-    """One row per parcel entry of each order record in ``header_view`` (typed, with ``_rule`` /
-    ``_reason``); entries without a tracking number are kept here and dropped by the stage."""
+    """One row per parcel entry of each order record in ``header_view``: the target's fields typed,
+    ``_flags`` (codes an open list does not know, and any rule the entry fails: a parcel flags, it
+    never quarantines its order). Entries without a tracking number are dropped by the stage."""
     assert m.shipment is not None
     fields = target_fields(TARGETS["shipment"], m.shipment, m, "s")
-    column = "_ships" if _parcels_column(m) is not None else "_items"
+    rule_sql, _ = rule_columns(fields)
+    flags = ", ".join([*field_flags(fields), rule_sql])
+    if m.shipment.items:
+        column = "_ships" if _parcels_column(m) is not None else "_items"
+        parcel = f"unnest({column})"
+    else:
+        parcel = "_ships"
     carry = "raw_record_id, raw_file, platform, shop_id, order_key, _order_shipped_at"
     source = (
         f"(SELECT raw_record_id, raw_file, platform, shop_id, platform || ':' || platform_order_id"
         f" AS order_key,\n"
-        f"      shipped_at AS _order_shipped_at, unnest({column}) AS s\n"
+        f"      shipped_at AS _order_shipped_at, {parcel} AS s\n"
         f"      FROM {header_view}) AS x"
     )
-    return layered_select(carry, source, m.shipment, fields, "s", [], [])
+    return layered_select(carry, source, m.shipment, fields, "s", [], [f"concat_ws(',', {flags}) AS _flags"])
 
 
-# the columns of a staged shipment (``shipment_stage_sql``)
-SHIPMENT_STAGE_COLUMNS = (
-    "raw_record_id", "raw_file", "order_key", "shipment_key", "platform", "shop_id", "tracking_no",
-    "carrier", "carrier_code", "shipped_at", "business_date", "quality_flags",
-)
-
-
-def shipment_stage_sql(parcels_view: str) -> str:
-    """One row per (order record, tracking number): the lines of one parcel (Taobao names the
-    waybill on every line it holds) become one shipment, shipped when its earliest entry says, else
-    when the order says. A parcel's failed rules flag it, never its order: ``unknown_carrier`` (no
-    carrier of the list claims its text: ``carrier_code`` stays NULL) and ``bad_value`` (a time that
-    does not parse)."""
+def shipment_stage_sql(m: Mapping, parcels_view: str) -> str:
+    """One row per (order record, tracking number), shipped when the parcel says, else when the
+    order says. Where parcels come as a list, the entries of one tracking number (Taobao names the
+    waybill on every line a parcel holds) become one shipment: its earliest time, every flag."""
+    assert m.shipment is not None
+    off = BUSINESS_UTC_OFFSET_HOURS
+    keys = "raw_record_id, raw_file, order_key, order_key || ':' || tracking_no AS shipment_key"
+    if not m.shipment.items:  # one parcel per order record: nothing to combine
+        shipped = "COALESCE(shipped_at, _order_shipped_at)"
+        return (
+            f"SELECT {keys},\n    platform, shop_id, tracking_no, carrier, carrier_code,"
+            f" {shipped} AS shipped_at,\n    CAST({shipped} + INTERVAL {off} HOUR AS DATE) AS business_date,"
+            " NULLIF(_flags, '') AS quality_flags\n"
+            f"FROM {parcels_view}\nWHERE tracking_no IS NOT NULL"
+        )
     shipped = "min(COALESCE(shipped_at, _order_shipped_at))"
-
-    def flag(rule: str, name: str) -> str:
-        return f"CASE WHEN max(CASE WHEN _rule = {lit(rule)} THEN 1 ELSE 0 END) = 1 THEN {lit(name)} END"
-
+    fields = target_fields(TARGETS["shipment"], m.shipment, m, "s")
+    names = sorted({flag for f in fields for _, flag in f.flags})
+    each = ", ".join(
+        f"CASE WHEN max(CASE WHEN list_contains(string_split(_flags, ','), {lit(n)}) THEN 1 ELSE 0 END) = 1 "
+        f"THEN {lit(n)} END"
+        for n in [*names, *_PARCEL_RULES]
+    )
     return (
-        "SELECT raw_record_id, raw_file, order_key, order_key || ':' || tracking_no AS shipment_key,\n"
-        "    platform, shop_id, tracking_no, min(carrier) AS carrier, min(carrier_code) AS carrier_code,\n"
-        f"    {shipped} AS shipped_at,\n"
-        f"    CAST({shipped} + INTERVAL {BUSINESS_UTC_OFFSET_HOURS} HOUR AS DATE) AS business_date,\n"
-        f"    NULLIF(concat_ws(',', {flag('unknown_status', 'unknown_carrier')},"
-        f" {flag('bad_value', 'bad_value')}), '') AS quality_flags\n"
+        f"SELECT {keys},\n    platform, shop_id, tracking_no, min(carrier) AS carrier,"
+        f" min(carrier_code) AS carrier_code,\n    {shipped} AS shipped_at,\n"
+        f"    CAST({shipped} + INTERVAL {off} HOUR AS DATE) AS business_date,\n"
+        f"    NULLIF(concat_ws(',', {each}), '') AS quality_flags\n"
         f"FROM {parcels_view}\nWHERE tracking_no IS NOT NULL\n"
         "GROUP BY raw_record_id, raw_file, order_key, platform, shop_id, tracking_no"
     )
@@ -725,9 +750,10 @@ def _test_marker_field(m: Mapping, target: str, root: str) -> tuple[str, FieldSq
     return f"({' OR '.join(markers)}) AS _test", check
 
 
-def keyed_flags(target: Target, rule: TargetRule, m: Mapping) -> str:
+def keyed_flags(target: Target, rule: TargetRule, m: Mapping, fields: list[FieldSql]) -> str:
     """``_flags``: rules a kept record fails — a time naming its own zone (mixed_timezone), money
-    below zero or above the mapping's order bound (price_out_of_range)."""
+    below zero or above the mapping's order bound (price_out_of_range), a code an open list does not
+    know (``unknown_<vocabulary>``, maps with ``on_unknown = 'flag'``)."""
     conds = []
     for name, fr in rule.fields.items():
         tf = target.field(name)
@@ -740,14 +766,14 @@ def keyed_flags(target: Target, rule: TargetRule, m: Mapping) -> str:
             conds.append(
                 f"CASE WHEN v_{name} < 0 OR v_{name} > {m.max_order_amount} THEN 'price_out_of_range' END"
             )
+    conds += field_flags(fields)
     if not conds:
         return "CAST(NULL AS VARCHAR) AS _flags"
     # one flag per rule however many fields fail it
-    joined = f"concat_ws(',', {', '.join(conds)})"
-    return (
-        f"NULLIF(concat_ws(',', CASE WHEN contains({joined}, 'mixed_timezone') THEN 'mixed_timezone' END, "
-        f"CASE WHEN contains({joined}, 'price_out_of_range') THEN 'price_out_of_range' END), '') AS _flags"
-    )
+    names = ["mixed_timezone", "price_out_of_range", *sorted({flag for f in fields for _, flag in f.flags})]
+    raised = f"string_split(concat_ws(',', {', '.join(conds)}), ',')"
+    each = ", ".join(f"CASE WHEN list_contains({raised}, {lit(n)}) THEN {lit(n)} END" for n in names)
+    return f"NULLIF(concat_ws(',', {each}), '') AS _flags"
 
 
 def keyed_stage_sql(m: Mapping, target: Target, raw_view: str) -> str:
@@ -774,7 +800,7 @@ def keyed_stage_sql(m: Mapping, target: Target, raw_view: str) -> str:
         f"      (SELECT {ENVELOPE}, json_transform(payload, {lit(structure)}) AS j\n"
         f"        FROM {raw_view} WHERE platform = {lit(m.platform)}) AS p) AS src"
     )
-    final = [*native, keyed_flags(target, rule, m), f"{lit(m.label)} AS _mapping"]
+    final = [*native, keyed_flags(target, rule, m, fields), f"{lit(m.label)} AS _mapping"]
     return layered_select(
         ENVELOPE, source, rule, fields, "j", layer1, final, item_root="item" if rule.items else None
     )

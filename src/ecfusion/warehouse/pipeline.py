@@ -179,7 +179,7 @@ class _Run:
             if m.shipment is None:
                 continue
             e.view(f"par_{m.platform}", sqlgen.shipments_sql(m, f"hdr_{m.platform}"))
-            e.view(f"shp_{m.platform}", sqlgen.shipment_stage_sql(f"par_{m.platform}"))
+            e.view(f"shp_{m.platform}", sqlgen.shipment_stage_sql(m, f"par_{m.platform}"))
             views.append(f"shp_{m.platform}")
         if not views:
             return
