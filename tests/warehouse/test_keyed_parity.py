@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from keyed_payloads import land_all
 from rawzone import RawZone, taobao_trade
+from test_discounts import coupon
+from test_traces import JOURNEY, push
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
@@ -29,6 +31,8 @@ TABLES = {
     "member_account": "account_key",
     "member": "member_key",
     "quality_flag": "table_name, row_key, rule",
+    "tracking_event": "event_key",
+    "discount_allocation": "allocation_key",
 }
 
 
@@ -60,12 +64,18 @@ def test_keyed_entities_identical_on_duckdb_and_spark(tmp_path: Path) -> None:
         "members",
         [{"member_id": "M1", "card_no": "886000000001", "updated_at": "2026-11-01T10:00:00"}],
     )
+    # tracking pushes: a repeated history, a carrier the list does not know (flagged), a bad status
+    odd = [("2026-11-02 12:00:00", "飞行中", "航空转运", "")]
+    pushes = [push(JOURNEY[:2]), push(JOURNEY), push(JOURNEY, nu="X9", com="xinfeng"), push(odd, nu="Z3")]
+    raw.add("kuaidi100", "traces", pushes, source="logistics")
+    raw.add("marketing", "coupons", [coupon("C9", 6.01)], dt="2026-11-21")  # used on taobao order 1
     spark_ws = Workspace.init(tmp_path / "spark")
     shutil.copytree(duck.lake_root / "raw", spark_ws.lake_root / "raw")
     a = warehouse.run(duck, engine="duckdb")
     b = warehouse.run(spark_ws, engine="spark")
     assert a.reconciliation == b.reconciliation and a.balanced and not a.pending_reasons
-    assert a.flagged_by_rule == b.flagged_by_rule == {"mixed_timezone": 1, "price_out_of_range": 1}
+    assert a.flagged_by_rule == b.flagged_by_rule
+    assert a.flagged_by_rule == {"mixed_timezone": 1, "price_out_of_range": 1, "unknown_carrier": 1}
     left, right = _dump(duck), _dump(spark_ws)
     assert all(left[t] for t in TABLES), [t for t in TABLES if not left[t]]
     for t in left:

@@ -42,7 +42,7 @@ def _vocabulary_section() -> list[str]:
     lines += ["", "### refund_reason 统一退款原因", "", "| value | 中文 |", "|---|---|"]
     lines += [f"| `{k.value}` | {zh} |" for k, zh in REFUND_REASON_TERMS.items()]
     for name in ("line_refund_status", "refund_status", "ticket_type", "coupon_type", "coupon_status",
-                 "behaviour_event_type"):
+                 "behaviour_event_type", "tracking_event"):
         lines += ["", f"### {name}", "", ", ".join(f"`{v.value}`" for v in VOCABULARIES[name])]
     return [*lines, "", *_category_section(), *_carrier_section()]
 

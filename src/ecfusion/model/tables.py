@@ -641,17 +641,25 @@ DISCOUNT_ALLOCATION = Table(
     "discount_allocation",
     "优惠分摊",
     "marketing",
-    "a discount allocated to an order line",
+    "an order line's discount by where it came from: each coupon used on the order (and its "
+    "campaign), and the rest; a line's rows add up to its discount_amount",
     (
-        C("line_key", TEXT, "明细键", "order line", nullable=False),
-        C("campaign_id", TEXT, "活动ID", "campaign"),
-        C("coupon_id", TEXT, "券ID", "coupon"),
-        _money("amount", "分摊金额", "allocated amount"),
+        C("allocation_key", TEXT, "分摊键", "<line_key>:<coupon_id or 'other'>", nullable=False),
+        C("line_key", TEXT, "明细键", "joins unified.order_line", nullable=False),
+        C("order_key", TEXT, "订单键", "joins unified.orders", nullable=False),
+        PLATFORM,
+        C("source", TEXT, "来源", "'coupon' (a coupon used on the order) or 'other' (platform "
+          "promotions, seller discounts, price changes: what no coupon explains)"),
+        C("coupon_id", TEXT, "券ID", "joins unified.coupon (source 'coupon')"),
+        C("campaign_id", TEXT, "活动ID", "the coupon's campaign, joins unified.campaign"),
+        _money("amount", "分摊金额", "the coupon's face value (capped at the order's discount) spread over "
+               "the lines by their discounts in whole fen, largest remainder; 'other' is the line's rest"),
+        BIZ_DATE,
         RAW_IDS,
     ),
-    key=("line_key", "campaign_id", "coupon_id"),
-    populated_by="pending: no payload names the campaign or coupon behind a line's discount; the line's "
-    "allocated discount is unified.order_line.discount_amount",
+    key=("allocation_key",),
+    populated_by="derived from unified.order_line and the used coupons of unified.coupon whenever either "
+    "changes (warehouse/discounts.py)",
 )
 
 REFUND = Table(
@@ -755,15 +763,28 @@ TRACKING_EVENT = Table(
     "tracking_event",
     "物流轨迹",
     "logistics",
-    "tracking event of a shipment",
+    "one event of a parcel's journey as its carrier reported it; joins unified.shipment on "
+    "tracking_no (a feed may report a parcel before or after the order names it)",
     (
-        C("shipment_key", TEXT, "发货键", "shipment", nullable=False),
-        _time("event_at", "时间", "event time"),
-        C("event", TEXT, "事件", "unified event: picked_up, in_transit, delivered, …"),
+        C("event_key", TEXT, "轨迹键", "<carrier_code or carrier>:<tracking_no>:<event_at>:<event>:"
+          "<first 8 hex of md5(description)>", nullable=False),
+        C("tracking_no", TEXT, "运单号", "joins unified.shipment.tracking_no", "", "lastResult.nu"),
+        C("carrier", TEXT, "物流公司", "carrier as the feed gives it", "", "lastResult.com"),
+        C("carrier_code", TEXT, "统一物流公司编码", "joins unified.carrier; NULL (flagged "
+          "unknown_carrier) when no carrier of the list claims the feed's code"),
+        _time("event_at", "时间", "when it happened", "lastResult.data[].ftime"),
+        C("event", TEXT, "事件", "unified event (vocabulary tracking_event)", "", "lastResult.data[].status"),
+        C("platform_event", TEXT, "原始事件", "the feed's status as given", "", "lastResult.data[].status"),
+        C("description", TEXT, "描述", "the carrier's text (personal data in it is tokenized at landing)",
+          "", "lastResult.data[].context"),
+        C("location", TEXT, "地点", "area the event happened in", "", "lastResult.data[].areaName"),
+        BIZ_DATE,
+        C("quality_flags", TEXT, "质量标记", "comma list of rules the event fails (kept, flagged)"),
         RAW_IDS,
     ),
-    key=("shipment_key", "event_at"),
-    populated_by="logistics feeds (pending)",
+    key=("event_key",),
+    populated_by="parcel tracking pushes (source logistics, entity traces: kuaidi100 subscription "
+    "pushes, mapping kuaidi100.toml); each push repeats the parcel's history, which merges by key",
 )
 
 INVENTORY_SNAPSHOT = Table(

@@ -127,6 +127,21 @@ class BehaviourEventType(StrEnum):
     PURCHASE = "purchase"
 
 
+class TrackingEvent(StrEnum):
+    """统一物流事件 — what happened to a parcel, as carriers and tracking services report it."""
+
+    COLLECTED = "collected"  # 揽收: the carrier took the parcel
+    IN_TRANSIT = "in_transit"  # 在途: between hubs
+    OUT_FOR_DELIVERY = "out_for_delivery"  # 派件: on the courier's round
+    DELIVERED = "delivered"  # 签收: signed for
+    EXCEPTION = "exception"  # 疑难: a problem (address, lost, damaged)
+    REJECTED = "rejected"  # 拒签: the receiver refused it
+    RETURNING = "returning"  # 退回: on its way back to the sender
+    RETURNED = "returned"  # 退签: signed for by the sender
+    REDIRECTED = "redirected"  # 转投: handed to another carrier or address
+    CUSTOMS = "customs"  # 清关: in customs clearance
+
+
 def _category_vocabulary() -> type[StrEnum]:
     from ecfusion.model.categories import load_tree
 
@@ -148,6 +163,7 @@ VOCABULARIES: dict[str, type[StrEnum]] = {
     "coupon_status": CouponStatus,
     "coupon_type": CouponType,
     "behaviour_event_type": BehaviourEventType,
+    "tracking_event": TrackingEvent,
     "category": _category_vocabulary(),  # node ids of the unified category tree (categories.toml)
     "carrier": _carrier_vocabulary(),  # codes of the unified carrier list (carriers.toml)
 }

@@ -46,7 +46,9 @@ DEFAULT_START = date(2025, 1, 1)
 PLATFORM_ORDER_SHARE = {"taobao": 0.42, "jd": 0.20, "pdd": 0.14, "douyin": 0.24}
 # Heaviest first, so two workers finish close together.
 TASKS = ("orders-taobao", "orders-douyin", "orders-jd", "orders-pdd", "behaviour", "offline", "crm")
-OWNED_FOLDERS = ("platforms", "pos", "crm", "erp", "app", "ads", "service", "marketing", "truth")
+OWNED_FOLDERS = (
+    "platforms", "pos", "crm", "erp", "app", "ads", "service", "marketing", "logistics", "truth"
+)
 PARALLEL_FROM_ORDERS = 20_000
 GC_YOUNG_THRESHOLD = 50_000
 

@@ -2,7 +2,8 @@
 
 Serves issue 2 (Build §3) and 采集层 (T/JNBDA 0003-2025 clause 4.3.4): writes
 ``platforms/<p>/{products,orders,refunds}/part-NNNNN.jsonl`` in the platform's native shape, plus
-this platform's share of ``service/tickets`` and ``marketing/coupons``. Orders stream day by day;
+this platform's share of ``service/tickets``, ``marketing/coupons`` and ``logistics/traces``
+(the tracking service's pushes for its shipped parcels, ``simulate/traces.py``). Orders stream day by day;
 order files roll to a new part every ``PART_LINES`` lines and stay in modified-time order.
 """
 
@@ -15,6 +16,7 @@ from ecfusion.simulate.calendar import TimeText, beijing_seconds
 from ecfusion.simulate.defects import DefectRates, JsonlSink
 from ecfusion.simulate.orders import PART_REFUNDED, REFUNDED_CLOSED, OrderDraft, OrderFactory, stream_orders
 from ecfusion.simulate.platforms import SHAPES
+from ecfusion.simulate.traces import pushes
 from ecfusion.simulate.world import TaskResult, World
 
 PART_LINES = 1_000_000
@@ -70,27 +72,22 @@ def run_platform(world: World, platform: str) -> TaskResult:
         byte_kinds=("exact_duplicate", "malformed_json"),
     )
     idx = PLATFORM_INDEX[platform]
-    tickets = JsonlSink(
-        world.out,
-        source="service",
-        platform="service",
-        entity="tickets",
-        rng=defect_rng,
-        rates=DefectRates.none(),
-    )
-    coupons = JsonlSink(
-        world.out,
-        source="marketing",
-        platform="marketing",
-        entity="coupons",
-        rng=defect_rng,
-        rates=DefectRates.none(),
-    )
+
+    def side_file(source: str, name: str, entity: str) -> JsonlSink:
+        """This platform's part of a merchant-wide source (clean: its defects are in the orders)."""
+        sink = JsonlSink(
+            world.out, source=source, platform=name, entity=entity, rng=defect_rng, rates=DefectRates.none()
+        )
+        sink.open(f"{source}/{entity}/part-{idx:05d}.jsonl")
+        return sink
+
+    tickets = side_file("service", "service", "tickets")
+    coupons = side_file("marketing", "marketing", "coupons")
+    traces = side_file("logistics", "kuaidi100", "traces")
+    trace_rng = random.Random(f"ecfusion-{world.seed}-traces-{platform}")  # never the orders' draws
     part = 0
     orders.open(f"{base}/orders/part-{part:05d}.jsonl")
     refunds.open(f"{base}/refunds/part-00000.jsonl")
-    tickets.open(f"service/tickets/part-{idx:05d}.jsonl")
-    coupons.open(f"marketing/coupons/part-{idx:05d}.jsonl")
 
     factory = OrderFactory(
         platform, world.population.accounts[platform], world.catalog.listings[platform], r, npr
@@ -104,6 +101,8 @@ def run_platform(world: World, platform: str) -> TaskResult:
             shape.assign_ids(draft, r)
             pending_ticks += 1
             _side_records(world, platform, draft, r, tt, tickets, coupons)
+            for push in pushes(draft, trace_rng, tt, world.end_bj):
+                traces.write(push, draft.tracking_no)
             if pending_ticks >= 2000:
                 world.tick(pending_ticks)
                 pending_ticks = 0
@@ -117,7 +116,7 @@ def run_platform(world: World, platform: str) -> TaskResult:
         if stage in (REFUNDED_CLOSED, PART_REFUNDED):
             refunds.write(shape.render_refund(draft, tt), draft.order_id)
     world.tick(pending_ticks)
-    for sink in (orders, refunds, tickets, coupons):
+    for sink in (orders, refunds, tickets, coupons, traces):
         sink.close()
         result.files += sink.files
         result.defects += sink.defects

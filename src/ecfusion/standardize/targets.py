@@ -309,6 +309,22 @@ POS_SALE = Target(
     ),
 )
 
+# A parcel tracking push (a tracking service's subscription push, one record per push): one staged
+# row per event of its history (``items``); pushes repeat earlier events, which merge by key.
+TRACKING_EVENT = Target(
+    "tracking_event",
+    "traces",
+    (
+        F("tracking_no", "id", required=True),
+        F("carrier", "text"),
+        F("carrier_code", "text", vocabulary="carrier"),
+        F("event_at", "time", required=True),
+        F("event", "text", required=True, vocabulary="tracking_event"),
+        F("description", "text"),
+        F("location", "text"),
+    ),
+)
+
 KEYED_TARGETS = (
     LISTING,
     INVENTORY,
@@ -321,6 +337,7 @@ KEYED_TARGETS = (
     MEMBER_LEVEL,
     POINTS_ENTRY,
     POS_SALE,
+    TRACKING_EVENT,
 )
 
 TARGETS: dict[str, Target] = {

@@ -32,6 +32,7 @@ from ecfusion.model.tables import (
     ORDERS,
     POINTS_ENTRY,
     SERVICE_TICKET,
+    TRACKING_EVENT,
 )
 from ecfusion.standardize import sqlgen
 from ecfusion.standardize.mapping import Mapping
@@ -162,6 +163,19 @@ KEYED: tuple[KeyedEntity, ...] = (
             "entry_key": "platform || ':' || entry_id",
             "account_key": "platform || ':' || member_id",
             "business_date": _local_date("created_at"),
+        },
+    ),
+    KeyedEntity(
+        "traces",
+        "tracking_event",
+        TRACKING_EVENT,
+        "event_key",
+        {
+            # a push repeats the parcel's history: the same event (time, status, text) is one row
+            "event_key": "COALESCE(carrier_code, carrier, '') || ':' || tracking_no || ':' || "
+            "CAST(event_at AS VARCHAR) || ':' || event || ':' || left(md5(COALESCE(description, '')), 8)",
+            "business_date": _local_date("event_at"),
+            "quality_flags": "_flags",
         },
     ),
 )

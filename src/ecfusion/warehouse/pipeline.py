@@ -28,7 +28,7 @@ from ecfusion.standardize import sqlgen
 from ecfusion.standardize.mapping import Mapping, load_mappings
 from ecfusion.standardize.normalize.completion import ip_database
 from ecfusion.standardize.regions import REGION_SCHEMA, RegionStandardizer
-from ecfusion.warehouse import from_orders, keyed, members, merge
+from ecfusion.warehouse import discounts, from_orders, keyed, members, merge
 from ecfusion.warehouse.completion import completion_notes
 from ecfusion.warehouse.from_orders import Write
 from ecfusion.warehouse.lakefiles import RawFile, discover, platform_counts, unprocessed
@@ -316,6 +316,23 @@ class _Run:
         self.engine.materialize("ovl_listing", keyed.listing_overlay_sql("aff_products", lines, orders, feed))
         self.writes.append(Write("ovl_listing", "unified.listing", "listing_key", "aff_products"))
 
+    def allocate_discounts(self) -> None:
+        """Discount allocation of every order whose lines or coupons this run writes, from the state
+        after every other write (``warehouse/discounts.py``); replaces those orders' rows."""
+        lines = [(w.relation, w.keys) for w in self.writes if w.target == "unified.order_line" and w.keys]
+        coupons = [(w.relation, w.keys) for w in self.writes if w.target == "unified.coupon" and w.keys]
+        if not lines and not coupons:
+            return
+        e = self.engine
+        e.materialize("aff_allocation", discounts.affected_orders_sql(lines, coupons))
+        after_lines, after_coupons = self.after_writes("order_line"), self.after_writes("coupon")
+        e.materialize(
+            "chg_discount_allocation", discounts.allocation_sql("aff_allocation", after_lines, after_coupons)
+        )
+        self.writes.append(
+            Write("chg_discount_allocation", "unified.discount_allocation", "order_key", "aff_allocation")
+        )
+
     def quarantine(self) -> None:
         parts = [f"SELECT *, '{name.removeprefix('out_')}' AS entity FROM {name}" for name in self.outcomes]
         # a view: three small scans (quarantine, reconciliation, rules) cost less than copying every row
@@ -452,8 +469,8 @@ def _standardize(
             engine,
             conn,
             ["order_version", "orders", "order_line", "shipment", "quarantine", "refund", "member_account"]
-            + ["listing_feed"]
-            + sorted((set(keyed_tables) | set(members.TABLES_READ)) - {"listing_feed"}),
+            + ["listing_feed", "coupon"]
+            + sorted((set(keyed_tables) | set(members.TABLES_READ)) - {"listing_feed", "coupon"}),
         )
         run = _Run(conn, engine, mappings, summary.run_id, progress)
         run.ip_db = ip_database(ws)
@@ -468,6 +485,7 @@ def _standardize(
         inputs = members.MemberInputs("members" in ready, "points_ledger" in ready, "member_levels" in ready)
         run.writes += members.run_members(engine, inputs)  # after the member, ledger and level merges
         run.overlay_listings()  # after every write that touches lines, orders or the feed
+        run.allocate_discounts()  # after every write that touches lines or coupons
         run.quarantine()
         summary.reconciliation = run.reconcile()
         summary.quarantine_by_rule = run.quarantine_rules()

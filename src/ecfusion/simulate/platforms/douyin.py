@@ -27,6 +27,7 @@ from ecfusion.simulate.orders import (
     OrderDraft,
 )
 from ecfusion.simulate.platforms.masking import mask_detail, mask_name, mask_phone_middle, opaque
+from ecfusion.simulate.traces import KUAIDI100_CODE
 
 name = "douyin"
 shop = "青岚官方旗舰店(抖音)"
@@ -144,11 +145,8 @@ def _base(draft: OrderDraft) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 _NO_AFTER_SALE = {"after_sale_status": 0, "refund_status": 0}
 
 
-# Douyin's carrier codes (logistics_info.company, pinyin like kuaidi100's) of the simulated carriers.
-COMPANY_CODE = {
-    "SF": "shunfeng", "ZTO": "zhongtong", "YTO": "yuantong", "STO": "shentong", "YUNDA": "yunda",
-    "JD": "jd", "EMS": "ems",
-}
+# Douyin's carrier codes (logistics_info.company) are kuaidi100's pinyin codes.
+COMPANY_CODE = KUAIDI100_CODE
 
 
 def render_order(draft: OrderDraft, step: int, modified: int, tt: TimeText) -> dict[str, Any]:
