@@ -27,6 +27,27 @@ def test_every_table_creates_and_money_is_decimal_18_2() -> None:
                 assert cols[c.name] == "TIMESTAMP", (t.name, c.name)
 
 
+def test_a_table_an_older_model_shaped_differently_is_made_anew_while_empty() -> None:
+    con = duckdb.connect()
+    ensure_schema(con)
+    # as ecfusion made them before tracking events were fed: a NOT NULL column the model dropped
+    con.execute("DROP TABLE unified.tracking_event")
+    con.execute("CREATE TABLE unified.tracking_event (shipment_key VARCHAR NOT NULL, event_at TIMESTAMP)")
+    con.execute("DROP TABLE unified.discount_allocation")
+    con.execute("CREATE TABLE unified.discount_allocation (line_key VARCHAR NOT NULL, legacy VARCHAR)")
+    con.execute("INSERT INTO unified.discount_allocation VALUES ('k', 'kept')")
+    ensure_schema(con)
+    columns = (
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position"
+    )
+    tracking = [c for (c,) in con.execute(columns, ["tracking_event"]).fetchall()]
+    assert tracking == next(t for t in TABLES if t.name == "tracking_event").column_names
+    # a table holding rows keeps them (and its old column); the new columns are added
+    allocation = [c for (c,) in con.execute(columns, ["discount_allocation"]).fetchall()]
+    assert allocation[:2] == ["line_key", "legacy"] and "allocation_key" in allocation
+    assert con.execute("SELECT legacy FROM unified.discount_allocation").fetchall() == [("kept",)]
+
+
 def test_unified_rows_carry_raw_record_ids() -> None:
     bookkeeping = {
         "quarantine",

@@ -6,10 +6,11 @@ own line share, or the order's discount spread over its lines). A coupon the mar
 records as used on the order explains part of that discount: its face value, capped so an order's
 coupons never explain more than its discount (coupons in ``coupon_id`` order take what is left). A
 coupon's part is spread over the order's lines in proportion to their discounts, in whole fen by the
-largest remainder (ties by line key), so it adds up to the coupon's part exactly and no line gets
-more than its own discount (for an order's first coupon; later coupons of the same order can leave
-a line at most one fen over, which the line's rest absorbs at 0). What no coupon explains is the
-line's ``other`` row (platform promotions, seller discounts, price adjustments).
+largest remainder (ties by line key), so it adds up to the coupon's part exactly. What no coupon
+explains is the line's ``other`` row (platform promotions, seller discounts, price adjustments), so
+a line's rows add up to its discount. One caveat: with several coupons on one order, a line's
+rounded shares can exceed its discount by a fen per extra coupon; its ``other`` row is then 0 and
+its rows add up to that much more (an order with one coupon never does).
 
 Rows follow the order: a run recomputes every order whose lines or coupons it touched, from the
 state its writes leave (``_Run.after_writes``), and replaces that order's rows.

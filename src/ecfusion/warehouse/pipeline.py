@@ -56,7 +56,9 @@ def _noop(stage: str, done: int, total: int) -> None:
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the schemas and every model table that is missing, and add the columns a newer
-    model has to a table an older ecfusion created (additive: existing rows get NULL there)."""
+    model has to a table an older ecfusion created (additive: existing rows get NULL there). A
+    table an older model shaped differently (columns this model dropped) is made anew while it is
+    empty — a table that was pending then; one that holds rows keeps them, and its old columns."""
     conn.execute("CREATE SCHEMA IF NOT EXISTS unified; CREATE SCHEMA IF NOT EXISTS meta")
     existing: dict[str, set[str]] = {}
     for schema, table, column in conn.execute(
@@ -66,6 +68,11 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
         existing.setdefault(f"{schema}.{table}", set()).add(column)
     for t in TABLES:
         have = existing.get(t.qualified)
+        if have is not None and not have <= set(t.column_names):
+            [(rows,)] = conn.execute(f"SELECT count(*) FROM {t.qualified}").fetchall()
+            if rows == 0:
+                conn.execute(f"DROP TABLE {t.qualified}")
+                have = None
         if have is None:
             conn.execute(create_table_sql(t))
             continue
