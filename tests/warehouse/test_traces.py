@@ -9,7 +9,7 @@ from typing import Any
 
 from rawzone import RawZone
 from rawzone import rows as _rows
-from tests_payloads import DOUYIN
+from tests_payloads import DOUYIN, JD
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
@@ -80,10 +80,16 @@ def test_each_push_repeats_the_history_which_is_stored_once(workspace: Workspace
 
 
 def test_events_join_the_parcel_the_order_names(workspace: Workspace, raw: RawZone) -> None:
-    parcel = {"tracking_no": "ZT1", "company": "zhongtong", "ship_time": 1762048800}
+    shipped = 1793584800  # 2026-11-02 10:00 Beijing time
+    parcel = {"tracking_no": "ZT1", "company": "zhongtong", "ship_time": shipped}
     raw.add("douyin", "orders", [DOUYIN | {"logistics_info": [parcel]}])
     _land(raw, [push(JOURNEY)])
-    assert warehouse.run(workspace).balanced
+    s = warehouse.run(workspace)
+    assert s.balanced
+    # the run summary: signed for 26 h 5 min after the order shipped it
+    [douyin] = s.platforms
+    assert (douyin.parcels, douyin.delivered) == (1, 1)
+    assert douyin.median_delivery_hours is not None and abs(douyin.median_delivery_hours - 26.0833) < 0.001
     delivered = _rows(
         workspace,
         "SELECT s.order_key, e.event_at FROM unified.shipment AS s "
@@ -110,3 +116,15 @@ def test_an_unknown_status_quarantines_the_push_and_an_unknown_carrier_flags_it(
     assert _rows(workspace, kept) == [("XF1", "xinfengwuliu", None, "unknown_carrier")]
     flagged = _rows(workspace, "SELECT count(*) FROM unified.quality_flag WHERE rule = 'unknown_carrier'")
     assert flagged == [(2,)]
+
+
+def test_where_the_platform_gives_no_ship_time_delivery_is_timed_from_the_first_event(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    shipped = JD | {"orderState": "WAIT_GOODS_RECEIVE_CONFIRM", "waybill": "JDV1", "logisticsId": "2087"}
+    raw.add("jd", "orders", [shipped])
+    _land(raw, [push(JOURNEY, nu="JDV1", com="jd")])
+    [jd] = warehouse.run(workspace).platforms
+    assert (jd.parcels, jd.delivered) == (1, 1)
+    # collected 2026-11-02 10:00, signed for 2026-11-03 12:05 (Beijing time)
+    assert jd.median_delivery_hours is not None and abs(jd.median_delivery_hours - 26.0833) < 0.001

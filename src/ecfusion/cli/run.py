@@ -36,6 +36,13 @@ def print_summary(s: RunSummary) -> None:
             p.platform, f"{p.orders:,}", f"{p.gmv:,.2f}", f"{p.refunds:,}", f"{p.refund_amount:,.2f}"
         )
     console.print(figures)
+    if any(p.parcels for p in s.platforms):
+        parcels = RichTable("platform", "parcels", "delivered", "median hours to deliver", title="parcels")
+        for p in s.platforms:
+            if p.parcels:
+                hours = "-" if p.median_delivery_hours is None else f"{p.median_delivery_hours:.1f}"
+                parcels.add_row(p.platform, f"{p.parcels:,}", f"{p.delivered:,}", hours)
+        console.print(parcels)
     rec = RichTable(
         "source",
         "entity",

@@ -419,18 +419,31 @@ def _record_reconciliation(conn: duckdb.DuckDBPyConnection, recs: list[Reconcili
 
 
 def platform_figures(conn: duckdb.DuckDBPyConnection) -> list[PlatformFigures]:
-    """Orders, GMV (paid amount of paid orders, without price outliers) and refunds per platform."""
+    """Orders, GMV (paid amount of paid orders, without price outliers) and refunds per platform;
+    parcels, how many a tracking event says were delivered, and the median hours from shipping (the
+    parcel's first tracking event where the platform gives no ship time: JD) to delivery."""
     rows = conn.execute(
         "WITH o AS (SELECT platform, count(*) AS n, sum(pay_amount) FILTER (WHERE (paid_at IS NOT NULL OR "
         "status NOT IN ('created', 'cancelled')) AND COALESCE(quality_flags, '') NOT LIKE"
         " '%price_out_of_range%') "
         "AS gmv FROM unified.orders GROUP BY platform),\n"
         "r AS (SELECT platform, count(*) AS n, sum(amount) FILTER (WHERE status = 'refunded') AS amt "
-        "FROM unified.refund GROUP BY platform)\n"
+        "FROM unified.refund GROUP BY platform),\n"
+        "d AS (SELECT tracking_no, carrier_code, min(event_at) FILTER (WHERE event = 'delivered') AS at,\n"
+        "  min(event_at) AS first FROM unified.tracking_event GROUP BY ALL),\n"
+        "s AS (SELECT s.platform, count(*) AS n, count(d.at) AS delivered,\n"
+        "  median(date_diff('second', COALESCE(s.shipped_at, d.first), d.at) / 3600.0) AS hours\n"
+        "  FROM unified.shipment AS s LEFT JOIN d ON d.tracking_no = s.tracking_no\n"
+        "    AND d.carrier_code IS NOT DISTINCT FROM s.carrier_code GROUP BY s.platform)\n"
         "SELECT COALESCE(o.platform, r.platform), COALESCE(o.n, 0), COALESCE(o.gmv, 0), COALESCE(r.n, 0), "
-        "COALESCE(r.amt, 0) FROM o FULL JOIN r ON r.platform = o.platform ORDER BY 1"
+        "COALESCE(r.amt, 0), COALESCE(s.n, 0), COALESCE(s.delivered, 0), s.hours\n"
+        "FROM o FULL JOIN r ON r.platform = o.platform\n"
+        "LEFT JOIN s ON s.platform = COALESCE(o.platform, r.platform) ORDER BY 1"
     ).fetchall()
-    return [PlatformFigures(p, int(n), Decimal(g), int(rn), Decimal(ra)) for p, n, g, rn, ra in rows]
+    return [
+        PlatformFigures(p, int(n), Decimal(g), int(rn), Decimal(ra), int(sn), int(sd), h)
+        for p, n, g, rn, ra, sn, sd, h in rows
+    ]
 
 
 def _split(

@@ -33,6 +33,9 @@ class PlatformFigures:
     gmv: Decimal
     refunds: int
     refund_amount: Decimal
+    parcels: int = 0  # unified.shipment rows
+    delivered: int = 0  # parcels a tracking event says were signed for
+    median_delivery_hours: float | None = None  # shipped → signed for, of the delivered parcels
 
 
 @dataclass
