@@ -9,6 +9,7 @@ import pytest
 from keyed_payloads import land_all
 from rawzone import RawZone, taobao_trade
 from test_discounts import coupon
+from test_product_master import sku
 from test_traces import JOURNEY, push
 
 from ecfusion import warehouse
@@ -33,6 +34,8 @@ TABLES = {
     "quality_flag": "table_name, row_key, rule",
     "tracking_event": "event_key",
     "discount_allocation": "allocation_key",
+    "sku": "sku_code",
+    "spu": "spu_id",
 }
 
 
@@ -69,6 +72,7 @@ def test_keyed_entities_identical_on_duckdb_and_spark(tmp_path: Path) -> None:
     pushes = [push(JOURNEY[:2]), push(JOURNEY), push(JOURNEY, nu="X9", com="xinfeng"), push(odd, nu="Z3")]
     raw.add("kuaidi100", "traces", pushes, source="logistics")
     raw.add("marketing", "coupons", [coupon("C9", 6.01)], dt="2026-11-21")  # used on taobao order 1
+    raw.add("erp", "product_master", [sku("QL00001", "QL001"), sku("QL00002", "QL001"), sku("Q9", "QL009")])
     spark_ws = Workspace.init(tmp_path / "spark")
     shutil.copytree(duck.lake_root / "raw", spark_ws.lake_root / "raw")
     a = warehouse.run(duck, engine="duckdb")

@@ -224,33 +224,41 @@ SPU = Table(
     "spu",
     "标准产品单元",
     "product",
-    "standard product unit (SPU) of the merchant",
+    "standard product unit (SPU) of the merchant, from its product master",
     (
         C("spu_id", TEXT, "SPU ID", "merchant product id", nullable=False),
-        C("name", TEXT, "商品名称", "product name"),
-        C("brand", TEXT, "品牌", "brand"),
-        C("category_id", TEXT, "类目ID", "unified category"),
+        C("name", TEXT, "商品名称", "product name (of the SPU's latest-modified SKU record)", "", "spu_name"),
+        C("brand", TEXT, "品牌", "brand", "", "brand"),
+        C("category_id", TEXT, "类目ID", "unified category, joins unified.category", "", "category"),
+        C("sku_count", INT, "SKU数", "SKUs of the product master under this SPU", "pcs"),
         RAW_IDS,
     ),
     key=("spu_id",),
-    populated_by="product master (pending)",
+    populated_by="derived from unified.sku whenever a SKU of the SPU changes (warehouse/spu.py)",
 )
 
 SKU = Table(
     "sku",
     "库存保有单位",
     "product",
-    "merchant SKU with barcode",
+    "merchant SKU with barcode, from the merchant's product master (ERP 商品档案)",
     (
-        C("sku_code", TEXT, "SKU编码", "merchant SKU code (outer/out sku id on platforms)", nullable=False),
-        C("spu_id", TEXT, "SPU ID", "product it belongs to"),
-        C("barcode", TEXT, "条码", "EAN-13/GTIN barcode"),
-        C("spec_text", TEXT, "规格", "spec as 'name:value;name:value'"),
-        _money("list_price", "吊牌价", "list price"),
+        C("sku_code", TEXT, "SKU编码", "merchant SKU code (outer/out sku id on platforms)", nullable=False,
+          sources="sku_code"),
+        C("spu_id", TEXT, "SPU ID", "product it belongs to, joins unified.spu", "", "spu_code"),
+        C("spu_name", TEXT, "产品名称", "the SPU's name as this record gives it", "", "spu_name"),
+        C("brand", TEXT, "品牌", "brand", "", "brand"),
+        C("name", TEXT, "SKU名称", "SKU name", "", "sku_name"),
+        C("category_id", TEXT, "类目ID", "unified category, joins unified.category", "", "category"),
+        C("barcode", TEXT, "条码", "EAN-13/GTIN barcode", "", "barcode"),
+        C("spec_text", TEXT, "规格", "spec as the master writes it", "", "spec"),
+        _money("list_price", "吊牌价", "list price", "list_price"),
+        _time("modified_at", "更新时间", "when the master last changed the record", "updated_at"),
         RAW_IDS,
     ),
     key=("sku_code",),
-    populated_by="product master (pending)",
+    populated_by="the merchant's product master (ERP export, source erp, entity product_master; "
+    "mapping erp.toml): latest modified_at wins per sku_code",
 )
 
 LISTING = Table(

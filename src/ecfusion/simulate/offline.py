@@ -1,10 +1,13 @@
-"""Offline stores and the warehouse: POS sales exports (GBK CSV) and ERP/WMS inventory snapshots.
+"""Offline stores and the warehouse: POS sales exports (GBK CSV), ERP/WMS inventory snapshots and the
+ERP's product master.
 
 Serves issue 2 (Build §3) for 采集层 file sources (T/JNBDA 0003-2025 clause 4.3.4 b):
 ``pos/sales/pos_YYYYMMDD.csv`` — one row per sale line, GBK, Chinese headers as store systems
 export them, member identified by card number or phone or not at all; defects: duplicated rows,
 a UTF-8 row inside the GBK file, negative prices, a missing receipt number.
 ``erp/inventory/snapshot_YYYYMMDD.csv`` — weekly stock per warehouse and standard SKU (UTF-8).
+``erp/products/product_master.csv`` — the standard SKUs with their SPU, category, barcode and list
+price (UTF-8, clean).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import timedelta
 import numpy as np
 
 from ecfusion.simulate.calendar import TimeText, allocate, beijing_seconds, day_weight
-from ecfusion.simulate.catalog import Product
+from ecfusion.simulate.catalog import BRAND, Product
 from ecfusion.simulate.defects import CsvSink, DefectRates, DefectRecord, FileStat
 from ecfusion.simulate.world import TaskResult, World
 
@@ -48,6 +51,13 @@ ERP_HEADER = [
     "in_transit",
     "unit_cost",
 ]
+# The ERP's product master export (商品档案): one row per standard SKU with its SPU's fields.
+ERP_PRODUCT_HEADER = [
+    "sku_code", "spu_code", "spu_name", "brand", "sku_name", "category", "barcode", "spec", "list_price",
+    "updated_at",
+]
+MASTER_AGE_DAYS = 30  # the master was last edited this long before the simulated period starts
+
 STORES = (
     ("SH001", "青岚上海来福士店"),
     ("SH002", "青岚上海静安嘉里店"),
@@ -84,7 +94,30 @@ def run_offline(world: World) -> TaskResult:
     result = TaskResult("offline")
     result.files, result.defects = _pos(world)
     result.files += _erp(world)
+    result.files += _product_master(world)
     return result
+
+
+def _product_master(world: World) -> list[FileStat]:
+    """``erp/products/product_master.csv``: the standard SKUs as the merchant's ERP keeps them."""
+    sink = CsvSink(
+        world.out,
+        ERP_PRODUCT_HEADER,
+        encoding="utf-8",
+        source="erp",
+        platform="erp",
+        entity="product_master",
+        rng=random.Random(0),  # clean: no defects are drawn
+        rates=DefectRates.none(),
+    )
+    sink.open("erp/products/product_master.csv")
+    edited = TimeText()(beijing_seconds(world.start) - MASTER_AGE_DAYS * 86400)
+    for p in world.catalog.products:
+        row = [p.std_sku_code, p.spu_code, p.spu_name, BRAND, p.name(), p.category, p.barcode, p.spec,
+               f"{p.price_fen / 100:.2f}", edited]
+        sink.write(row, p.std_sku_code)
+    sink.close()
+    return sink.files
 
 
 def _pos(world: World) -> tuple[list[FileStat], list[DefectRecord]]:

@@ -124,6 +124,7 @@ class Mapping(_Strict):
     points_entry: TargetRule | None = None
     pos_sale: TargetRule | None = None
     tracking_event: TargetRule | None = None
+    sku: TargetRule | None = None
     max_unit_price: float = Field(100_000.0, description="unit prices above this are flagged as outliers")
     max_quantity: int = Field(999, description="quantities above this are flagged as outliers")
     max_order_amount: float = Field(

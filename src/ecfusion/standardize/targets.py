@@ -325,6 +325,25 @@ TRACKING_EVENT = Target(
     ),
 )
 
+# The merchant's product master (ERP 商品档案): one record per SKU, its SPU's fields repeated; the
+# SPU table is derived from the SKUs (warehouse/spu.py).
+SKU = Target(
+    "sku",
+    "product_master",
+    (
+        F("sku_code", "id", required=True),
+        F("spu_id", "id"),
+        F("spu_name", "text"),
+        F("brand", "text"),
+        F("sku_name", "text"),
+        F("category", "text", vocabulary="category"),
+        F("barcode", "text"),
+        F("spec_text", "text"),
+        F("list_price", "money"),
+        F("modified_at", "time", required=True),
+    ),
+)
+
 KEYED_TARGETS = (
     LISTING,
     INVENTORY,
@@ -338,6 +357,7 @@ KEYED_TARGETS = (
     POINTS_ENTRY,
     POS_SALE,
     TRACKING_EVENT,
+    SKU,
 )
 
 TARGETS: dict[str, Target] = {

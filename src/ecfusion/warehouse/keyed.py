@@ -32,6 +32,7 @@ from ecfusion.model.tables import (
     ORDERS,
     POINTS_ENTRY,
     SERVICE_TICKET,
+    SKU,
     TRACKING_EVENT,
 )
 from ecfusion.standardize import sqlgen
@@ -177,6 +178,14 @@ KEYED: tuple[KeyedEntity, ...] = (
             "business_date": _local_date("event_at"),
             "quality_flags": "_flags",
         },
+    ),
+    KeyedEntity(
+        "product_master",
+        "sku",
+        SKU,
+        "sku_code",
+        {"name": "sku_name", "category_id": "category"},
+        version="modified_at",
     ),
 )
 

@@ -28,7 +28,7 @@ from ecfusion.standardize import sqlgen
 from ecfusion.standardize.mapping import Mapping, load_mappings
 from ecfusion.standardize.normalize.completion import ip_database
 from ecfusion.standardize.regions import REGION_SCHEMA, RegionStandardizer
-from ecfusion.warehouse import discounts, from_orders, keyed, members, merge
+from ecfusion.warehouse import discounts, from_orders, keyed, members, merge, spu
 from ecfusion.warehouse.completion import completion_notes
 from ecfusion.warehouse.from_orders import Write
 from ecfusion.warehouse.lakefiles import RawFile, discover, platform_counts, unprocessed
@@ -323,6 +323,18 @@ class _Run:
         self.engine.materialize("ovl_listing", keyed.listing_overlay_sql("aff_products", lines, orders, feed))
         self.writes.append(Write("ovl_listing", "unified.listing", "listing_key", "aff_products"))
 
+    def derive_spus(self) -> None:
+        """``unified.spu`` of every SPU whose SKUs this run's product master records change
+        (``warehouse/spu.py``), from ``unified.sku`` as the run leaves it."""
+        changed = [(w.relation, w.keys) for w in self.writes if w.target == "unified.sku" and w.keys]
+        if not changed:
+            return
+        e = self.engine
+        affected = merge.union_all([spu.affected_spus_sql(rows, keys) for rows, keys in changed])
+        e.materialize("aff_spu", affected)
+        e.materialize("chg_spu", spu.spu_sql("aff_spu", self.after_writes("sku")))
+        self.writes.append(Write("chg_spu", "unified.spu", "spu_id", "aff_spu"))
+
     def allocate_discounts(self) -> None:
         """Discount allocation of every order whose lines or coupons this run writes, from the state
         after every other write (``warehouse/discounts.py``); replaces those orders' rows."""
@@ -506,6 +518,7 @@ def _standardize(
         run.writes += members.run_members(engine, inputs)  # after the member, ledger and level merges
         run.overlay_listings()  # after every write that touches lines, orders or the feed
         run.allocate_discounts()  # after every write that touches lines or coupons
+        run.derive_spus()  # after the product master merge
         run.quarantine()
         summary.reconciliation = run.reconcile()
         summary.quarantine_by_rule = run.quarantine_rules()
