@@ -5,10 +5,14 @@
   configured (⚠ from public SDKs): it is acknowledged and not landed.
 * Taobao/JD/PDD-style bodies are one JSON object or an array of objects; the message id is the
   configured field (``msg_id_field``), the topic ``topic_field``.
+* kuaidi100's tracking push is a form body whose ``param`` field is the JSON push (``lastResult``
+  with the parcel's whole history); it has no message id.
 
 What is landed per message is ``{"msg_id", "topic", "data"}`` — not the delivery wrapper (which
 carries per-attempt timestamps) — so a redelivered message has the same content hash and is
-recognised by the lake as already landed.
+recognised by the lake as already landed. A kuaidi100 push lands as its ``param`` object itself
+(``bare``): it carries nothing per attempt, and it is what ``mappings/kuaidi100.toml`` reads,
+however the push arrived (webhook or a file of pushes).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
+from ecfusion.sources.push.signatures import form_fields
 
 TEST_TOPICS = frozenset({"0"})
 
@@ -34,8 +40,11 @@ class PushMessage:
     msg_id: str | None
     topic: str | None
     data: Any
+    bare: bool = False  # land ``data`` itself, not the {msg_id, topic, data} envelope
 
     def payload(self) -> dict[str, Any]:
+        if self.bare and isinstance(self.data, dict):
+            return self.data
         return {"msg_id": self.msg_id, "topic": self.topic, "data": self.data}
 
     @property
@@ -83,7 +92,22 @@ def split_generic(body: bytes, *, msg_id_field: str, topic_field: str) -> list[P
     return [PushMessage(_text(i.get(msg_id_field)), _text(i.get(topic_field)), i) for i in items]
 
 
+def split_kuaidi100(body: bytes) -> list[PushMessage]:
+    param = form_fields(body).get("param")
+    if param is None:
+        raise BodyParseError("not_kuaidi100_push: expected a form body with a 'param' field")
+    try:
+        data = orjson.loads(param)
+    except orjson.JSONDecodeError as e:
+        raise BodyParseError(f"malformed_json: param is not JSON ({e})") from e
+    if not isinstance(data, dict) or not isinstance(data.get("lastResult"), dict):
+        raise BodyParseError("not_kuaidi100_push: param has no lastResult object")
+    return [PushMessage(None, _text(data.get("status")), data, bare=True)]
+
+
 def split_body(platform: str, body: bytes, *, msg_id_field: str, topic_field: str) -> list[PushMessage]:
     if platform == "douyin":
         return split_douyin(body)
+    if platform == "kuaidi100":
+        return split_kuaidi100(body)
     return split_generic(body, msg_id_field=msg_id_field, topic_field=topic_field)

@@ -11,6 +11,8 @@
 A correctly signed body that is not the platform's message shape is quarantined with its reason
 and acknowledged — redelivering it would not make it parseable, and its bytes are kept.
 Success and error bodies per platform follow their public docs (⚠ JD and PDD bodies are guesses).
+Besides the shops' order messages, ``platform = "kuaidi100"`` receives parcel tracking pushes (set
+``entity = "traces"``: they standardize into ``unified.tracking_event``).
 """
 
 from __future__ import annotations
@@ -41,19 +43,21 @@ from ecfusion.sources.push.signatures import SignatureScheme, preset, verify_sig
 if TYPE_CHECKING:
     from ecfusion.lake import RawLake
 
-Platform = Literal["douyin", "taobao", "jd", "pdd"]
+Platform = Literal["douyin", "taobao", "jd", "pdd", "kuaidi100"]
 
 SUCCESS_BODY: dict[str, dict[str, Any]] = {
     "douyin": {"code": 0, "msg": "success"},
     "taobao": {"response": {"flag": "success", "code": "0", "message": "ok"}},
     "jd": {"code": "0", "msg": "success"},
     "pdd": {"success": True, "error_code": 0, "error_msg": ""},
+    "kuaidi100": {"result": True, "returnCode": "200", "message": "成功"},
 }
 BAD_SIGNATURE_BODY: dict[str, dict[str, Any]] = {
     "douyin": {"code": 40004, "msg": "签名校验失败 (signature verification failed)"},
     "taobao": {"response": {"flag": "failure", "code": "sign-check-failure", "message": "Illegal request"}},
     "jd": {"code": "25", "msg": "invalid signature"},
     "pdd": {"success": False, "error_code": 10003, "error_msg": "sign check failed"},
+    "kuaidi100": {"result": False, "returnCode": "500", "message": "签名校验失败 (bad signature)"},
 }
 
 
