@@ -288,6 +288,13 @@ MAPPING_ERRORS = [
     ),
     # a parcel is read from the order: no [orders], no [shipment]
     ('platform = "x"\nversion = "1"\n[shipment.fields]\ntracking_no = { path = "w" }\n', "shipment"),
+    # ... and known by its waybill
+    (
+        'platform = "x"\nversion = "1"\n[orders.fields]\nplatform_order_id = { path = "a" }\n'
+        'status = { const = "paid" }\nmodified_at = { path = "m" }\n'
+        '[shipment.fields]\ncarrier = { path = "c" }\n',
+        "shipment.fields.tracking_no",
+    ),
     # a carrier code comes through a map into the carrier list, never as free text
     (
         'platform = "x"\nversion = "1"\n[orders.fields]\nplatform_order_id = { path = "a" }\n'

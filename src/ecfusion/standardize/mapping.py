@@ -204,6 +204,10 @@ def _check_target(m: Mapping, target: Target, rule: TargetRule) -> list[tuple[st
             problems.append((f"{target.name}.fields", f"required field '{tf.name}' is missing"))
     if target.name == "order_line" and not rule.items:
         problems.append(("order_line.items", "give the path of the line list inside the order"))
+    tracking = rule.fields.get("tracking_no")
+    if target.name == "shipment" and (tracking is None or not tracking.all_paths):
+        fix = "a parcel is known by its waybill: map tracking_no to a path"
+        problems.append(("shipment.fields.tracking_no", fix))
     return problems
 
 
