@@ -106,6 +106,7 @@ def test_an_unknown_carrier_is_kept_and_flagged_and_the_order_is_not_quarantined
     assert (table, key, rule) == ("shipment", "pdd:261101-123:X1", "unknown_carrier")
     assert "99999" in reason
     assert s.quality_flags.get("unknown_carrier") == 1
+    assert s.flagged_by_rule == {"unknown_carrier": 1}  # the summary's "flagged and kept" line
 
 
 def test_a_later_version_replaces_the_parcels_and_a_late_older_one_does_not(

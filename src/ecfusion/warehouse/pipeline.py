@@ -106,7 +106,7 @@ class _Run:
         self.run_id, self.progress = run_id, progress
         self.writes: list[Write] = []
         self.outcomes: list[str] = []
-        self.keyed_flag_queries: list[str] = []
+        self.flag_queries: list[str] = []
         self.ip_db: Path | None = None  # IP → region completion (completion.ip_database), off by default
         # unified.member_account as this run has left it so far: the member merge replaces it
         self.accounts_now = "SELECT * FROM cur_member_account"
@@ -198,6 +198,8 @@ class _Run:
             "old_shipment_flag_keys", merge.old_shipment_flag_keys_sql("cur_shipment", "aff_orders")
         )
         e.view("chg_shipment_flag", merge.shipment_flag_sql("chg_shipment"))
+        # the summary's "flagged and kept": the parcels this run wrote, by flag
+        self.flag_queries.append("SELECT rule, count(*) FROM chg_shipment_flag GROUP BY rule")
         e.register_arrow("carrier_list", carrier_rows())
         self.writes += [
             Write("chg_shipment", "unified.shipment", "order_key", "aff_orders"),
@@ -284,16 +286,17 @@ class _Run:
                 else keyed.run_pos(self.engine, platforms, paths))
         self.outcomes += step.outcomes
         self.writes += step.writes
-        self.keyed_flag_queries += step.flag_queries
+        self.flag_queries += step.flag_queries
         if entity == "products":
             self.engine.register_arrow("category_tree", category_rows())
             self.writes.append(Write("category_tree", "unified.category", "category_id", "category_tree"))
         self.progress("keyed entities", 1, 1)
 
-    def keyed_flags(self) -> dict[str, int]:
-        """Flags raised on this run's accepted keyed records (POS prices, event times)."""
+    def kept_flags(self) -> dict[str, int]:
+        """Flags raised on this run's accepted keyed records (POS prices, event times) and on the
+        parcels it wrote (unknown carriers); order versions count theirs in ``version_flags``."""
         out: dict[str, int] = {}
-        for q in self.keyed_flag_queries:
+        for q in self.flag_queries:
             for rule, n in self.engine.scalar_rows(q):
                 out[str(rule)] = out.get(str(rule), 0) + int(n)  # type: ignore[call-overload]
         return out
@@ -523,7 +526,7 @@ def _standardize(
         summary.reconciliation = run.reconcile()
         summary.quarantine_by_rule = run.quarantine_rules()
         summary.flagged_by_rule = run.version_flags()
-        for rule, n in run.keyed_flags().items():
+        for rule, n in run.kept_flags().items():
             summary.flagged_by_rule[rule] = summary.flagged_by_rule.get(rule, 0) + n
         done = [f for fs in ready.values() for f in fs]
         # One transaction: the unified rows and the bookkeeping that says which files they came
