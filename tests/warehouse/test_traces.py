@@ -13,6 +13,7 @@ from tests_payloads import DOUYIN, JD
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
+from ecfusion.simulate.traces import tracking_push
 
 JOURNEY = [  # (Beijing time, kuaidi100 status, context, area), oldest first
     ("2026-11-02 10:00:00", "揽收", "【杭州市】中通快递 杭州西湖网点 已揽收", "浙江省,杭州市"),
@@ -29,25 +30,7 @@ def push(
     events: list[tuple[str, str, str, str]], *, nu: str = "ZT1", com: str = "zhongtong"
 ) -> dict[str, Any]:
     """A kuaidi100 push ``param``: the parcel's whole history so far, newest event first."""
-    delivered = bool(events) and events[-1][1] == "签收"
-    return {
-        "status": "polling",
-        "billstatus": "check",
-        "message": "",
-        "lastResult": {
-            "message": "ok",
-            "nu": nu,
-            "com": com,
-            "ischeck": "1" if delivered else "0",
-            "condition": "F00",
-            "status": "200",
-            "state": "3" if delivered else "0",
-            "data": [
-                {"time": t, "ftime": t, "context": c, "status": s, "areaName": a}
-                for t, s, c, a in reversed(events)
-            ],
-        },
-    }
+    return tracking_push(nu, com, events)
 
 
 def _land(raw: RawZone, pushes: list[dict[str, Any]], dt: str = "2026-11-20") -> None:

@@ -8,14 +8,13 @@ rows of ``unified.carrier``.
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from pathlib import Path
 
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ecfusion.errors import MappingError
+from ecfusion.model.reference import load_reference
 
 CARRIERS_FILE = Path(__file__).parent / "carriers.toml"
 
@@ -58,10 +57,7 @@ class CarrierList(BaseModel):
 
 @cache
 def load_carriers(path: Path = CARRIERS_FILE) -> CarrierList:
-    try:
-        return CarrierList.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except (tomllib.TOMLDecodeError, ValidationError) as e:
-        raise MappingError(f"{path}: invalid carrier list ({e})", hint="fix the carrier named above") from e
+    return load_reference(path, CarrierList, "carrier list", "fix the carrier named above")
 
 
 def carrier_rows(carriers: CarrierList | None = None) -> pa.Table:

@@ -8,14 +8,13 @@ turns a node id into its path, and the rows of ``unified.category``.
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from pathlib import Path
 
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ecfusion.errors import MappingError
+from ecfusion.model.reference import load_reference
 
 TREE_FILE = Path(__file__).parent / "categories.toml"
 PATH_SEPARATOR = " > "
@@ -67,10 +66,7 @@ class CategoryTree(BaseModel):
 
 @cache
 def load_tree(path: Path = TREE_FILE) -> CategoryTree:
-    try:
-        return CategoryTree.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except (tomllib.TOMLDecodeError, ValidationError) as e:
-        raise MappingError(f"{path}: invalid category tree ({e})", hint="fix the node named above") from e
+    return load_reference(path, CategoryTree, "category tree", "fix the node named above")
 
 
 def category_rows(tree: CategoryTree | None = None) -> pa.Table:

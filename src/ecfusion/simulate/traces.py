@@ -57,21 +57,28 @@ def pushes(draft: OrderDraft, r: random.Random, tt: TimeText, end_bj: int) -> li
 
 
 def _push(draft: OrderDraft, events: list[tuple[int, str, str, str]], tt: TimeText) -> dict[str, Any]:
-    delivered = events[-1][1] == "签收"
+    history = [(tt(at), status, text, area) for at, status, text, area in events]
+    return tracking_push(draft.tracking_no, KUAIDI100_CODE[draft.logistics[0]], history)
+
+
+def tracking_push(nu: str, com: str, events: list[tuple[str, str, str, str]]) -> dict[str, Any]:
+    """kuaidi100's push ``param`` for waybill ``nu`` of carrier ``com``: ``events`` (Beijing time text,
+    status, context, area), oldest first, as the whole history so far, newest first."""
+    delivered = bool(events) and events[-1][1] == "签收"
     return {
         "status": "polling",
         "billstatus": "check",
         "message": "",
         "lastResult": {
             "message": "ok",
-            "nu": draft.tracking_no,
-            "com": KUAIDI100_CODE[draft.logistics[0]],
+            "nu": nu,
+            "com": com,
             "ischeck": "1" if delivered else "0",
             "condition": "F00",
             "status": "200",
             "state": "3" if delivered else "0",
             "data": [
-                {"time": tt(at), "ftime": tt(at), "context": text, "status": status, "areaName": area}
+                {"time": at, "ftime": at, "context": text, "status": status, "areaName": area}
                 for at, status, text, area in reversed(events)
             ],
         },

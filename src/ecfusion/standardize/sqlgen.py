@@ -12,6 +12,7 @@ through its enum map. Each staged row carries ``_rule``/``_reason``: the first r
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ecfusion.model.spec import MONEY
@@ -268,6 +269,18 @@ def field_flags(fields: list[FieldSql]) -> list[str]:
     """One ``CASE`` per flag a field raises (a code its map does not know, ``on_unknown = 'flag'``);
     the flag's name, or NULL."""
     return [f"CASE WHEN {cond} THEN {lit(flag)} END" for f in fields for cond, flag in f.flags]
+
+
+def _flag_names(fields: list[FieldSql]) -> list[str]:
+    """The flags ``fields`` can raise, sorted."""
+    return sorted({flag for f in fields for _, flag in f.flags})
+
+
+def _each_once(names: list[str], raised: Callable[[str], str]) -> str:
+    """Flags text: each of ``names`` for which the SQL condition ``raised(name)`` holds, once, in the
+    order given, comma-joined; NULL when none does."""
+    each = ", ".join(f"CASE WHEN {raised(n)} THEN {lit(n)} END" for n in names)
+    return f"NULLIF(concat_ws(',', {each}), '')"
 
 
 def target_fields(target: Target, rule: TargetRule, m: Mapping, root: str) -> list[FieldSql]:
@@ -629,18 +642,14 @@ def shipment_stage_sql(m: Mapping, parcels_view: str) -> str:
             f"FROM {parcels_view}\nWHERE tracking_no IS NOT NULL"
         )
     shipped = "min(COALESCE(shipped_at, _order_shipped_at))"
-    fields = target_fields(TARGETS["shipment"], m.shipment, m, "s")
-    names = sorted({flag for f in fields for _, flag in f.flags})
-    each = ", ".join(
-        f"CASE WHEN max(CASE WHEN list_contains(string_split(_flags, ','), {lit(n)}) THEN 1 ELSE 0 END) = 1 "
-        f"THEN {lit(n)} END"
-        for n in [*names, *_PARCEL_RULES]
-    )
+    names = [*_flag_names(target_fields(TARGETS["shipment"], m.shipment, m, "s")), *_PARCEL_RULES]
+    any_entry = "max(CASE WHEN list_contains(string_split(_flags, ','), {}) THEN 1 ELSE 0 END) = 1"
+    flags = _each_once(names, lambda n: any_entry.format(lit(n)))
     return (
         f"SELECT {keys},\n    platform, shop_id, tracking_no, min(carrier) AS carrier,"
         f" min(carrier_code) AS carrier_code,\n    {shipped} AS shipped_at,\n"
         f"    CAST({shipped} + INTERVAL {off} HOUR AS DATE) AS business_date,\n"
-        f"    NULLIF(concat_ws(',', {each}), '') AS quality_flags\n"
+        f"    {flags} AS quality_flags\n"
         f"FROM {parcels_view}\nWHERE tracking_no IS NOT NULL\n"
         "GROUP BY raw_record_id, raw_file, order_key, platform, shop_id, tracking_no"
     )
@@ -770,10 +779,9 @@ def keyed_flags(target: Target, rule: TargetRule, m: Mapping, fields: list[Field
     if not conds:
         return "CAST(NULL AS VARCHAR) AS _flags"
     # one flag per rule however many fields fail it
-    names = ["mixed_timezone", "price_out_of_range", *sorted({flag for f in fields for _, flag in f.flags})]
     raised = f"string_split(concat_ws(',', {', '.join(conds)}), ',')"
-    each = ", ".join(f"CASE WHEN list_contains({raised}, {lit(n)}) THEN {lit(n)} END" for n in names)
-    return f"NULLIF(concat_ws(',', {each}), '') AS _flags"
+    names = ["mixed_timezone", "price_out_of_range", *_flag_names(fields)]
+    return f"{_each_once(names, lambda n: f'list_contains({raised}, {lit(n)})')} AS _flags"
 
 
 def keyed_stage_sql(m: Mapping, target: Target, raw_view: str) -> str:

@@ -353,14 +353,8 @@ def device_accounts_sql(rows: str, time: str) -> str:
 
 def keyed_quality_flag_sql(table: Table, key: str, changed: str) -> str:
     """One ``unified.quality_flag`` row per (row, rule) a kept keyed row was flagged by."""
-    return (
-        f"SELECT {lit(table.name)} AS table_name, {key} AS row_key, flag AS rule,\n"
-        f"  flag || ': kept; a value of this {table.name} row failed the rule (see its raw record)'"
-        " AS reason,\n"
-        "  list_max(raw_record_ids) AS raw_record_id\n"
-        f"FROM (SELECT *, unnest(string_split(quality_flags, ',')) AS flag FROM {changed}"
-        " WHERE quality_flags IS NOT NULL) AS f"
-    )
+    why = lit(f"kept; a value of this {table.name} row failed the rule (see its raw record)")
+    return merge.flag_rows_sql(table.name, key, changed, why, raw_id="list_max(raw_record_ids)")
 
 
 # ---------------------------------------------------------------- POS sales → orders

@@ -16,6 +16,7 @@ with their current row (``merged_accounts_sql``) instead of rescanning every old
 from __future__ import annotations
 
 from ecfusion.model.tables import MEMBER_ACCOUNT, ORDER_LINE, ORDERS, REFUND, SHIPMENT, Table
+from ecfusion.standardize.sqlgen import lit
 
 VERSION_ORDER = "modified_at DESC NULLS LAST, version_raw_record_id DESC"
 
@@ -295,12 +296,10 @@ def changed_shipments_sql(staged_shipments: str, cur: str, winners: str) -> str:
 
 def shipment_flag_sql(shipments: str) -> str:
     """One ``unified.quality_flag`` row per (shipment, rule) a parcel fails (kept, flagged)."""
-    return (
-        "SELECT 'shipment' AS table_name, shipment_key AS row_key, flag AS rule,\n"
-        "  flag || ': carrier ' || COALESCE(carrier, 'null') || ', shipped_at ' || "
-        "COALESCE(CAST(shipped_at AS VARCHAR), 'null') AS reason, version_raw_record_id AS raw_record_id\n"
-        f"FROM (SELECT *, unnest(string_split(quality_flags, ',')) AS flag FROM {shipments} "
-        "WHERE quality_flags IS NOT NULL) AS f"
+    return flag_rows_sql(
+        "shipment", "shipment_key", shipments,
+        "'carrier ' || COALESCE(carrier, 'null') || ', shipped_at ' || "
+        "COALESCE(CAST(shipped_at AS VARCHAR), 'null')",
     )
 
 
@@ -474,21 +473,32 @@ def listing_sql(lines: str, orders: str, feed: str | None = "cur_listing_feed", 
     )
 
 
+def flag_rows_sql(table: str, key: str, rows: str, why: str, raw_id: str = "version_raw_record_id") -> str:
+    """One ``unified.quality_flag`` row per (row, rule) of the comma list ``quality_flags`` of
+    ``rows`` (rows of unified table ``table``, keyed by ``key``): the row was kept and flagged.
+    ``why``: SQL of the reason after 'rule: ' (the values the rule looked at)."""
+    return (
+        f"SELECT {lit(table)} AS table_name, {key} AS row_key, flag AS rule,\n"
+        f"  flag || ': ' || {why} AS reason, {raw_id} AS raw_record_id\n"
+        f"FROM (SELECT *, unnest(string_split(quality_flags, ',')) AS flag FROM {rows} "
+        "WHERE quality_flags IS NOT NULL) AS f"
+    )
+
+
 def quality_flag_sql(lines: str, orders: str) -> str:
     """One row per (row, rule) an outlier or format rule flagged on a kept order or line (L3 b)."""
-    return (
-        "SELECT 'order_line' AS table_name, line_key AS row_key, flag AS rule,\n"
-        "  flag || ': unit_price ' || CAST(unit_price AS VARCHAR) || ', quantity ' || CAST(quantity"
-        " AS VARCHAR) "
-        "AS reason, version_raw_record_id AS raw_record_id\n"
-        f"FROM (SELECT *, unnest(string_split(quality_flags, ',')) AS flag FROM {lines} "
-        "WHERE quality_flags IS NOT NULL) AS f\n"
-        "UNION ALL\n"
-        "SELECT 'orders' AS table_name, order_key AS row_key, flag AS rule,\n"
-        "  flag || ': pay_amount ' || COALESCE(CAST(pay_amount AS VARCHAR), 'null') || ', created_at ' || "
-        "COALESCE(CAST(created_at AS VARCHAR), 'null') AS reason, version_raw_record_id AS raw_record_id\n"
-        f"FROM (SELECT *, unnest(string_split(quality_flags, ',')) AS flag FROM {orders} "
-        "WHERE quality_flags IS NOT NULL) AS o"
+    return union_all(
+        [
+            flag_rows_sql(
+                "order_line", "line_key", lines,
+                "'unit_price ' || CAST(unit_price AS VARCHAR) || ', quantity ' || CAST(quantity AS VARCHAR)",
+            ),
+            flag_rows_sql(
+                "orders", "order_key", orders,
+                "'pay_amount ' || COALESCE(CAST(pay_amount AS VARCHAR), 'null') || ', created_at ' || "
+                "COALESCE(CAST(created_at AS VARCHAR), 'null')",
+            ),
+        ]
     )
 
 

@@ -301,6 +301,10 @@ class _Run:
                 out[str(rule)] = out.get(str(rule), 0) + int(n)  # type: ignore[call-overload]
         return out
 
+    def _merges_into(self, target: str) -> list[tuple[str, str]]:
+        """``(rows, replaced keys)`` of each planned write that merges into ``target``."""
+        return [(w.relation, w.keys) for w in self.writes if w.target == target and w.keys]
+
     def after_writes(self, table: str) -> str:
         """Relation ``aft_<table>``: the unified table as this run's planned writes will leave it
         (current rows whose keys a write replaces are left out, every write's rows added), so a
@@ -329,7 +333,7 @@ class _Run:
     def derive_spus(self) -> None:
         """``unified.spu`` of every SPU whose SKUs this run's product master records change
         (``warehouse/spu.py``), from ``unified.sku`` as the run leaves it."""
-        changed = [(w.relation, w.keys) for w in self.writes if w.target == "unified.sku" and w.keys]
+        changed = self._merges_into("unified.sku")
         if not changed:
             return
         e = self.engine
@@ -341,8 +345,7 @@ class _Run:
     def allocate_discounts(self) -> None:
         """Discount allocation of every order whose lines or coupons this run writes, from the state
         after every other write (``warehouse/discounts.py``); replaces those orders' rows."""
-        lines = [(w.relation, w.keys) for w in self.writes if w.target == "unified.order_line" and w.keys]
-        coupons = [(w.relation, w.keys) for w in self.writes if w.target == "unified.coupon" and w.keys]
+        lines, coupons = self._merges_into("unified.order_line"), self._merges_into("unified.coupon")
         if not lines and not coupons:
             return
         e = self.engine
