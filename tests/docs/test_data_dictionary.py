@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ecfusion.model.dictionary import render_dictionary
+from ecfusion.lineage.columns import data_dictionary
 
 DOC = Path(__file__).parents[2] / "docs" / "data-dictionary.md"
 
 
 def test_the_committed_dictionary_is_the_generated_one() -> None:
-    assert DOC.read_text(encoding="utf-8") == render_dictionary() + "\n", (
+    assert DOC.read_text(encoding="utf-8") == data_dictionary() + "\n", (
         "docs/data-dictionary.md is stale: run `ecfusion model dictionary --out docs/data-dictionary.md`"
     )

@@ -11,7 +11,7 @@ from rich.table import Table as RichTable
 
 from ecfusion.cli.app import app, console
 from ecfusion.config import Workspace
-from ecfusion.model.dictionary import render_dictionary
+from ecfusion.lineage.columns import data_dictionary
 from ecfusion.warehouse import RunSummary, SnapshotStore
 from ecfusion.warehouse import run as run_warehouse
 from ecfusion.warehouse.pipeline import STEPS
@@ -98,8 +98,9 @@ def run_command(
 def dictionary_command(
     out: Path = typer.Option(None, "--out", help="write Markdown here (default: print)"),
 ) -> None:
-    """Generate the data dictionary (Markdown) from the model's table specs."""
-    text = render_dictionary()
+    """Generate the data dictionary (Markdown) from the model's table specs and the column lineage
+    traced from the mapping library."""
+    text = data_dictionary()
     if out is None:
         console.print(text, markup=False, highlight=False)
     else:

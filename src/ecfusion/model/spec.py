@@ -1,8 +1,10 @@
 """Declarative table and column specifications of the unified model (standard 6.1.1, 6.1.2).
 
 A ``Table`` is data: its columns with type, Chinese name (the standard's term), business
-definition, unit and the source fields they come from. Both the warehouse DDL and the data
-dictionary (docs/data-dictionary.md) are generated from these objects, so they cannot drift.
+definition and unit. Both the warehouse DDL and the data dictionary (docs/data-dictionary.md) are
+generated from these objects, so they cannot drift. A column's source fields are traced from the
+mapping library's SQL (``ecfusion.lineage.columns``); ``Column.sources`` says in words where the
+others come from (the envelope, bookkeeping the merge adds, tables no mapping fills).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class Column:
     zh: str
     definition: str
     unit: str = ""
-    sources: str = ""
+    sources: str = ""  # only where no mapping fills the column: the traced sources replace it
     nullable: bool = True
 
 

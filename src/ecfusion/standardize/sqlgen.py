@@ -426,6 +426,7 @@ def orders_stage_sql(header_view: str, max_amount: float = 1_000_000.0, regions:
     )
     return (
         f"SELECT {ENVELOPE}, platform || ':' || platform_order_id AS order_key, platform_order_id,\n"
+        f"    shop_name,\n"
         f"    CASE WHEN {_account_id('account_id')} IS NOT NULL THEN platform || ':' || "
         f"{_account_id('account_id')} END AS account_key,\n"
         f"    buyer_nickname, status, created_at, paid_at, shipped_at, finished_at, modified_at,\n"

@@ -44,6 +44,7 @@ ORDERS = Target(
     "orders",
     (
         F("platform_order_id", "id", required=True),
+        F("shop_name", "text"),
         F("account_id", "id"),
         F("buyer_nickname", "text"),
         F("status", "text", required=True, vocabulary="order_status"),

@@ -378,7 +378,7 @@ def pos_lines_sql(staged: str, accepted: str) -> str:
         f"  CAST(NULL AS VARCHAR) AS platform_refund_status, {_local_date('sold_at')} AS business_date,\n"
         "  _flags AS quality_flags, raw_record_id AS version_raw_record_id,\n"
         "  [raw_record_id] AS raw_record_ids,\n"
-        f"  source, sold_at, phone_token,\n"
+        f"  source, sold_at, phone_token, store_name AS shop_name,\n"
         f"  CASE WHEN card_no IS NOT NULL THEN platform || ':' || card_no\n"
         f"       WHEN {acct} IS NOT NULL THEN platform || ':' || {acct} END AS account_key\n"
         f"FROM {accepted_rows(staged, accepted)} AS s"
@@ -439,6 +439,7 @@ _HEADER = (
     "platform",
     "source",
     "shop_id",
+    "shop_name",
     "platform_order_id",
     "account_key",
     "created_at",
@@ -455,7 +456,7 @@ def pos_headers_sql(new_lines: str, cur_orders: str, affected: str) -> str:
     """Header fields per affected receipt, from this run's rows and the receipt's current order."""
     cols = ", ".join(_HEADER)
     new = (
-        "SELECT order_key, platform, source, shop_id, platform_order_id, account_key,\n"
+        "SELECT order_key, platform, source, shop_id, shop_name, platform_order_id, account_key,\n"
         "  sold_at AS created_at,\n"
         f"  business_date, phone_token AS receiver_phone_token FROM {new_lines}"
     )
