@@ -48,6 +48,11 @@ class SecuritySection(_Section):
     master_key_env: str = "ECFUSION_MASTER_KEY"
     master_key_file: str = "keys/master.key"
     keystore_path: str = "keys/keystore.db"
+    pii_fields: str = Field(
+        "pii_fields.toml",
+        description="the workspace's own personal-field declarations (same format as the packaged "
+        "security/pii_fields.toml), added to the packaged ones when the file exists",
+    )
 
 
 class CompletionSection(_Section):
@@ -58,9 +63,18 @@ class CompletionSection(_Section):
     )
 
 
+class StandardizeSection(_Section):
+    mappings: str = Field(
+        "mappings",
+        description="folder of the workspace's own mapping files: a platform the shipped library lacks, "
+        "or a replacement for the shipped file of a platform",
+    )
+
+
 class WorkspaceConfig(_Section):
     workspace: WorkspaceSection = WorkspaceSection()
     lake: LakeSection = LakeSection()
+    standardize: StandardizeSection = StandardizeSection()
     warehouse: WarehouseSection = WarehouseSection()
     control: ControlSection = ControlSection()
     security: SecuritySection = SecuritySection()
@@ -81,6 +95,10 @@ timezone = "Asia/Shanghai"          # business dates are computed in this zone; 
 root = "lake"                       # raw zone and quarantine: lake/raw/source=…/entity=…/dt=…/*.parquet
 target_file_rows = 200000           # rows per Parquet file before a new one is started
 
+[standardize]
+mappings = "mappings"               # your own mapping files (docs/mappings.md): <platform>.toml adds a
+                                    # platform, or replaces the shipped mapping of that platform
+
 [warehouse]
 engine = "duckdb"                   # "duckdb" (embedded) or "spark" (needs the 'spark' extra and Java 17)
 path = "warehouse"
@@ -94,6 +112,9 @@ cipher = "aes-256-gcm"              # field encryption at landing: "aes-256-gcm"
 master_key_env = "ECFUSION_MASTER_KEY"   # if this variable is set (64 hex chars) it is the master key
 master_key_file = "keys/master.key"      # else this file (made by `ecfusion init`, mode 600)
 keystore_path = "keys/keystore.db"       # per-subject data keys, wrapped by the master key
+pii_fields = "pii_fields.toml"           # your own personal-field declarations, added to the packaged
+                                         # ones when this file exists (a platform of your own: its
+                                         # name, phone and address fields; docs/mappings.md)
 
 [completion]
 ip_database = ""                    # ip2region .xdb (structure 2.0/3.0) or a .csv of IP ranges

@@ -11,7 +11,8 @@ from rich.table import Table as RichTable
 
 from ecfusion.cli.app import app, console
 from ecfusion.config import Workspace
-from ecfusion.lineage.columns import data_dictionary
+from ecfusion.lineage.columns import data_dictionary, mapping_report
+from ecfusion.standardize.mapping import MAPPINGS_DIR, library_files, load_mapping, own_folder
 from ecfusion.warehouse import RunSummary, SnapshotStore
 from ecfusion.warehouse import run as run_warehouse
 from ecfusion.warehouse.pipeline import STEPS
@@ -67,7 +68,8 @@ def print_summary(s: RunSummary) -> None:
     for title, counts in (
         ("quarantined by rule", s.quarantine_by_rule),
         ("flagged and kept, by rule", s.flagged_by_rule),
-        ("pending: raw records with no mapping yet (left for a later run)", s.pending_reasons),
+        ("pending: raw records with no mapping yet (left for a later run; a platform's mapping file goes "
+         "in the workspace's mappings folder, docs/mappings.md)", s.pending_reasons),
     ):
         if counts:
             console.print(f"{title}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
@@ -97,16 +99,62 @@ def run_command(
 @model_app.command("dictionary")
 def dictionary_command(
     out: Path = typer.Option(None, "--out", help="write Markdown here (default: print)"),
+    workspace: Path = typer.Option(
+        None, "--workspace", "-w", help="trace this workspace's mappings too (default: the shipped library)"
+    ),
 ) -> None:
     """Generate the data dictionary (Markdown) from the model's table specs and the column lineage
     traced from the mapping library."""
-    text = data_dictionary()
+    mappings = None
+    if workspace is not None:
+        mappings = {p: m for p, (m, _) in library_files(own_folder(Workspace.open(workspace))).items()}
+    text = data_dictionary(mappings)
     if out is None:
         console.print(text, markup=False, highlight=False)
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text + "\n", encoding="utf-8")
         console.print(f"wrote {out}")
+
+
+@model_app.command("mappings")
+def mappings_command(
+    workspace: Path = typer.Option(Path("."), "--workspace", "-w", help="workspace folder"),
+) -> None:
+    """The mapping files a run of the workspace uses: the shipped library and the workspace's own."""
+    ws = Workspace.open(workspace)
+    own = own_folder(ws)
+    table = RichTable("platform", "version", "targets", "file", title=f"mappings in effect (own: {own})")
+    for platform, (m, path) in sorted(library_files(own).items()):
+        where = "shipped" if path.parent == MAPPINGS_DIR else str(path)
+        table.add_row(platform, m.version, ", ".join(m.rules()), where)
+    console.print(table)
+
+
+@model_app.command("check")
+def check_command(
+    files: list[Path] = typer.Argument(..., help="mapping files (.toml) to validate and trace"),
+) -> None:
+    """Validate mapping files and show what each fills: every unified column and the payload fields
+    it reads there (traced from the SQL the file generates)."""
+    failed = False
+    for path in files:
+        report = mapping_report(load_mapping(path))
+        m = report.mapping
+        table = RichTable("unified column", "read from", title=f"{path}: {m.platform} v{m.version}")
+        for (t, c), found in report.columns.items():
+            table.add_row(f"{t}.{c}", "; ".join(s.text(markdown=False) for s in found))
+        console.print(table, markup=False, highlight=False)
+        for target, name in report.unread:
+            failed = True
+            console.print(
+                f"{path}: [{target}] field '{name}' is read by no unified column: its values would be "
+                "collected and dropped — a gap in ecfusion's model, please report it",
+                markup=False,
+                highlight=False,
+            )
+    if failed:
+        raise typer.Exit(1)
 
 
 @warehouse_app.command("rollback")

@@ -76,11 +76,11 @@ class SourceField:
     paths: tuple[str, ...]
     how: str = ""  # conversion, e.g. "fen", "unix s", "map order_status", "native code"
 
-    def text(self) -> str:
-        """Markdown: ``a`` \\| ``b`` (the first that is set), the conversion in brackets."""
+    def text(self, *, markdown: bool = True) -> str:
+        """``a`` \\| ``b`` (the first that is set), the conversion in brackets; plain: a | b."""
         if self.field is None:
             return f"envelope {self.paths[0]}"
-        shown = " \\| ".join(f"`{p}`" for p in self.paths)
+        shown = (" \\| " if markdown else " | ").join(f"`{p}`" if markdown else p for p in self.paths)
         return f"{shown} ({self.how})" if self.how else shown
 
 
@@ -380,6 +380,33 @@ def dictionary_sources(traced: ColumnLineage) -> dict[tuple[str, str], str]:
     return cells
 
 
-def data_dictionary() -> str:
-    """The data dictionary (``docs/data-dictionary.md``) with the mapping library's traced sources."""
-    return render_dictionary(dictionary_sources(library_lineage()))
+def data_dictionary(mappings: dict[str, Mapping] | None = None) -> str:
+    """The data dictionary (``docs/data-dictionary.md``) with the sources traced from ``mappings``
+    (default: the library shipped with ecfusion)."""
+    traced = library_lineage() if mappings is None else trace(mappings)
+    return render_dictionary(dictionary_sources(traced))
+
+
+@dataclass(frozen=True)
+class MappingReport:
+    """What one mapping file fills: per unified column, the fields it reads there; and the fields
+    the file maps that no unified column reads (collected, then dropped: a mistake)."""
+
+    mapping: Mapping
+    columns: dict[tuple[str, str], list[SourceField]]
+    unread: list[tuple[str, str]]  # (target, field)
+
+
+def mapping_report(m: Mapping) -> MappingReport:
+    """Trace one mapping (``ecfusion model check``): the unified columns it fills and with what."""
+    traced = trace({m.platform: m})
+    columns = {key: traced.of(*key) for key in sorted(traced.sources)}
+    columns = {key: [s for s in found if s.field is not None] for key, found in columns.items()}
+    reached = traced.fields_reached()
+    unread = [
+        (target, name)
+        for target, rule in m.rules().items()
+        for name in rule.fields
+        if (m.platform, target, name) not in reached
+    ]
+    return MappingReport(m, {k: v for k, v in columns.items() if v}, unread)

@@ -122,6 +122,17 @@ def _make_aead(algorithm_id: int, data_key: bytes) -> _Aead:
     return AESGCM(data_key) if algorithm_id == 1 else _Sm4Gcm(data_key)
 
 
+def workspace_policy(workspace: Workspace) -> PiiPolicy | None:
+    """The packaged declarations plus the workspace's own file (``[security] pii_fields``), or None
+    (the packaged ones, loaded lazily) when the workspace has none."""
+    own = workspace.path(workspace.config.security.pii_fields)
+    if not own.is_file():
+        return None
+    from ecfusion.security.pii import PiiPolicy
+
+    return PiiPolicy.default().merged(PiiPolicy.from_file(own))
+
+
 class FieldCipher:
     """Encrypts personal values per subject and computes blind indexes and content hashes."""
 
@@ -160,7 +171,7 @@ class FieldCipher:
         sec = workspace.config.security
         master = workspace.master_key()
         store = LocalKeyStore.open(workspace.path(sec.keystore_path), master)
-        return cls(store, master, cipher=sec.cipher, policy=policy)
+        return cls(store, master, cipher=sec.cipher, policy=policy or workspace_policy(workspace))
 
     @property
     def policy(self) -> PiiPolicy:

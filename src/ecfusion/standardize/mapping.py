@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ecfusion.config import Workspace
 from ecfusion.errors import MappingError
 from ecfusion.model.carriers import load_carriers
 from ecfusion.model.categories import load_tree
@@ -91,7 +92,8 @@ class TestMarker(_Strict):
 
 
 class TargetRule(_Strict):
-    entity: str | None = None
+    """How one staging target is read from a raw record (which raw entity: ``targets.Target``)."""
+
     items: str | None = Field(
         None,
         description="order_line: path of the line list in the order; shipment: path of the parcel list in "
@@ -247,17 +249,46 @@ def load_mapping(path: Path) -> Mapping:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as e:
         raise MappingError(f"mapping file {path} not found", hint=f"mappings live in {MAPPINGS_DIR}") from e
+    except UnicodeDecodeError as e:
+        raise MappingError(f"{path} is not UTF-8 text", hint="save the mapping file as UTF-8") from e
     return parse_mapping(text, str(path))
 
 
-def load_mappings(folder: Path = MAPPINGS_DIR) -> dict[str, Mapping]:
-    """Every ``*.toml`` mapping in ``folder``, by platform."""
-    out: dict[str, Mapping] = {}
+def mapping_files(folder: Path = MAPPINGS_DIR) -> dict[str, tuple[Mapping, Path]]:
+    """Every ``*.toml`` mapping in ``folder`` and its file, by platform."""
+    out: dict[str, tuple[Mapping, Path]] = {}
     for path in sorted(folder.glob("*.toml")):
         m = load_mapping(path)
         if m.platform in out:
             raise MappingError(
-                f"{path}: platform '{m.platform}' is mapped twice", hint="keep one mapping file per platform"
+                f"{path}: platform '{m.platform}' is mapped twice (also in {out[m.platform][1].name})",
+                hint="keep one mapping file per platform",
             )
-        out[m.platform] = m
+        out[m.platform] = (m, path)
     return out
+
+
+def load_mappings(folder: Path = MAPPINGS_DIR) -> dict[str, Mapping]:
+    """Every ``*.toml`` mapping in ``folder``, by platform."""
+    return {p: m for p, (m, _) in mapping_files(folder).items()}
+
+
+def library_files(own: Path | None = None) -> dict[str, tuple[Mapping, Path]]:
+    """The mappings in effect and their files: the library shipped with ecfusion, with the files of
+    ``own`` (a workspace's mapping folder, which need not exist) added for platforms the library
+    lacks, or in place of the library's file of the same platform — the whole file, never merged
+    key by key, so what runs is exactly one file per platform."""
+    library = mapping_files()
+    if own is None or not own.is_dir():
+        return library
+    return {**library, **mapping_files(own)}
+
+
+def workspace_mappings(ws: Workspace) -> dict[str, Mapping]:
+    """The mappings a run of workspace ``ws`` uses (``[standardize] mappings`` in ecfusion.toml)."""
+    return {p: m for p, (m, _) in library_files(own_folder(ws)).items()}
+
+
+def own_folder(ws: Workspace) -> Path:
+    """The workspace's own mapping folder."""
+    return ws.path(ws.config.standardize.mappings)

@@ -726,7 +726,7 @@ def member_stage_sql(m: Mapping, raw_view: str) -> str:
 def _keyed_structure(rule: TargetRule, extra_paths: tuple[str, ...]) -> str:
     """``json_transform`` structure of a keyed rule: ``item.`` paths go inside the ``items`` list."""
     head_fields = {k: f for k, f in rule.fields.items() if not _is_item(rule, f)}
-    head = TargetRule(entity=None, items=None, fields=head_fields)
+    head = TargetRule(items=None, fields=head_fields)
     tree = _rule_tree(head)
     for p in extra_paths:
         _insert(tree, p, "VARCHAR")

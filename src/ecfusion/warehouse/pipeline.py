@@ -25,7 +25,7 @@ from ecfusion.model.categories import category_rows
 from ecfusion.model.spec import create_table_sql
 from ecfusion.model.tables import TABLES
 from ecfusion.standardize import sqlgen
-from ecfusion.standardize.mapping import Mapping, load_mappings
+from ecfusion.standardize.mapping import Mapping, workspace_mappings
 from ecfusion.standardize.normalize.completion import ip_database
 from ecfusion.standardize.regions import REGION_SCHEMA, RegionStandardizer
 from ecfusion.warehouse import discounts, from_orders, keyed, members, merge, spu
@@ -555,6 +555,8 @@ def run(
     """Standardize every raw file not processed before, merge, and publish a new warehouse snapshot."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     ip_database(ws)  # a misconfigured IP database fails here, before any work, naming the key
+    if mappings is None:  # so does a bad file in the workspace's mapping folder, naming file and key
+        mappings = workspace_mappings(ws)
     started = time.perf_counter()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     store = SnapshotStore.of(ws)
@@ -562,7 +564,7 @@ def run(
     summary = RunSummary(run_id=run_id, engine=engine, snapshot=snapshot)
     conn = duckdb.connect(str(snapshot))
     try:
-        changed = _standardize(conn, ws, mappings or load_mappings(), summary, engine, progress or _noop)
+        changed = _standardize(conn, ws, mappings, summary, engine, progress or _noop)
         summary.platforms = platform_figures(conn)
         summary.notes = completion_notes(ws, conn)
         summary.quality_flags = dict(

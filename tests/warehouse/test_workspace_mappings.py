@@ -1,0 +1,188 @@
+"""A workspace's own mapping files (issue 3 Build item 2: "adding a platform means a mapping file"):
+a data team adds a source the shipped library does not know, or extends a shipped platform's
+status map, by dropping a file into the workspace's ``mappings`` folder — no change to ecfusion."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from rawzone import RawZone
+
+from ecfusion import warehouse
+from ecfusion.config import Workspace
+from ecfusion.errors import MappingError
+from ecfusion.lake import RawLake
+from ecfusion.standardize.mapping import MAPPINGS_DIR, library_files, own_folder
+
+# The brand's own web shop, exported by its shop system: field names are the merchant's.
+BRANDSHOP = """
+platform = "brandshop"
+version = "1.0.0"
+reference = "the brand's web shop order export"
+utc_offset_hours = 8
+
+[maps.order_status]
+vocabulary = "order_status"
+[maps.order_status.codes]
+UNPAID = "created"
+PAID = "paid"
+SHIPPED = "shipped"
+DONE = "completed"
+CANCELLED = "cancelled"
+
+[orders.fields]
+platform_order_id = { path = "no" }
+account_id = { path = "member", null_values = [""] }
+status = { path = "state", map = "order_status" }
+created_at = { path = "placed_at" }
+modified_at = { path = "changed_at" }
+pay_amount = { path = "paid_fen", unit = "fen" }
+
+[order_line]
+items = "items"
+[order_line.fields]
+line_id = { path = "line" }
+sku_id = { path = "sku" }
+title = { path = "name" }
+quantity = { path = "qty" }
+unit_price = { path = "price_fen", unit = "fen" }
+"""
+
+
+def _order(no: str, state: str, changed: str, paid_fen: int) -> dict[str, object]:
+    return {
+        "no": no, "member": "M7", "state": state, "placed_at": "2026-11-19 20:00:00",
+        "changed_at": changed, "paid_fen": paid_fen,
+        "items": [{"line": "1", "sku": "QL-01", "name": "补水精华 30ml", "qty": 2, "price_fen": 9950}],
+    }
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The ``ecfusion`` command as a user runs it (a wide terminal, so table cells stay whole)."""
+    env = {**os.environ, "COLUMNS": "250"}
+    return subprocess.run([sys.executable, "-m", "ecfusion", *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def _rows(ws: Workspace, sql: str) -> list[tuple[object, ...]]:
+    con = warehouse.connect(ws)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_platform_is_added_by_a_mapping_file_in_the_workspace(workspace: Workspace, raw: RawZone) -> None:
+    raw.add("brandshop", "orders", [_order("B1001", "PAID", "2026-11-19 20:01:00", 19900)])
+    first = warehouse.run(workspace)
+    assert first.pending_reasons == {"orders of brandshop": 1}  # kept, not dropped, not guessed
+
+    own_folder(workspace).mkdir()
+    (own_folder(workspace) / "brandshop.toml").write_text(BRANDSHOP, encoding="utf-8")
+    second = warehouse.run(workspace)
+
+    assert second.pending_reasons == {}
+    assert second.balanced
+    orders = "SELECT order_key, account_key, status, pay_amount, created_at FROM unified.orders"
+    assert _rows(workspace, orders) == [
+        ("brandshop:B1001", "brandshop:M7", "paid", Decimal("199.00"), datetime(2026, 11, 19, 12, 0))
+    ]
+    assert _rows(workspace, "SELECT sku_id, quantity, unit_price FROM unified.order_line") == [
+        ("QL-01", 2, Decimal("99.50"))
+    ]
+
+
+def test_a_workspace_file_replaces_the_shipped_mapping_of_its_platform(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    """The fix the quarantine reason points to for a status code the shipped map lacks: a copy of
+    the platform's mapping with the code added, in the workspace."""
+    order = {
+        "tid": 4001, "tid_str": "4001", "status": "TRADE_NEW_STATE", "created": "2026-11-19 10:00:00",
+        "modified": "2026-11-19 10:05:00", "payment": "10.00", "total_fee": "10.00",
+        "orders": {"order": []},
+    }
+    raw.add("taobao", "orders", [order])
+    shipped = warehouse.run(workspace)
+    assert shipped.quarantine_by_rule == {"unknown_status": 1}
+
+    text = (MAPPINGS_DIR / "taobao.toml").read_text(encoding="utf-8")
+    own_folder(workspace).mkdir()
+    (own_folder(workspace) / "taobao.toml").write_text(
+        text.replace('version = "1.1.0"', 'version = "1.1.0-ws"').replace(
+            'TRADE_FINISHED = "completed"', 'TRADE_FINISHED = "completed"\nTRADE_NEW_STATE = "paid"'
+        ),
+        encoding="utf-8",
+    )
+    files = library_files(own_folder(workspace))
+    assert files["taobao"][1].parent == own_folder(workspace)
+    assert files["jd"][1].parent == MAPPINGS_DIR  # the other platforms stay the shipped ones
+
+    raw.add("taobao", "orders", [{**order, "modified": "2026-11-19 10:06:00"}])
+    warehouse.run(workspace)
+    statuses = _rows(workspace, "SELECT status, platform_status FROM unified.orders")
+    assert statuses == [("paid", "TRADE_NEW_STATE")]
+
+
+def test_a_broken_workspace_mapping_stops_the_run_before_any_work(workspace: Workspace, raw: RawZone) -> None:
+    raw.add("brandshop", "orders", [_order("B1", "PAID", "2026-11-19 20:01:00", 100)])
+    own_folder(workspace).mkdir()
+    bad = own_folder(workspace) / "brandshop.toml"
+    bad.write_text(BRANDSHOP.replace('path = "state"', 'paht = "state"'), encoding="utf-8")
+    with pytest.raises(MappingError) as e:
+        warehouse.run(workspace)
+    assert str(bad) in str(e.value) and "orders.fields.status" in str(e.value)
+    assert not list(workspace.warehouse_root.glob("snapshot-*.duckdb"))
+
+
+def test_model_check_shows_what_a_mapping_fills(tmp_path: Path) -> None:
+    good = tmp_path / "brandshop.toml"
+    good.write_text(BRANDSHOP, encoding="utf-8")
+    out = _cli("model", "check", str(good))
+    assert out.returncode == 0, out.stderr
+    assert "unified.orders.pay_amount" in out.stdout and "paid_fen (fen)" in out.stdout
+    assert "unified.payment.amount" in out.stdout  # derived tables traced too
+
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text(BRANDSHOP.replace('unit = "fen"', 'unit = "cents"'), encoding="utf-8")
+    out = _cli("model", "check", str(broken))
+    assert out.returncode != 0
+    assert "orders.fields.pay_amount.unit" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_model_mappings_lists_the_files_in_effect(workspace: Workspace) -> None:
+    own_folder(workspace).mkdir()
+    (own_folder(workspace) / "brandshop.toml").write_text(BRANDSHOP, encoding="utf-8")
+    out = _cli("model", "mappings", "-w", str(workspace.root))
+    assert out.returncode == 0, out.stderr
+    assert "brandshop" in out.stdout and str(own_folder(workspace) / "brandshop.toml") in out.stdout
+    assert "shipped" in out.stdout
+
+
+def test_a_new_platforms_personal_fields_are_declared_in_the_workspace(workspace: Workspace) -> None:
+    """A platform of one's own names its receiver as it likes: the workspace's pii_fields.toml
+    declares it, and landing encrypts it before it touches disk like any packaged declaration."""
+    record = {**_order("B7", "PAID", "2026-11-19 20:01:00", 100), "consignee": "王小明"}
+
+    def land(source: str) -> str:
+        lake = RawLake.open(workspace, protect_workers=0)
+        with lake, lake.writer(source, "orders", "brandshop") as w:
+            w.add(record)
+        parts = sorted((workspace.lake_root / "raw" / f"source={source}").rglob("*.parquet"))
+        return json.loads(pq.read_table(parts[-1]).column("payload")[0].as_py())["consignee"]
+
+    assert land("before") == "王小明"  # no packaged rule knows this field name
+    (workspace.root / "pii_fields.toml").write_text(
+        'version = "acme-1"\n[platforms.brandshop.fields]\nconsignee = "name"\n', encoding="utf-8"
+    )
+    landed = land("after")
+    assert landed.startswith("ef1:name:") and "王小明" not in landed
