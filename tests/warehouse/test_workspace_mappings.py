@@ -186,3 +186,26 @@ def test_a_new_platforms_personal_fields_are_declared_in_the_workspace(workspace
     )
     landed = land("after")
     assert landed.startswith("ef1:name:") and "王小明" not in landed
+
+
+def test_model_try_shows_what_a_mapping_makes_of_sample_records(tmp_path: Path) -> None:
+    """The author's loop: a few records through the real landing and run, in a throwaway
+    workspace — the rows made, each rejected record's reason, nothing written anywhere."""
+    mapping, sample = tmp_path / "brandshop.toml", tmp_path / "sample.jsonl"
+    mapping.write_text(BRANDSHOP, encoding="utf-8")
+    records = [
+        _order("B1001", "PAID", "2026-11-19 20:01:00", 19900),
+        _order("B1002", "REFUNDING", "2026-11-19 21:01:00", 100),
+        _order("B1003", "PAID", "not a time", 100),
+    ]
+    sample.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n{broken\n",
+                      encoding="utf-8")
+    out = _cli("model", "try", str(mapping), "--sample", str(sample))
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "malformed_json 1" in text
+    assert "raw in 3 = unified 1 + quarantined 2 + duplicates 0" in text
+    assert "unknown_status: orders.status code REFUNDING (path state)" in text
+    assert "bad_value: orders.modified_at (path changed_at) = not a time" in text
+    assert "brandshop:B1001" in text and "199.00" in text and "补水精华 30ml" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["brandshop.toml", "sample.jsonl"]

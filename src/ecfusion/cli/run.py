@@ -16,6 +16,7 @@ from ecfusion.standardize.mapping import MAPPINGS_DIR, library_files, load_mappi
 from ecfusion.warehouse import RunSummary, SnapshotStore
 from ecfusion.warehouse import run as run_warehouse
 from ecfusion.warehouse.pipeline import STEPS
+from ecfusion.warehouse.trial import try_mapping
 
 model_app = typer.Typer(help="The unified data model (standard 6.1).", no_args_is_help=True)
 warehouse_app = typer.Typer(help="Warehouse snapshots.", no_args_is_help=True)
@@ -155,6 +156,44 @@ def check_command(
             )
     if failed:
         raise typer.Exit(1)
+
+
+@model_app.command("try")
+def try_command(
+    file: Path = typer.Argument(..., help="the mapping file (.toml) to try"),
+    sample: Path = typer.Option(..., "--sample", help="sample records: JSON, JSON lines, CSV or XML"),
+    entity: str = typer.Option(
+        None, "--entity", help="raw entity of the sample (default: the file's only one)"
+    ),
+    rows: int = typer.Option(3, "--rows", help="rows shown per unified table"),
+) -> None:
+    """Try a mapping on sample records in a throwaway workspace: the unified rows it makes, the
+    records it quarantines and why. Nothing of any workspace is read or written."""
+    trial = try_mapping(load_mapping(file), sample, entity=entity, limit=rows)
+    bad = ", ".join(f"{k} {v:,}" for k, v in trial.unparseable.items()) or "none"
+    console.print(
+        f"{sample}: {trial.landed:,} {trial.entity} records landed, {trial.duplicates:,} exact duplicates; "
+        f"unparseable (quarantined at landing): {bad}",
+        markup=False,
+        highlight=False,
+    )
+    for r in trial.reconciliation:
+        console.print(f"{r.source}/{r.entity}: raw in {r.raw_in:,} = unified {r.unified:,} + quarantined "
+                      f"{r.quarantined:,} + duplicates {r.duplicates:,}")
+    for _rule, reason in trial.quarantined:
+        console.print(f"quarantined: {reason}", markup=False, highlight=False)
+    if trial.flagged:
+        console.print("flagged and kept: " + ", ".join(f"{k} {v:,}" for k, v in trial.flagged.items()))
+    for table, found in trial.rows.items():
+        title = f"{table}: {trial.counts[table]:,} rows (first {len(found)})"
+        shown = RichTable("column", "value", title=title)
+        for i, row in enumerate(found):
+            if i:
+                shown.add_section()
+            for column, value in row.items():
+                if value is not None and value != []:
+                    shown.add_row(column, str(value))
+        console.print(shown, markup=False, highlight=False)
 
 
 @warehouse_app.command("rollback")
