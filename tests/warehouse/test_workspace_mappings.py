@@ -209,3 +209,16 @@ def test_model_try_shows_what_a_mapping_makes_of_sample_records(tmp_path: Path) 
     assert "bad_value: orders.modified_at (path changed_at) = not a time" in text
     assert "brandshop:B1001" in text and "199.00" in text and "补水精华 30ml" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["brandshop.toml", "sample.jsonl"]
+
+
+def test_a_mapping_folder_that_is_a_file_or_a_folder_given_as_a_file_is_named(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    own_folder(workspace).write_text("not a folder", encoding="utf-8")
+    with pytest.raises(MappingError) as e:
+        warehouse.run(workspace)
+    assert "is a file" in str(e.value) and "[standardize] mappings" in (e.value.hint or "")
+
+    out = _cli("model", "check", str(tmp_path))
+    assert out.returncode != 0 and "is a folder, not a mapping file" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -400,8 +400,7 @@ class MappingReport:
 def mapping_report(m: Mapping) -> MappingReport:
     """Trace one mapping (``ecfusion model check``): the unified columns it fills and with what."""
     traced = trace({m.platform: m})
-    columns = {key: traced.of(*key) for key in sorted(traced.sources)}
-    columns = {key: [s for s in found if s.field is not None] for key, found in columns.items()}
+    columns = {key: [s for s in traced.of(*key) if s.field is not None] for key in sorted(traced.sources)}
     reached = traced.fields_reached()
     unread = [
         (target, name)

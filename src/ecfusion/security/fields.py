@@ -126,7 +126,7 @@ def workspace_policy(workspace: Workspace) -> PiiPolicy | None:
     """The packaged declarations plus the workspace's own file (``[security] pii_fields``), or None
     (the packaged ones, loaded lazily) when the workspace has none."""
     own = workspace.path(workspace.config.security.pii_fields)
-    if not own.is_file():
+    if not own.exists():
         return None
     from ecfusion.security.pii import PiiPolicy
 

@@ -134,7 +134,7 @@ class PiiPolicy:
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8")
-        except (FileNotFoundError, UnicodeDecodeError) as e:
+        except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError) as e:
             raise ConfigError(f"cannot read PII policy {path}: {e}", hint="give a UTF-8 TOML file") from e
         return cls.from_text(text, origin=str(path))
 

@@ -248,7 +248,10 @@ def load_mapping(path: Path) -> Mapping:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as e:
-        raise MappingError(f"mapping file {path} not found", hint=f"mappings live in {MAPPINGS_DIR}") from e
+        where = f"the shipped ones are in {MAPPINGS_DIR}, a workspace's in its mappings folder"
+        raise MappingError(f"mapping file {path} not found", hint=f"give a .toml file; {where}") from e
+    except IsADirectoryError as e:
+        raise MappingError(f"{path} is a folder, not a mapping file", hint="give the .toml file") from e
     except UnicodeDecodeError as e:
         raise MappingError(f"{path} is not UTF-8 text", hint="save the mapping file as UTF-8") from e
     return parse_mapping(text, str(path))
@@ -279,8 +282,13 @@ def library_files(own: Path | None = None) -> dict[str, tuple[Mapping, Path]]:
     lacks, or in place of the library's file of the same platform — the whole file, never merged
     key by key, so what runs is exactly one file per platform."""
     library = mapping_files()
-    if own is None or not own.is_dir():
+    if own is None or not own.exists():
         return library
+    if not own.is_dir():
+        raise MappingError(
+            f"the workspace's mapping folder {own} is a file",
+            hint="[standardize] mappings in ecfusion.toml names a folder of <platform>.toml files",
+        )
     return {**library, **mapping_files(own)}
 
 

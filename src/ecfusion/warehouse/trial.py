@@ -69,9 +69,8 @@ def try_mapping(m: Mapping, sample: Path, *, entity: str | None = None, limit: i
     ``entity`` in a throwaway workspace and standardize it with ``m``."""
     entity = raw_entity_of(m, entity)
     if not sample.is_file():
-        raise InputError(
-            f"sample file {sample} does not exist", hint="give a JSON, JSON lines, CSV or XML file"
-        )
+        what = "is a folder" if sample.is_dir() else "does not exist"
+        raise InputError(f"sample file {sample} {what}", hint="give a JSON, JSON lines, CSV or XML file")
     with tempfile.TemporaryDirectory(prefix="ecfusion-trial-") as tmp:
         ws = Workspace.init(Path(tmp) / "trial")
         with RawLake.open(ws, protect_workers=0) as lake:
