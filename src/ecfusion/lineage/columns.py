@@ -38,6 +38,8 @@ from ecfusion.lake.envelope import RAW_SCHEMA
 from ecfusion.model.dictionary import render_dictionary
 from ecfusion.model.spec import Table
 from ecfusion.model.tables import (
+    COUPON,
+    DISCOUNT_ALLOCATION,
     LISTING,
     LISTING_FEED,
     MEMBER_ACCOUNT,
@@ -53,7 +55,7 @@ from ecfusion.model.tables import (
 from ecfusion.standardize import sqlgen
 from ecfusion.standardize.mapping import FieldRule, Mapping, TargetRule, load_mappings
 from ecfusion.standardize.targets import TARGETS
-from ecfusion.warehouse import keyed, merge, spu
+from ecfusion.warehouse import discounts, keyed, merge, spu
 
 # the relations stage SQL reads besides its views: the raw zone (plus the file each row came from)
 # and the receiver regions standardized against the division table
@@ -190,6 +192,11 @@ DERIVED: tuple[Derived, ...] = (
         {"lines": ORDER_LINE, "orders": ORDERS, "feed": LISTING_FEED},
     ),
     Derived(SPU, spu.spu_sql("affected", "skus"), {"skus": SKU, "affected": SKU}),
+    Derived(
+        DISCOUNT_ALLOCATION,
+        discounts.allocation_sql("affected", "lines", "coupons"),
+        {"lines": ORDER_LINE, "coupons": COUPON, "affected": ORDERS},
+    ),
 )
 
 
