@@ -4,9 +4,11 @@
 Generates N orders across the four platforms as envelope-v1 raw Parquet (outside the timing; the JD
 and Douyin orders are shipped and name their parcel),
 then times ``warehouse.run`` and the floor (DuckDB reading the same raw once: the bytes; the bytes with one JSON
-parse per payload; and the payloads parsed into the paths the mappings read). Beside them, not a target: DuckDB
+parse per payload; and the payloads parsed into the paths the mappings read). Each is measured ``--repeat`` times
+(a run over a fresh copy of the same raw zone each time) and the median reported, every run's time beside it:
+this VM's timings drift by 10% from one minute to the next. Beside them, not a target: DuckDB
 writing the run's unified output once (``floor_write``). Writes benchmarks/results/standardize.json with each figure
-beside its target and the ratio. Usage: python benchmarks/bench_standardize.py [--orders 1000000]
+beside its target and the ratio. Usage: python benchmarks/bench_standardize.py [--orders 1000000] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -112,7 +116,9 @@ def floor_write(snapshot: Path, scratch: Path) -> float:
     """Writing the run's output once: the unified tables the run filled, copied into memory first,
     then written into a fresh DuckDB file (same compression) and checkpointed. No pipeline can
     publish the same rows in less; it bounds from below what the read floors leave out."""
-    con = duckdb.connect(str(scratch / "write-floor.duckdb"))
+    target = scratch / "write-floor.duckdb"
+    target.unlink(missing_ok=True)
+    con = duckdb.connect(str(target))
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"ATTACH '{snapshot}' AS run (READ_ONLY)")
     tables = [
@@ -135,44 +141,58 @@ def floor_write(snapshot: Path, scratch: Path) -> float:
     return seconds
 
 
+def timed_run(template: Path, scratch: Path) -> tuple[float, warehouse.RunSummary, Path]:
+    """One ``warehouse.run`` over a fresh copy of the template workspace (its raw zone unprocessed)."""
+    ws_root = scratch / "ws"
+    shutil.rmtree(ws_root, ignore_errors=True)
+    shutil.copytree(template, ws_root)
+    ws = Workspace.open(ws_root)
+    t = time.perf_counter()
+    summary = warehouse.run(ws)
+    return time.perf_counter() - t, summary, ws_root
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--orders", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3, help="runs (and floors) measured; the median is reported")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "standardize.json")
     args = ap.parse_args()
     load_at_start = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
-        ws = Workspace.init(Path(tmp) / "ws")
-        files = write_raw(ws.lake_root, args.orders)
-        floor_read, floor_parse = floor(files, False), floor(files, True)
-        floor_mapped = floor_transform(files)
-        proc = psutil.Process()
-        t = time.perf_counter()
-        summary = warehouse.run(ws)
-        seconds = time.perf_counter() - t
-        rss_gb = proc.memory_info().rss / 2**30
-        peak = getattr(proc.memory_info(), "peak_wset", None)
-        try:
-            import resource
-
-            peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-        except ImportError:  # pragma: no cover
-            peak_gb = peak or rss_gb
-        con = warehouse.connect(ws)
+        template = Workspace.init(Path(tmp) / "template")
+        files = write_raw(template.lake_root, args.orders)
+        floors_read = [floor(files, False) for _ in range(args.repeat)]
+        floors_parse = [floor(files, True) for _ in range(args.repeat)]
+        floors_mapped = [floor_transform(files) for _ in range(args.repeat)]
+        times, writes = [], []
+        for _ in range(args.repeat):
+            seconds, summary, ws_root = timed_run(template.root, Path(tmp))
+            times.append(seconds)
+            assert summary.snapshot is not None
+            writes.append(floor_write(summary.snapshot, Path(tmp)))
+        # counts and the balance check from the last run (every run does the same work)
+        con = warehouse.connect(Workspace.open(ws_root))
         n_orders, n_lines, n_shipments = con.execute(
             "SELECT (SELECT count(*) FROM unified.orders), (SELECT count(*) FROM unified.order_line), "
             "(SELECT count(*) FROM unified.shipment)"
         ).fetchone()
         con.close()
-        assert summary.snapshot is not None
-        floor_written = floor_write(summary.snapshot, Path(tmp))
+    import resource
+
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    seconds, floor_read = statistics.median(times), statistics.median(floors_read)
+    floor_parse, floor_mapped = statistics.median(floors_parse), statistics.median(floors_mapped)
+    floor_written = statistics.median(writes)
     rate = n_orders / seconds
     result = {
         "orders": n_orders,
         "order_lines": n_lines,
         "shipments": n_shipments,
         "balanced": summary.balanced,
+        "runs": args.repeat,
         "seconds": round(seconds, 2),
+        "seconds_each_run": [round(t, 2) for t in times],
         "orders_per_s": {"value": round(rate), "target": 100_000, "ratio": round(rate / 100_000, 2)},
         "floor_read_s": round(floor_read, 2),
         "floor_read_parse_s": round(floor_parse, 2),
@@ -186,6 +206,7 @@ def main() -> None:
         "floor_read_mapped_plus_write_s": round(floor_mapped + floor_written, 2),
         "ratio_to_floor_read_mapped_plus_write": round(seconds / (floor_mapped + floor_written), 2),
         "load_average_at_start": [round(x, 2) for x in load_at_start],
+        # the process's peak over all runs: each run's own peak is not lower than the largest
         "peak_rss_gb": {"value": round(peak_gb, 2), "target_max": 4.0},
         "cores": psutil.cpu_count(),
     }
