@@ -222,3 +222,44 @@ def test_a_mapping_folder_that_is_a_file_or_a_folder_given_as_a_file_is_named(
     out = _cli("model", "check", str(tmp_path))
     assert out.returncode != 0 and "is a folder, not a mapping file" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_quarantined_records_are_taken_again_once_the_mapping_is_fixed(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    """Fix the map, retry the rule: the record that waited is unified; the file's other record,
+    seen before, is a duplicate — nothing is written twice and the run still balances."""
+
+    def order(tid: int, status: str) -> dict[str, object]:
+        return {"tid": tid, "tid_str": str(tid), "status": status, "created": "2026-11-19 10:00:00",
+                "modified": "2026-11-19 10:05:00", "payment": "10.00", "total_fee": "10.00",
+                "orders": {"order": []}}
+
+    raw.add("taobao", "orders", [order(5001, "WAIT_SELLER_SEND_GOODS"), order(5002, "TRADE_NEW_STATE")])
+    assert warehouse.run(workspace).quarantine_by_rule == {"unknown_status": 1}
+    text = (MAPPINGS_DIR / "taobao.toml").read_text(encoding="utf-8")
+    own_folder(workspace).mkdir()
+    (own_folder(workspace) / "taobao.toml").write_text(
+        text.replace('TRADE_FINISHED = "completed"', 'TRADE_FINISHED = "completed"\nTRADE_NEW_STATE = "paid"'),
+        encoding="utf-8",
+    )
+    assert warehouse.run(workspace).files_processed == 0  # a fixed map alone reads nothing again
+
+    retried = warehouse.run(workspace, retry=warehouse.Retry(rule="unknown_status"))
+    assert (retried.retried, retried.retried_files) == (1, 1)
+    assert [(r.raw_in, r.unified, r.quarantined, r.duplicates) for r in retried.reconciliation] == [(2, 1, 0, 1)]
+    assert retried.balanced
+    assert _rows(workspace, "SELECT order_key, status FROM unified.orders ORDER BY 1") == [
+        ("taobao:5001", "paid"), ("taobao:5002", "paid")
+    ]
+    assert _rows(workspace, "SELECT count(*) FROM unified.order_version") == [(2,)]
+    assert _rows(workspace, "SELECT count(*) FROM unified.quarantine") == [(0,)]
+
+    again = warehouse.run(workspace, retry=warehouse.Retry(rule="unknown_status"))
+    assert (again.retried, again.files_processed) == (0, 0)
+    assert _rows(workspace, "SELECT count(*) FROM unified.order_version") == [(2,)]
+
+
+def test_retry_filters_without_retry_are_refused(workspace: Workspace) -> None:
+    out = _cli("run", "-w", str(workspace.root), "--rule", "unknown_status")
+    assert out.returncode != 0 and "--retry-quarantined" in out.stderr and "Traceback" not in out.stderr

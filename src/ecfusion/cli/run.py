@@ -1,5 +1,6 @@
-"""``ecfusion run`` and ``ecfusion model dictionary`` / ``ecfusion warehouse rollback`` (thin CLI over
-``ecfusion.warehouse`` and ``ecfusion.model``; standard 5.2, 5.3.1.2, 6.1)."""
+"""``ecfusion run [--retry-quarantined]``, ``ecfusion model dictionary|mappings|check|try`` and
+``ecfusion warehouse rollback`` (thin CLI over ``ecfusion.warehouse``, ``ecfusion.model``, the
+mapping library and its column lineage; standard 5.2, 5.3.1.2, 5.3.3, 6.1)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from rich.table import Table as RichTable
 
 from ecfusion.cli.app import app, console
 from ecfusion.config import Workspace
+from ecfusion.errors import InputError
 from ecfusion.lineage.columns import data_dictionary, mapping_report
 from ecfusion.standardize.mapping import MAPPINGS_DIR, library_files, load_mapping, own_folder
-from ecfusion.warehouse import RunSummary, SnapshotStore
+from ecfusion.warehouse import Retry, RunSummary, SnapshotStore
 from ecfusion.warehouse import run as run_warehouse
 from ecfusion.warehouse.pipeline import STEPS
 from ecfusion.warehouse.trial import try_mapping
@@ -66,6 +68,11 @@ def print_summary(s: RunSummary) -> None:
             "yes" if r.balanced else "[red]NO[/red]",
         )
     console.print(rec)
+    if s.retried:
+        console.print(
+            f"retried: {s.retried:,} quarantined records taken again from {s.retried_files:,} raw files "
+            "(the files' other records, seen before, count as duplicates)"
+        )
     for title, counts in (
         ("quarantined by rule", s.quarantine_by_rule),
         ("flagged and kept, by rule", s.flagged_by_rule),
@@ -74,6 +81,13 @@ def print_summary(s: RunSummary) -> None:
     ):
         if counts:
             console.print(f"{title}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    if s.quarantine_by_rule.get("unknown_status"):
+        console.print(
+            "unknown_status: a code the platform's map does not list (the reason in unified.quarantine "
+            "names it); once you know what it means, add it to a copy of the mapping in the workspace's "
+            "mappings folder (docs/mappings.md), then run "
+            "`ecfusion run --retry-quarantined --rule unknown_status`"
+        )
     for note in s.notes:
         console.print(note)
 
@@ -82,16 +96,29 @@ def print_summary(s: RunSummary) -> None:
 def run_command(
     workspace: Path = typer.Option(Path("."), "--workspace", "-w", help="workspace folder"),
     engine: str = typer.Option("", "--engine", help="duckdb or spark (default: the workspace's)"),
+    retry: bool = typer.Option(
+        False, "--retry-quarantined", help="take quarantined records again (after fixing their mapping)"
+    ),
+    rule: str = typer.Option(None, "--rule", help="with --retry-quarantined: only this rule's records"),
+    platform: str = typer.Option(None, "--platform", help="with --retry-quarantined: only this platform's"),
 ) -> None:
     """Standardize new raw data into the unified model and publish a warehouse snapshot."""
     ws = Workspace.open(workspace)
+    if (rule or platform) and not retry:
+        raise InputError("--rule and --platform choose what --retry-quarantined takes again",
+                         hint="add --retry-quarantined")
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("standardize", total=len(STEPS))
 
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, advance=1)
 
-        summary = run_warehouse(ws, engine=engine or ws.config.warehouse.engine, progress=progress)
+        summary = run_warehouse(
+            ws,
+            engine=engine or ws.config.warehouse.engine,
+            progress=progress,
+            retry=Retry(rule=rule, platform=platform) if retry else None,
+        )
     print_summary(summary)
     if not summary.balanced:
         raise typer.Exit(1)

@@ -76,7 +76,7 @@ class SourceField:
     position: int  # the field's place in its mapping rule (display order); -1: envelope
     field: str | None
     paths: tuple[str, ...]
-    how: str = ""  # conversion, e.g. "fen", "unix s", "map order_status", "native code"
+    how: str = ""  # conversion, e.g. "fen", "unix s", "map order_status", "as sent"
 
     def text(self, *, markdown: bool = True) -> str:
         """``a`` \\| ``b`` (the first that is set), the conversion in brackets; plain: a | b."""

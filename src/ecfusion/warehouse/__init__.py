@@ -1,16 +1,19 @@
 """The warehouse (standard 4.3.5, 5.3.1.2): unified tables in DuckDB snapshots, built incrementally.
 
-``run(workspace, engine="duckdb")`` standardizes new raw files and publishes a snapshot;
+``run(workspace, engine="duckdb")`` standardizes new raw files and publishes a snapshot (with
+``retry=Retry(rule=…)`` it first takes quarantined records again, after their mapping was fixed);
 ``connect(workspace)`` opens the live snapshot read-only; ``SnapshotStore`` switches and rolls back.
 """
 
 from ecfusion.warehouse.pipeline import ensure_schema, run
+from ecfusion.warehouse.retry import Retry
 from ecfusion.warehouse.snapshot import SnapshotStore, connect
 from ecfusion.warehouse.summary import PlatformFigures, Reconciliation, RunSummary
 
 __all__ = [
     "PlatformFigures",
     "Reconciliation",
+    "Retry",
     "RunSummary",
     "SnapshotStore",
     "connect",

@@ -32,6 +32,7 @@ from ecfusion.warehouse import discounts, from_orders, keyed, members, merge, sp
 from ecfusion.warehouse.completion import completion_notes
 from ecfusion.warehouse.from_orders import Write
 from ecfusion.warehouse.lakefiles import RawFile, discover, platform_counts, unprocessed
+from ecfusion.warehouse.retry import Retry, release
 from ecfusion.warehouse.snapshot import SnapshotStore
 from ecfusion.warehouse.summary import PlatformFigures, Reconciliation, RunSummary
 
@@ -491,9 +492,13 @@ def _standardize(
     summary: RunSummary,
     engine_name: str,
     progress: ProgressFn,
+    retry: Retry | None = None,
 ) -> bool:
     """Stage, merge and write into ``conn``; False when there was nothing new."""
     ensure_schema(conn)
+    if retry is not None:
+        released = release(conn, retry)
+        summary.retried, summary.retried_files = released.records, released.files
     files = unprocessed(conn, discover(ws.lake_root))
     progress("discover", 1, 1)
     counts = platform_counts(conn, files)
@@ -551,8 +556,10 @@ def run(
     engine: str = "duckdb",
     progress: ProgressFn | None = None,
     mappings: dict[str, Mapping] | None = None,
+    retry: Retry | None = None,
 ) -> RunSummary:
-    """Standardize every raw file not processed before, merge, and publish a new warehouse snapshot."""
+    """Standardize every raw file not processed before, merge, and publish a new warehouse snapshot.
+    ``retry``: quarantined records to take again first (``warehouse/retry.py``), after a fix."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     ip_database(ws)  # a misconfigured IP database fails here, before any work, naming the key
     if mappings is None:  # so does a bad file in the workspace's mapping folder, naming file and key
@@ -564,7 +571,7 @@ def run(
     summary = RunSummary(run_id=run_id, engine=engine, snapshot=snapshot)
     conn = duckdb.connect(str(snapshot))
     try:
-        changed = _standardize(conn, ws, mappings, summary, engine, progress or _noop)
+        changed = _standardize(conn, ws, mappings, summary, engine, progress or _noop, retry)
         summary.platforms = platform_figures(conn)
         summary.notes = completion_notes(ws, conn)
         summary.quality_flags = dict(

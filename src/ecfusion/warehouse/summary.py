@@ -54,6 +54,8 @@ class RunSummary:
     flagged_by_rule: dict[str, int] = field(default_factory=dict)  # this run's records, kept with a flag
     quality_flags: dict[str, int] = field(default_factory=dict)  # current rows of the warehouse
     notes: list[str] = field(default_factory=list)  # one line each, e.g. whether IP completion is on
+    retried: int = 0  # quarantined records released to be taken again (warehouse/retry.py)
+    retried_files: int = 0  # the raw files read again for them
     seconds: float = 0.0
 
     @property

@@ -1,0 +1,60 @@
+"""Quarantined records taken again once their rule is fixed (issue 3 Build items 2 and 4).
+
+A record fails a rule — a status code the platform's map does not list, a time in a format the
+mapping does not read — and waits in ``unified.quarantine`` with the reason. Once the mapping is
+fixed (a workspace copy with the code added, docs/mappings.md), ``run(ws, retry=Retry(...))``
+releases the matching quarantine rows and the ledger entries (``meta.processed_file``) of the raw
+files that hold them, inside the run's new snapshot, so that run reads those files again:
+
+* a released record is standardized anew: unified now, or quarantined again with today's reason;
+* the files' other records were seen before (unified, or quarantined for a rule not retried) and
+  count as duplicates — nothing is written twice, and the run's reconciliation still balances.
+
+The raw zone is never touched; a run that fails leaves the live snapshot as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Which quarantined records a run takes again; None matches any."""
+
+    rule: str | None = None
+    platform: str | None = None
+    entity: str | None = None
+
+    def where(self, alias: str = "q") -> tuple[str, list[str]]:
+        conds, params = ["TRUE"], []
+        for column in ("rule", "platform", "entity"):
+            value = getattr(self, column)
+            if value is not None:
+                conds.append(f"{alias}.{column} = ?")
+                params.append(value)
+        return " AND ".join(conds), params
+
+
+@dataclass(frozen=True)
+class Released:
+    records: int
+    files: int
+
+
+def release(conn: duckdb.DuckDBPyConnection, retry: Retry) -> Released:
+    """Forget the matching quarantine rows and the ledger entries of the files that hold them."""
+    where, params = retry.where()
+    [(records, files)] = conn.execute(
+        f"SELECT count(*), count(DISTINCT raw_file) FROM unified.quarantine AS q WHERE {where}", params
+    ).fetchall()
+    # the ledger names a file relative to the lake; a quarantine row by the path the run read
+    conn.execute(
+        "DELETE FROM meta.processed_file AS f WHERE EXISTS (SELECT 1 FROM unified.quarantine AS q "
+        f"WHERE {where} AND (q.raw_file = f.path OR ends_with(q.raw_file, '/' || f.path)))",
+        params,
+    )
+    conn.execute(f"DELETE FROM unified.quarantine AS q WHERE {where}", params)
+    return Released(int(records), int(files))
