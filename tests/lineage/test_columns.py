@@ -4,7 +4,15 @@ pipeline's SQL reads, per platform, and it follows a mapping when the mapping ch
 
 from __future__ import annotations
 
-from ecfusion.lineage.columns import ColumnLineage, dictionary_sources, library_lineage, trace
+import json
+
+from ecfusion.lineage.columns import (
+    ColumnLineage,
+    data_dictionary_json,
+    dictionary_sources,
+    library_lineage,
+    trace,
+)
 from ecfusion.model.tables import TABLES
 from ecfusion.standardize.mapping import MAPPINGS_DIR, load_mappings, parse_mapping
 
@@ -95,3 +103,19 @@ def test_no_hand_written_source_is_hidden_by_a_traced_one() -> None:
         if c.sources and (t.qualified, c.name) in cells and not c.sources.startswith("envelope ")
     ]
     assert hidden == []
+
+
+def test_the_dictionary_as_json_carries_each_source_as_data() -> None:
+    """What a catalog loads (``ecfusion model dictionary --format json``): every table and column,
+    each traced source an object, the hand-written note where no mapping fills the column."""
+    data = json.loads(json.dumps(data_dictionary_json(), ensure_ascii=False))
+    tables = {t["name"]: t for t in data["tables"]}
+    assert set(tables) == {t.qualified for t in TABLES}
+    orders = {c["name"]: c for c in tables["unified.orders"]["columns"]}
+    assert {"platform": "douyin", "target": "orders", "field": "pay_amount", "paths": ["pay_amount"],
+            "how": "fen"} in orders["pay_amount"]["sources"]
+    assert orders["pay_amount"]["zh"] == "实付金额" and orders["pay_amount"]["unit"] == "CNY yuan"
+    version_source = next(c for c in tables["unified.order_version"]["columns"] if c["name"] == "source")
+    assert version_source["sources"] == [] and version_source["note"] == "envelope source"
+    assert "delivered" in data["vocabularies"]["tracking_event"]
+    assert any(c["code"] == "ZTO" for c in data["vocabularies"]["carrier"])

@@ -4,6 +4,7 @@ mapping library and its column lineage; standard 5.2, 5.3.1.2, 5.3.3, 6.1)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -13,7 +14,7 @@ from rich.table import Table as RichTable
 from ecfusion.cli.app import app, console
 from ecfusion.config import Workspace
 from ecfusion.errors import InputError
-from ecfusion.lineage.columns import data_dictionary, mapping_report
+from ecfusion.lineage.columns import data_dictionary, data_dictionary_json, mapping_report
 from ecfusion.standardize.mapping import MAPPINGS_DIR, library_files, load_mapping, own_folder
 from ecfusion.warehouse import Retry, RunSummary, SnapshotStore
 from ecfusion.warehouse import run as run_warehouse
@@ -130,13 +131,19 @@ def dictionary_command(
     workspace: Path = typer.Option(
         None, "--workspace", "-w", help="trace this workspace's mappings too (default: the shipped library)"
     ),
+    fmt: str = typer.Option("markdown", "--format", help="markdown, or json for a catalog to load"),
 ) -> None:
-    """Generate the data dictionary (Markdown) from the model's table specs and the column lineage
-    traced from the mapping library."""
+    """Generate the data dictionary (Markdown or JSON) from the model's table specs and the column
+    lineage traced from the mapping library."""
+    if fmt not in ("markdown", "json"):
+        raise InputError(f"unknown format {fmt!r}", hint="use --format markdown or --format json")
     mappings = None
     if workspace is not None:
         mappings = {p: m for p, (m, _) in library_files(own_folder(Workspace.open(workspace))).items()}
-    text = data_dictionary(mappings)
+    if fmt == "json":
+        text = json.dumps(data_dictionary_json(mappings), ensure_ascii=False, indent=1)
+    else:
+        text = data_dictionary(mappings)
     if out is None:
         console.print(text, markup=False, highlight=False)
     else:

@@ -29,13 +29,14 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.lineage import Node, lineage
 
 from ecfusion.lake.envelope import RAW_SCHEMA
-from ecfusion.model.dictionary import render_dictionary
+from ecfusion.model.dictionary import dictionary_data, render_dictionary
 from ecfusion.model.spec import Table
 from ecfusion.model.tables import (
     COUPON,
@@ -392,6 +393,20 @@ def data_dictionary(mappings: dict[str, Mapping] | None = None) -> str:
     (default: the library shipped with ecfusion)."""
     traced = library_lineage() if mappings is None else trace(mappings)
     return render_dictionary(dictionary_sources(traced))
+
+
+def data_dictionary_json(mappings: dict[str, Mapping] | None = None) -> dict[str, Any]:
+    """The same as data (``model.dictionary.dictionary_data``): each traced source an object."""
+    traced = library_lineage() if mappings is None else trace(mappings)
+    sources = {
+        key: [
+            {"platform": s.platform, "target": s.target, "field": s.field, "paths": list(s.paths),
+             "how": s.how} if s.field is not None else {"platform": s.platform, "envelope": s.paths[0]}
+            for s in traced.of(*key)
+        ]
+        for key in sorted(traced.sources)
+    }
+    return dictionary_data(sources)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ spec's hand-written ``sources``, for columns no mapping fills.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from ecfusion.model.carriers import load_carriers
 from ecfusion.model.categories import load_tree
@@ -95,3 +96,38 @@ def render_dictionary(traced: Mapping[tuple[str, str], str] | None = None) -> st
             out += _table_section(t, traced)
     out += _vocabulary_section()
     return "\n".join(out)
+
+
+def dictionary_data(traced: Mapping[tuple[str, str], list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """The data dictionary as data, for a catalog to load (``ecfusion model dictionary --format
+    json``): every table with its columns; a column's ``sources`` are ``traced[(table, column)]``
+    (one object per source: platform, target, field, paths, conversion) when given, and its
+    ``note`` is the hand-written text for what no mapping fills; then the vocabularies."""
+    traced = traced or {}
+    tables = []
+    for t in TABLES:
+        columns = []
+        for c in t.columns:
+            column: dict[str, Any] = {
+                "name": c.name, "type": c.type, "nullable": c.nullable, "zh": c.zh,
+                "definition": c.definition, "unit": c.unit,
+                "sources": traced.get((t.qualified, c.name), []),
+            }
+            if c.sources:
+                column["note"] = c.sources
+            columns.append(column)
+        tables.append({
+            "name": t.qualified, "zh": t.zh, "domain": t.domain, "domain_title": DOMAIN_TITLES[t.domain],
+            "definition": t.definition, "key": list(t.key), "populated_by": t.populated_by,
+            "columns": columns,
+        })
+    vocabularies: dict[str, Any] = {name: [v.value for v in vocab] for name, vocab in VOCABULARIES.items()}
+    tree = load_tree()
+    vocabularies["category"] = [
+        {"id": n.id, "path": tree.path(n), "platform_texts": list(n.aliases)} for n in tree.node
+    ]
+    vocabularies["carrier"] = [
+        {"code": c.code, "name": c.name, "platform_texts": list(c.aliases)} for c in load_carriers().carrier
+    ]
+    return {"model": "T/JNBDA 0003-2025 6.1 unified model (ecfusion)", "tables": tables,
+            "vocabularies": vocabularies}
