@@ -237,6 +237,9 @@ def test_quarantined_records_are_taken_again_once_the_mapping_is_fixed(
 
     raw.add("taobao", "orders", [order(5001, "WAIT_SELLER_SEND_GOODS"), order(5002, "TRADE_NEW_STATE")])
     assert warehouse.run(workspace).quarantine_by_rule == {"unknown_status": 1}
+    shown = _cli("warehouse", "quarantine", "-w", str(workspace.root), "--rule", "unknown_status")
+    assert shown.returncode == 0, shown.stderr
+    assert "orders.status code TRADE_NEW_STATE (path status) is not in maps.order_status" in shown.stdout
     text = (MAPPINGS_DIR / "taobao.toml").read_text(encoding="utf-8")
     own_folder(workspace).mkdir()
     known = 'TRADE_FINISHED = "completed"'

@@ -16,9 +16,10 @@ from ecfusion.config import Workspace
 from ecfusion.errors import InputError
 from ecfusion.lineage.columns import data_dictionary, data_dictionary_json, mapping_report
 from ecfusion.standardize.mapping import MAPPINGS_DIR, library_files, load_mapping, own_folder
-from ecfusion.warehouse import Retry, RunSummary, SnapshotStore
+from ecfusion.warehouse import Retry, RunSummary, SnapshotStore, connect
 from ecfusion.warehouse import run as run_warehouse
 from ecfusion.warehouse.pipeline import STEPS
+from ecfusion.warehouse.retry import quarantine_groups
 from ecfusion.warehouse.trial import try_mapping
 
 model_app = typer.Typer(help="The unified data model (standard 6.1).", no_args_is_help=True)
@@ -228,6 +229,28 @@ def try_command(
                 if value is not None and value != []:
                     shown.add_row(column, str(value))
         console.print(shown, markup=False, highlight=False)
+
+
+@warehouse_app.command("quarantine")
+def quarantine_command(
+    workspace: Path = typer.Option(Path("."), "--workspace", "-w", help="workspace folder"),
+    rule: str = typer.Option(None, "--rule", help="only this rule's records"),
+    platform: str = typer.Option(None, "--platform", help="only this platform's records"),
+) -> None:
+    """What waits in quarantine, by rule, platform and mapping, with a reason for each group: what
+    to fix before `ecfusion run --retry-quarantined` takes the records again."""
+    con = connect(Workspace.open(workspace))
+    try:
+        groups = quarantine_groups(con, Retry(rule=rule, platform=platform))
+    finally:
+        con.close()
+    if not groups:
+        console.print("nothing in quarantine" + (" that matches" if rule or platform else ""))
+        return
+    table = RichTable("rule", "platform", "entity", "mapping", "records", "for example", title="quarantine")
+    for g in groups:
+        table.add_row(g.rule, g.platform, g.entity, g.mapping, f"{g.records:,}", g.example)
+    console.print(table, markup=False, highlight=False)
 
 
 @warehouse_app.command("rollback")

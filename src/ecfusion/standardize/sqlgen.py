@@ -376,17 +376,10 @@ def orders_header_sql(m: Mapping, raw_view: str) -> str:
     )
     fields = target_fields(TARGETS["orders"], m.orders, m, "j")
     layer1 = []
-    if m.test_markers:
-        markers = [
-            f"COALESCE(contains({_path_expr('j', t.path)}, {lit(t.contains)}), false)" for t in m.test_markers
-        ]
-        layer1.append(f"({' OR '.join(markers)}) AS _test")
-        why = lit(
-            f"test_order: a test-order marker of {m.label} matched ("
-            + "; ".join(f"{t.path} contains '{t.contains}'" for t in m.test_markers)
-            + ")"
-        )
-        fields.insert(0, FieldSql("_test", "NULL", "NULL", (("_test", "test_order", why),)))
+    marker = _test_marker_field(m, "orders", "j")
+    if marker is not None:
+        layer1.append(marker[0])
+        fields.insert(0, marker[1])
     items = _path_expr("j", m.order_line.items) if m.order_line and m.order_line.items else "NULL"
     layer1.append(f"{items} AS _items")
     ships = _parcels_column(m)
@@ -751,8 +744,8 @@ def _test_marker_field(m: Mapping, target: str, root: str) -> tuple[str, FieldSq
     if not found:
         return None
     markers = [f"COALESCE(contains({_path_expr(root, t.path)}, {lit(t.contains)}), false)" for t in found]
-    why = lit(
-        f"test_order: a test-order marker of {m.label} matched ("
+    why = lit(  # the reason is "test_order: " + this (``rule_columns``)
+        f"a test-order marker of {m.label} matched ("
         + "; ".join(f"{t.path} contains '{t.contains}'" for t in found)
         + ")"
     )

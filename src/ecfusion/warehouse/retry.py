@@ -1,4 +1,4 @@
-"""Quarantined records taken again once their rule is fixed (issue 3 Build items 2 and 4).
+"""Quarantined records shown, and taken again once their rule is fixed (issue 3 Build items 2, 4).
 
 A record fails a rule — a status code the platform's map does not list, a time in a format the
 mapping does not read — and waits in ``unified.quarantine`` with the reason. Once the mapping is
@@ -11,6 +11,7 @@ files that hold them, inside the run's new snapshot, so that run reads those fil
   count as duplicates — nothing is written twice, and the run's reconciliation still balances.
 
 The raw zone is never touched; a run that fails leaves the live snapshot as it was.
+``quarantine_groups`` shows what waits, by rule, platform and mapping, with a reason for example.
 """
 
 from __future__ import annotations
@@ -58,3 +59,27 @@ def release(conn: duckdb.DuckDBPyConnection, retry: Retry) -> Released:
     )
     conn.execute(f"DELETE FROM unified.quarantine AS q WHERE {where}", params)
     return Released(int(records), int(files))
+
+
+@dataclass(frozen=True)
+class QuarantineGroup:
+    """Quarantined records of one rule, platform, entity and mapping, with one reason for example."""
+
+    rule: str
+    platform: str
+    entity: str
+    mapping: str
+    records: int
+    example: str
+
+
+def quarantine_groups(conn: duckdb.DuckDBPyConnection, which: Retry | None = None) -> list[QuarantineGroup]:
+    """What waits in ``unified.quarantine`` (``ecfusion warehouse quarantine``), largest group first:
+    what to fix before ``run(ws, retry=…)`` takes the records again."""
+    where, params = (which or Retry()).where()
+    rows = conn.execute(
+        "SELECT rule, platform, entity, COALESCE(mapping, ''), count(*), min(reason) "
+        f"FROM unified.quarantine AS q WHERE {where} GROUP BY ALL ORDER BY 5 DESC, 1, 2, 3",
+        params,
+    ).fetchall()
+    return [QuarantineGroup(str(r), str(p), str(e), str(m), int(n), str(x)) for r, p, e, m, n, x in rows]
