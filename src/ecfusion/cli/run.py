@@ -247,9 +247,10 @@ def quarantine_command(
     if not groups:
         console.print("nothing in quarantine" + (" that matches" if rule or platform else ""))
         return
-    table = RichTable("rule", "platform", "entity", "mapping", "records", "for example", title="quarantine")
+    table = RichTable("rule", "platform", "entity", "mapping", "records", "reasons", title="quarantine")
     for g in groups:
-        table.add_row(g.rule, g.platform, g.entity, g.mapping, f"{g.records:,}", g.example)
+        more = f"\n… and {g.reasons - len(g.examples):,} more" if g.reasons > len(g.examples) else ""
+        table.add_row(g.rule, g.platform, g.entity, g.mapping, f"{g.records:,}", "\n".join(g.examples) + more)
     console.print(table, markup=False, highlight=False)
 
 

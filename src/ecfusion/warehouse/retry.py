@@ -63,14 +63,16 @@ def release(conn: duckdb.DuckDBPyConnection, retry: Retry) -> Released:
 
 @dataclass(frozen=True)
 class QuarantineGroup:
-    """Quarantined records of one rule, platform, entity and mapping, with one reason for example."""
+    """Quarantined records of one rule, platform, entity and mapping: how many, how many different
+    reasons (one per unknown code, per empty field …) and the first few of them."""
 
     rule: str
     platform: str
     entity: str
     mapping: str
     records: int
-    example: str
+    reasons: int
+    examples: list[str]
 
 
 def quarantine_groups(conn: duckdb.DuckDBPyConnection, which: Retry | None = None) -> list[QuarantineGroup]:
@@ -78,8 +80,15 @@ def quarantine_groups(conn: duckdb.DuckDBPyConnection, which: Retry | None = Non
     what to fix before ``run(ws, retry=…)`` takes the records again."""
     where, params = (which or Retry()).where()
     rows = conn.execute(
-        "SELECT rule, platform, entity, COALESCE(mapping, ''), count(*), min(reason) "
+        "SELECT rule, platform, entity, COALESCE(mapping, ''), count(*), count(DISTINCT reason), "
+        f"list(DISTINCT reason ORDER BY reason)[1:{EXAMPLES}] "
         f"FROM unified.quarantine AS q WHERE {where} GROUP BY ALL ORDER BY 5 DESC, 1, 2, 3",
         params,
     ).fetchall()
-    return [QuarantineGroup(str(r), str(p), str(e), str(m), int(n), str(x)) for r, p, e, m, n, x in rows]
+    return [
+        QuarantineGroup(str(r), str(p), str(e), str(m), int(n), int(k), [str(x) for x in xs])
+        for r, p, e, m, n, k, xs in rows
+    ]
+
+
+EXAMPLES = 3  # reasons shown per group
