@@ -15,7 +15,13 @@ from ecfusion.cli.app import app, console
 from ecfusion.config import Workspace
 from ecfusion.errors import InputError
 from ecfusion.lineage.columns import data_dictionary, data_dictionary_json, mapping_report
-from ecfusion.standardize.mapping import MAPPINGS_DIR, library_files, load_mapping, own_folder
+from ecfusion.standardize.mapping import (
+    MAPPINGS_DIR,
+    library_files,
+    load_mapping,
+    own_folder,
+    workspace_mappings,
+)
 from ecfusion.warehouse import Retry, RunSummary, SnapshotStore, connect
 from ecfusion.warehouse import run as run_warehouse
 from ecfusion.warehouse.pipeline import STEPS
@@ -138,9 +144,7 @@ def dictionary_command(
     lineage traced from the mapping library."""
     if fmt not in ("markdown", "json"):
         raise InputError(f"unknown format {fmt!r}", hint="use --format markdown or --format json")
-    mappings = None
-    if workspace is not None:
-        mappings = {p: m for p, (m, _) in library_files(own_folder(Workspace.open(workspace))).items()}
+    mappings = None if workspace is None else workspace_mappings(Workspace.open(workspace))
     if fmt == "json":
         text = json.dumps(data_dictionary_json(mappings), ensure_ascii=False, indent=1)
     else:
@@ -215,7 +219,7 @@ def try_command(
     for r in trial.reconciliation:
         console.print(f"{r.source}/{r.entity}: raw in {r.raw_in:,} = unified {r.unified:,} + quarantined "
                       f"{r.quarantined:,} + duplicates {r.duplicates:,}")
-    for _rule, reason in trial.quarantined:
+    for reason in trial.quarantined:
         console.print(f"quarantined: {reason}", markup=False, highlight=False)
     if trial.flagged:
         console.print("flagged and kept: " + ", ".join(f"{k} {v:,}" for k, v in trial.flagged.items()))

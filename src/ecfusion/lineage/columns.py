@@ -236,7 +236,7 @@ def _paths(rule: TargetRule, fr: FieldRule, target: str) -> tuple[str, ...]:
     for p in fr.all_paths:
         if p.startswith(sqlgen.ITEM_PREFIX) and rule.items:
             p = f"{rule.items}[].{p.removeprefix(sqlgen.ITEM_PREFIX)}"
-        elif rule.items and target in ("order_line", "shipment"):  # paths relative to each line/parcel
+        elif rule.items and TARGETS[target].raw_entity is None:  # nested in the order: per line/parcel
             p = f"{rule.items}[].{p}"
         shown.append(p)
     return tuple(shown)

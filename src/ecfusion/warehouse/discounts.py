@@ -18,6 +18,8 @@ state its writes leave (``_Run.after_writes``), and replaces that order's rows.
 
 from __future__ import annotations
 
+from ecfusion.warehouse.merge import rows_of, touched_sql
+
 
 def _fen(amount: str) -> str:
     return f"CAST(round({amount} * 100) AS BIGINT)"
@@ -27,16 +29,15 @@ def affected_orders_sql(line_writes: list[tuple[str, str]], coupon_writes: list[
     """Order keys whose allocation a run must recompute: the orders of the lines it writes (new and
     replaced: ``(relation, replaced order keys)``) and the orders its coupon writes name, before and
     after (``(relation, replaced coupon ids)``)."""
-    parts = []
+    selects = []
     for rows, keys in line_writes:
-        parts += [f"SELECT order_key FROM {rows}", f"SELECT order_key FROM {keys}"]
+        selects += [f"SELECT order_key FROM {rows}", f"SELECT order_key FROM {keys}"]
     for rows, keys in coupon_writes:
-        parts += [
+        selects += [
             f"SELECT order_key FROM {rows}",
-            f"SELECT order_key FROM cur_coupon WHERE coupon_id IN (SELECT coupon_id FROM {keys})",
+            f"SELECT order_key FROM {rows_of('cur_coupon', 'coupon_id', keys)}",
         ]
-    union = "\nUNION ALL ".join(parts)
-    return f"SELECT DISTINCT order_key FROM ({union}) AS a WHERE order_key IS NOT NULL"
+    return touched_sql("order_key", selects)
 
 
 def allocation_sql(affected: str, lines: str, coupons: str) -> str:

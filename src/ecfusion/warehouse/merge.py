@@ -210,8 +210,15 @@ def stale_orders_sql(winners: str) -> str:
     return f"SELECT order_key FROM {winners} WHERE existed"
 
 
-def _of(rel: str, key: str, affected: str) -> str:
+def rows_of(rel: str, key: str, affected: str) -> str:
+    """``rel`` restricted to the rows whose ``key`` is in relation ``affected`` (a FROM clause body)."""
     return f"{rel} WHERE {key} IN (SELECT {key} FROM {affected})"
+
+
+def touched_sql(column: str, selects: list[str]) -> str:
+    """The distinct non-null values of ``column`` over ``selects`` (each a SELECT of it): the keys a
+    merge touches — those its new rows name and those the rows it replaces named."""
+    return f"SELECT DISTINCT {column} FROM ({union_all(selects)}) AS a WHERE {column} IS NOT NULL"
 
 
 def affected_sql(candidates: str, key: str) -> str:
@@ -305,7 +312,7 @@ def shipment_flag_sql(shipments: str) -> str:
 
 def old_shipment_flag_keys_sql(cur_shipments: str, affected: str) -> str:
     """Row keys of the flags a shipment merge recomputes: the current parcels of affected orders."""
-    return f"SELECT shipment_key AS row_key FROM {_of(cur_shipments, 'order_key', affected)}"
+    return f"SELECT shipment_key AS row_key FROM {rows_of(cur_shipments, 'order_key', affected)}"
 
 
 def after_merge_sql(cur: str, changed: str, affected: str, key: str) -> str:
@@ -317,24 +324,23 @@ def after_merge_sql(cur: str, changed: str, affected: str, key: str) -> str:
 
 
 def affected_accounts_sql(cur_orders: str, changed_orders: str, affected: str) -> str:
-    return (
-        f"SELECT DISTINCT account_key FROM (SELECT account_key FROM"
-        f" {_of(cur_orders, 'order_key', affected)}\n"
-        f"  UNION ALL SELECT account_key FROM {changed_orders}) AS a WHERE account_key IS NOT NULL"
-    )
+    return touched_sql("account_key", [
+        f"SELECT account_key FROM {rows_of(cur_orders, 'order_key', affected)}",
+        f"SELECT account_key FROM {changed_orders}",
+    ])
 
 
 def affected_listings_sql(cur_lines: str, changed_lines: str, affected: str) -> str:
-    return (
-        f"SELECT DISTINCT listing_key FROM (SELECT listing_key FROM {_of(cur_lines, 'order_key', affected)}\n"
-        f"  UNION ALL SELECT listing_key FROM {changed_lines}) AS a WHERE listing_key IS NOT NULL"
-    )
+    return touched_sql("listing_key", [
+        f"SELECT listing_key FROM {rows_of(cur_lines, 'order_key', affected)}",
+        f"SELECT listing_key FROM {changed_lines}",
+    ])
 
 
 def old_flag_keys_sql(cur_lines: str, affected: str) -> str:
     """Row keys whose quality flags the merge recomputes: affected orders and their old lines."""
     return (
-        f"SELECT line_key AS row_key FROM {_of(cur_lines, 'order_key', affected)}\n"
+        f"SELECT line_key AS row_key FROM {rows_of(cur_lines, 'order_key', affected)}\n"
         f"UNION ALL SELECT order_key AS row_key FROM {affected}"
     )
 
@@ -509,7 +515,7 @@ def candidate_refunds_sql(refunds: str, accepted: str) -> str:
 def changed_refunds_sql(cur: str, candidates: str, affected: str) -> str:
     cols = ", ".join("v.raw_record_ids" if c == "raw_record_ids" else f"w.{c}" for c in REFUND.column_names)
     union = (
-        f"SELECT {_cols(REFUND)} FROM {_of(cur, 'refund_key', affected)} "
+        f"SELECT {_cols(REFUND)} FROM {rows_of(cur, 'refund_key', affected)} "
         f"UNION ALL SELECT {_cols(REFUND)} FROM {candidates}"
     )
     return (
@@ -552,7 +558,7 @@ def changed_members_sql(cur: str, candidates: str, affected: str) -> str:
     first sighting, the last sighting, every device and every raw record id are kept. "Latest" is
     ``last_seen_at``, ties broken by the highest raw record id, whatever order records arrive in."""
     union = (
-        f"SELECT {_cols(MEMBER_ACCOUNT)} FROM {_of(cur, 'account_key', affected)} "
+        f"SELECT {_cols(MEMBER_ACCOUNT)} FROM {rows_of(cur, 'account_key', affected)} "
         f"UNION ALL SELECT {_cols(MEMBER_ACCOUNT)} FROM {candidates}"
     )
     ranked = (
@@ -583,7 +589,7 @@ def keyed_merge_sql(
     """New state of every affected key of a keyed table: the row with the latest ``version`` wins
     (ties and version-less entities: the highest raw record id), every raw record id is kept."""
     union = (
-        f"SELECT {_cols(table)} FROM {_of(cur, key, affected)} "
+        f"SELECT {_cols(table)} FROM {rows_of(cur, key, affected)} "
         f"UNION ALL SELECT {_cols(table)} FROM {candidates}"
     )
     order = f"{version} DESC NULLS LAST, " if version else ""

@@ -338,8 +338,7 @@ class _Run:
         if not changed:
             return
         e = self.engine
-        affected = merge.union_all([spu.affected_spus_sql(rows, keys) for rows, keys in changed])
-        e.materialize("aff_spu", affected)
+        e.materialize("aff_spu", spu.affected_spus_sql(changed))
         e.materialize("chg_spu", spu.spu_sql("aff_spu", self.after_writes("sku")))
         self.writes.append(Write("chg_spu", "unified.spu", "spu_id", "aff_spu"))
 

@@ -9,22 +9,22 @@ loses its row.
 
 from __future__ import annotations
 
-from ecfusion.warehouse.merge import ids_union_sql
+from ecfusion.warehouse.merge import ids_union_sql, rows_of, touched_sql
 
 
-def affected_spus_sql(changed_skus: str, replaced_keys: str) -> str:
-    """SPU ids of the SKU rows a run writes and of the current rows they replace."""
-    return (
-        f"SELECT DISTINCT spu_id FROM (SELECT spu_id FROM {changed_skus}\n"
-        f"  UNION ALL SELECT spu_id FROM cur_sku\n"
-        f"    WHERE sku_code IN (SELECT sku_code FROM {replaced_keys})) AS a\n"
-        "WHERE spu_id IS NOT NULL"
-    )
+def affected_spus_sql(sku_writes: list[tuple[str, str]]) -> str:
+    """SPU ids of the SKU rows a run writes and of the current rows they replace: per write,
+    ``(relation, replaced sku codes)``."""
+    selects = []
+    for rows, keys in sku_writes:
+        replaced = rows_of("cur_sku", "sku_code", keys)
+        selects += [f"SELECT spu_id FROM {rows}", f"SELECT spu_id FROM {replaced}"]
+    return touched_sql("spu_id", selects)
 
 
 def spu_sql(affected: str, skus: str) -> str:
     """The ``unified.spu`` rows of the SPUs in ``affected``, from ``skus`` (the table after the run)."""
-    mine = f"SELECT * FROM {skus} WHERE spu_id IN (SELECT spu_id FROM {affected})"
+    mine = f"SELECT * FROM {rows_of(skus, 'spu_id', affected)}"
     return (
         "SELECT w.spu_id, w.spu_name AS name, w.brand, w.category_id, g.sku_count, g.raw_record_ids\n"
         f"FROM (SELECT * FROM ({mine}) AS s\n"

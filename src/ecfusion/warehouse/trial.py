@@ -41,7 +41,7 @@ class Trial:
     duplicates: int
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
-    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (rule, reason)
+    quarantined: list[str] = field(default_factory=list)  # reasons, each starting with its rule
     reconciliation: list[Reconciliation] = field(default_factory=list)
     flagged: dict[str, int] = field(default_factory=dict)
 
@@ -91,12 +91,8 @@ def try_mapping(m: Mapping, sample: Path, *, entity: str | None = None, limit: i
                     names = [d[0] for d in cur.description]
                     trial.counts[t.qualified] = int(n)
                     trial.rows[t.qualified] = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-            trial.quarantined = [
-                (str(rule), str(reason))
-                for rule, reason in con.execute(
-                    "SELECT rule, reason FROM unified.quarantine ORDER BY rule, reason"
-                ).fetchall()
-            ]
+            reasons = con.execute("SELECT reason FROM unified.quarantine ORDER BY reason").fetchall()
+            trial.quarantined = [str(reason) for (reason,) in reasons]
         finally:
             con.close()
     return trial
