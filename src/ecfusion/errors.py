@@ -44,6 +44,13 @@ class WorkspaceError(EcfusionError):
     exit_code = 2
 
 
+class WarehouseBusy(WorkspaceError):
+    """Another process is building the next warehouse snapshot (one writer at a time)."""
+
+    code = "ECF111"
+    exit_code = 75  # EX_TEMPFAIL (sysexits.h): try again later
+
+
 class InputError(EcfusionError):
     """A file or record offered by a user cannot be read at all (not: a bad row, which is quarantined)."""
 

@@ -19,6 +19,11 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
+# every command that writes a warehouse snapshot (warehouse/snapshot.py: one writer at a time)
+WAIT_FOR_WRITER = typer.Option(
+    0.0, "--wait", help="seconds to wait for another writer of the warehouse (default: fail at once)"
+)
+
 
 @app.callback()
 def _root() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ecfusion.cli.app import app, console
+from ecfusion.cli.app import WAIT_FOR_WRITER, app, console
 from ecfusion.config import Workspace
 
 er_app = typer.Typer(
@@ -29,13 +29,14 @@ def run_cmd(
     engine: str = typer.Option("duckdb", help="duckdb or spark"),
     full: bool = typer.Option(False, "--full", help="resolve everything again, not only new accounts"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+    wait: float = WAIT_FOR_WRITER,
 ) -> None:
     """Resolve members to one_id and listings to std_sku_id; write the fused tables."""
     from ecfusion.resolve import run
 
     ws = Workspace.open(workspace)
     with console.status("resolving…") as status:
-        summary = run(ws, engine=engine, full=full, progress=lambda msg: status.update(msg))
+        summary = run(ws, engine=engine, full=full, wait=wait, progress=lambda msg: status.update(msg))
     if as_json:
         console.print_json(json.dumps(summary.as_dict(), default=str))
         return

@@ -11,7 +11,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table as RichTable
 
-from ecfusion.cli.app import app, console
+from ecfusion.cli.app import WAIT_FOR_WRITER, app, console
 from ecfusion.config import Workspace
 from ecfusion.errors import InputError
 from ecfusion.lineage.columns import data_dictionary, data_dictionary_json, mapping_report
@@ -109,6 +109,7 @@ def run_command(
     ),
     rule: str = typer.Option(None, "--rule", help="with --retry-quarantined: only this rule's records"),
     platform: str = typer.Option(None, "--platform", help="with --retry-quarantined: only this platform's"),
+    wait: float = WAIT_FOR_WRITER,
 ) -> None:
     """Standardize new raw data into the unified model and publish a warehouse snapshot."""
     ws = Workspace.open(workspace)
@@ -126,6 +127,7 @@ def run_command(
             engine=engine or ws.config.warehouse.engine,
             progress=progress,
             retry=Retry(rule=rule, platform=platform) if retry else None,
+            wait=wait,
         )
     print_summary(summary)
     if not summary.balanced:
@@ -259,7 +261,10 @@ def quarantine_command(
 
 
 @warehouse_app.command("rollback")
-def rollback_command(workspace: Path = typer.Option(Path("."), "--workspace", "-w")) -> None:
-    """Make the previous warehouse snapshot live again."""
-    prev = SnapshotStore.of(Workspace.open(workspace)).rollback()
+def rollback_command(
+    workspace: Path = typer.Option(Path("."), "--workspace", "-w"),
+    wait: float = WAIT_FOR_WRITER,
+) -> None:
+    """Make the previous warehouse snapshot live again (never under a running writer)."""
+    prev = SnapshotStore.of(Workspace.open(workspace)).rollback(wait=wait)
     console.print(f"live snapshot is now {prev.name}")

@@ -380,6 +380,7 @@ def run(
     reader: FieldReader | None = None,
     spark: Any = None,
     full: bool = False,
+    wait: float = 0.0,
 ) -> ResolveSummary:
     """Resolve members to one_id and listings to std_sku_id; write ``fused``; return the summary.
 
@@ -396,7 +397,7 @@ def run(
     run_id = f"er-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
     t = time.perf_counter()
     ledger = Ledger(workspace.control_url)
-    with store.update(workspace, run_id) as con:
+    with store.update(workspace, run_id, wait=wait) as con:
         # fixed costs of every run, timed so the stages add up to the total: opening the control
         # plane, copying the live snapshot (below, its checkpoint and publication)
         opened = round(time.perf_counter() - t, 3)

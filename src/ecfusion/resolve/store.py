@@ -16,8 +16,9 @@ Reads ``unified.member_account`` and ``unified.listing``; writes schema ``fused`
   not touch.
 
 The warehouse is a chain of DuckDB snapshots (``ecfusion.warehouse.SnapshotStore``): readers open
-the live one read-only; a resolution run copies it, writes ``fused`` into the copy and publishes it
-atomically, so a reader never sees half-written fused tables and a failed run changes nothing.
+the live one read-only; a resolution run copies it under the writer lock, writes ``fused`` into
+the copy and publishes it atomically, so a reader never sees half-written fused tables, a failed
+run changes nothing, and no concurrent ``ecfusion run`` can publish over it.
 """
 
 from __future__ import annotations
@@ -55,20 +56,17 @@ def connect(workspace: Workspace, *, read_only: bool = True) -> duckdb.DuckDBPyC
 
 
 @contextmanager
-def update(workspace: Workspace, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A writable copy of the live snapshot, published when the block succeeds, discarded if not."""
-    snapshots = _snapshots(workspace)
-    target = snapshots.begin(run_id)
-    con = duckdb.connect(str(target))
-    try:
-        yield con
-        con.execute("checkpoint")
-        con.close()
-    except BaseException:
-        con.close()
-        snapshots.discard(target)
-        raise
-    snapshots.publish(target)
+def update(workspace: Workspace, run_id: str, *, wait: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A writable copy of the live snapshot, under the warehouse's writer lock: published when
+    the block succeeds, deleted if not. ``wait``: seconds to wait for another writer."""
+    with _snapshots(workspace).draft(run_id, wait=wait) as draft:
+        con = duckdb.connect(str(draft.path))
+        try:
+            yield con
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        draft.publish()
 
 
 def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

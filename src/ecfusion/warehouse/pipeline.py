@@ -556,9 +556,11 @@ def run(
     progress: ProgressFn | None = None,
     mappings: dict[str, Mapping] | None = None,
     retry: Retry | None = None,
+    wait: float = 0.0,
 ) -> RunSummary:
     """Standardize every raw file not processed before, merge, and publish a new warehouse snapshot.
-    ``retry``: quarantined records to take again first (``warehouse/retry.py``), after a fix."""
+    ``retry``: quarantined records to take again first (``warehouse/retry.py``), after a fix.
+    ``wait``: seconds to wait for another writer of the warehouse (``WarehouseBusy`` after)."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     ip_database(ws)  # a misconfigured IP database fails here, before any work, naming the key
     if mappings is None:  # so does a bad file in the workspace's mapping folder, naming file and key
@@ -566,29 +568,24 @@ def run(
     started = time.perf_counter()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     store = SnapshotStore.of(ws)
-    snapshot = store.begin(run_id)
-    summary = RunSummary(run_id=run_id, engine=engine, snapshot=snapshot)
-    conn = duckdb.connect(str(snapshot))
-    try:
-        changed = _standardize(conn, ws, mappings, summary, engine, progress or _noop, retry)
-        summary.platforms = platform_figures(conn)
-        summary.notes = completion_notes(ws, conn)
-        summary.quality_flags = dict(
-            conn.execute(
-                "SELECT rule, count(*) FROM unified.quality_flag GROUP BY rule ORDER BY rule"
-            ).fetchall()
-        )
-        conn.execute("CHECKPOINT")
-    except BaseException:
-        conn.close()
-        store.discard(snapshot)
-        raise
-    conn.close()
-    if changed or store.current() is None:
-        store.publish(snapshot)
-    else:
-        store.discard(snapshot)
-        summary.snapshot = store.current()
+    # Under the writer lock, from reading what is processed to publishing: a draft that is not
+    # published (an error, kill -9, nothing new) is deleted and the live snapshot is unchanged.
+    with store.draft(run_id, wait=wait) as draft:
+        summary = RunSummary(run_id=run_id, engine=engine, snapshot=draft.path)
+        conn = duckdb.connect(str(draft.path))
+        try:
+            changed = _standardize(conn, ws, mappings, summary, engine, progress or _noop, retry)
+            summary.platforms = platform_figures(conn)
+            summary.notes = completion_notes(ws, conn)
+            summary.quality_flags = dict(
+                conn.execute(
+                    "SELECT rule, count(*) FROM unified.quality_flag GROUP BY rule ORDER BY rule"
+                ).fetchall()
+            )
+            conn.execute("CHECKPOINT")
+        finally:
+            conn.close()
+        summary.snapshot = draft.publish() if changed or store.current() is None else store.current()
     (progress or _noop)("publish", 1, 1)
     summary.seconds = time.perf_counter() - started
     return summary

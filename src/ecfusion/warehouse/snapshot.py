@@ -1,26 +1,42 @@
 """Warehouse snapshots: readers never blocked, always a consistent state (standard 4.3.5, 5.3.1.2).
 
-A run builds the next state into a NEW DuckDB file (a copy of the live one, then changed),
-and publishes it by atomically replacing the pointer file ``CURRENT`` (write temp, fsync,
-``os.replace``). Readers open whatever ``CURRENT`` names, read-only, and keep their snapshot
-for as long as they hold the connection. The previous snapshot is kept for rollback.
+A writer (``warehouse.run``, a resolution run, a rollback) takes the warehouse's writer lock,
+builds the next state into a draft file (``building-<run>.duckdb``, a copy of the live one, then
+changed), renames it ``snapshot-<run>.duckdb`` and publishes it by atomically replacing the
+pointer file ``CURRENT`` (write temp, fsync, ``os.replace``). Readers open whatever ``CURRENT``
+names, read-only, and keep their snapshot for as long as they hold the connection; they never
+take the lock. The previous snapshot is kept for rollback.
+
+One writer at a time: two writers copying the same live snapshot would each publish a state
+without the other's work, and the later would silently undo the earlier. The lock is an OS file
+lock (``filelock``), so a writer killed with ``kill -9`` releases it; the next writer deletes
+the draft it left. A second writer fails at once with ``WarehouseBusy`` naming the holder, or
+waits ``wait`` seconds for it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-from dataclasses import dataclass
+import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+from filelock import FileLock, Timeout
 
 from ecfusion.config import Workspace
-from ecfusion.errors import WorkspaceError
+from ecfusion.errors import WarehouseBusy, WorkspaceError
 
 POINTER = "CURRENT"
 PREVIOUS = "PREVIOUS"
-KEEP = 3  # live + previous + one older, for rollback
+LOCK = ".writer.lock"
+HOLDER = ".writer.json"  # who holds the lock: pid, host, run, since, command
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -30,11 +46,46 @@ def _write_atomic(path: Path, text: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    dir_fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def _unlink_with_wal(path: Path) -> None:
+    for p in (path, path.with_name(path.name + ".wal")):
+        p.unlink(missing_ok=True)
+
+
+@dataclass
+class Draft:
+    """The next snapshot while a writer builds it: ``path`` is the file to connect to. Only
+    ``publish`` makes it live; leaving ``SnapshotStore.draft`` without it deletes the file."""
+
+    store: SnapshotStore
+    run_id: str
+    path: Path
+    published: Path | None = field(default=None, init=False)
+
+    def publish(self) -> Path:
+        """Rename the draft to its snapshot name and make it live (the live one becomes PREVIOUS).
+        The caller has closed its connection to the draft."""
+        final = self.store.root / f"snapshot-{self.run_id}.duckdb"
+        os.replace(self.path, final)
+        _fsync_dir(self.store.root)
+        try:
+            self.store.publish(final)
+        except BaseException:
+            if self.store.current() != final:  # never made live: nothing may keep it
+                _unlink_with_wal(final)
+            raise
+        self.published = final
+        return final
 
 
 @dataclass(frozen=True)
@@ -63,49 +114,89 @@ class SnapshotStore:
     def previous(self) -> Path | None:
         return self._read(PREVIOUS)
 
-    def begin(self, run_id: str) -> Path:
-        """A new snapshot file for ``run_id``: a copy of the live one (or a fresh file)."""
-        target = self.root / f"snapshot-{run_id}.duckdb"
-        for stale in (target, target.with_name(target.name + ".wal")):
-            stale.unlink(missing_ok=True)
-        live = self.current()
-        if live is not None:
-            shutil.copyfile(live, target)
-        return target
+    @contextmanager
+    def writer(self, run_id: str, *, wait: float = 0.0) -> Iterator[None]:
+        """Hold the warehouse's writer lock for the block; waits up to ``wait`` seconds for a
+        running writer, then raises ``WarehouseBusy`` naming it."""
+        # fallback_to_soft=False: a marker-file lock would outlive a killed writer and refuse every later one
+        lock = FileLock(self.root / LOCK, timeout=max(wait, 0.0), fallback_to_soft=False)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise WarehouseBusy(
+                f"another writer is building the next warehouse snapshot in {self.root}: {self.holder()}",
+                hint="let it finish and run again, or pass --wait SECONDS to queue behind it",
+            ) from None
+        try:
+            _write_atomic(
+                self.root / HOLDER,
+                json.dumps({
+                    "pid": os.getpid(), "host": socket.gethostname(), "run_id": run_id,
+                    "since": datetime.now(UTC).isoformat(timespec="seconds"), "command": " ".join(sys.argv),
+                }),
+            )
+            yield
+        finally:
+            (self.root / HOLDER).unlink(missing_ok=True)
+            lock.release()
+
+    def holder(self) -> str:
+        """Who holds the writer lock, as the holder wrote it (best effort: for messages)."""
+        try:
+            h = json.loads((self.root / HOLDER).read_text(encoding="utf-8"))
+            return f"pid {h['pid']} on {h['host']}, run {h['run_id']}, since {h['since']} ({h['command']})"
+        except (OSError, ValueError, KeyError, TypeError):
+            return "a process that has not said who it is yet"
+
+    @contextmanager
+    def draft(self, run_id: str, *, wait: float = 0.0) -> Iterator[Draft]:
+        """Under the writer lock: a draft of the next snapshot, a copy of the live one (or a fresh
+        file). Drafts that killed writers left are deleted first. On leaving the block the
+        draft is deleted unless it was published; the lock is released either way."""
+        with self.writer(run_id, wait=wait):
+            for stale in self.root.glob("building-*.duckdb*"):
+                stale.unlink(missing_ok=True)
+            d = Draft(self, run_id, self.root / f"building-{run_id}.duckdb")
+            live = self.current()
+            if live is not None:
+                shutil.copyfile(live, d.path)
+            try:
+                yield d
+            finally:
+                if d.published is None:
+                    _unlink_with_wal(d.path)
 
     def publish(self, snapshot: Path) -> None:
-        """Make ``snapshot`` live; the live one becomes PREVIOUS."""
+        """Make ``snapshot`` live; the live one becomes PREVIOUS (``Draft.publish`` calls this
+        under the writer lock)."""
         live = self.current()
         if live is not None and live != snapshot:
             _write_atomic(self.root / PREVIOUS, live.name)
         _write_atomic(self.root / POINTER, snapshot.name)
         self._prune()
 
-    def rollback(self) -> Path:
-        """Make the previous snapshot live again."""
-        prev, live = self.previous(), self.current()
-        if prev is None:
-            raise WorkspaceError(
-                f"no previous warehouse snapshot in {self.root}",
-                hint="rollback needs at least two published runs",
-            )
-        _write_atomic(self.root / POINTER, prev.name)
-        if live is not None:
-            _write_atomic(self.root / PREVIOUS, live.name)
-        return prev
+    def rollback(self, *, wait: float = 0.0) -> Path:
+        """Make the previous snapshot live again (under the writer lock: never under a running writer)."""
+        with self.writer("rollback", wait=wait):
+            prev, live = self.previous(), self.current()
+            if prev is None:
+                raise WorkspaceError(
+                    f"no previous warehouse snapshot in {self.root}",
+                    hint="rollback needs at least two published runs",
+                )
+            _write_atomic(self.root / POINTER, prev.name)
+            if live is not None:
+                _write_atomic(self.root / PREVIOUS, live.name)
+            return prev
 
     def _prune(self) -> None:
+        """Delete every snapshot but the live and the previous one: a killed publish's renamed
+        but never live file, and those rollback can no longer reach. A reader still holding one
+        keeps reading it (the file stays open until it disconnects)."""
         keep = {p for p in (self.current(), self.previous()) if p is not None}
-        snaps = sorted(self.root.glob("snapshot-*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in snaps[KEEP:]:
+        for old in self.root.glob("snapshot-*.duckdb"):
             if old not in keep:
-                old.unlink(missing_ok=True)
-
-    def discard(self, snapshot: Path) -> None:
-        """Remove an unpublished snapshot (a failed run)."""
-        if snapshot != self.current() and snapshot != self.previous():
-            snapshot.unlink(missing_ok=True)
-            snapshot.with_name(snapshot.name + ".wal").unlink(missing_ok=True)
+                _unlink_with_wal(old)
 
 
 def connect(workspace: Workspace) -> duckdb.DuckDBPyConnection:
