@@ -11,14 +11,17 @@ workspace that was never killed.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -29,6 +32,7 @@ from ecfusion import warehouse
 from ecfusion.config import Workspace
 from ecfusion.errors import WarehouseBusy
 from ecfusion.warehouse.snapshot import SnapshotStore
+from ecfusion.warehouse.status import status as warehouse_status
 
 # Runs warehouse.run on WORKSPACE and SIGKILLs itself at POINT: "step:N" (the Nth progress
 # report), "in_transaction" (every unified row written, not committed), "after_commit" (committed,
@@ -274,3 +278,51 @@ def test_a_writer_given_wait_queues_behind_the_running_one(workspace: Workspace,
     con = duckdb.connect(str(s.snapshot), read_only=True)
     assert con.execute("SELECT count(*) FROM unified.orders").fetchone() == (1,)
     con.close()
+
+
+def test_status_says_what_is_live_who_writes_and_what_waits_without_touching_the_lock(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    raw.add("taobao", "orders", [taobao_trade(2, "NOT_A_TAOBAO_STATUS", "2026-11-01 10:05:00")])
+    before = warehouse_status(workspace)
+    assert before.live is None and before.runs == [] and before.files_waiting == {"orders": 2}
+
+    first = warehouse.run(workspace)
+    raw.add("taobao", "orders", [taobao_trade(3, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    holder = _hold(workspace)
+    try:
+        st = warehouse_status(workspace)
+        assert st.live is not None and st.live.name == SnapshotStore.of(workspace).current().name  # type: ignore[union-attr]
+        assert st.previous is None and st.files_waiting == {"orders": 1}
+        assert st.quarantined == {"unknown_status": 1}
+        [line] = st.runs
+        assert (line.run_id, line.raw_in, line.unified, line.quarantined) == (first.run_id, 2, 1, 1)
+        assert st.writer is not None and (st.writer["pid"], st.writer["run_id"]) == (
+            holder.pid,
+            "held-by-test",
+        )
+        cli = subprocess.run(
+            [sys.executable, "-m", "ecfusion", "warehouse", "status", "--json", "-w", str(workspace.root)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert cli.returncode == 0, cli.stderr
+        shown = json.loads(cli.stdout)
+        assert shown["writer"]["pid"] == holder.pid and shown["files_waiting"] == {"orders": 1}
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+    # the killed holder's record is still on disk; its process is gone, so nobody is writing
+    assert (workspace.warehouse_root / ".writer.json").exists()
+    assert warehouse_status(workspace).writer is None
+
+
+def test_a_writer_record_under_a_reused_pid_is_not_a_writer(workspace: Workspace) -> None:
+    store = SnapshotStore.of(workspace)
+    record = {"pid": os.getpid(), "host": socket.gethostname(), "run_id": "r", "command": "ecfusion run"}
+    for since, at_work in (("2001-01-01T00:00:00+00:00", False), (datetime.now(UTC).isoformat(), True)):
+        (workspace.warehouse_root / ".writer.json").write_text(json.dumps(record | {"since": since}))
+        # a process alive under that pid, started after the record: the pid was reused
+        assert (store.writer_now() is not None) is at_work

@@ -1,6 +1,6 @@
 """``ecfusion run [--retry-quarantined]``, ``ecfusion model dictionary|mappings|check|try`` and
-``ecfusion warehouse rollback`` (thin CLI over ``ecfusion.warehouse``, ``ecfusion.model``, the
-mapping library and its column lineage; standard 5.2, 5.3.1.2, 5.3.3, 6.1)."""
+``ecfusion warehouse status|quarantine|rollback`` (thin CLI over ``ecfusion.warehouse``,
+``ecfusion.model``, the mapping library and its column lineage; standard 5.2, 5.3.1.2, 5.3.3, 6.1)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ from ecfusion.warehouse import Retry, RunSummary, SnapshotStore, connect
 from ecfusion.warehouse import run as run_warehouse
 from ecfusion.warehouse.pipeline import STEPS
 from ecfusion.warehouse.retry import quarantine_groups
+from ecfusion.warehouse.snapshot import describe_writer
+from ecfusion.warehouse.status import SnapshotFile
+from ecfusion.warehouse.status import status as warehouse_status
 from ecfusion.warehouse.trial import try_mapping
 
 model_app = typer.Typer(help="The unified data model (standard 6.1).", no_args_is_help=True)
@@ -258,6 +261,44 @@ def quarantine_command(
         more = f"\n… and {g.reasons - len(g.examples):,} more" if g.reasons > len(g.examples) else ""
         table.add_row(g.rule, g.platform, g.entity, g.mapping, f"{g.records:,}", "\n".join(g.examples) + more)
     console.print(table, markup=False, highlight=False)
+
+
+@warehouse_app.command("status")
+def status_command(
+    workspace: Path = typer.Option(Path("."), "--workspace", "-w", help="workspace folder"),
+    last: int = typer.Option(5, "--last", min=1, help="how many recent runs to show"),
+    as_json: bool = typer.Option(False, "--json", help="print the status as JSON (for monitoring)"),
+) -> None:
+    """What is live, what a rollback brings back, whether a writer is at work now, the last runs,
+    and what waits: raw files no run has read, records in quarantine. Never waits for a run."""
+    st = warehouse_status(Workspace.open(workspace), last=last)
+    if as_json:
+        console.print_json(json.dumps(st.as_dict(), default=str))
+        return
+
+    def snap(f: SnapshotFile | None, hint: str) -> str:
+        if f is None:
+            return "none"
+        return f"{f.name}  {f.bytes / 1e6:,.1f} MB  written {f.published_at:%Y-%m-%d %H:%M:%S} UTC{hint}"
+
+    def listed(counts: dict[str, int], hint: str) -> str:
+        total = sum(counts.values())
+        parts = ", ".join(f"{k} {n:,}" for k, n in sorted(counts.items()))
+        return f"{total:,}" + (f" ({parts}; {hint})" if total else "")
+
+    doing = describe_writer(st.writer) if st.writer else "none at work"
+    console.print(f"live        {snap(st.live, '') if st.live else 'none (`ecfusion run` builds the first)'}")
+    console.print(f"previous    {snap(st.previous, '  (`ecfusion warehouse rollback` brings it back)')}")
+    console.print(f"writer      {doing}")
+    console.print(f"raw waiting {listed(st.files_waiting, '`ecfusion run` reads them')} files")
+    console.print(f"quarantine  {listed(st.quarantined, '`ecfusion warehouse quarantine` says why')} records")
+    if st.runs:
+        table = RichTable("run", "finished (UTC)", "raw in", "unified", "quarantined", "duplicates",
+                          title=f"last {len(st.runs)} runs")
+        for r in st.runs:
+            table.add_row(r.run_id, f"{r.finished_at:%Y-%m-%d %H:%M:%S}" if r.finished_at else "",
+                          *(f"{n:,}" for n in (r.raw_in, r.unified, r.quarantined, r.duplicates)))
+        console.print(table, markup=False, highlight=False)
 
 
 @warehouse_app.command("rollback")

@@ -24,10 +24,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import psutil
 from filelock import FileLock, Timeout
 
 from ecfusion.config import Workspace
@@ -60,6 +61,12 @@ def _fsync_dir(folder: Path) -> None:
 def _unlink_with_wal(path: Path) -> None:
     for p in (path, path.with_name(path.name + ".wal")):
         p.unlink(missing_ok=True)
+
+
+def describe_writer(record: dict[str, object]) -> str:
+    """One line for a writer's record (``.writer.json``)."""
+    r = record
+    return f"pid {r['pid']} on {r['host']}, run {r['run_id']}, since {r['since']} ({r['command']})"
 
 
 @dataclass
@@ -143,10 +150,26 @@ class SnapshotStore:
     def holder(self) -> str:
         """Who holds the writer lock, as the holder wrote it (best effort: for messages)."""
         try:
-            h = json.loads((self.root / HOLDER).read_text(encoding="utf-8"))
-            return f"pid {h['pid']} on {h['host']}, run {h['run_id']}, since {h['since']} ({h['command']})"
+            return describe_writer(json.loads((self.root / HOLDER).read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError, TypeError):
             return "a process that has not said who it is yet"
+
+    def writer_now(self) -> dict[str, object] | None:
+        """The writer at work now, as it recorded itself, or None. Read without touching the lock
+        (trying it could refuse a writer starting that instant): a record a killed writer left
+        is told apart by its process being gone, or being a newer process under a reused pid."""
+        try:
+            h = json.loads((self.root / HOLDER).read_text(encoding="utf-8"))
+            pid, since = int(h["pid"]), datetime.fromisoformat(h["since"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if h.get("host") != socket.gethostname():
+            return dict(h)  # another machine's writer (a shared folder): its record is all we know
+        try:
+            started = datetime.fromtimestamp(psutil.Process(pid).create_time(), UTC)
+        except psutil.Error:
+            return None
+        return dict(h) if started <= since + timedelta(seconds=2) else None
 
     @contextmanager
     def draft(self, run_id: str, *, wait: float = 0.0) -> Iterator[Draft]:

@@ -1,0 +1,87 @@
+"""``ecfusion warehouse status``: what is live, what a rollback brings back, whether a writer is
+at work, what the last runs did, and what waits in the raw zone and in quarantine.
+
+Read-only and lock-free: it opens the live snapshot the way every reader does and never touches
+the writer lock, so asking never delays or refuses a run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ecfusion.config import Workspace
+from ecfusion.warehouse.lakefiles import discover, unprocessed
+from ecfusion.warehouse.snapshot import SnapshotStore
+
+
+@dataclass(frozen=True)
+class SnapshotFile:
+    name: str
+    bytes: int
+    published_at: datetime  # when it was written last, in UTC
+
+    @classmethod
+    def of(cls, path: Path) -> SnapshotFile:
+        st = path.stat()
+        return cls(path.name, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
+
+
+@dataclass(frozen=True)
+class RunLine:
+    """One run's reconciliation summed over sources and entities (``meta.run_reconciliation``)."""
+
+    run_id: str
+    finished_at: datetime | None
+    raw_in: int
+    unified: int
+    quarantined: int
+    duplicates: int
+
+
+@dataclass
+class Status:
+    live: SnapshotFile | None
+    previous: SnapshotFile | None
+    writer: dict[str, object] | None  # the writer at work now, as it recorded itself
+    runs: list[RunLine] = field(default_factory=list)  # newest first
+    files_waiting: dict[str, int] = field(default_factory=dict)  # raw files no run has read, by entity
+    quarantined: dict[str, int] = field(default_factory=dict)  # records in quarantine now, by rule
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def status(workspace: Workspace, *, last: int = 5) -> Status:
+    store = SnapshotStore.of(workspace)
+    live, previous = store.current(), store.previous()
+    out = Status(
+        live=SnapshotFile.of(live) if live else None,
+        previous=SnapshotFile.of(previous) if previous else None,
+        writer=store.writer_now(),
+    )
+    files = discover(workspace.lake_root)
+    if live is not None:
+        con = duckdb.connect(str(live), read_only=True)
+        try:
+            files = unprocessed(con, files)
+            rows = con.execute(
+                "SELECT run_id, max(finished_at), sum(raw_in), sum(unified), sum(quarantined), "
+                "sum(duplicates) FROM meta.run_reconciliation GROUP BY run_id ORDER BY run_id DESC LIMIT ?",
+                [last],
+            ).fetchall()
+            out.runs = [RunLine(str(r), f, int(a), int(u), int(q), int(d)) for r, f, a, u, q, d in rows]
+            out.quarantined = {
+                str(rule): int(n)
+                for rule, n in con.execute(
+                    "SELECT rule, count(*) FROM unified.quarantine GROUP BY rule ORDER BY rule"
+                ).fetchall()
+            }
+        finally:
+            con.close()
+    for f in files:
+        out.files_waiting[f.entity] = out.files_waiting.get(f.entity, 0) + 1
+    return out
