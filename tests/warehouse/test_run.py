@@ -82,10 +82,18 @@ def test_snapshot_switch_keeps_readers_consistent_and_rollback_works(
     raw.add("taobao", "orders", [taobao_trade(2, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
     warehouse.run(workspace)
     assert reader.execute("SELECT count(*) FROM unified.orders").fetchone() == (1,)
-    reader.close()
     assert _rows(workspace, "SELECT count(*) FROM unified.orders") == [(2,)]
+    # a third run publishes: the reader's file is no longer live nor previous and is deleted,
+    # yet the reader keeps reading the whole of its snapshot until it disconnects
+    raw.add("taobao", "orders", [taobao_trade(3, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    warehouse.run(workspace)
+    assert len(list(workspace.warehouse_root.glob("snapshot-*.duckdb"))) == 2
+    seen = reader.execute("SELECT count(*), min(platform_order_id) FROM unified.orders").fetchone()
+    assert seen == (1, "1")
+    assert reader.execute("SELECT count(*) FROM unified.order_line").fetchone() == (1,)
+    reader.close()
     warehouse.SnapshotStore.of(workspace).rollback()
-    assert _rows(workspace, "SELECT count(*) FROM unified.orders") == [(1,)]
+    assert _rows(workspace, "SELECT count(*) FROM unified.orders") == [(2,)]
 
 
 def test_four_platforms_member_account_and_listing(workspace: Workspace, raw: RawZone) -> None:
