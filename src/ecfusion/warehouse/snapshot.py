@@ -163,6 +163,7 @@ class SnapshotStore:
             pid, since = int(h["pid"]), datetime.fromisoformat(h["since"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
         if h.get("host") != socket.gethostname():
             return dict(h)  # another machine's writer (a shared folder): its record is all we know
         try:
