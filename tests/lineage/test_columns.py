@@ -69,6 +69,10 @@ def test_derived_tables_trace_through_to_the_platform_fields() -> None:
     assert _texts(lin, "unified.member_account", "card_no", "crm") == ["`card_no`"]
     assert _texts(lin, "unified.spu", "category_id", "erp") == ["`category` (map unified_category)"]
     assert _texts(lin, "unified.orders", "shop_name", "pos") == ["`门店名称`"]
+    # every accepted version of a platform order; a store sale keeps no versions
+    assert _texts(lin, "unified.order_version", "modified_at", "douyin") == ["`update_time` (unix s)"]
+    platforms = {s.platform for s in lin.of("unified.order_version", "status")}
+    assert platforms == {"douyin", "jd", "pdd", "taobao"}
 
 
 def test_a_changed_mapping_changes_the_traced_source() -> None:
@@ -115,7 +119,7 @@ def test_the_dictionary_as_json_carries_each_source_as_data() -> None:
     assert {"platform": "douyin", "target": "orders", "field": "pay_amount", "paths": ["pay_amount"],
             "how": "fen"} in orders["pay_amount"]["sources"]
     assert orders["pay_amount"]["zh"] == "实付金额" and orders["pay_amount"]["unit"] == "CNY yuan"
-    version_source = next(c for c in tables["unified.order_version"]["columns"] if c["name"] == "source")
-    assert version_source["sources"] == [] and version_source["note"] == "envelope source"
+    held_source = next(c for c in tables["unified.quarantine"]["columns"] if c["name"] == "source")
+    assert held_source["sources"] == [] and held_source["note"] == "envelope source"
     assert "delivered" in data["vocabularies"]["tracking_event"]
     assert any(c["code"] == "ZTO" for c in data["vocabularies"]["carrier"])

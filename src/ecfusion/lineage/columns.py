@@ -46,6 +46,7 @@ from ecfusion.model.tables import (
     MEMBER_ACCOUNT,
     ORDER_LINE,
     ORDER_STATUS_HISTORY,
+    ORDER_VERSION,
     ORDERS,
     PAYMENT,
     REFUND,
@@ -144,12 +145,23 @@ _POS = {
     "affected": {"order_key": "VARCHAR"},
 }
 
+def _orders_stage(m: Mapping) -> str:
+    return sqlgen.orders_stage_sql(f"hdr_{m.platform}", m.max_order_amount, regions="region_std")
+
+
+def _classified(m: Mapping) -> dict[str, str]:
+    """The staged order rows as the run classifies them (the outcome is bookkeeping, no source)."""
+    return {"cls": f"SELECT *, 'unified' AS outcome FROM ({_orders_stage(m)}) AS s", **_header(m)}
+
+
 STAGES: tuple[Stage, ...] = (
+    Stage(ORDERS, "orders", _orders_stage, _header, {"raw_orders": _RAW, "region_std": _REGIONS}),
+    # every accepted version of a platform order (store sales keep none)
     Stage(
-        ORDERS,
+        ORDER_VERSION,
         "orders",
-        lambda m: sqlgen.orders_stage_sql(f"hdr_{m.platform}", m.max_order_amount, regions="region_std"),
-        _header,
+        lambda m: merge.new_versions_sql("cls", "run"),
+        _classified,
         {"raw_orders": _RAW, "region_std": _REGIONS},
     ),
     Stage(
