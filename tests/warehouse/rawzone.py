@@ -1,9 +1,13 @@
-"""Test helper: a tiny raw zone writer: envelope-v1 Parquet files exactly as contracts §2 lays them out."""
+"""Test helpers: a tiny raw zone writer (envelope-v1 Parquet files exactly as contracts §2 lays them out),
+the live warehouse's rows, and the ``ecfusion`` command as a user runs it."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -150,3 +154,11 @@ def rows(ws: Any, sql: str) -> list[tuple[Any, ...]]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The ``ecfusion`` command as a user runs it (a wide terminal, so table cells stay whole)."""
+    env = {**os.environ, "COLUMNS": "250"}
+    return subprocess.run(
+        [sys.executable, "-m", "ecfusion", *args], capture_output=True, text=True, env=env, timeout=timeout
+    )

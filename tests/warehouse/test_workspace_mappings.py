@@ -5,9 +5,6 @@ status map, by dropping a file into the workspace's ``mappings`` folder — no c
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +12,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from rawzone import RawZone
+from rawzone import cli as _cli
+from rawzone import rows as _rows
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
@@ -63,21 +62,6 @@ def _order(no: str, state: str, changed: str, paid_fen: int) -> dict[str, object
         "changed_at": changed, "paid_fen": paid_fen,
         "items": [{"line": "1", "sku": "QL-01", "name": "补水精华 30ml", "qty": 2, "price_fen": 9950}],
     }
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """The ``ecfusion`` command as a user runs it (a wide terminal, so table cells stay whole)."""
-    env = {**os.environ, "COLUMNS": "250"}
-    return subprocess.run([sys.executable, "-m", "ecfusion", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
-
-
-def _rows(ws: Workspace, sql: str) -> list[tuple[object, ...]]:
-    con = warehouse.connect(ws)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_a_platform_is_added_by_a_mapping_file_in_the_workspace(workspace: Workspace, raw: RawZone) -> None:

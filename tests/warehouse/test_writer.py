@@ -24,9 +24,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
-from rawzone import RawZone, taobao_trade
+from rawzone import RawZone, cli, rows, taobao_trade
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
@@ -194,12 +193,7 @@ def test_kill_minus_9_anywhere_in_a_run_then_rerun_equals_a_run_never_killed(
             assert _live(ws) == live_before, f"{phase}, killed at {point}: the live snapshot moved"
             if digest_before is not None:
                 assert _digest(ws) == digest_before, f"{phase}, killed at {point}: readers see a change"
-        done = subprocess.run(
-            [sys.executable, "-m", "ecfusion", "run", "--workspace", str(ws.root)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = cli("run", "--workspace", str(ws.root), timeout=300)
         assert done.returncode == 0, done.stdout + done.stderr
         if phase == "first run":
             _increment(ws)
@@ -232,26 +226,19 @@ def test_a_second_writer_is_refused_naming_the_first_and_runs_once_it_is_killed(
         assert f"pid {holder.pid}" in refused.value.message and "held-by-test" in refused.value.message
         with pytest.raises(WarehouseBusy):
             SnapshotStore.of(workspace).rollback()
-        cli = subprocess.run(
-            [sys.executable, "-m", "ecfusion", "run", "--workspace", str(workspace.root)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert cli.returncode == 75  # EX_TEMPFAIL: a scheduler tries again later
+        busy = cli("run", "--workspace", str(workspace.root))
+        assert busy.returncode == 75  # EX_TEMPFAIL: a scheduler tries again later
         assert (
-            cli.stderr.strip().startswith("error[ECF111]: another writer") and "Traceback" not in cli.stderr
+            busy.stderr.strip().startswith("error[ECF111]: another writer") and "Traceback" not in busy.stderr
         )
-        assert "--wait" in cli.stderr
+        assert "--wait" in busy.stderr
         assert _live(workspace) == live and not list(workspace.warehouse_root.glob("building-*"))
     finally:
         os.kill(holder.pid, signal.SIGKILL)  # a killed holder leaves no stale lock behind
         holder.wait()
     s = warehouse.run(workspace)
     assert s.balanced and sum(r.unified for r in s.reconciliation) == 1
-    con = warehouse.connect(workspace)
-    assert con.execute("SELECT count(*) FROM unified.orders").fetchone() == (2,)
-    con.close()
+    assert rows(workspace, "SELECT count(*) FROM unified.orders") == [(2,)]
 
 
 def test_a_writer_given_wait_queues_behind_the_running_one(workspace: Workspace, raw: RawZone) -> None:
@@ -275,9 +262,7 @@ def test_a_writer_given_wait_queues_behind_the_running_one(workspace: Workspace,
         holder.wait()
     assert at_release == [None, []]
     assert s.balanced and s.snapshot == SnapshotStore.of(workspace).current()
-    con = duckdb.connect(str(s.snapshot), read_only=True)
-    assert con.execute("SELECT count(*) FROM unified.orders").fetchone() == (1,)
-    con.close()
+    assert rows(workspace, "SELECT count(*) FROM unified.orders") == [(1,)]
 
 
 def test_status_says_what_is_live_who_writes_and_what_waits_without_touching_the_lock(
@@ -302,14 +287,9 @@ def test_status_says_what_is_live_who_writes_and_what_waits_without_touching_the
             holder.pid,
             "held-by-test",
         )
-        cli = subprocess.run(
-            [sys.executable, "-m", "ecfusion", "warehouse", "status", "--json", "-w", str(workspace.root)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert cli.returncode == 0, cli.stderr
-        shown = json.loads(cli.stdout)
+        shown_cli = cli("warehouse", "status", "--json", "-w", str(workspace.root))
+        assert shown_cli.returncode == 0, shown_cli.stderr
+        shown = json.loads(shown_cli.stdout)
         assert shown["writer"]["pid"] == holder.pid and shown["files_waiting"] == {"orders": 1}
     finally:
         os.kill(holder.pid, signal.SIGKILL)

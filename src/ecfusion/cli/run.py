@@ -276,10 +276,10 @@ def status_command(
         console.print_json(json.dumps(st.as_dict(), default=str))
         return
 
-    def snap(f: SnapshotFile | None, hint: str) -> str:
+    def snap(f: SnapshotFile | None, then: str, none: str) -> str:
         if f is None:
-            return "none"
-        return f"{f.name}  {f.bytes / 1e6:,.1f} MB  written {f.published_at:%Y-%m-%d %H:%M:%S} UTC{hint}"
+            return none
+        return f"{f.name}  {f.bytes / 1e6:,.1f} MB  written {f.published_at:%Y-%m-%d %H:%M:%S} UTC{then}"
 
     def listed(counts: dict[str, int], hint: str) -> str:
         total = sum(counts.values())
@@ -287,8 +287,9 @@ def status_command(
         return f"{total:,}" + (f" ({parts}; {hint})" if total else "")
 
     doing = describe_writer(st.writer) if st.writer else "none at work"
-    console.print(f"live        {snap(st.live, '') if st.live else 'none (`ecfusion run` builds the first)'}")
-    console.print(f"previous    {snap(st.previous, '  (`ecfusion warehouse rollback` brings it back)')}")
+    console.print(f"live        {snap(st.live, '', 'none (`ecfusion run` builds the first)')}")
+    back = "  (`ecfusion warehouse rollback` brings it back)"
+    console.print(f"previous    {snap(st.previous, back, 'none')}")
     console.print(f"writer      {doing}")
     console.print(f"raw waiting {listed(st.files_waiting, '`ecfusion run` reads them')} files")
     console.print(f"quarantine  {listed(st.quarantined, '`ecfusion warehouse quarantine` says why')} records")

@@ -60,12 +60,8 @@ def update(workspace: Workspace, run_id: str, *, wait: float = 0.0) -> Iterator[
     """A writable copy of the live snapshot, under the warehouse's writer lock: published when
     the block succeeds, deleted if not. ``wait``: seconds to wait for another writer."""
     with _snapshots(workspace).draft(run_id, wait=wait) as draft:
-        con = duckdb.connect(str(draft.path))
-        try:
+        with draft.connection() as con:
             yield con
-            con.execute("checkpoint")
-        finally:
-            con.close()
         draft.publish()
 
 

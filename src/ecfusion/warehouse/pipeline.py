@@ -574,8 +574,7 @@ def run(
     # published (an error, kill -9, nothing new) is deleted and the live snapshot is unchanged.
     with store.draft(run_id, wait=wait) as draft:
         summary = RunSummary(run_id=run_id, engine=engine, snapshot=draft.path)
-        conn = duckdb.connect(str(draft.path))
-        try:
+        with draft.connection() as conn:
             changed = _standardize(conn, ws, mappings, summary, engine, progress or _noop, retry)
             summary.platforms = platform_figures(conn)
             summary.notes = completion_notes(ws, conn)
@@ -584,9 +583,6 @@ def run(
                     "SELECT rule, count(*) FROM unified.quality_flag GROUP BY rule ORDER BY rule"
                 ).fetchall()
             )
-            conn.execute("CHECKPOINT")
-        finally:
-            conn.close()
         summary.snapshot = draft.publish() if changed or store.current() is None else store.current()
     (progress or _noop)("publish", 1, 1)
     summary.seconds = time.perf_counter() - started

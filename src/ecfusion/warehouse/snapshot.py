@@ -38,6 +38,7 @@ POINTER = "CURRENT"
 PREVIOUS = "PREVIOUS"
 LOCK = ".writer.lock"
 HOLDER = ".writer.json"  # who holds the lock: pid, host, run, since, command
+_RECORD_FIELDS = {"pid", "host", "run_id", "since", "command"}
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -79,9 +80,20 @@ class Draft:
     path: Path
     published: Path | None = field(default=None, init=False)
 
+    @contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the draft, checkpointed when the block succeeds (a published file
+        holds everything, with no WAL beside it) and closed either way, before ``publish``."""
+        con = duckdb.connect(str(self.path))
+        try:
+            yield con
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+
     def publish(self) -> Path:
         """Rename the draft to its snapshot name and make it live (the live one becomes PREVIOUS).
-        The caller has closed its connection to the draft."""
+        The caller has left ``connection``."""
         final = self.store.root / f"snapshot-{self.run_id}.duckdb"
         os.replace(self.path, final)
         _fsync_dir(self.store.root)
@@ -147,30 +159,39 @@ class SnapshotStore:
             (self.root / HOLDER).unlink(missing_ok=True)
             lock.release()
 
+    def _record(self) -> dict[str, object] | None:
+        """The writer's record (``.writer.json``) as its holder wrote it, or None if there is none
+        or it cannot be read (a writer between taking the lock and writing it)."""
+        try:
+            h = json.loads((self.root / HOLDER).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return h if isinstance(h, dict) and h.keys() >= _RECORD_FIELDS else None
+
     def holder(self) -> str:
         """Who holds the writer lock, as the holder wrote it (best effort: for messages)."""
-        try:
-            return describe_writer(json.loads((self.root / HOLDER).read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError):
-            return "a process that has not said who it is yet"
+        h = self._record()
+        return describe_writer(h) if h else "a process that has not said who it is yet"
 
     def writer_now(self) -> dict[str, object] | None:
         """The writer at work now, as it recorded itself, or None. Read without touching the lock
         (trying it could refuse a writer starting that instant): a record a killed writer left
         is told apart by its process being gone, or being a newer process under a reused pid."""
+        h = self._record()
+        if h is None:
+            return None
         try:
-            h = json.loads((self.root / HOLDER).read_text(encoding="utf-8"))
-            pid, since = int(h["pid"]), datetime.fromisoformat(h["since"])
-        except (OSError, ValueError, KeyError, TypeError):
+            pid, since = int(str(h["pid"])), datetime.fromisoformat(str(h["since"]))
+        except ValueError:
             return None
         since = since if since.tzinfo else since.replace(tzinfo=UTC)
-        if h.get("host") != socket.gethostname():
-            return dict(h)  # another machine's writer (a shared folder): its record is all we know
+        if h["host"] != socket.gethostname():
+            return h  # another machine's writer (a shared folder): its record is all we know
         try:
             started = datetime.fromtimestamp(psutil.Process(pid).create_time(), UTC)
         except psutil.Error:
             return None
-        return dict(h) if started <= since + timedelta(seconds=2) else None
+        return h if started <= since + timedelta(seconds=2) else None
 
     @contextmanager
     def draft(self, run_id: str, *, wait: float = 0.0) -> Iterator[Draft]:
