@@ -306,3 +306,43 @@ def test_a_writer_record_under_a_reused_pid_is_not_a_writer(workspace: Workspace
         (workspace.warehouse_root / ".writer.json").write_text(json.dumps(record | {"since": since}))
         # a process alive under that pid, started after the record: the pid was reused
         assert (store.writer_now() is not None) is at_work
+
+
+def test_deleting_the_lock_file_under_a_running_writer_does_not_let_a_second_one_in(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    """A user who takes ``.writer.lock`` for a stale leftover and deletes it mid-run."""
+    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    holder = _hold(workspace)
+    try:
+        (workspace.warehouse_root / ".writer.lock").unlink()
+        with pytest.raises(WarehouseBusy) as refused:
+            warehouse.run(workspace)
+        assert (
+            f"pid {holder.pid}" in refused.value.message
+            and "was deleted while it ran" in refused.value.message
+        )
+        assert _live(workspace) is None
+        assert (workspace.warehouse_root / ".writer.json").exists()  # the holder's record is left alone
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+    assert warehouse.run(workspace).balanced
+
+
+def test_status_names_the_draft_a_killed_run_left_and_the_next_run_deletes_it(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    _kill_run(workspace, "in_transaction")
+    st = warehouse_status(workspace)
+    assert st.writer is None and [d.name.startswith("building-") for d in st.drafts] == [True]
+    shown = cli("warehouse", "status", "-w", str(workspace.root))
+    assert "left by a killed run: the next run deletes it" in shown.stdout
+    warehouse.run(workspace)
+    assert warehouse_status(workspace).drafts == []
+
+
+def test_a_negative_wait_is_refused_not_taken_for_forever(workspace: Workspace) -> None:
+    out = cli("run", "--wait", "-5", "--workspace", str(workspace.root))
+    assert out.returncode == 2 and "--wait" in out.stderr and "Traceback" not in out.stderr

@@ -21,7 +21,7 @@ err_console = Console(stderr=True)
 
 # every command that writes a warehouse snapshot (warehouse/snapshot.py: one writer at a time)
 WAIT_FOR_WRITER = typer.Option(
-    0.0, "--wait", help="seconds to wait for another writer of the warehouse (default: fail at once)"
+    0.0, "--wait", min=0, help="seconds to wait for another writer of the warehouse (default: fail at once)"
 )
 
 

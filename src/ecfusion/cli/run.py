@@ -291,6 +291,11 @@ def status_command(
     back = "  (`ecfusion warehouse rollback` brings it back)"
     console.print(f"previous    {snap(st.previous, back, 'none')}")
     console.print(f"writer      {doing}")
+    for d in st.drafts:
+        console.print(
+            f"draft       {snap(d, '', '')}  " + ("(its work so far)" if st.writer
+                                                  else "(left by a killed run: the next run deletes it)")
+        )
     console.print(f"raw waiting {listed(st.files_waiting, '`ecfusion run` reads them')} files")
     console.print(f"quarantine  {listed(st.quarantined, '`ecfusion warehouse quarantine` says why')} records")
     if st.runs:

@@ -142,10 +142,13 @@ class SnapshotStore:
         try:
             lock.acquire()
         except Timeout:
-            raise WarehouseBusy(
-                f"another writer is building the next warehouse snapshot in {self.root}: {self.holder()}",
-                hint="let it finish and run again, or pass --wait SECONDS to queue behind it",
-            ) from None
+            raise self._busy("") from None
+        # The lock file deleted by hand under a running writer ("to unstick it") would let a second
+        # one lock a new file: the record of a writer still alive on this machine refuses it too.
+        other = self.writer_now()
+        if other is not None and other["host"] == socket.gethostname() and other["pid"] != os.getpid():
+            lock.release()
+            raise self._busy(f" (its lock file {LOCK} was deleted while it ran)")
         try:
             _write_atomic(
                 self.root / HOLDER,
@@ -158,6 +161,12 @@ class SnapshotStore:
         finally:
             (self.root / HOLDER).unlink(missing_ok=True)
             lock.release()
+
+    def _busy(self, why: str) -> WarehouseBusy:
+        return WarehouseBusy(
+            f"another writer is building the next warehouse snapshot in {self.root}: {self.holder()}{why}",
+            hint="let it finish and run again, or pass --wait SECONDS to queue behind it",
+        )
 
     def _record(self) -> dict[str, object] | None:
         """The writer's record (``.writer.json``) as its holder wrote it, or None if there is none
@@ -193,13 +202,17 @@ class SnapshotStore:
             return None
         return h if started <= since + timedelta(seconds=2) else None
 
+    def drafts(self) -> list[Path]:
+        """Draft files on disk: the writer's at work, or those killed writers left."""
+        return sorted(self.root.glob("building-*.duckdb"))
+
     @contextmanager
     def draft(self, run_id: str, *, wait: float = 0.0) -> Iterator[Draft]:
         """Under the writer lock: a draft of the next snapshot, a copy of the live one (or a fresh
         file). Drafts that killed writers left are deleted first. On leaving the block the
         draft is deleted unless it was published; the lock is released either way."""
         with self.writer(run_id, wait=wait):
-            for stale in self.root.glob("building-*.duckdb*"):
+            for stale in self.root.glob("building-*"):  # a killed writer's draft and its WAL
                 stale.unlink(missing_ok=True)
             d = Draft(self, run_id, self.root / f"building-{run_id}.duckdb")
             live = self.current()

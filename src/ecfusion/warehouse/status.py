@@ -47,6 +47,9 @@ class Status:
     live: SnapshotFile | None
     previous: SnapshotFile | None
     writer: dict[str, object] | None  # the writer at work now, as it recorded itself
+    # building-*.duckdb: the draft of the writer at work, or with none at work, what a killed one
+    # left (the next writer deletes it)
+    drafts: list[SnapshotFile] = field(default_factory=list)
     runs: list[RunLine] = field(default_factory=list)  # newest first
     files_waiting: dict[str, int] = field(default_factory=dict)  # raw files no run has read, by entity
     quarantined: dict[str, int] = field(default_factory=dict)  # records in quarantine now, by rule
@@ -62,6 +65,7 @@ def status(workspace: Workspace, *, last: int = 5) -> Status:
         live=SnapshotFile.of(live) if live else None,
         previous=SnapshotFile.of(previous) if previous else None,
         writer=store.writer_now(),
+        drafts=[SnapshotFile.of(p) for p in store.drafts()],
     )
     files = discover(workspace.lake_root)
     if live is not None:
