@@ -318,16 +318,26 @@ def test_deleting_the_lock_file_under_a_running_writer_does_not_let_a_second_one
         (workspace.warehouse_root / ".writer.lock").unlink()
         with pytest.raises(WarehouseBusy) as refused:
             warehouse.run(workspace)
-        assert (
-            f"pid {holder.pid}" in refused.value.message
-            and "was deleted while it ran" in refused.value.message
-        )
+        message = refused.value.message
+        assert f"pid {holder.pid}" in message and "was deleted while it ran" in message
         assert _live(workspace) is None
         assert (workspace.warehouse_root / ".writer.json").exists()  # the holder's record is left alone
+        # given --wait, it queues behind the holder as with the lock file in place
+        at_release: list[object] = []
+
+        def release() -> None:
+            at_release.extend([_live(workspace), list(workspace.warehouse_root.glob("building-*"))])
+            assert holder.stdin is not None
+            holder.stdin.close()
+
+        threading.Timer(1.5, release).start()
+        s = warehouse.run(workspace, wait=60)
+        assert at_release == [None, []]  # it had not started before the holder let go
+        assert s.balanced and _live(workspace) is not None
     finally:
-        os.kill(holder.pid, signal.SIGKILL)
+        if holder.poll() is None:
+            os.kill(holder.pid, signal.SIGKILL)
         holder.wait()
-    assert warehouse.run(workspace).balanced
 
 
 def test_status_names_the_draft_a_killed_run_left_and_the_next_run_deletes_it(

@@ -281,10 +281,10 @@ def status_command(
             return none
         return f"{f.name}  {f.bytes / 1e6:,.1f} MB  written {f.published_at:%Y-%m-%d %H:%M:%S} UTC{then}"
 
-    def listed(counts: dict[str, int], hint: str) -> str:
+    def listed(counts: dict[str, int], unit: str, hint: str) -> str:
         total = sum(counts.values())
         parts = ", ".join(f"{k} {n:,}" for k, n in sorted(counts.items()))
-        return f"{total:,}" + (f" ({parts}; {hint})" if total else "")
+        return f"{total:,} {unit}" + (f" ({parts}; {hint})" if total else "")
 
     doing = describe_writer(st.writer) if st.writer else "none at work"
     console.print(f"live        {snap(st.live, '', 'none (`ecfusion run` builds the first)')}")
@@ -296,8 +296,9 @@ def status_command(
             f"draft       {snap(d, '', '')}  " + ("(its work so far)" if st.writer
                                                   else "(left by a killed run: the next run deletes it)")
         )
-    console.print(f"raw waiting {listed(st.files_waiting, '`ecfusion run` reads them')} files")
-    console.print(f"quarantine  {listed(st.quarantined, '`ecfusion warehouse quarantine` says why')} records")
+    console.print(f"raw waiting {listed(st.files_waiting, 'files', '`ecfusion run` reads them')}")
+    why = "`ecfusion warehouse quarantine` says why"
+    console.print(f"quarantine  {listed(st.quarantined, 'records', why)}")
     if st.runs:
         table = RichTable("run", "finished (UTC)", "raw in", "unified", "quarantined", "duplicates",
                           title=f"last {len(st.runs)} runs")

@@ -21,6 +21,7 @@ import os
 import shutil
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -137,18 +138,24 @@ class SnapshotStore:
     def writer(self, run_id: str, *, wait: float = 0.0) -> Iterator[None]:
         """Hold the warehouse's writer lock for the block; waits up to ``wait`` seconds for a
         running writer, then raises ``WarehouseBusy`` naming it."""
-        # fallback_to_soft=False: a marker-file lock would outlive a killed writer and refuse every later one
-        lock = FileLock(self.root / LOCK, timeout=max(wait, 0.0), fallback_to_soft=False)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise self._busy("") from None
-        # The lock file deleted by hand under a running writer ("to unstick it") would let a second
-        # one lock a new file: the record of a writer still alive on this machine refuses it too.
-        other = self.writer_now()
-        if other is not None and other["host"] == socket.gethostname() and other["pid"] != os.getpid():
+        deadline = time.monotonic() + max(wait, 0.0)
+        while True:
+            # fallback_to_soft=False: a marker-file lock would outlive a killed writer, refusing all later
+            left = max(deadline - time.monotonic(), 0.0)
+            lock = FileLock(self.root / LOCK, timeout=left, fallback_to_soft=False)
+            try:
+                lock.acquire()
+            except Timeout:
+                raise self._busy("") from None
+            # The lock file deleted by hand under a running writer ("to unstick it") lets a second one
+            # lock a new file: the record of a writer still alive on this machine holds it off too.
+            other = self.writer_now()
+            if other is None or other["host"] != socket.gethostname() or other["pid"] == os.getpid():
+                break
             lock.release()
-            raise self._busy(f" (its lock file {LOCK} was deleted while it ran)")
+            if time.monotonic() >= deadline:
+                raise self._busy(f" (its lock file {LOCK} was deleted while it ran)")
+            time.sleep(0.2)
         try:
             _write_atomic(
                 self.root / HOLDER,
