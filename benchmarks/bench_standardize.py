@@ -8,7 +8,15 @@ parse per payload; and the payloads parsed into the paths the mappings read). Ea
 (a run over a fresh copy of the same raw zone each time) and the median reported, every run's time beside it:
 this VM's timings drift by 10% from one minute to the next. Beside them, not a target: DuckDB
 writing the run's unified output once (``floor_write``). Writes benchmarks/results/standardize.json with each figure
-beside its target and the ratio. Usage: python benchmarks/bench_standardize.py [--orders 1000000] [--repeat 3]
+beside its target and the ratio.
+
+Then the next day, incrementally: on each run's warehouse, raw with ``--increment`` new orders and as
+many later versions of existing orders (status moved on, ``modified`` a day later), split over the four
+platforms. Its time is compared with the same raw taken into an empty warehouse: the ratio is what the
+million orders already there cost an incremental run (the live snapshot's copy, the lookups of seen
+records and current rows, the deletes and appends into large tables).
+
+Usage: python benchmarks/bench_standardize.py [--orders 1000000] [--increment 100000] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -63,6 +71,16 @@ PAYLOAD_SQL = {
 }
 
 
+def envelope_rows(platform: str, payload: str, start: int, stop: int, *, tag: str = "", day: str = "2026-11-20") -> str:
+    """Envelope-v1 rows of ``platform`` for ``i`` in [start, stop): ``payload`` an SQL expression of ``i``;
+    the raw record id (= content hash) is md5 of tag, platform and ``i``."""
+    return f"""SELECT md5('{tag}{platform}' || i) AS raw_record_id, '{platform}' AS source,
+        '{platform}' AS platform, '{platform}_shop' AS shop_id, 'orders' AS entity, NULL::VARCHAR AS record_key,
+        'bench-{day}' AS batch_id, TIMESTAMPTZ '{day} 00:00:00+00' AS pulled_at,
+        TIMESTAMPTZ '{day} 00:00:00+00' AS received_at, md5('{tag}{platform}' || i) AS content_hash,
+        1::INTEGER AS schema_version, ({payload})::VARCHAR AS payload FROM range({start}, {stop}) t(i)"""
+
+
 def write_raw(lake: Path, orders: int) -> list[str]:
     con = duckdb.connect()
     per = orders // len(PAYLOAD_SQL)
@@ -71,12 +89,7 @@ def write_raw(lake: Path, orders: int) -> list[str]:
         folder = lake / "raw" / f"source={platform}" / "entity=orders" / "dt=2026-11-20"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "part-bench-0.parquet"
-        con.execute(f"""COPY (SELECT md5('{platform}' || i) AS raw_record_id, '{platform}' AS source,
-            '{platform}' AS platform, '{platform}_shop' AS shop_id, 'orders' AS entity, NULL::VARCHAR AS record_key,
-            'bench' AS batch_id, TIMESTAMPTZ '2026-11-20 00:00:00+00' AS pulled_at,
-            TIMESTAMPTZ '2026-11-20 00:00:00+00' AS received_at, md5('{platform}' || i) AS content_hash,
-            1::INTEGER AS schema_version, ({payload})::VARCHAR AS payload FROM range({per}) t(i))
-            TO '{path}' (FORMAT parquet)""")
+        con.execute(f"COPY ({envelope_rows(platform, payload, 0, per)}) TO '{path}' (FORMAT parquet)")
         files.append(str(path))
     return files
 
@@ -141,6 +154,67 @@ def floor_write(snapshot: Path, scratch: Path) -> float:
     return seconds
 
 
+# A later version of an order: its status moved on, modified a day later (merged into the payload).
+LATER = {
+    "taobao": "json_object('status', 'WAIT_BUYER_CONFIRM_GOODS', 'modified', '2026-11-02 10:01:00')",
+    "jd": "json_object('orderState', 'FINISHED_L', 'modified', '2026-11-02 10:00:00')",
+    "pdd": "json_object('order_status', 2, 'updated_at', '2026-11-02 12:00:00')",
+    "douyin": "json_object('order_status', 5, 'main_status', 5, 'update_time', 1761958800 + i + 86400)",
+}
+
+
+def write_increment(lake: Path, orders: int, new: int) -> int:
+    """The next day's raw file per platform: ``new`` orders never seen (split over the platforms),
+    and as many later versions of orders of the first day. Returns the raw records written."""
+    con = duckdb.connect()
+    per, first = new // len(PAYLOAD_SQL), orders // len(PAYLOAD_SQL)
+    for platform, payload in PAYLOAD_SQL.items():
+        folder = lake / "raw" / f"source={platform}" / "entity=orders" / "dt=2026-11-21"
+        folder.mkdir(parents=True, exist_ok=True)
+        day = {"day": "2026-11-21"}
+        fresh = envelope_rows(platform, payload, first, first + per, tag="new", **day)
+        later = f"json_merge_patch({payload}, {LATER[platform]})"
+        updates = envelope_rows(platform, later, 0, per, tag="later", **day)
+        con.execute(f"COPY ({fresh} UNION ALL {updates}) TO '{folder / 'part-bench-1.parquet'}' (FORMAT parquet)")
+    return 2 * per * len(PAYLOAD_SQL)
+
+
+def timed_increment(warehouse_ws: Path, scratch: Path, orders: int, new: int) -> tuple[float, float, int]:
+    """Seconds of the incremental run on a copy of ``warehouse_ws`` (a full run's workspace), and of
+    the same raw taken into an empty warehouse (where the later versions are first versions); and
+    the raw records the increment holds."""
+    times = []
+    for base in (warehouse_ws, None):
+        ws_root = scratch / ("ws-incr" if base else "ws-incr-alone")
+        shutil.rmtree(ws_root, ignore_errors=True)
+        if base:
+            shutil.copytree(base, ws_root)
+            ws = Workspace.open(ws_root)
+        else:
+            ws = Workspace.init(ws_root)
+        records = write_increment(ws.lake_root, orders, new)
+        t = time.perf_counter()
+        summary = warehouse.run(ws)
+        times.append(time.perf_counter() - t)
+        assert summary.balanced
+        shutil.rmtree(ws_root)
+    return times[0], times[1], records
+
+
+def incremental_figures(runs: list[tuple[float, float, int]]) -> dict[str, object]:
+    on_warehouse, alone = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+    records = runs[0][2]
+    return {
+        "raw_records": records,
+        "of_which_later_versions": records // 2,
+        "seconds": round(on_warehouse, 2),
+        "seconds_each_run": [round(r[0], 2) for r in runs],
+        "records_per_s": round(records / on_warehouse),
+        "same_raw_into_empty_warehouse_s": round(alone, 2),
+        "ratio_to_empty_warehouse": round(on_warehouse / alone, 2),
+    }
+
+
 def timed_run(template: Path, scratch: Path) -> tuple[float, warehouse.RunSummary, Path]:
     """One ``warehouse.run`` over a fresh copy of the template workspace (its raw zone unprocessed)."""
     ws_root = scratch / "ws"
@@ -155,6 +229,7 @@ def timed_run(template: Path, scratch: Path) -> tuple[float, warehouse.RunSummar
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--orders", type=int, default=1_000_000)
+    ap.add_argument("--increment", type=int, default=100_000, help="new orders of the next day (and as many updates)")
     ap.add_argument("--repeat", type=int, default=3, help="runs (and floors) measured; the median is reported")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "standardize.json")
     args = ap.parse_args()
@@ -165,12 +240,13 @@ def main() -> None:
         floors_read = [floor(files, False) for _ in range(args.repeat)]
         floors_parse = [floor(files, True) for _ in range(args.repeat)]
         floors_mapped = [floor_transform(files) for _ in range(args.repeat)]
-        times, writes = [], []
+        times, writes, incremental = [], [], []
         for _ in range(args.repeat):
             seconds, summary, ws_root = timed_run(template.root, Path(tmp))
             times.append(seconds)
             assert summary.snapshot is not None
             writes.append(floor_write(summary.snapshot, Path(tmp)))
+            incremental.append(timed_increment(ws_root, Path(tmp), args.orders, args.increment))
         # counts and the balance check from the last run (every run does the same work)
         con = warehouse.connect(Workspace.open(ws_root))
         n_orders, n_lines, n_shipments = con.execute(
@@ -205,6 +281,7 @@ def main() -> None:
         "floor_write_output_s": round(floor_written, 2),
         "floor_read_mapped_plus_write_s": round(floor_mapped + floor_written, 2),
         "ratio_to_floor_read_mapped_plus_write": round(seconds / (floor_mapped + floor_written), 2),
+        "incremental": incremental_figures(incremental),
         "load_average_at_start": [round(x, 2) for x in load_at_start],
         # the process's peak over all runs: each run's own peak is not lower than the largest
         "peak_rss_gb": {"value": round(peak_gb, 2), "target_max": 4.0},

@@ -270,7 +270,8 @@ def status_command(
     as_json: bool = typer.Option(False, "--json", help="print the status as JSON (for monitoring)"),
 ) -> None:
     """What is live, what a rollback brings back, whether a writer is at work now, the last runs,
-    and what waits: raw files no run has read, records in quarantine. Never waits for a run."""
+    and what waits: raw files no run has read, records in quarantine; and the replaced rows the
+    live snapshot still stores until a run compacts them. Never waits for a run."""
     st = warehouse_status(Workspace.open(workspace), last=last)
     if as_json:
         console.print_json(json.dumps(st.as_dict(), default=str))
@@ -299,6 +300,9 @@ def status_command(
     console.print(f"raw waiting {listed(st.files_waiting, 'files', '`ecfusion run` reads them')}")
     why = "`ecfusion warehouse quarantine` says why"
     console.print(f"quarantine  {listed(st.quarantined, 'records', why)}")
+    then = (f"the next run compacts {', '.join(st.compacts_next)}" if st.compacts_next
+            else "kept until a table is worth compacting")
+    console.print(f"deleted     {listed(st.deleted_rows, 'rows still stored', then)}")
     if st.runs:
         table = RichTable("run", "finished (UTC)", "raw in", "unified", "quarantined", "duplicates",
                           title=f"last {len(st.runs)} runs")

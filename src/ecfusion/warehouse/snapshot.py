@@ -34,6 +34,7 @@ from filelock import FileLock, Timeout
 
 from ecfusion.config import Workspace
 from ecfusion.errors import WarehouseBusy, WorkspaceError
+from ecfusion.warehouse import compaction
 
 POINTER = "CURRENT"
 PREVIOUS = "PREVIOUS"
@@ -84,9 +85,12 @@ class Draft:
     @contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to the draft, checkpointed when the block succeeds (a published file
-        holds everything, with no WAL beside it) and closed either way, before ``publish``."""
+        holds everything, with no WAL beside it) and closed either way, before ``publish``. Its
+        checkpoints compact the tables they write only when some table is worth it
+        (``compaction.configure``)."""
         con = duckdb.connect(str(self.path))
         try:
+            compaction.configure(con)
             yield con
             con.execute("CHECKPOINT")
         finally:

@@ -1,5 +1,6 @@
 """``ecfusion warehouse status``: what is live, what a rollback brings back, whether a writer is
-at work, what the last runs did, and what waits in the raw zone and in quarantine.
+at work, what the last runs did, what waits in the raw zone and in quarantine, and the deleted
+rows the live snapshot still stores (``compaction``).
 
 Read-only and lock-free: it opens the live snapshot the way every reader does and never touches
 the writer lock, so asking never delays or refuses a run.
@@ -14,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from ecfusion.config import Workspace
+from ecfusion.warehouse import compaction
 from ecfusion.warehouse.lakefiles import discover, unprocessed
 from ecfusion.warehouse.snapshot import SnapshotStore
 
@@ -53,6 +55,9 @@ class Status:
     runs: list[RunLine] = field(default_factory=list)  # newest first
     files_waiting: dict[str, int] = field(default_factory=dict)  # raw files no run has read, by entity
     quarantined: dict[str, int] = field(default_factory=dict)  # records in quarantine now, by rule
+    # rows deleted (replaced by a later version) that the live snapshot still stores, by table
+    deleted_rows: dict[str, int] = field(default_factory=dict)
+    compacts_next: list[str] = field(default_factory=list)  # tables the next run compacts
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -84,6 +89,9 @@ def status(workspace: Workspace, *, last: int = 5) -> Status:
                     "SELECT rule, count(*) FROM unified.quarantine GROUP BY rule ORDER BY rule"
                 ).fetchall()
             }
+            tables = compaction.storage(con)
+            out.deleted_rows = {t.table: t.dead_rows for t in tables if t.dead_rows}
+            out.compacts_next = [t.table for t in tables if t.worth_compacting]
         finally:
             con.close()
     for f in files:

@@ -1,0 +1,84 @@
+"""When a warehouse run compacts the tables it writes (DuckDB's checkpoint vacuum).
+
+An incremental run deletes the current rows of the keys it replaces and appends their new rows.
+DuckDB keeps a deleted row as a tombstone in its row group, and every run's appends start new row
+groups. At the checkpoint that ends a run, DuckDB by default *vacuums*: it rewrites adjacent row
+groups into fewer when enough of their rows are deleted or their groups are partly empty, in every
+table (changed by the run or not). On a 1M-order warehouse that cost 5.5 s of a 15 s run taking in
+175k order records, most of it on tables with next to nothing to reclaim.
+
+So a run vacuums only when it pays: ``configure`` turns the vacuum off (``max_vacuum_tasks = 0``)
+unless some table is worth compacting — its tombstones are at least ``MIN_DEAD_SHARE`` of its stored
+rows and at least ``MIN_DEAD_ROWS``, or it has ``MAX_EXTRA_GROUPS`` row groups more than its live
+rows fill (about that many runs' appends). Then that run leaves DuckDB's vacuum on, and its
+checkpoint compacts every table worth it. Runs between compactions are fast, and no table grows
+without bound under updates: tombstones stay under about a quarter of any large table.
+``ecfusion warehouse status`` shows the deleted rows still stored.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import duckdb
+
+ROW_GROUP_ROWS = 122_880  # DuckDB's default row group size (the ROW_GROUP_SIZE the file was made with)
+MIN_DEAD_SHARE = 0.25  # DuckDB merges adjacent row groups from 25% deleted (duckdb/duckdb#9931)
+MIN_DEAD_ROWS = 2 * ROW_GROUP_ROWS  # below this, tombstones cost less than rewriting to drop them
+MAX_EXTRA_GROUPS = 100
+
+
+@dataclass(frozen=True)
+class TableStorage:
+    """How one table's rows sit in its row groups: ``stored`` counts the tombstones of deleted rows."""
+
+    table: str
+    live_rows: int
+    stored_rows: int
+    row_groups: int
+
+    @property
+    def dead_rows(self) -> int:
+        return self.stored_rows - self.live_rows
+
+    @property
+    def extra_groups(self) -> int:
+        """Row groups beyond those its live rows would fill."""
+        return self.row_groups - math.ceil(self.live_rows / ROW_GROUP_ROWS)
+
+    @property
+    def worth_compacting(self) -> bool:
+        many_dead = self.dead_rows >= MIN_DEAD_ROWS and self.dead_rows >= MIN_DEAD_SHARE * self.stored_rows
+        return many_dead or self.extra_groups >= MAX_EXTRA_GROUPS
+
+
+def storage(
+    conn: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = ("unified", "meta")
+) -> list[TableStorage]:
+    """Row-group occupancy of every table in ``schemas`` of the connection's database."""
+    tables = conn.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND schema_name IN (SELECT unnest(?)) ORDER BY ALL",
+        [list(schemas)],
+    ).fetchall()
+    out = []
+    for schema, table in tables:
+        name = f'"{schema}"."{table}"'
+        [(groups, stored)] = conn.execute(
+            "SELECT count(DISTINCT row_group_id), COALESCE(sum(count) FILTER (WHERE column_path = '[0]'), 0) "
+            "FROM pragma_storage_info(?)",
+            [f"{schema}.{table}"],
+        ).fetchall()
+        [(live,)] = conn.execute(f"SELECT count(*) FROM {name}").fetchall()
+        out.append(TableStorage(f"{schema}.{table}", int(live), int(stored), int(groups)))
+    return out
+
+
+def configure(conn: duckdb.DuckDBPyConnection) -> list[TableStorage]:
+    """Set the writer's connection to vacuum at its checkpoints only if some table is worth
+    compacting; returns those tables (empty: the vacuum is off for this connection)."""
+    due = [t for t in storage(conn) if t.worth_compacting]
+    if not due:
+        conn.execute("SET max_vacuum_tasks = 0")
+    return due

@@ -1,0 +1,162 @@
+"""Replaced rows: kept as tombstones while few, compacted away once a table is worth it
+(warehouse/compaction.py), through the same draft connection every warehouse writer uses.
+
+The model's own tables, filled in SQL with a few hundred thousand rows: enough for DuckDB's row
+groups (122,880 rows) to matter, made in well under a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from rawzone import cli
+
+from ecfusion.config import Workspace
+from ecfusion.warehouse import compaction
+from ecfusion.warehouse.compaction import ROW_GROUP_ROWS, TableStorage
+from ecfusion.warehouse.pipeline import ensure_schema
+from ecfusion.warehouse.snapshot import SnapshotStore
+from ecfusion.warehouse.status import status as warehouse_status
+
+
+def write(store: SnapshotStore, run_id: str, *statements: str) -> None:
+    """One writer run: ``statements`` in the draft, then published (as warehouse.run does)."""
+    with store.draft(run_id) as d:
+        with d.connection() as con:
+            for sql in statements:
+                con.execute(sql)
+        d.publish()
+
+
+def table_storage(store: SnapshotStore, table: str) -> TableStorage:
+    live = store.current()
+    assert live is not None
+    con = duckdb.connect(str(live), read_only=True)
+    try:
+        return next(t for t in compaction.storage(con) if t.table == table)
+    finally:
+        con.close()
+
+
+def query(store: SnapshotStore, sql: str) -> list[tuple[object, ...]]:
+    live = store.current()
+    assert live is not None
+    con = duckdb.connect(str(live), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def content(store: SnapshotStore, table: str) -> list[tuple[object, ...]]:
+    """Row count and the order-free sum of the rows' hashes: a row lost, doubled or changed shows."""
+    return query(store, f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {table} AS t")
+
+
+# a later version of some payments: the current rows deleted, the new ones appended (as a merge does)
+def replace_payments(where: str) -> tuple[str, ...]:
+    return (
+        "CREATE TEMP TABLE upd AS SELECT * REPLACE (amount + 1 AS amount) FROM unified.payment "
+        f"WHERE {where}",
+        "DELETE FROM unified.payment WHERE payment_key IN (SELECT payment_key FROM upd)",
+        "INSERT INTO unified.payment SELECT * FROM upd",
+    )
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> SnapshotStore:
+    s = SnapshotStore.of(Workspace.init(tmp_path / "ws"))
+    with s.draft("r0") as d:
+        with d.connection() as con:
+            ensure_schema(con)
+            con.execute(
+                "INSERT INTO unified.payment BY NAME SELECT 'pay:' || i AS payment_key,"
+                " 'o' || i AS order_key, 'taobao' AS platform, i % 1000 AS amount,"
+                " [md5(i::VARCHAR)] AS raw_record_ids FROM range(600000) t(i)"
+            )
+            con.execute(
+                "INSERT INTO unified.order_version BY NAME SELECT 'o' || i AS order_key,"
+                " 'taobao' AS platform, md5(i::VARCHAR) AS raw_record_id FROM range(300000) t(i)"
+            )
+        d.publish()
+    return s
+
+
+def test_a_run_replacing_few_rows_keeps_their_tombstones_and_rewrites_nothing(store: SnapshotStore) -> None:
+    before = table_storage(store, "unified.payment")
+    assert (before.live_rows, before.dead_rows) == (600_000, 0)
+    # the next day: 180k old payments get a later version, 90k in each of the first two row groups.
+    # DuckDB's own checkpoint would merge those two into one; here they are under a quarter of the
+    # table's stored rows, not worth a rewrite.
+    n = "CAST(substr(order_key, 2) AS INTEGER)"
+    write(store, "r1", *replace_payments(f"{n} < 90000 OR {n} BETWEEN 122880 AND 212879"))
+    after = table_storage(store, "unified.payment")
+    # the replaced rows are still stored; readers see only the new ones
+    assert (after.live_rows, after.dead_rows) == (600_000, 180_000)
+    assert not after.worth_compacting
+    assert query(store, "SELECT * FROM unified.payment WHERE payment_key = 'pay:0'") == [
+        ("pay:0", "o0", "taobao", None, None, Decimal("1.00"), None, [hashlib.md5(b"0").hexdigest()])
+    ]
+    st = warehouse_status(Workspace.open(store.root.parent))
+    assert st.deleted_rows == {"unified.payment": 180_000}
+    assert st.compacts_next == []
+
+
+def test_once_a_quarter_is_tombstones_the_next_run_compacts_even_a_table_it_does_not_change(
+    store: SnapshotStore,
+) -> None:
+    # half of the payments replaced: 300k tombstones, worth compacting
+    write(store, "r1", *replace_payments("amount % 2 = 0"))
+    worth = table_storage(store, "unified.payment")
+    assert worth.dead_rows == 300_000 and worth.worth_compacting
+    assert warehouse_status(Workspace.open(store.root.parent)).compacts_next == ["unified.payment"]
+    shown = cli("warehouse", "status", "-w", str(store.root.parent))
+    assert shown.returncode == 0, shown.stderr
+    said = "deleted     300,000 rows still stored (unified.payment 300,000; the next run compacts "
+    assert said + "unified.payment)" in shown.stdout
+    expected = content(store, "unified.payment")
+    # the next run only appends an order version; the payments are compacted all the same, unchanged
+    write(store, "r2", f"INSERT INTO unified.order_version BY NAME {version_of('o1')}")
+    compacted = table_storage(store, "unified.payment")
+    assert compacted.live_rows == 600_000
+    assert compacted.dead_rows < ROW_GROUP_ROWS  # DuckDB may leave less than a row group's worth
+    assert compacted.row_groups <= math.ceil(600_000 / ROW_GROUP_ROWS) + 2
+    assert content(store, "unified.payment") == expected
+    # and the run after that has nothing to compact: it keeps the vacuum off again
+    assert warehouse_status(Workspace.open(store.root.parent)).compacts_next == []
+
+
+def test_many_small_appends_are_merged_into_full_row_groups(store: SnapshotStore) -> None:
+    # as a hundred small daily runs leave the order versions: each run's append is its own row group
+    live = store.current()
+    con = duckdb.connect(str(live), config={"max_vacuum_tasks": 0})
+    for day in range(compaction.MAX_EXTRA_GROUPS - 1):
+        con.execute(f"INSERT INTO unified.order_version BY NAME {version_of(f'day{day}')}")
+        con.execute("CHECKPOINT")
+    con.close()
+    write(store, "d99", f"INSERT INTO unified.order_version BY NAME {version_of('day99')}")
+    many = table_storage(store, "unified.order_version")
+    assert many.row_groups >= compaction.MAX_EXTRA_GROUPS and many.worth_compacting
+    write(store, "next", f"INSERT INTO unified.order_version BY NAME {version_of('day100')}")
+    merged = table_storage(store, "unified.order_version")
+    assert merged.live_rows == 300_000 + compaction.MAX_EXTRA_GROUPS + 1
+    assert merged.row_groups <= math.ceil(merged.live_rows / ROW_GROUP_ROWS) + 2
+
+
+def version_of(order_key: str) -> str:
+    return f"SELECT '{order_key}' AS order_key, 'taobao' AS platform, 'r-{order_key}' AS raw_record_id"
+
+
+def test_the_rule_needs_both_a_share_and_an_amount_of_tombstones() -> None:
+    rows = 10 * ROW_GROUP_ROWS
+    # a quarter of a small table: too few rows to be worth a rewrite
+    assert not TableStorage("t", 3000, 4000, 1).worth_compacting
+    # many rows but a small share of a large table
+    assert not TableStorage("t", rows, rows + 3 * ROW_GROUP_ROWS, 13).worth_compacting
+    assert TableStorage("t", rows, rows + 4 * ROW_GROUP_ROWS, 14).worth_compacting
+    assert TableStorage("t", 10, 10, compaction.MAX_EXTRA_GROUPS + 1).worth_compacting
