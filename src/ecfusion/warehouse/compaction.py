@@ -1,4 +1,4 @@
-"""When a warehouse run compacts the tables it writes (DuckDB's checkpoint vacuum).
+"""When a warehouse run lets DuckDB compact its tables (the checkpoint vacuum).
 
 An incremental run deletes the current rows of the keys it replaces and appends their new rows.
 DuckDB keeps a deleted row as a tombstone in its row group, and every run's appends start new row
