@@ -163,19 +163,22 @@ LATER = {
 }
 
 
-def write_increment(lake: Path, orders: int, new: int) -> int:
-    """The next day's raw file per platform: ``new`` orders never seen (split over the platforms),
-    and as many later versions of orders of the first day. Returns the raw records written."""
+def write_increment(lake: Path, orders: int, new: int, day: int = 1) -> int:
+    """Day ``day``'s raw file per platform (day 0 is ``write_raw``'s): ``new`` orders never seen
+    (split over the platforms), and as many later versions of orders of day 0, other orders each day.
+    Returns the raw records written."""
     con = duckdb.connect()
     per, first = new // len(PAYLOAD_SQL), orders // len(PAYLOAD_SQL)
+    dt = f"2026-11-{20 + day}"
     for platform, payload in PAYLOAD_SQL.items():
-        folder = lake / "raw" / f"source={platform}" / "entity=orders" / "dt=2026-11-21"
+        folder = lake / "raw" / f"source={platform}" / "entity=orders" / f"dt={dt}"
         folder.mkdir(parents=True, exist_ok=True)
-        day = {"day": "2026-11-21"}
-        fresh = envelope_rows(platform, payload, first, first + per, tag="new", **day)
+        start = (day - 1) * per
+        fresh = envelope_rows(platform, payload, first + start, first + start + per, tag=f"new{day}", day=dt)
         later = f"json_merge_patch({payload}, {LATER[platform]})"
-        updates = envelope_rows(platform, later, 0, per, tag="later", **day)
-        con.execute(f"COPY ({fresh} UNION ALL {updates}) TO '{folder / 'part-bench-1.parquet'}' (FORMAT parquet)")
+        updates = envelope_rows(platform, later, start, start + per, tag=f"later{day}", day=dt)
+        path = folder / f"part-bench-{day}.parquet"
+        con.execute(f"COPY ({fresh} UNION ALL {updates}) TO '{path}' (FORMAT parquet)")
     return 2 * per * len(PAYLOAD_SQL)
 
 
