@@ -1,5 +1,5 @@
 """Replaced rows: kept as tombstones while few, compacted away once a table is worth it
-(warehouse/compaction.py), through the same draft connection every warehouse writer uses.
+(warehouse/compaction.py), through the same drafts every warehouse writer uses.
 
 The model's own tables, filled in SQL with a few hundred thousand rows: enough for DuckDB's row
 groups (122,880 rows) to matter, made in well under a second.
@@ -16,7 +16,10 @@ import duckdb
 import pytest
 from rawzone import cli
 
+from ecfusion import warehouse
 from ecfusion.config import Workspace
+from ecfusion.model.tables import TABLES
+from ecfusion.resolve.store import set_resolve_mark
 from ecfusion.warehouse import compaction
 from ecfusion.warehouse.compaction import ROW_GROUP_ROWS, TableStorage
 from ecfusion.warehouse.pipeline import ensure_schema
@@ -74,6 +77,7 @@ def store(tmp_path: Path) -> SnapshotStore:
     with s.draft("r0") as d:
         with d.connection() as con:
             ensure_schema(con)
+            set_resolve_mark(con, "customer", "er-1")  # resolution's bookmark: a PRIMARY KEY table
             con.execute(
                 "INSERT INTO unified.payment BY NAME SELECT 'pay:' || i AS payment_key,"
                 " 'o' || i AS order_key, 'taobao' AS platform, i % 1000 AS amount,"
@@ -107,28 +111,44 @@ def test_a_run_replacing_few_rows_keeps_their_tombstones_and_rewrites_nothing(st
     assert st.compacts_next == []
 
 
-def test_once_a_quarter_is_tombstones_the_next_run_compacts_even_a_table_it_does_not_change(
+def schema_and_content(store: SnapshotStore) -> dict[str, object]:
+    """Every table's DDL (constraints included) and content digest, by name."""
+    tables = query(store, "SELECT schema_name, table_name, sql FROM duckdb_tables() ORDER BY ALL")
+    return {f"{sc}.{t}": (ddl, content(store, f"{sc}.{t}")) for sc, t, ddl in tables}
+
+
+def test_once_a_quarter_is_tombstones_the_next_run_rewrites_the_warehouse_compactly(
     store: SnapshotStore,
 ) -> None:
+    ws = Workspace.open(store.root.parent)
     # half of the payments replaced: 300k tombstones, worth compacting
     write(store, "r1", *replace_payments("amount % 2 = 0"))
     worth = table_storage(store, "unified.payment")
     assert worth.dead_rows == 300_000 and worth.worth_compacting
-    assert warehouse_status(Workspace.open(store.root.parent)).compacts_next == ["unified.payment"]
-    shown = cli("warehouse", "status", "-w", str(store.root.parent))
+    assert warehouse_status(ws).compacts_next == ["unified.payment"]
+    shown = cli("warehouse", "status", "-w", str(ws.root))
     assert shown.returncode == 0, shown.stderr
     said = "deleted     300,000 rows still stored (unified.payment 300,000; the next run compacts "
     assert said + "unified.payment)" in shown.stdout
-    expected = content(store, "unified.payment")
-    # the next run only appends an order version; the payments are compacted all the same, unchanged
+    before = schema_and_content(store)
+    size_before = store.current().stat().st_size  # type: ignore[union-attr]
+    reader = warehouse.connect(ws)  # a reader on the live snapshot while the next run rewrites it
+
+    # the next run only appends an order version; every table is rewritten, the payments compactly
     write(store, "r2", f"INSERT INTO unified.order_version BY NAME {version_of('o1')}")
     compacted = table_storage(store, "unified.payment")
-    assert compacted.live_rows == 600_000
-    assert compacted.dead_rows < ROW_GROUP_ROWS  # DuckDB may leave less than a row group's worth
-    assert compacted.row_groups <= math.ceil(600_000 / ROW_GROUP_ROWS) + 2
-    assert content(store, "unified.payment") == expected
-    # and the run after that has nothing to compact: it keeps the vacuum off again
-    assert warehouse_status(Workspace.open(store.root.parent)).compacts_next == []
+    assert (compacted.live_rows, compacted.dead_rows) == (600_000, 0)
+    assert compacted.row_groups <= math.ceil(600_000 / ROW_GROUP_ROWS) + 1
+    assert store.current().stat().st_size < size_before  # type: ignore[union-attr]
+    after = schema_and_content(store)
+    changed = {name for name in before if before[name] != after.get(name)}
+    assert changed == {"unified.order_version"} and after.keys() == before.keys()
+    # the whole model and resolution's bookmark, their NOT NULL and PRIMARY KEY constraints included
+    assert len(before) == len(TABLES) + 1 and "PRIMARY KEY" in str(before["fused.resolve_mark"])
+    assert reader.execute("SELECT count(*) FROM unified.payment").fetchall() == [(600_000,)]
+    reader.close()
+    # and the run after that has nothing to compact: a byte copy again
+    assert warehouse_status(ws).compacts_next == []
 
 
 def test_many_small_appends_are_merged_into_full_row_groups(store: SnapshotStore) -> None:
