@@ -1,5 +1,5 @@
 """Replaced rows: kept as tombstones while few, compacted away once a table is worth it
-(warehouse/compaction.py), through the same drafts every warehouse writer uses.
+(warehouse/compaction.py), through the same draft connection every warehouse writer uses.
 
 The model's own tables, filled in SQL with a few hundred thousand rows: enough for DuckDB's row
 groups (122,880 rows) to matter, made in well under a second.
@@ -117,7 +117,7 @@ def schema_and_content(store: SnapshotStore) -> dict[str, object]:
     return {f"{sc}.{t}": (ddl, content(store, f"{sc}.{t}")) for sc, t, ddl in tables}
 
 
-def test_once_a_quarter_is_tombstones_the_next_run_rewrites_the_warehouse_compactly(
+def test_once_a_quarter_is_tombstones_the_next_run_compacts_even_a_table_it_does_not_change(
     store: SnapshotStore,
 ) -> None:
     ws = Workspace.open(store.root.parent)
@@ -131,15 +131,14 @@ def test_once_a_quarter_is_tombstones_the_next_run_rewrites_the_warehouse_compac
     said = "deleted     300,000 rows still stored (unified.payment 300,000; the next run compacts "
     assert said + "unified.payment)" in shown.stdout
     before = schema_and_content(store)
-    size_before = store.current().stat().st_size  # type: ignore[union-attr]
-    reader = warehouse.connect(ws)  # a reader on the live snapshot while the next run rewrites it
+    reader = warehouse.connect(ws)  # a reader on the live snapshot while the next run compacts
 
-    # the next run only appends an order version; every table is rewritten, the payments compactly
+    # the next run only appends an order version; the payments are compacted all the same
     write(store, "r2", f"INSERT INTO unified.order_version BY NAME {version_of('o1')}")
     compacted = table_storage(store, "unified.payment")
-    assert (compacted.live_rows, compacted.dead_rows) == (600_000, 0)
-    assert compacted.row_groups <= math.ceil(600_000 / ROW_GROUP_ROWS) + 1
-    assert store.current().stat().st_size < size_before  # type: ignore[union-attr]
+    assert compacted.live_rows == 600_000
+    assert compacted.dead_rows < ROW_GROUP_ROWS  # DuckDB may leave less than a row group's worth
+    assert compacted.row_groups <= math.ceil(600_000 / ROW_GROUP_ROWS) + 2
     after = schema_and_content(store)
     changed = {name for name in before if before[name] != after.get(name)}
     assert changed == {"unified.order_version"} and after.keys() == before.keys()
@@ -147,7 +146,7 @@ def test_once_a_quarter_is_tombstones_the_next_run_rewrites_the_warehouse_compac
     assert len(before) == len(TABLES) + 1 and "PRIMARY KEY" in str(before["fused.resolve_mark"])
     assert reader.execute("SELECT count(*) FROM unified.payment").fetchall() == [(600_000,)]
     reader.close()
-    # and the run after that has nothing to compact: a byte copy again
+    # and the run after that has nothing to compact: it keeps the vacuum off again
     assert warehouse_status(ws).compacts_next == []
 
 

@@ -1,10 +1,9 @@
 """Warehouse snapshots: readers never blocked, always a consistent state (standard 4.3.5, 5.3.1.2).
 
 A writer (``warehouse.run``, a resolution run, a rollback) takes the warehouse's writer lock,
-builds the next state into a draft file (``building-<run>.duckdb``: a copy of the live one, or a
-compact rewrite of it when due, ``compaction``; then changed), renames it
-``snapshot-<run>.duckdb`` and publishes it by atomically replacing the pointer file ``CURRENT``
-(write temp, fsync, ``os.replace``). Readers open whatever ``CURRENT``
+builds the next state into a draft file (``building-<run>.duckdb``, a copy of the live one, then
+changed), renames it ``snapshot-<run>.duckdb`` and publishes it by atomically replacing the
+pointer file ``CURRENT`` (write temp, fsync, ``os.replace``). Readers open whatever ``CURRENT``
 names, read-only, and keep their snapshot for as long as they hold the connection; they never
 take the lock. The previous snapshot is kept for rollback.
 
@@ -87,7 +86,8 @@ class Draft:
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to the draft, checkpointed when the block succeeds (a published file
         holds everything, with no WAL beside it) and closed either way, before ``publish``. Its
-        checkpoints never vacuum (``compaction``: a draft is rewritten compactly when due)."""
+        checkpoints compact the tables they write only when some table is worth it
+        (``compaction.configure``)."""
         con = duckdb.connect(str(self.path))
         try:
             compaction.configure(con)
@@ -219,18 +219,15 @@ class SnapshotStore:
 
     @contextmanager
     def draft(self, run_id: str, *, wait: float = 0.0) -> Iterator[Draft]:
-        """Under the writer lock: a draft of the next snapshot, a copy of the live one (rewritten
-        compactly when ``compaction.due``), or a fresh file. Drafts that killed writers left are
-        deleted first. On leaving the block the draft is deleted unless it was published; the lock
-        is released either way."""
+        """Under the writer lock: a draft of the next snapshot, a copy of the live one (or a fresh
+        file). Drafts that killed writers left are deleted first. On leaving the block the
+        draft is deleted unless it was published; the lock is released either way."""
         with self.writer(run_id, wait=wait):
             for stale in self.root.glob("building-*"):  # a killed writer's draft and its WAL
                 stale.unlink(missing_ok=True)
             d = Draft(self, run_id, self.root / f"building-{run_id}.duckdb")
             live = self.current()
-            if live is not None and compaction.due(live):
-                compaction.rewrite(live, d.path)  # compactly: no tombstones, no free blocks
-            elif live is not None:
+            if live is not None:
                 shutil.copyfile(live, d.path)
             try:
                 yield d
