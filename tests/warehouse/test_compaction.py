@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from rawzone import cli
+from rawzone import cli, rows
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
@@ -27,38 +27,26 @@ from ecfusion.warehouse.snapshot import SnapshotStore
 from ecfusion.warehouse.status import status as warehouse_status
 
 
-def write(store: SnapshotStore, run_id: str, *statements: str) -> None:
+def write(ws: Workspace, run_id: str, *statements: str) -> None:
     """One writer run: ``statements`` in the draft, then published (as warehouse.run does)."""
-    with store.draft(run_id) as d:
+    with SnapshotStore.of(ws).draft(run_id) as d:
         with d.connection() as con:
             for sql in statements:
                 con.execute(sql)
         d.publish()
 
 
-def table_storage(store: SnapshotStore, table: str) -> TableStorage:
-    live = store.current()
-    assert live is not None
-    con = duckdb.connect(str(live), read_only=True)
+def table_storage(ws: Workspace, table: str) -> TableStorage:
+    con = warehouse.connect(ws)
     try:
         return next(t for t in compaction.storage(con) if t.table == table)
     finally:
         con.close()
 
 
-def query(store: SnapshotStore, sql: str) -> list[tuple[object, ...]]:
-    live = store.current()
-    assert live is not None
-    con = duckdb.connect(str(live), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def content(store: SnapshotStore, table: str) -> list[tuple[object, ...]]:
+def content(ws: Workspace, table: str) -> list[tuple[object, ...]]:
     """Row count and the order-free sum of the rows' hashes: a row lost, doubled or changed shows."""
-    return query(store, f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {table} AS t")
+    return rows(ws, f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {table} AS t")
 
 
 # a later version of some payments: the current rows deleted, the new ones appended (as a merge does)
@@ -72,9 +60,9 @@ def replace_payments(where: str) -> tuple[str, ...]:
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> SnapshotStore:
-    s = SnapshotStore.of(Workspace.init(tmp_path / "ws"))
-    with s.draft("r0") as d:
+def ws(tmp_path: Path) -> Workspace:
+    workspace = Workspace.init(tmp_path / "ws")
+    with SnapshotStore.of(workspace).draft("r0") as d:
         with d.connection() as con:
             ensure_schema(con)
             set_resolve_mark(con, "customer", "er-1")  # resolution's bookmark: a PRIMARY KEY table
@@ -88,58 +76,57 @@ def store(tmp_path: Path) -> SnapshotStore:
                 " 'taobao' AS platform, md5(i::VARCHAR) AS raw_record_id FROM range(300000) t(i)"
             )
         d.publish()
-    return s
+    return workspace
 
 
-def test_a_run_replacing_few_rows_keeps_their_tombstones_and_rewrites_nothing(store: SnapshotStore) -> None:
-    before = table_storage(store, "unified.payment")
+def test_a_run_replacing_few_rows_keeps_their_tombstones_and_rewrites_nothing(ws: Workspace) -> None:
+    before = table_storage(ws, "unified.payment")
     assert (before.live_rows, before.dead_rows) == (600_000, 0)
     # the next day: 180k old payments get a later version, 90k in each of the first two row groups.
     # DuckDB's own checkpoint would merge those two into one; here they are under a quarter of the
     # table's stored rows, not worth a rewrite.
     n = "CAST(substr(order_key, 2) AS INTEGER)"
-    write(store, "r1", *replace_payments(f"{n} < 90000 OR {n} BETWEEN 122880 AND 212879"))
-    after = table_storage(store, "unified.payment")
+    write(ws, "r1", *replace_payments(f"{n} < 90000 OR {n} BETWEEN 122880 AND 212879"))
+    after = table_storage(ws, "unified.payment")
     # the replaced rows are still stored; readers see only the new ones
     assert (after.live_rows, after.dead_rows) == (600_000, 180_000)
     assert not after.worth_compacting
-    assert query(store, "SELECT * FROM unified.payment WHERE payment_key = 'pay:0'") == [
+    assert rows(ws, "SELECT * FROM unified.payment WHERE payment_key = 'pay:0'") == [
         ("pay:0", "o0", "taobao", None, None, Decimal("1.00"), None, [hashlib.md5(b"0").hexdigest()])
     ]
-    st = warehouse_status(Workspace.open(store.root.parent))
+    st = warehouse_status(ws)
     assert st.deleted_rows == {"unified.payment": 180_000}
     assert st.compacts_next == []
 
 
-def schema_and_content(store: SnapshotStore) -> dict[str, object]:
+def schema_and_content(ws: Workspace) -> dict[str, object]:
     """Every table's DDL (constraints included) and content digest, by name."""
-    tables = query(store, "SELECT schema_name, table_name, sql FROM duckdb_tables() ORDER BY ALL")
-    return {f"{sc}.{t}": (ddl, content(store, f"{sc}.{t}")) for sc, t, ddl in tables}
+    tables = rows(ws, "SELECT schema_name, table_name, sql FROM duckdb_tables() ORDER BY ALL")
+    return {f"{sc}.{t}": (ddl, content(ws, f"{sc}.{t}")) for sc, t, ddl in tables}
 
 
 def test_once_a_quarter_is_tombstones_the_next_run_compacts_even_a_table_it_does_not_change(
-    store: SnapshotStore,
+    ws: Workspace,
 ) -> None:
-    ws = Workspace.open(store.root.parent)
     # half of the payments replaced: 300k tombstones, worth compacting
-    write(store, "r1", *replace_payments("amount % 2 = 0"))
-    worth = table_storage(store, "unified.payment")
+    write(ws, "r1", *replace_payments("amount % 2 = 0"))
+    worth = table_storage(ws, "unified.payment")
     assert worth.dead_rows == 300_000 and worth.worth_compacting
     assert warehouse_status(ws).compacts_next == ["unified.payment"]
     shown = cli("warehouse", "status", "-w", str(ws.root))
     assert shown.returncode == 0, shown.stderr
     said = "deleted     300,000 rows still stored (unified.payment 300,000; the next run compacts "
     assert said + "unified.payment)" in shown.stdout
-    before = schema_and_content(store)
+    before = schema_and_content(ws)
     reader = warehouse.connect(ws)  # a reader on the live snapshot while the next run compacts
 
     # the next run only appends an order version; the payments are compacted all the same
-    write(store, "r2", f"INSERT INTO unified.order_version BY NAME {version_of('o1')}")
-    compacted = table_storage(store, "unified.payment")
+    write(ws, "r2", f"INSERT INTO unified.order_version BY NAME {version_of('o1')}")
+    compacted = table_storage(ws, "unified.payment")
     assert compacted.live_rows == 600_000
     assert compacted.dead_rows < ROW_GROUP_ROWS  # DuckDB may leave less than a row group's worth
     assert compacted.row_groups <= math.ceil(600_000 / ROW_GROUP_ROWS) + 2
-    after = schema_and_content(store)
+    after = schema_and_content(ws)
     changed = {name for name in before if before[name] != after.get(name)}
     assert changed == {"unified.order_version"} and after.keys() == before.keys()
     # the whole model and resolution's bookmark, their NOT NULL and PRIMARY KEY constraints included
@@ -150,19 +137,19 @@ def test_once_a_quarter_is_tombstones_the_next_run_compacts_even_a_table_it_does
     assert warehouse_status(ws).compacts_next == []
 
 
-def test_many_small_appends_are_merged_into_full_row_groups(store: SnapshotStore) -> None:
+def test_many_small_appends_are_merged_into_full_row_groups(ws: Workspace) -> None:
     # as a hundred small daily runs leave the order versions: each run's append is its own row group
-    live = store.current()
+    live = SnapshotStore.of(ws).current()
     con = duckdb.connect(str(live), config={"max_vacuum_tasks": 0})
     for day in range(compaction.MAX_EXTRA_GROUPS - 1):
         con.execute(f"INSERT INTO unified.order_version BY NAME {version_of(f'day{day}')}")
         con.execute("CHECKPOINT")
     con.close()
-    write(store, "d99", f"INSERT INTO unified.order_version BY NAME {version_of('day99')}")
-    many = table_storage(store, "unified.order_version")
+    write(ws, "d99", f"INSERT INTO unified.order_version BY NAME {version_of('day99')}")
+    many = table_storage(ws, "unified.order_version")
     assert many.row_groups >= compaction.MAX_EXTRA_GROUPS and many.worth_compacting
-    write(store, "next", f"INSERT INTO unified.order_version BY NAME {version_of('day100')}")
-    merged = table_storage(store, "unified.order_version")
+    write(ws, "next", f"INSERT INTO unified.order_version BY NAME {version_of('day100')}")
+    merged = table_storage(ws, "unified.order_version")
     assert merged.live_rows == 300_000 + compaction.MAX_EXTRA_GROUPS + 1
     assert merged.row_groups <= math.ceil(merged.live_rows / ROW_GROUP_ROWS) + 2
 

@@ -80,10 +80,7 @@ def storage(
     return out
 
 
-def configure(conn: duckdb.DuckDBPyConnection) -> list[TableStorage]:
-    """Set the writer's connection to vacuum at its checkpoints only if some table is worth
-    compacting; returns those tables (empty: the vacuum is off for this connection)."""
-    due = [t for t in storage(conn) if t.worth_compacting]
-    if not due:
+def configure(conn: duckdb.DuckDBPyConnection) -> None:
+    """Set the writer's connection to vacuum at its checkpoints only if some table is worth compacting."""
+    if not any(t.worth_compacting for t in storage(conn)):
         conn.execute("SET max_vacuum_tasks = 0")
-    return due
