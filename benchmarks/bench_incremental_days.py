@@ -74,6 +74,9 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=10)
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "incremental_days.json")
     args = ap.parse_args()
+    if args.days * args.increment > args.orders:  # each day updates other day-0 orders
+        ap.error(f"--days × --increment ({args.days * args.increment:,}) exceeds --orders ({args.orders:,}): "
+                 "the later versions would name orders day 0 never had")
     with tempfile.TemporaryDirectory() as tmp:
         policy = series(args, Path(tmp) / "policy")
     # the comparison: every run's checkpoint vacuums, as DuckDB does unless told otherwise

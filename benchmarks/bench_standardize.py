@@ -236,6 +236,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs (and floors) measured; the median is reported")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "standardize.json")
     args = ap.parse_args()
+    if args.increment > args.orders:  # the next day updates as many of the first day's orders
+        ap.error(f"--increment ({args.increment:,}) exceeds --orders ({args.orders:,})")
     load_at_start = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         template = Workspace.init(Path(tmp) / "template")
