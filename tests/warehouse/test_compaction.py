@@ -8,7 +8,12 @@ groups (122,880 rows) to matter, made in well under a second.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import signal
+import subprocess
+import sys
+import textwrap
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +23,7 @@ from rawzone import cli, rows
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
+from ecfusion.errors import WarehouseBusy
 from ecfusion.model.tables import TABLES
 from ecfusion.resolve.store import set_resolve_mark
 from ecfusion.warehouse import compaction
@@ -166,3 +172,126 @@ def test_the_rule_needs_both_a_share_and_an_amount_of_tombstones() -> None:
     assert not TableStorage("t", rows, rows + 3 * ROW_GROUP_ROWS, 13).worth_compacting
     assert TableStorage("t", rows, rows + 4 * ROW_GROUP_ROWS, 14).worth_compacting
     assert TableStorage("t", 10, 10, compaction.MAX_EXTRA_GROUPS + 1).worth_compacting
+
+
+def test_compact_returns_free_blocks_and_tombstones_to_the_disk_and_keeps_every_row(ws: Workspace) -> None:
+    store = SnapshotStore.of(ws)
+    # half of the payments replaced, then a run that compacts them: its vacuum leaves free blocks
+    write(ws, "r1", *replace_payments("amount % 2 = 0"))
+    write(ws, "r2", f"INSERT INTO unified.order_version BY NAME {version_of('o1')}")
+    # then a day's later versions, too few to be worth a run's compaction: tombstones stay
+    write(ws, "r3", *replace_payments("amount < 200"))
+    st = warehouse_status(ws)
+    assert st.free_bytes > 0 and st.deleted_rows == {"unified.payment": 120_000}
+    shown = cli("warehouse", "status", "-w", str(ws.root))
+    assert shown.returncode == 0, shown.stderr
+    assert "of it free blocks (later runs reuse them; `ecfusion warehouse compact` returns" in " ".join(
+        shown.stdout.split()
+    )
+    live, before = store.current(), schema_and_content(ws)
+    assert live is not None
+    reader = warehouse.connect(ws)  # a reader on the live snapshot while it is rewritten
+
+    done = cli("warehouse", "compact", "-w", str(ws.root))
+    assert done.returncode == 0, done.stderr
+    compacted = store.current()
+    assert compacted is not None and compacted != live and compacted.name.startswith("snapshot-compact-")
+    # every schema, table, constraint and row as it was; no tombstone, no free block; a smaller file
+    assert schema_and_content(ws) == before
+    assert warehouse_status(ws).deleted_rows == {} and warehouse_status(ws).free_bytes == 0
+    payments = table_storage(ws, "unified.payment")
+    assert payments.row_groups <= math.ceil(600_000 / ROW_GROUP_ROWS) + 2
+    assert compacted.stat().st_size < live.stat().st_size
+    said = " ".join(done.stdout.split())
+    assert f"before {live.stat().st_size / 1e6:,.1f} MB" in said and "120,000 replaced rows" in said
+    assert f"after {compacted.stat().st_size / 1e6:,.1f} MB, 0.0 MB of it free, 0 replaced rows" in said
+    assert reader.execute("SELECT count(*) FROM unified.payment").fetchall() == [(600_000,)]
+    reader.close()
+
+    # the uncompacted snapshot is the previous one: a rollback brings the same rows back
+    assert store.previous() == live
+    again = cli("warehouse", "compact", "-w", str(ws.root))
+    assert again.returncode == 0 and "nothing to compact: the live snapshot is" in again.stdout
+    as_json = cli("warehouse", "compact", "-w", str(ws.root), "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    nothing = json.loads(as_json.stdout)
+    assert nothing["snapshot"] is None and nothing["before"]["dead_rows"] == 0
+    assert nothing["before"]["bytes"] == compacted.stat().st_size
+    assert store.current() == compacted
+    store.rollback()
+    assert store.current() == live and schema_and_content(ws) == before
+
+
+def test_a_compaction_that_fails_leaves_the_live_snapshot_live_and_no_draft(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(ws, "r1", *replace_payments("amount < 200"))
+    store = SnapshotStore.of(ws)
+    live = store.current()
+
+    def dies_halfway(snapshot: Path, target: Path) -> None:
+        target.write_bytes(b"half a rewrite")  # as a killed or failing rewrite leaves its draft
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(compaction, "rewrite", dies_halfway)
+    with pytest.raises(OSError, match="No space left"):
+        store.compact()
+    assert store.current() == live and store.drafts() == []
+    assert table_storage(ws, "unified.payment").dead_rows == 120_000
+
+
+def test_compact_waits_for_no_writer_but_refuses_to_run_under_one(ws: Workspace) -> None:
+    write(ws, "r1", *replace_payments("amount < 200"))
+    store = SnapshotStore.of(ws)
+    with store.writer("a run"), pytest.raises(WarehouseBusy, match="another writer"):
+        store.compact()
+    assert store.compact().snapshot is not None
+
+
+# Runs SnapshotStore.compact on WORKSPACE and SIGKILLs itself at POINT: "rewritten" (the draft fully
+# rewritten, not published) or "renamed" (the draft renamed to its snapshot name, CURRENT not switched).
+KILLER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from ecfusion.config import Workspace
+    from ecfusion.warehouse import compaction, snapshot
+
+    workspace, point = sys.argv[1], sys.argv[2]
+    rewrite = compaction.rewrite
+
+    def die(*_args, **_kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def rewrite_then_die(live, target):
+        rewrite(live, target)
+        die()
+
+    if point == "rewritten":
+        compaction.rewrite = rewrite_then_die
+    elif point == "renamed":
+        snapshot.SnapshotStore.publish = die
+    snapshot.SnapshotStore.of(Workspace.open(Path(workspace))).compact()
+    """
+)
+
+
+@pytest.mark.parametrize("point", ["rewritten", "renamed"])
+def test_kill_minus_9_in_a_compaction_leaves_the_live_snapshot_and_the_next_writer_cleans_up(
+    ws: Workspace, point: str
+) -> None:
+    write(ws, "r1", *replace_payments("amount < 200"))
+    store = SnapshotStore.of(ws)
+    live, before = store.current(), schema_and_content(ws)
+    proc = subprocess.run([sys.executable, "-c", KILLER, str(ws.root), point], capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    # the live snapshot is the one before, whole; what the killed writer left is named, not live
+    assert store.current() == live and schema_and_content(ws) == before
+    left = [p.name for p in store.root.glob("*-compact-*.duckdb")]
+    assert len(left) == 1 and left[0].startswith("building-" if point == "rewritten" else "snapshot-")
+    # the next compaction deletes the killed one's draft and publishes its own
+    done = store.compact()
+    assert done.snapshot is not None and store.current() == done.snapshot
+    assert schema_and_content(ws) == before and warehouse_status(ws).deleted_rows == {}
+    assert [p.name for p in store.root.glob("building-*")] == []
+    assert sorted(store.root.glob("snapshot-*")) == sorted([live, done.snapshot])

@@ -1,10 +1,11 @@
 """``ecfusion run [--retry-quarantined]``, ``ecfusion model dictionary|mappings|check|try`` and
-``ecfusion warehouse status|quarantine|rollback`` (thin CLI over ``ecfusion.warehouse``,
+``ecfusion warehouse status|quarantine|compact|rollback`` (thin CLI over ``ecfusion.warehouse``,
 ``ecfusion.model``, the mapping library and its column lineage; standard 5.2, 5.3.1.2, 5.3.3, 6.1)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -24,6 +25,7 @@ from ecfusion.standardize.mapping import (
 )
 from ecfusion.warehouse import Retry, RunSummary, SnapshotStore, connect
 from ecfusion.warehouse import run as run_warehouse
+from ecfusion.warehouse.compaction import FileSpace
 from ecfusion.warehouse.pipeline import STEPS
 from ecfusion.warehouse.retry import quarantine_groups
 from ecfusion.warehouse.snapshot import describe_writer
@@ -303,6 +305,10 @@ def status_command(
     then = (f"the next run compacts {', '.join(st.compacts_next)}" if st.compacts_next
             else "kept until a table is worth compacting")
     console.print(f"deleted     {listed(st.deleted_rows, 'rows still stored', then)}")
+    if st.live is not None:
+        free = (f", {st.free_bytes / 1e6:,.1f} MB of it free blocks (later runs reuse them; "
+                "`ecfusion warehouse compact` returns them to the disk)" if st.free_bytes else "")
+        console.print(f"file        {st.live.bytes / 1e6:,.1f} MB{free}")
     if st.runs:
         table = RichTable("run", "finished (UTC)", "raw in", "unified", "quarantined", "duplicates",
                           title=f"last {len(st.runs)} runs")
@@ -310,6 +316,33 @@ def status_command(
             table.add_row(r.run_id, f"{r.finished_at:%Y-%m-%d %H:%M:%S}" if r.finished_at else "",
                           *(f"{n:,}" for n in (r.raw_in, r.unified, r.quarantined, r.duplicates)))
         console.print(table, markup=False, highlight=False)
+
+
+@warehouse_app.command("compact")
+def compact_command(
+    workspace: Path = typer.Option(Path("."), "--workspace", "-w", help="workspace folder"),
+    wait: float = WAIT_FOR_WRITER,
+    as_json: bool = typer.Option(False, "--json", help="print what it did as JSON (for scripts)"),
+) -> None:
+    """Rewrite the live warehouse snapshot without the replaced rows and free blocks it still stores,
+    and publish the rewrite as the next snapshot (readers are never blocked; `ecfusion warehouse
+    rollback` brings the uncompacted one back). Runs compact tables by themselves once a quarter of
+    one is replaced rows, but never shrink the file: this does."""
+    done = SnapshotStore.of(Workspace.open(workspace)).compact(wait=wait)
+    if as_json:
+        console.print_json(json.dumps(asdict(done), default=str))
+        return
+
+    def held(f: FileSpace) -> str:
+        free = f.free_bytes / 1e6
+        return f"{f.bytes / 1e6:,.1f} MB, {free:,.1f} MB of it free, {f.dead_rows:,} replaced rows"
+
+    if done.after is None or done.snapshot is None:
+        console.print(f"nothing to compact: the live snapshot is {held(done.before)}")
+        return
+    console.print(f"before      {held(done.before)}")
+    console.print(f"after       {held(done.after)}")
+    console.print(f"live snapshot is now {done.snapshot.name} ({done.seconds:.1f}s)")
 
 
 @warehouse_app.command("rollback")

@@ -1,11 +1,12 @@
 """Warehouse snapshots: readers never blocked, always a consistent state (standard 4.3.5, 5.3.1.2).
 
-A writer (``warehouse.run``, a resolution run, a rollback) takes the warehouse's writer lock,
-builds the next state into a draft file (``building-<run>.duckdb``, a copy of the live one, then
-changed), renames it ``snapshot-<run>.duckdb`` and publishes it by atomically replacing the
-pointer file ``CURRENT`` (write temp, fsync, ``os.replace``). Readers open whatever ``CURRENT``
-names, read-only, and keep their snapshot for as long as they hold the connection; they never
-take the lock. The previous snapshot is kept for rollback.
+A writer (``warehouse.run``, a resolution run, a rollback, a compaction) takes the warehouse's
+writer lock, builds the next state into a draft file (``building-<run>.duckdb``, a copy of the live
+one, then changed; a compaction rewrites it compactly instead), renames it
+``snapshot-<run>.duckdb`` and publishes it by atomically replacing the pointer file ``CURRENT``
+(write temp, fsync, ``os.replace``). Readers open whatever ``CURRENT`` names, read-only, and keep
+their snapshot for as long as they hold the connection; they never take the lock. The previous
+snapshot is kept for rollback.
 
 One writer at a time: two writers copying the same live snapshot would each publish a state
 without the other's work, and the later would silently undo the earlier. The lock is an OS file
@@ -22,7 +23,8 @@ import shutil
 import socket
 import sys
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -110,6 +112,17 @@ class Draft:
             raise
         self.published = final
         return final
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """What ``SnapshotStore.compact`` did: the live file before and the published rewrite after
+    (both None when there was nothing to reclaim)."""
+
+    before: compaction.FileSpace
+    after: compaction.FileSpace | None
+    snapshot: Path | None
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -218,18 +231,21 @@ class SnapshotStore:
         return sorted(self.root.glob("building-*.duckdb"))
 
     @contextmanager
-    def draft(self, run_id: str, *, wait: float = 0.0) -> Iterator[Draft]:
-        """Under the writer lock: a draft of the next snapshot, a copy of the live one (or a fresh
-        file). Drafts that killed writers left are deleted first. On leaving the block the
-        draft is deleted unless it was published; the lock is released either way."""
+    def draft(
+        self, run_id: str, *, wait: float = 0.0, build: Callable[[Path, Path], object] = shutil.copyfile
+    ) -> Iterator[Draft]:
+        """Under the writer lock: a draft of the next snapshot, made from the live one by
+        ``build(live, draft)`` (a byte copy; ``compact`` rewrites), or a fresh file. Drafts that
+        killed writers left are deleted first. On leaving the block the draft is deleted unless
+        it was published; the lock is released either way."""
         with self.writer(run_id, wait=wait):
             for stale in self.root.glob("building-*"):  # a killed writer's draft and its WAL
                 stale.unlink(missing_ok=True)
             d = Draft(self, run_id, self.root / f"building-{run_id}.duckdb")
             live = self.current()
-            if live is not None:
-                shutil.copyfile(live, d.path)
             try:
+                if live is not None:  # inside: a build that fails (a full disk) leaves no draft either
+                    build(live, d.path)
                 yield d
             finally:
                 if d.published is None:
@@ -257,6 +273,27 @@ class SnapshotStore:
             if live is not None:
                 _write_atomic(self.root / PREVIOUS, live.name)
             return prev
+
+    def compact(self, *, wait: float = 0.0) -> Compaction:
+        """Publish the live snapshot rewritten compactly (``compaction.rewrite``: no tombstone, no
+        free block) as the next snapshot, under the writer lock (``wait``: seconds to wait for
+        another writer). Nothing is written when the live file has neither. Like any writer it
+        never changes the live file: a failure or kill -9 leaves it live, and once the rewrite is
+        published it is the previous snapshot, for rollback."""
+        started = time.perf_counter()
+        live = self.current()
+        if live is None:
+            raise WorkspaceError(f"no warehouse in {self.root} yet", hint="run `ecfusion run` first")
+        before = compaction.space_of(live)
+        if not before.reclaimable:
+            return Compaction(before, None, None, time.perf_counter() - started)
+        run_id = f"compact-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        with self.draft(run_id, wait=wait, build=compaction.rewrite) as d:
+            source = self.current()  # the live one when the lock was taken: a run may have published
+            if source is not None and source != live:
+                before = compaction.space_of(source)
+            published = d.publish()
+        return Compaction(before, compaction.space_of(published), published, time.perf_counter() - started)
 
     def _prune(self) -> None:
         """Delete every snapshot but the live and the previous one: a killed publish's renamed

@@ -1,6 +1,6 @@
 """``ecfusion warehouse status``: what is live, what a rollback brings back, whether a writer is
 at work, what the last runs did, what waits in the raw zone and in quarantine, and the deleted
-rows the live snapshot still stores (``compaction``).
+rows and free blocks the live snapshot still stores (``compaction``).
 
 Read-only and lock-free: it opens the live snapshot the way every reader does and never touches
 the writer lock, so asking never delays or refuses a run.
@@ -58,6 +58,8 @@ class Status:
     # rows deleted (replaced by a later version) that the live snapshot still stores, by table
     deleted_rows: dict[str, int] = field(default_factory=dict)
     compacts_next: list[str] = field(default_factory=list)  # tables the next run compacts
+    # free blocks inside the live file (a vacuum's; appends reuse them, `warehouse compact` returns them)
+    free_bytes: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -92,6 +94,7 @@ def status(workspace: Workspace, *, last: int = 5) -> Status:
             tables = compaction.storage(con)
             out.deleted_rows = {t.table: t.dead_rows for t in tables if t.dead_rows}
             out.compacts_next = [t.table for t in tables if t.worth_compacting]
+            out.free_bytes = compaction.file_space(con, live, tables).free_bytes
         finally:
             con.close()
     for f in files:
