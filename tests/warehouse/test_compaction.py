@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from rawzone import cli, rows
+from rawzone import RawZone, cli, rows, taobao_trade
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
@@ -143,6 +143,21 @@ def test_once_a_quarter_is_tombstones_the_next_run_compacts_even_a_table_it_does
     assert warehouse_status(ws).compacts_next == []
 
 
+def test_the_run_that_compacts_says_so_in_its_summary(ws: Workspace) -> None:
+    write(ws, "r1", *replace_payments("amount % 2 = 0"))
+    raw = RawZone(ws.lake_root)
+    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    shown = cli("run", "-w", str(ws.root))
+    assert shown.returncode == 0, shown.stderr
+    said = " ".join(shown.stdout.split())
+    why = "compacted at this run's checkpoint (why it took longer): unified.payment: 300,000 replaced rows"
+    assert why in said
+    assert table_storage(ws, "unified.payment").dead_rows < ROW_GROUP_ROWS
+    # the next run has nothing to compact, and says nothing of it
+    raw.add("taobao", "orders", [taobao_trade(2, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:06:00")])
+    assert not [n for n in warehouse.run(ws).notes if n.startswith("compacted")]
+
+
 def test_many_small_appends_are_merged_into_full_row_groups(ws: Workspace) -> None:
     # as a hundred small daily runs leave the order versions: each run's append is its own row group
     live = SnapshotStore.of(ws).current()
@@ -172,6 +187,7 @@ def test_the_rule_needs_both_a_share_and_an_amount_of_tombstones() -> None:
     assert not TableStorage("t", rows, rows + 3 * ROW_GROUP_ROWS, 13).worth_compacting
     assert TableStorage("t", rows, rows + 4 * ROW_GROUP_ROWS, 14).worth_compacting
     assert TableStorage("t", 10, 10, compaction.MAX_EXTRA_GROUPS + 1).worth_compacting
+    assert TableStorage("t", 10, 10, compaction.MAX_EXTRA_GROUPS + 1).what_compacts == "100 extra row groups"
 
 
 def test_compact_returns_free_blocks_and_tombstones_to_the_disk_and_keeps_every_row(ws: Workspace) -> None:

@@ -59,6 +59,13 @@ class TableStorage:
         return self.row_groups - math.ceil(self.live_rows / ROW_GROUP_ROWS)
 
     @property
+    def what_compacts(self) -> str:
+        """In words, what a compaction of the table drops: its tombstones and its extra row groups."""
+        parts = [f"{self.dead_rows:,} replaced rows"] if self.dead_rows else []
+        parts += [f"{self.extra_groups:,} extra row groups"] if self.extra_groups >= MAX_EXTRA_GROUPS else []
+        return " and ".join(parts) or "nothing"
+
+    @property
     def worth_compacting(self) -> bool:
         many_dead = self.dead_rows >= MIN_DEAD_ROWS and self.dead_rows >= MIN_DEAD_SHARE * self.stored_rows
         return many_dead or self.extra_groups >= MAX_EXTRA_GROUPS
@@ -86,10 +93,13 @@ def storage(
     return out
 
 
-def configure(conn: duckdb.DuckDBPyConnection) -> None:
-    """Set the writer's connection to vacuum at its checkpoints only if some table is worth compacting."""
-    if not any(t.worth_compacting for t in storage(conn)):
+def configure(conn: duckdb.DuckDBPyConnection) -> list[TableStorage]:
+    """Set the writer's connection to vacuum at its checkpoints only if some table is worth
+    compacting; returns those tables (empty: the vacuum is off), for the run summary to name."""
+    due = [t for t in storage(conn) if t.worth_compacting]
+    if not due:
         conn.execute("SET max_vacuum_tasks = 0")
+    return due
 
 
 @dataclass(frozen=True)

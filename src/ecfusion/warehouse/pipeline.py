@@ -583,6 +583,9 @@ def run(
                     "SELECT rule, count(*) FROM unified.quality_flag GROUP BY rule ORDER BY rule"
                 ).fetchall()
             )
+        if changed and draft.compacting:  # its checkpoint wrote, so it vacuumed: say why it took longer
+            dropped = "; ".join(f"{t.table}: {t.what_compacts}" for t in draft.compacting)
+            summary.notes.append(f"compacted at this run's checkpoint (why it took longer): {dropped}")
         summary.snapshot = draft.publish() if changed or store.current() is None else store.current()
     (progress or _noop)("publish", 1, 1)
     summary.seconds = time.perf_counter() - started

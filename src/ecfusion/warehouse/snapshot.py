@@ -83,16 +83,18 @@ class Draft:
     run_id: str
     path: Path
     published: Path | None = field(default=None, init=False)
+    # the tables worth compacting when ``connection`` opened: its checkpoints compact them
+    compacting: list[compaction.TableStorage] = field(default_factory=list, init=False)
 
     @contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to the draft, checkpointed when the block succeeds (a published file
         holds everything, with no WAL beside it) and closed either way, before ``publish``. Its
         checkpoints compact the tables they write only when some table is worth it
-        (``compaction.configure``)."""
+        (``compaction.configure``; ``compacting`` names them)."""
         con = duckdb.connect(str(self.path))
         try:
-            compaction.configure(con)
+            self.compacting = compaction.configure(con)
             yield con
             con.execute("CHECKPOINT")
         finally:
