@@ -137,7 +137,8 @@ MEMBER = Table(
           " as a positive number", "points", "points_entry.change_points, reason"),
         C("points_expired", INT, "累计过期积分", "points lost to expiry (negative changes whose reason says"
           " 过期 / expire), as a positive number", "points", "points_entry.change_points, reason"),
-        C("points_entries", INT, "积分流水数", "number of ledger entries of the member", "entries"),
+        C("points_entries", INT, "积分流水数", "number of ledger entries of the member", "entries",
+          "points_entry rows of the member"),
         C("phone_bidx", TEXT, "手机号盲索引", "blind index of the member's mobile", "", "mobile"),
         _time("registered_at", "注册时间",
               "when the member registered (the earliest record update when the CRM gives none)",
