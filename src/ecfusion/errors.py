@@ -51,6 +51,14 @@ class WarehouseBusy(WorkspaceError):
     exit_code = 75  # EX_TEMPFAIL (sysexits.h): try again later
 
 
+class WarehouseIOError(WorkspaceError):
+    """A warehouse snapshot file cannot be read (damaged: a disk error, a truncated copy, a change
+    made outside ecfusion) or the next one cannot be written (a full disk)."""
+
+    code = "ECF112"
+    exit_code = 74  # EX_IOERR (sysexits.h)
+
+
 class InputError(EcfusionError):
     """A file or record offered by a user cannot be read at all (not: a bad row, which is quarantined)."""
 

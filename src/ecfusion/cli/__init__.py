@@ -1,7 +1,9 @@
 """The ``ecfusion`` command: a thin layer over the library (ARCHITECTURE principle 6).
 
 ``main`` imports every command module in this package (each registers its commands on
-``ecfusion.cli.app.app``) and turns an ``EcfusionError`` into one clear line and a non-zero exit.
+``ecfusion.cli.app.app``) and turns an ``EcfusionError``, or a DuckDB error that says a warehouse
+file is damaged or cannot be written (``warehouse.snapshot.io_error``), into one clear line and a
+non-zero exit.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import logging
 import pkgutil
 import sys
 
+import duckdb
+
 from ecfusion.errors import EcfusionError
+from ecfusion.warehouse.snapshot import io_error
 
 
 def _load_commands() -> None:
@@ -27,10 +32,18 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("splink").setLevel(logging.ERROR)
     _load_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        # typer.Exit(n) from a command (a run that does not balance, a failed check) comes back as n
+        code = app(args=argv, standalone_mode=False)
     except EcfusionError as e:
         print(e.one_line(), file=sys.stderr)  # one line, never wrapped
         return e.exit_code
+    except duckdb.Error as e:
+        # a damaged or unwritable warehouse file is the disk's doing, not a bug: say so, and what to do
+        clear = io_error(e)
+        if clear is None:
+            raise
+        print(clear.one_line(), file=sys.stderr)
+        return clear.exit_code
     except KeyboardInterrupt:
         print("interrupted; what was landed is durable and will not be landed twice", file=sys.stderr)
         return 130
@@ -42,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             e.show()
             return int(e.exit_code)
         raise
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def run() -> None:

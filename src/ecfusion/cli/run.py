@@ -273,10 +273,13 @@ def status_command(
 ) -> None:
     """What is live, what a rollback brings back, whether a writer is at work now, the last runs,
     and what waits: raw files no run has read, records in quarantine; and the replaced rows the
-    live snapshot still stores until a run compacts them. Never waits for a run."""
+    live snapshot still stores until a run compacts them. Never waits for a run. Exits 1 when the
+    live snapshot cannot be read (damaged), saying what to do."""
     st = warehouse_status(Workspace.open(workspace), last=last)
     if as_json:
         console.print_json(json.dumps(st.as_dict(), default=str))
+        if st.live_error:
+            raise typer.Exit(1)
         return
 
     def snap(f: SnapshotFile | None, then: str, none: str) -> str:
@@ -299,6 +302,15 @@ def status_command(
             f"draft       {snap(d, '', '')}  " + ("(its work so far)" if st.writer
                                                   else "(left by a killed run: the next run deletes it)")
         )
+    if st.live_error:
+        console.print(f"DAMAGED     {st.live_error}", markup=False, highlight=False)
+        console.print(
+            "            `ecfusion warehouse rollback` makes the previous snapshot live; the next "
+            "`ecfusion run` (and `ecfusion er run`) take again from the raw zone what came after it. "
+            "Raw waiting, quarantine and deleted rows are not known while the live snapshot cannot be read.",
+            markup=False, highlight=False,
+        )
+        raise typer.Exit(1)
     console.print(f"raw waiting {listed(st.files_waiting, 'files', '`ecfusion run` reads them')}")
     why = "`ecfusion warehouse quarantine` says why"
     console.print(f"quarantine  {listed(st.quarantined, 'records', why)}")

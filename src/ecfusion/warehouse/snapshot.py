@@ -35,7 +35,7 @@ import psutil
 from filelock import FileLock, Timeout
 
 from ecfusion.config import Workspace
-from ecfusion.errors import WarehouseBusy, WorkspaceError
+from ecfusion.errors import WarehouseBusy, WarehouseIOError, WorkspaceError
 from ecfusion.warehouse import compaction
 
 POINTER = "CURRENT"
@@ -66,6 +66,32 @@ def _fsync_dir(folder: Path) -> None:
 def _unlink_with_wal(path: Path) -> None:
     for p in (path, path.with_name(path.name + ".wal")):
         p.unlink(missing_ok=True)
+
+
+# what DuckDB says of a file it cannot read (truncated, overwritten, failing checksums) or write
+_DAMAGED = ("Could not read enough bytes", "not a valid DuckDB database file", "Corrupt database file")
+_NOT_WRITTEN = ("No space left on device", "Could not write")
+
+
+def io_error(error: duckdb.Error) -> WarehouseIOError | None:
+    """The clear error for a DuckDB error that says a warehouse file is damaged or cannot be
+    written (None for any other: a bug, not the file). A damaged live snapshot is what rollback
+    is for: the previous one, then the raw zone, give back everything after it."""
+    said = str(error)
+    if any(s in said for s in _DAMAGED):
+        return WarehouseIOError(
+            f"a warehouse snapshot file is damaged (a disk error, or changed outside ecfusion): {said}",
+            hint="`ecfusion warehouse status` shows which file is live; `ecfusion warehouse rollback` makes "
+            "the previous snapshot live, and the next `ecfusion run` (and `ecfusion er run`) take again "
+            "from the raw zone what came after it",
+        )
+    if any(s in said for s in _NOT_WRITTEN):
+        return WarehouseIOError(
+            f"the next warehouse snapshot could not be written: {said}",
+            hint="free disk space where the warehouse folder is (a run or a compaction needs about the live "
+            "snapshot's size again) and run again; the live snapshot is unchanged",
+        )
+    return None
 
 
 def describe_writer(record: dict[str, object]) -> str:

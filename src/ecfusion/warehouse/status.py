@@ -3,7 +3,8 @@ at work, what the last runs did, what waits in the raw zone and in quarantine, a
 rows and free blocks the live snapshot still stores (``compaction``).
 
 Read-only and lock-free: it opens the live snapshot the way every reader does and never touches
-the writer lock, so asking never delays or refuses a run.
+the writer lock, so asking never delays or refuses a run. A live snapshot it cannot read (damaged)
+is reported as such (``live_error``), with the files and the writer, never as a crash.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import duckdb
 
 from ecfusion.config import Workspace
 from ecfusion.warehouse import compaction
-from ecfusion.warehouse.lakefiles import discover, unprocessed
-from ecfusion.warehouse.snapshot import SnapshotStore
+from ecfusion.warehouse.lakefiles import RawFile, discover, unprocessed
+from ecfusion.warehouse.snapshot import SnapshotStore, io_error
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,37 @@ class Status:
     compacts_next: list[str] = field(default_factory=list)  # tables the next run compacts
     # free blocks inside the live file (a vacuum's; appends reuse them, `warehouse compact` returns them)
     free_bytes: int = 0
+    # why the live snapshot cannot be read (damaged): then only the files and the writer are known
+    live_error: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+def _read_live(out: Status, live: Path, files: list[RawFile], last: int) -> list[RawFile]:
+    """Fill what the live snapshot says into ``out``; returns the raw files it has not read."""
+    con = duckdb.connect(str(live), read_only=True)
+    try:
+        files = unprocessed(con, files)
+        rows = con.execute(
+            "SELECT run_id, max(finished_at), sum(raw_in), sum(unified), sum(quarantined), "
+            "sum(duplicates) FROM meta.run_reconciliation GROUP BY run_id ORDER BY run_id DESC LIMIT ?",
+            [last],
+        ).fetchall()
+        out.runs = [RunLine(str(r), f, int(a), int(u), int(q), int(d)) for r, f, a, u, q, d in rows]
+        out.quarantined = {
+            str(rule): int(n)
+            for rule, n in con.execute(
+                "SELECT rule, count(*) FROM unified.quarantine GROUP BY rule ORDER BY rule"
+            ).fetchall()
+        }
+        tables = compaction.storage(con)
+        out.deleted_rows = {t.table: t.dead_rows for t in tables if t.dead_rows}
+        out.compacts_next = [t.table for t in tables if t.worth_compacting]
+        out.free_bytes = compaction.file_space(con, live, tables).free_bytes
+    finally:
+        con.close()
+    return files
 
 
 def status(workspace: Workspace, *, last: int = 5) -> Status:
@@ -76,27 +105,14 @@ def status(workspace: Workspace, *, last: int = 5) -> Status:
     )
     files = discover(workspace.lake_root)
     if live is not None:
-        con = duckdb.connect(str(live), read_only=True)
         try:
-            files = unprocessed(con, files)
-            rows = con.execute(
-                "SELECT run_id, max(finished_at), sum(raw_in), sum(unified), sum(quarantined), "
-                "sum(duplicates) FROM meta.run_reconciliation GROUP BY run_id ORDER BY run_id DESC LIMIT ?",
-                [last],
-            ).fetchall()
-            out.runs = [RunLine(str(r), f, int(a), int(u), int(q), int(d)) for r, f, a, u, q, d in rows]
-            out.quarantined = {
-                str(rule): int(n)
-                for rule, n in con.execute(
-                    "SELECT rule, count(*) FROM unified.quarantine GROUP BY rule ORDER BY rule"
-                ).fetchall()
-            }
-            tables = compaction.storage(con)
-            out.deleted_rows = {t.table: t.dead_rows for t in tables if t.dead_rows}
-            out.compacts_next = [t.table for t in tables if t.worth_compacting]
-            out.free_bytes = compaction.file_space(con, live, tables).free_bytes
-        finally:
-            con.close()
+            files = _read_live(out, live, files, last)
+        except duckdb.Error as e:
+            damaged = io_error(e)
+            if damaged is None:
+                raise
+            out.live_error = damaged.message  # the rest (raw waiting, quarantine, …) is not known
+            return out
     for f in files:
         out.files_waiting[f.entity] = out.files_waiting.get(f.entity, 0) + 1
     return out

@@ -1,0 +1,95 @@
+"""A damaged live snapshot (a disk error, a truncated copy restored over it, an edit made outside
+ecfusion): every command says so in one line with what to do, never a traceback; a run refuses to
+build on it and leaves it as it is; and a rollback plus the next run give back everything from the
+raw zone (warehouse/snapshot.py ``io_error``, warehouse/status.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+from rawzone import RawZone, cli, rows, taobao_trade
+
+from ecfusion import warehouse
+from ecfusion.config import Workspace
+from ecfusion.warehouse import snapshot
+from ecfusion.warehouse.snapshot import SnapshotStore
+
+BLOCK = 262_144  # DuckDB's block size; the file's blocks start after its 3 header pages of 4 KiB
+
+
+def truncate(path: Path) -> None:
+    """As a copy cut short leaves a file: its first megabyte."""
+    os.truncate(path, 1_000_000)
+
+
+def break_checksums(path: Path) -> None:
+    """As a disk error leaves it: every block's checksum overwritten, so any block read fails."""
+    with path.open("r+b") as f:
+        for offset in range(3 * 4096, path.stat().st_size, BLOCK):
+            f.seek(offset)
+            f.write(b"\xde\xad\xbe\xef" * 2)
+
+
+@pytest.fixture
+def two_runs(workspace: Workspace, raw: RawZone) -> Workspace:
+    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    warehouse.run(workspace)
+    raw.add("taobao", "orders", [taobao_trade(2, "WAIT_SELLER_SEND_GOODS", "2026-11-01 11:05:00")])
+    warehouse.run(workspace)
+    return workspace
+
+
+def test_a_damaged_live_snapshot_is_named_refused_and_recovered_by_rollback_and_a_run(
+    two_runs: Workspace, raw: RawZone
+) -> None:
+    ws, store = two_runs, SnapshotStore.of(two_runs)
+    live = store.current()
+    assert live is not None
+    truncate(live)
+
+    shown = cli("warehouse", "status", "-w", str(ws.root))
+    assert shown.returncode == 1 and "Traceback" not in shown.stderr
+    said = " ".join(shown.stdout.split())
+    assert "DAMAGED a warehouse snapshot file is damaged" in said and live.name in said
+    assert "`ecfusion warehouse rollback` makes the previous snapshot live" in said
+    as_json = cli("warehouse", "status", "-w", str(ws.root), "--json")
+    assert as_json.returncode == 1
+    assert "Could not read enough bytes" in json.loads(as_json.stdout)["live_error"]
+
+    # a run refuses to build the next snapshot on it: one line, the live file left as it was
+    raw.add("taobao", "orders", [taobao_trade(3, "WAIT_SELLER_SEND_GOODS", "2026-11-01 12:05:00")])
+    refused = cli("run", "-w", str(ws.root))
+    assert refused.returncode == 74 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith("error[ECF112]: a warehouse snapshot file is damaged")
+    assert len(refused.stderr.strip().splitlines()) == 1 and "ecfusion warehouse rollback" in refused.stderr
+    assert store.current() == live and store.drafts() == []
+
+    # the previous snapshot, then the raw zone: every order is back, each raw file read once
+    assert cli("warehouse", "rollback", "-w", str(ws.root)).returncode == 0
+    again = cli("run", "-w", str(ws.root))
+    assert again.returncode == 0, again.stderr
+    assert rows(ws, "SELECT platform_order_id FROM unified.orders ORDER BY 1") == [("1",), ("2",), ("3",)]
+    assert rows(ws, "SELECT count(*), count(DISTINCT path) FROM meta.processed_file") == [(3, 3)]
+    assert cli("warehouse", "status", "-w", str(ws.root)).returncode == 0
+
+
+def test_a_reader_of_a_snapshot_with_failing_checksums_gets_one_clear_line(two_runs: Workspace) -> None:
+    live = SnapshotStore.of(two_runs).current()
+    assert live is not None
+    break_checksums(live)
+    shown = cli("warehouse", "quarantine", "-w", str(two_runs.root))
+    assert shown.returncode == 74 and "Traceback" not in shown.stderr
+    assert shown.stderr.startswith("error[ECF112]: a warehouse snapshot file is damaged")
+    assert "Corrupt database file" in shown.stderr or "not a valid DuckDB database file" in shown.stderr
+
+
+def test_only_a_file_that_cannot_be_read_or_written_is_taken_for_the_disk() -> None:
+    # any other DuckDB error is a bug in ecfusion's SQL: it is not dressed up as a damaged file
+    assert snapshot.io_error(duckdb.BinderException("Referenced column \"x\" not found")) is None
+    full = snapshot.io_error(duckdb.IOException('Could not write file "w/building-1.duckdb": No space left'))
+    assert full is not None and "free disk space" in (full.hint or "")
