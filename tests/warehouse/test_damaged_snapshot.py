@@ -78,6 +78,28 @@ def test_a_damaged_live_snapshot_is_named_refused_and_recovered_by_rollback_and_
     assert cli("warehouse", "status", "-w", str(ws.root)).returncode == 0
 
 
+def test_a_live_snapshot_deleted_outside_ecfusion_is_not_taken_for_an_empty_warehouse(
+    two_runs: Workspace, raw: RawZone
+) -> None:
+    ws, store = two_runs, SnapshotStore.of(two_runs)
+    live = store.current()
+    assert live is not None
+    live.unlink()
+    shown = cli("warehouse", "status", "-w", str(ws.root))
+    said = " ".join(shown.stdout.split())
+    assert shown.returncode == 1 and "live cannot be read (below)" in said
+    assert f"DAMAGED the live warehouse snapshot {live.name}, named in" in said and "is missing" in said
+    # a run would otherwise have started a new warehouse from nothing, quietly
+    raw.add("taobao", "orders", [taobao_trade(3, "WAIT_SELLER_SEND_GOODS", "2026-11-01 12:05:00")])
+    refused = cli("run", "-w", str(ws.root))
+    assert refused.returncode == 74
+    assert refused.stderr.startswith("error[ECF112]: the live warehouse snapshot")
+    assert "Traceback" not in refused.stderr and list(store.root.glob("snapshot-*")) == [store.previous()]
+    assert cli("warehouse", "rollback", "-w", str(ws.root)).returncode == 0
+    assert cli("run", "-w", str(ws.root)).returncode == 0
+    assert rows(ws, "SELECT platform_order_id FROM unified.orders ORDER BY 1") == [("1",), ("2",), ("3",)]
+
+
 def test_a_reader_of_a_snapshot_with_failing_checksums_gets_one_clear_line(two_runs: Workspace) -> None:
     live = SnapshotStore.of(two_runs).current()
     assert live is not None

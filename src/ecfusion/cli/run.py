@@ -293,7 +293,8 @@ def status_command(
         return f"{total:,} {unit}" + (f" ({parts}; {hint})" if total else "")
 
     doing = describe_writer(st.writer) if st.writer else "none at work"
-    console.print(f"live        {snap(st.live, '', 'none (`ecfusion run` builds the first)')}")
+    none = "cannot be read (below)" if st.live_error else "none (`ecfusion run` builds the first)"
+    console.print(f"live        {snap(st.live, '', none)}")
     back = "  (`ecfusion warehouse rollback` brings it back)"
     console.print(f"previous    {snap(st.previous, back, 'none')}")
     console.print(f"writer      {doing}")
@@ -307,7 +308,7 @@ def status_command(
         console.print(
             "            `ecfusion warehouse rollback` makes the previous snapshot live; the next "
             "`ecfusion run` (and `ecfusion er run`) take again from the raw zone what came after it. "
-            "Raw waiting, quarantine and deleted rows are not known while the live snapshot cannot be read.",
+            "Raw waiting, quarantine and deleted rows are not known while there is no live snapshot to read.",
             markup=False, highlight=False,
         )
         raise typer.Exit(1)

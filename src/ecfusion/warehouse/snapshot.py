@@ -165,19 +165,30 @@ class SnapshotStore:
         root.mkdir(parents=True, exist_ok=True)
         return cls(root)
 
-    def _read(self, name: str) -> Path | None:
+    def _named(self, name: str) -> Path | None:
+        """The snapshot file the pointer file ``name`` names (it may be missing), or None."""
         p = self.root / name
         if not p.exists():
             return None
-        target = self.root / p.read_text(encoding="utf-8").strip()
-        return target if target.exists() else None
+        return self.root / p.read_text(encoding="utf-8").strip()
 
     def current(self) -> Path | None:
-        """The live snapshot file, or None before the first run."""
-        return self._read(POINTER)
+        """The live snapshot file, or None before the first run. ``WarehouseIOError`` when
+        ``CURRENT`` names a file that is gone (deleted outside ecfusion): a run must not take that
+        for an empty warehouse and quietly rebuild everything."""
+        live = self._named(POINTER)
+        if live is not None and not live.exists():
+            raise WarehouseIOError(
+                f"the live warehouse snapshot {live.name}, named in {self.root / POINTER}, is missing",
+                hint="`ecfusion warehouse rollback` makes the previous snapshot live, and the next "
+                "`ecfusion run` (and `ecfusion er run`) take again from the raw zone what came after it; "
+                f"or delete {self.root / POINTER} to rebuild the whole warehouse from the raw zone",
+            )
+        return live
 
     def previous(self) -> Path | None:
-        return self._read(PREVIOUS)
+        prev = self._named(PREVIOUS)
+        return prev if prev is not None and prev.exists() else None
 
     @contextmanager
     def writer(self, run_id: str, *, wait: float = 0.0) -> Iterator[None]:
@@ -291,7 +302,7 @@ class SnapshotStore:
     def rollback(self, *, wait: float = 0.0) -> Path:
         """Make the previous snapshot live again (under the writer lock: never under a running writer)."""
         with self.writer("rollback", wait=wait):
-            prev, live = self.previous(), self.current()
+            prev, live = self.previous(), self._named(POINTER)  # a live file that is gone is rolled back too
             if prev is None:
                 raise WorkspaceError(
                     f"no previous warehouse snapshot in {self.root}",

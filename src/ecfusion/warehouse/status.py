@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from ecfusion.config import Workspace
+from ecfusion.errors import WarehouseIOError
 from ecfusion.warehouse import compaction
 from ecfusion.warehouse.lakefiles import RawFile, discover, unprocessed
 from ecfusion.warehouse.snapshot import SnapshotStore, io_error
@@ -96,13 +97,19 @@ def _read_live(out: Status, live: Path, files: list[RawFile], last: int) -> list
 
 def status(workspace: Workspace, *, last: int = 5) -> Status:
     store = SnapshotStore.of(workspace)
-    live, previous = store.current(), store.previous()
+    previous = store.previous()
     out = Status(
-        live=SnapshotFile.of(live) if live else None,
+        live=None,
         previous=SnapshotFile.of(previous) if previous else None,
         writer=store.writer_now(),
         drafts=[SnapshotFile.of(p) for p in store.drafts()],
     )
+    try:
+        live = store.current()
+    except WarehouseIOError as e:  # CURRENT names a file that is gone
+        out.live_error = e.message
+        return out
+    out.live = SnapshotFile.of(live) if live else None
     files = discover(workspace.lake_root)
     if live is not None:
         try:
