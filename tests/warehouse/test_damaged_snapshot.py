@@ -44,12 +44,27 @@ def two_runs(workspace: Workspace, raw: RawZone) -> Workspace:
     return workspace
 
 
+@pytest.fixture
+def live(two_runs: Workspace) -> Path:
+    """The live snapshot file after the two runs (run 2's; run 1's is the previous one)."""
+    path = SnapshotStore.of(two_runs).current()
+    assert path is not None
+    return path
+
+
+def rollback_and_run(ws: Workspace) -> None:
+    """The way back: the previous snapshot, then the raw zone; every order is there once."""
+    assert cli("warehouse", "rollback", "-w", str(ws.root)).returncode == 0
+    again = cli("run", "-w", str(ws.root))
+    assert again.returncode == 0, again.stderr
+    assert rows(ws, "SELECT platform_order_id FROM unified.orders ORDER BY 1") == [("1",), ("2",), ("3",)]
+    assert rows(ws, "SELECT count(*), count(DISTINCT path) FROM meta.processed_file") == [(3, 3)]
+
+
 def test_a_damaged_live_snapshot_is_named_refused_and_recovered_by_rollback_and_a_run(
-    two_runs: Workspace, raw: RawZone
+    two_runs: Workspace, live: Path, raw: RawZone
 ) -> None:
     ws, store = two_runs, SnapshotStore.of(two_runs)
-    live = store.current()
-    assert live is not None
     truncate(live)
 
     shown = cli("warehouse", "status", "-w", str(ws.root))
@@ -70,20 +85,14 @@ def test_a_damaged_live_snapshot_is_named_refused_and_recovered_by_rollback_and_
     assert store.current() == live and store.drafts() == []
 
     # the previous snapshot, then the raw zone: every order is back, each raw file read once
-    assert cli("warehouse", "rollback", "-w", str(ws.root)).returncode == 0
-    again = cli("run", "-w", str(ws.root))
-    assert again.returncode == 0, again.stderr
-    assert rows(ws, "SELECT platform_order_id FROM unified.orders ORDER BY 1") == [("1",), ("2",), ("3",)]
-    assert rows(ws, "SELECT count(*), count(DISTINCT path) FROM meta.processed_file") == [(3, 3)]
+    rollback_and_run(ws)
     assert cli("warehouse", "status", "-w", str(ws.root)).returncode == 0
 
 
 def test_a_live_snapshot_deleted_outside_ecfusion_is_not_taken_for_an_empty_warehouse(
-    two_runs: Workspace, raw: RawZone
+    two_runs: Workspace, live: Path, raw: RawZone
 ) -> None:
     ws, store = two_runs, SnapshotStore.of(two_runs)
-    live = store.current()
-    assert live is not None
     live.unlink()
     shown = cli("warehouse", "status", "-w", str(ws.root))
     said = " ".join(shown.stdout.split())
@@ -95,14 +104,12 @@ def test_a_live_snapshot_deleted_outside_ecfusion_is_not_taken_for_an_empty_ware
     assert refused.returncode == 74
     assert refused.stderr.startswith("error[ECF112]: the live warehouse snapshot")
     assert "Traceback" not in refused.stderr and list(store.root.glob("snapshot-*")) == [store.previous()]
-    assert cli("warehouse", "rollback", "-w", str(ws.root)).returncode == 0
-    assert cli("run", "-w", str(ws.root)).returncode == 0
-    assert rows(ws, "SELECT platform_order_id FROM unified.orders ORDER BY 1") == [("1",), ("2",), ("3",)]
+    rollback_and_run(ws)
 
 
-def test_a_reader_of_a_snapshot_with_failing_checksums_gets_one_clear_line(two_runs: Workspace) -> None:
-    live = SnapshotStore.of(two_runs).current()
-    assert live is not None
+def test_a_reader_of_a_snapshot_with_failing_checksums_gets_one_clear_line(
+    two_runs: Workspace, live: Path
+) -> None:
     break_checksums(live)
     shown = cli("warehouse", "quarantine", "-w", str(two_runs.root))
     assert shown.returncode == 74 and "Traceback" not in shown.stderr
