@@ -16,6 +16,7 @@ from rawzone import RawZone, cli, rows, taobao_trade
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
+from ecfusion.errors import WarehouseIOError
 from ecfusion.warehouse import snapshot
 from ecfusion.warehouse.snapshot import SnapshotStore
 
@@ -115,6 +116,14 @@ def test_a_reader_of_a_snapshot_with_failing_checksums_gets_one_clear_line(
     assert shown.returncode == 74 and "Traceback" not in shown.stderr
     assert shown.stderr.startswith("error[ECF112]: a warehouse snapshot file is damaged")
     assert "Corrupt database file" in shown.stderr or "not a valid DuckDB database file" in shown.stderr
+
+
+def test_a_library_reader_gets_the_same_clear_error(two_runs: Workspace, live: Path) -> None:
+    with live.open("r+b") as f:
+        f.write(b"\0" * 4096)  # its header gone: no longer a DuckDB file at all
+    with pytest.raises(WarehouseIOError, match="is damaged") as e:
+        warehouse.connect(two_runs)
+    assert "not a valid DuckDB database file" in e.value.message and "rollback" in (e.value.hint or "")
 
 
 def test_only_a_file_that_cannot_be_read_or_written_is_taken_for_the_disk() -> None:

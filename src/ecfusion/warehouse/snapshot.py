@@ -345,10 +345,18 @@ class SnapshotStore:
 
 
 def connect(workspace: Workspace) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the live warehouse snapshot (what readers and the API use)."""
+    """A read-only connection to the live warehouse snapshot (what readers and the API use);
+    ``WarehouseIOError`` when the file is missing or not a DuckDB database any more (``io_error``:
+    damage found later, by a query, comes as DuckDB's own error)."""
     live = SnapshotStore.of(workspace).current()
     if live is None:
         raise WorkspaceError(
             f"no warehouse in {workspace.warehouse_root} yet", hint="run `ecfusion run` first"
         )
-    return duckdb.connect(str(live), read_only=True)
+    try:
+        return duckdb.connect(str(live), read_only=True)
+    except duckdb.Error as e:
+        damaged = io_error(e)
+        if damaged is None:
+            raise
+        raise damaged from e
