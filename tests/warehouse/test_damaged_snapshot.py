@@ -1,13 +1,19 @@
 """A damaged live snapshot (a disk error, a truncated copy restored over it, an edit made outside
-ecfusion): every command says so in one line with what to do, never a traceback; a run refuses to
-build on it and leaves it as it is; and a rollback plus the next run give back everything from the
-raw zone (warehouse/snapshot.py ``io_error``, warehouse/status.py).
+ecfusion, a file deleted): every command says so in one line with what to do, never a traceback; a
+run refuses to build on it and leaves it as it is; and a rollback plus the next run give back
+everything from the raw zone. A disk that cannot take the next snapshot: the same one line, the
+live snapshot unchanged, nothing lost once there is room (warehouse/snapshot.py ``io_error``,
+warehouse/status.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -124,6 +130,40 @@ def test_a_library_reader_gets_the_same_clear_error(two_runs: Workspace, live: P
     with pytest.raises(WarehouseIOError, match="is damaged") as e:
         warehouse.connect(two_runs)
     assert "not a valid DuckDB database file" in e.value.message and "rollback" in (e.value.hint or "")
+
+
+def run_with_file_size_limit(ws: Workspace, limit: int) -> subprocess.CompletedProcess[str]:
+    """``ecfusion run`` as on a disk that takes no file past ``limit`` bytes (RLIMIT_FSIZE: a write
+    past it fails with EFBIG, as one on a full disk fails with ENOSPC)."""
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the failing write returns an error instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run(
+        [sys.executable, "-m", "ecfusion", "run", "-w", str(ws.root)],
+        preexec_fn=limited, capture_output=True, text=True, timeout=300,
+    )
+
+
+@pytest.mark.parametrize("fails", ["copying the live snapshot", "writing the run's rows"])
+def test_a_run_the_disk_cannot_take_says_so_and_loses_nothing(
+    two_runs: Workspace, live: Path, raw: RawZone, fails: str
+) -> None:
+    store, size = SnapshotStore.of(two_runs), live.stat().st_size
+    raw.add("taobao", "orders", [
+        taobao_trade(i, "WAIT_SELLER_SEND_GOODS", "2026-11-01 12:05:00") for i in range(3, 3003)
+    ])
+    limit = size // 2 if fails == "copying the live snapshot" else size + 65_536
+    refused = run_with_file_size_limit(two_runs, limit)
+    assert refused.returncode == 74 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith("error[ECF112]: the next warehouse snapshot could not be written")
+    assert "File too large" in refused.stderr and "free disk space" in refused.stderr
+    # the live snapshot as it was, no draft or WAL left; with room again, nothing is missing
+    assert store.current() == live and live.stat().st_size == size
+    assert sorted(p.name for p in store.root.glob("building-*")) == []
+    assert cli("run", "-w", str(two_runs.root)).returncode == 0
+    assert rows(two_runs, "SELECT count(*), count(DISTINCT order_key) FROM unified.orders") == [(3002, 3002)]
 
 
 def test_only_a_file_that_cannot_be_read_or_written_is_taken_for_the_disk() -> None:

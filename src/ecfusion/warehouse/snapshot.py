@@ -86,12 +86,16 @@ def io_error(error: duckdb.Error) -> WarehouseIOError | None:
             "from the raw zone what came after it",
         )
     if any(s in said for s in _NOT_WRITTEN):
-        return WarehouseIOError(
-            f"the next warehouse snapshot could not be written: {said}",
-            hint="free disk space where the warehouse folder is (a run or a compaction needs about the live "
-            "snapshot's size again) and run again; the live snapshot is unchanged",
-        )
+        return _not_written(said)
     return None
+
+
+def _not_written(said: str) -> WarehouseIOError:
+    return WarehouseIOError(
+        f"the next warehouse snapshot could not be written: {said}",
+        hint="free disk space where the warehouse folder is (a run or a compaction needs about the live "
+        "snapshot's size again) and run again; the live snapshot is unchanged",
+    )
 
 
 def describe_writer(record: dict[str, object]) -> str:
@@ -284,7 +288,10 @@ class SnapshotStore:
             live = self.current()
             try:
                 if live is not None:  # inside: a build that fails (a full disk) leaves no draft either
-                    build(live, d.path)
+                    try:
+                        build(live, d.path)
+                    except OSError as e:  # the byte copy's (the rewrite's are DuckDB's: io_error)
+                        raise _not_written(str(e)) from e
                 yield d
             finally:
                 if d.published is None:
