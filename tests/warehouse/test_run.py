@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from rawzone import RawZone, taobao_trade, token
+from rawzone import RawZone, cli, taobao_trade, token
 from rawzone import rows as _rows
 
 from ecfusion import warehouse
@@ -321,4 +321,31 @@ def test_douyin_receiver_is_the_decrypted_one_with_region_names(workspace: Works
          token("address", "解放路560号")),
         ("douyin:dy2", "河南省", "郑州市", "二七区", handles["encrypt_post_receiver"],
          handles["encrypt_post_tel"], handles["post_addr"]["encrypt_detail"]),
+    ]
+
+
+def test_a_raw_file_cut_short_is_named_left_for_later_and_the_rest_is_taken(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    first = raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    damaged = raw.add("taobao", "orders", [taobao_trade(2, "WAIT_SELLER_SEND_GOODS", "2026-11-01 11:05:00")])
+    whole = damaged.read_bytes()
+    damaged.write_bytes(whole[:200])  # as a copy cut short leaves it: no Parquet footer
+    shown = cli("run", "-w", str(workspace.root))
+    said = " ".join(shown.stdout.split())
+    assert shown.returncode == 1 and "Traceback" not in shown.stderr
+    relative = str(damaged.relative_to(workspace.lake_root))
+    assert "raw files that cannot be read, left unprocessed: 1" in said
+    assert f"{relative}: Invalid Input Error: No magic bytes found at end of file" in said
+    # the other file is taken and reconciled; the damaged one is not recorded as processed
+    assert _rows(workspace, "SELECT order_key FROM unified.orders") == [("taobao:1",)]
+    assert _rows(workspace, "SELECT path FROM meta.processed_file") == [
+        (str(first.relative_to(workspace.lake_root)),)
+    ]
+    # restored from a backup, the next run takes it
+    damaged.write_bytes(whole)
+    s = warehouse.run(workspace)
+    assert s.unreadable_files == {} and s.balanced
+    assert _rows(workspace, "SELECT order_key FROM unified.orders ORDER BY 1") == [
+        ("taobao:1",), ("taobao:2",)
     ]

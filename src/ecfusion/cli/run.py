@@ -94,6 +94,14 @@ def print_summary(s: RunSummary) -> None:
     ):
         if counts:
             console.print(f"{title}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    if s.unreadable_files:
+        console.print(
+            f"raw files that cannot be read, left unprocessed: {len(s.unreadable_files)} (a copy cut short "
+            "or damaged on disk; restore them from the lake's backup and the next run takes them)",
+            markup=False, highlight=False,
+        )
+        for path, why in sorted(s.unreadable_files.items()):
+            console.print(f"  {path}: {why}", markup=False, highlight=False)
     if s.quarantine_by_rule.get("unknown_status"):
         console.print(
             "unknown_status: a code the platform's map does not list (the reason in unified.quarantine "
@@ -135,7 +143,7 @@ def run_command(
             wait=wait,
         )
     print_summary(summary)
-    if not summary.balanced:
+    if not summary.balanced or summary.unreadable_files:
         raise typer.Exit(1)
 
 

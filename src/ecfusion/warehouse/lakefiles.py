@@ -44,10 +44,7 @@ def unprocessed(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> list[R
     return [f for f in files if f.relative not in done]
 
 
-def platform_counts(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> dict[str, dict[str, int]]:
-    """Rows per platform in each file (by absolute path): one cheap pass over one column."""
-    if not files:
-        return {}
+def _counts(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> dict[str, dict[str, int]]:
     paths = "[" + ", ".join(lit(str(f.path)) for f in files) + "]"
     rows = conn.execute(
         f"SELECT filename, platform, count(*) FROM read_parquet({paths}, filename = true) GROUP BY ALL"
@@ -56,3 +53,26 @@ def platform_counts(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> di
     for filename, platform, n in rows:
         out[str(filename)][str(platform)] = int(n)
     return out
+
+
+def platform_counts(
+    conn: duckdb.DuckDBPyConnection, files: list[RawFile]
+) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
+    """Rows per platform in each file (by absolute path): one cheap pass over one column; and the
+    files that pass cannot read (absolute path → DuckDB's reason): a copy cut short, a file damaged
+    on disk. They are left out, probed one by one only when the pass over all of them fails."""
+    if not files:
+        return {}, {}
+    try:
+        return _counts(conn, files), {}
+    except duckdb.Error:
+        pass
+    readable, unreadable = [], {}
+    for f in files:
+        try:
+            _counts(conn, [f])
+        except duckdb.Error as e:
+            unreadable[str(f.path)] = str(e).splitlines()[0]
+        else:
+            readable.append(f)
+    return (_counts(conn, readable) if readable else {}), unreadable

@@ -502,7 +502,10 @@ def _standardize(
         summary.retried, summary.retried_files = released.records, released.files
     files = unprocessed(conn, discover(ws.lake_root))
     progress("discover", 1, 1)
-    counts = platform_counts(conn, files)
+    counts, unreadable = platform_counts(conn, files)
+    # left unprocessed, so the run after a restore takes them; said in the summary, never dropped
+    summary.unreadable_files = {f.relative: why for f in files if (why := unreadable.get(str(f.path)))}
+    files = [f for f in files if str(f.path) not in unreadable]
     ready = _split(files, counts, mappings, summary)
     if not ready:
         return False

@@ -48,6 +48,8 @@ class RunSummary:
     files_processed: int = 0
     files_pending: int = 0
     pending_reasons: dict[str, int] = field(default_factory=dict)
+    # raw files the run could not read (lake-relative path → why), left unprocessed for the next run
+    unreadable_files: dict[str, str] = field(default_factory=dict)
     reconciliation: list[Reconciliation] = field(default_factory=list)
     platforms: list[PlatformFigures] = field(default_factory=list)
     quarantine_by_rule: dict[str, int] = field(default_factory=dict)
