@@ -23,7 +23,7 @@ from rawzone import RawZone, cli, rows, taobao_trade
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
-from ecfusion.errors import WarehouseBusy
+from ecfusion.errors import WarehouseBusy, WarehouseIOError
 from ecfusion.model.tables import TABLES
 from ecfusion.resolve.store import set_resolve_mark
 from ecfusion.warehouse import compaction
@@ -250,7 +250,7 @@ def test_a_compaction_that_fails_leaves_the_live_snapshot_live_and_no_draft(
         raise OSError("No space left on device")
 
     monkeypatch.setattr(compaction, "rewrite", dies_halfway)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(WarehouseIOError, match="could not be written: No space left"):
         store.compact()
     assert store.current() == live and store.drafts() == []
     assert table_storage(ws, "unified.payment").dead_rows == 120_000
