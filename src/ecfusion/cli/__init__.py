@@ -2,7 +2,7 @@
 
 ``main`` imports every command module in this package (each registers its commands on
 ``ecfusion.cli.app.app``) and turns an ``EcfusionError``, or a DuckDB error that says a warehouse
-file is damaged or cannot be written (``warehouse.snapshot.io_error``), into one clear line and a
+file is damaged or cannot be written (``warehouse.snapshot.io_errors``), into one clear line and a
 non-zero exit.
 """
 
@@ -13,10 +13,8 @@ import logging
 import pkgutil
 import sys
 
-import duckdb
-
 from ecfusion.errors import EcfusionError
-from ecfusion.warehouse.snapshot import io_error
+from ecfusion.warehouse.snapshot import io_errors
 
 
 def _load_commands() -> None:
@@ -33,17 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     _load_commands()
     try:
         # typer.Exit(n) from a command (a run that does not balance, a failed check) comes back as n
-        code = app(args=argv, standalone_mode=False)
+        # a damaged or unwritable warehouse file is the disk's doing, not a bug: said like any error
+        with io_errors():
+            code = app(args=argv, standalone_mode=False)
     except EcfusionError as e:
         print(e.one_line(), file=sys.stderr)  # one line, never wrapped
         return e.exit_code
-    except duckdb.Error as e:
-        # a damaged or unwritable warehouse file is the disk's doing, not a bug: say so, and what to do
-        clear = io_error(e)
-        if clear is None:
-            raise
-        print(clear.one_line(), file=sys.stderr)
-        return clear.exit_code
     except KeyboardInterrupt:
         print("interrupted; what was landed is durable and will not be landed twice", file=sys.stderr)
         return 130

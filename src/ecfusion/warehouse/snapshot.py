@@ -90,6 +90,19 @@ def io_error(error: duckdb.Error) -> WarehouseIOError | None:
     return None
 
 
+@contextmanager
+def io_errors() -> Iterator[None]:
+    """Inside the block, a DuckDB error that ``io_error`` recognises is raised as its
+    ``WarehouseIOError``; any other goes on as it is (a bug, not the file)."""
+    try:
+        yield
+    except duckdb.Error as e:
+        clear = io_error(e)
+        if clear is None:
+            raise
+        raise clear from e
+
+
 def _not_written(said: str) -> WarehouseIOError:
     return WarehouseIOError(
         f"the next warehouse snapshot could not be written: {said}",
@@ -360,10 +373,5 @@ def connect(workspace: Workspace) -> duckdb.DuckDBPyConnection:
         raise WorkspaceError(
             f"no warehouse in {workspace.warehouse_root} yet", hint="run `ecfusion run` first"
         )
-    try:
+    with io_errors():
         return duckdb.connect(str(live), read_only=True)
-    except duckdb.Error as e:
-        damaged = io_error(e)
-        if damaged is None:
-            raise
-        raise damaged from e

@@ -19,7 +19,7 @@ from ecfusion.config import Workspace
 from ecfusion.errors import WarehouseIOError
 from ecfusion.warehouse import compaction
 from ecfusion.warehouse.lakefiles import RawFile, discover, unprocessed
-from ecfusion.warehouse.snapshot import SnapshotStore, io_error
+from ecfusion.warehouse.snapshot import SnapshotStore, io_errors
 
 
 @dataclass(frozen=True)
@@ -104,22 +104,16 @@ def status(workspace: Workspace, *, last: int = 5) -> Status:
         writer=store.writer_now(),
         drafts=[SnapshotFile.of(p) for p in store.drafts()],
     )
+    files = discover(workspace.lake_root)
     try:
-        live = store.current()
-    except WarehouseIOError as e:  # CURRENT names a file that is gone
+        live = store.current()  # CURRENT may name a file that is gone
+        out.live = SnapshotFile.of(live) if live else None
+        if live is not None:
+            with io_errors():
+                files = _read_live(out, live, files, last)
+    except WarehouseIOError as e:  # the rest (raw waiting, quarantine, …) is not known
         out.live_error = e.message
         return out
-    out.live = SnapshotFile.of(live) if live else None
-    files = discover(workspace.lake_root)
-    if live is not None:
-        try:
-            files = _read_live(out, live, files, last)
-        except duckdb.Error as e:
-            damaged = io_error(e)
-            if damaged is None:
-                raise
-            out.live_error = damaged.message  # the rest (raw waiting, quarantine, …) is not known
-            return out
     for f in files:
         out.files_waiting[f.entity] = out.files_waiting.get(f.entity, 0) + 1
     return out
