@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from rawzone import RawZone, cli, taobao_trade, token
 from rawzone import rows as _rows
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
+from ecfusion.errors import EngineError
+from ecfusion.standardize import sqlgen
+from ecfusion.warehouse.snapshot import SnapshotStore
 
 
 def test_unknown_status_is_quarantined_with_reason_and_reconciled(workspace: Workspace, raw: RawZone) -> None:
@@ -324,19 +330,47 @@ def test_douyin_receiver_is_the_decrypted_one_with_region_names(workspace: Works
     ]
 
 
-def test_a_raw_file_cut_short_is_named_left_for_later_and_the_rest_is_taken(
-    workspace: Workspace, raw: RawZone
+def _cut_short(path: Path) -> None:
+    """As a copy cut short leaves it: no Parquet footer."""
+    path.write_bytes(path.read_bytes()[:200])
+
+
+def _damage_payload_page(path: Path) -> None:
+    """Flip 16 bytes inside the compressed dictionary page of the ``payload`` column, as a block
+    gone bad on disk would: the footer and every other column still read, so only the stage that
+    decodes the payloads fails."""
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    payload = next(
+        group.column(i) for i in range(group.num_columns) if group.column(i).path_in_schema == "payload"
+    )
+    data = bytearray(path.read_bytes())
+    start = (payload.dictionary_page_offset or payload.data_page_offset) + 60  # past the page header
+    data[start : start + 16] = bytes(b ^ 0xFF for b in data[start : start + 16])
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        (_cut_short, "Invalid Input Error: No magic bytes found at end of file"),
+        (_damage_payload_page, "Invalid Input Error: Failed to read file: Snappy decompression failure"),
+    ],
+    ids=["cut_short", "damaged_data_page"],
+)
+def test_an_unreadable_raw_file_is_named_left_for_later_and_the_rest_is_taken(
+    workspace: Workspace, raw: RawZone, damage: Callable[[Path], None], why: str
 ) -> None:
     first = raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
     damaged = raw.add("taobao", "orders", [taobao_trade(2, "WAIT_SELLER_SEND_GOODS", "2026-11-01 11:05:00")])
     whole = damaged.read_bytes()
-    damaged.write_bytes(whole[:200])  # as a copy cut short leaves it: no Parquet footer
+    damage(damaged)
     shown = cli("run", "-w", str(workspace.root))
     said = " ".join(shown.stdout.split())
-    assert shown.returncode == 1 and "Traceback" not in shown.stderr
+    # no traceback, and no error blaming a mapping (what a stage failing on the payloads said)
+    assert shown.returncode == 1 and "Traceback" not in shown.stderr and "mapping" not in shown.stderr
     relative = str(damaged.relative_to(workspace.lake_root))
     assert "raw files that cannot be read, left unprocessed: 1" in said
-    assert f"{relative}: Invalid Input Error: No magic bytes found at end of file" in said
+    assert f"{relative}: {why}" in said
     # the other file is taken and reconciled; the damaged one is not recorded as processed
     assert _rows(workspace, "SELECT order_key FROM unified.orders") == [("taobao:1",)]
     assert _rows(workspace, "SELECT path FROM meta.processed_file") == [
@@ -349,3 +383,14 @@ def test_a_raw_file_cut_short_is_named_left_for_later_and_the_rest_is_taken(
     assert _rows(workspace, "SELECT order_key FROM unified.orders ORDER BY 1") == [
         ("taobao:1",), ("taobao:2",)
     ]
+
+
+def test_a_stage_that_fails_on_readable_raw_still_says_what_failed(
+    workspace: Workspace, raw: RawZone, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe for damaged files finds none, so the engine's own error is raised unchanged."""
+    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    monkeypatch.setattr(sqlgen, "orders_header_sql", lambda m, raw: "SELECT no_such_column FROM " + raw)
+    with pytest.raises(EngineError, match="DuckDB failed on hdr_taobao"):
+        warehouse.run(workspace)
+    assert SnapshotStore.of(workspace).current() is None  # nothing published

@@ -55,6 +55,11 @@ def _counts(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> dict[str, 
     return out
 
 
+def _reason(e: duckdb.Error, f: RawFile) -> str:
+    """DuckDB's first line on ``f``, without the file's absolute path (the caller names it)."""
+    return str(e).splitlines()[0].replace(f' "{f.path}"', "").replace(f" '{f.path}'", "")
+
+
 def platform_counts(
     conn: duckdb.DuckDBPyConnection, files: list[RawFile]
 ) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
@@ -72,7 +77,22 @@ def platform_counts(
         try:
             _counts(conn, [f])
         except duckdb.Error as e:
-            unreadable[str(f.path)] = str(e).splitlines()[0]
+            unreadable[str(f.path)] = _reason(e, f)
         else:
             readable.append(f)
     return (_counts(conn, readable) if readable else {}), unreadable
+
+
+def damaged(files: list[RawFile]) -> dict[str, str]:
+    """The files among ``files`` that cannot be read whole (absolute path → DuckDB's reason):
+    damage inside a data page (a block gone bad on disk) that ``platform_counts``, which reads
+    one column, does not reach. Every value of each file is read once, on a connection of its
+    own (the caller's may be in a failed transaction): for the path where a run has failed."""
+    out: dict[str, str] = {}
+    with duckdb.connect() as conn:
+        for f in files:
+            try:  # hashing the whole row makes DuckDB decode every column of every page
+                conn.execute(f"SELECT bit_xor(hash(t)) FROM read_parquet({lit(str(f.path))}) AS t").fetchall()
+            except duckdb.Error as e:
+                out[str(f.path)] = _reason(e, f)
+    return out

@@ -20,6 +20,7 @@ import duckdb
 
 from ecfusion.config import Workspace
 from ecfusion.engine import Engine, open_engine
+from ecfusion.errors import EngineError
 from ecfusion.model.carriers import carrier_rows
 from ecfusion.model.categories import category_rows
 from ecfusion.model.spec import create_table_sql
@@ -31,7 +32,7 @@ from ecfusion.standardize.regions import REGION_SCHEMA, RegionStandardizer
 from ecfusion.warehouse import discounts, from_orders, keyed, members, merge, spu
 from ecfusion.warehouse.completion import completion_notes
 from ecfusion.warehouse.from_orders import Write
-from ecfusion.warehouse.lakefiles import RawFile, discover, platform_counts, unprocessed
+from ecfusion.warehouse.lakefiles import RawFile, damaged, discover, platform_counts, unprocessed
 from ecfusion.warehouse.retry import Retry, release
 from ecfusion.warehouse.snapshot import SnapshotStore
 from ecfusion.warehouse.summary import PlatformFigures, Reconciliation, RunSummary
@@ -494,8 +495,11 @@ def _standardize(
     engine_name: str,
     progress: ProgressFn,
     retry: Retry | None = None,
+    skip: dict[str, str] | None = None,
 ) -> bool:
-    """Stage, merge and write into ``conn``; False when there was nothing new."""
+    """Stage, merge and write into ``conn``; False when there was nothing new. ``skip``: raw files
+    found damaged by an earlier attempt of this run (absolute path → why), left unprocessed.
+    Raises ``_DamagedRaw`` when a stage fails on a raw file that cannot be read whole."""
     ensure_schema(conn)
     if retry is not None:
         released = release(conn, retry)
@@ -503,6 +507,7 @@ def _standardize(
     files = unprocessed(conn, discover(ws.lake_root))
     progress("discover", 1, 1)
     counts, unreadable = platform_counts(conn, files)
+    unreadable |= skip or {}
     # left unprocessed, so the run after a restore takes them; said in the summary, never dropped
     summary.unreadable_files = {f.relative: why for f in files if (why := unreadable.get(str(f.path)))}
     files = [f for f in files if str(f.path) not in unreadable]
@@ -511,47 +516,77 @@ def _standardize(
         return False
     engine = open_engine(engine_name, conn)
     try:
-        keyed_tables = [keyed.BY_ENTITY[e].table.name for e in ready if e in keyed.BY_ENTITY]
-        _expose(
-            engine,
-            conn,
-            ["order_version", "orders", "order_line", "shipment", "quarantine", "refund", "member_account"]
-            + ["listing_feed", "coupon"]
-            + sorted((set(keyed_tables) | set(members.TABLES_READ)) - {"listing_feed", "coupon"}),
-        )
-        run = _Run(conn, engine, mappings, summary.run_id, progress)
-        run.ip_db = ip_database(ws)
-        if "orders" in ready:
-            run.orders(ready["orders"], counts)
-        if "refunds" in ready:
-            run.refunds(ready["refunds"], counts)
-        if "members" in ready:
-            run.members(ready["members"], counts)
-        for entity in sorted(set(ready) & set(keyed.ENTITY_TARGETS)):
-            run.keyed(entity, ready[entity], counts)
-        inputs = members.MemberInputs("members" in ready, "points_ledger" in ready, "member_levels" in ready)
-        run.writes += members.run_members(engine, inputs)  # after the member, ledger and level merges
-        run.overlay_listings()  # after every write that touches lines, orders or the feed
-        run.allocate_discounts()  # after every write that touches lines or coupons
-        run.derive_spus()  # after the product master merge
-        run.quarantine()
-        summary.reconciliation = run.reconcile()
-        summary.quarantine_by_rule = run.quarantine_rules()
-        summary.flagged_by_rule = run.version_flags()
-        for rule, n in run.kept_flags().items():
-            summary.flagged_by_rule[rule] = summary.flagged_by_rule.get(rule, 0) + n
-        done = [f for fs in ready.values() for f in fs]
-        # One transaction: the unified rows and the bookkeeping that says which files they came
-        # from (a separate commit after a large one costs a checkpoint).
-        conn.execute("BEGIN TRANSACTION")
-        run.write()
-        _record_files(conn, done, counts, summary.run_id)
-        _record_reconciliation(conn, summary.reconciliation, summary.run_id)
-        conn.execute("COMMIT")
+        _stage_and_write(conn, engine, ws, mappings, summary, progress, ready, counts)
+    except (EngineError, duckdb.Error) as e:
+        # A data page damaged on disk fails the first stage that decodes it, with DuckDB's
+        # words and a hint about mappings; if that is what happened, name the files instead.
+        found = damaged([f for fs in ready.values() for f in fs])
+        if not found:
+            raise
+        raise _DamagedRaw(found) from e
     finally:
         engine.close()
-    summary.files_processed = len(done)
+    summary.files_processed = sum(len(fs) for fs in ready.values())
     return True
+
+
+class _DamagedRaw(Exception):
+    """Raw files that failed a stage because they cannot be read whole (absolute path → why)."""
+
+    def __init__(self, files: dict[str, str]) -> None:
+        super().__init__(", ".join(sorted(files)))
+        self.files = files
+
+
+def _stage_and_write(
+    conn: duckdb.DuckDBPyConnection,
+    engine: Engine,
+    ws: Workspace,
+    mappings: dict[str, Mapping],
+    summary: RunSummary,
+    progress: ProgressFn,
+    ready: dict[str, list[RawFile]],
+    counts: dict[str, dict[str, int]],
+) -> None:
+    """Every stage of the ``ready`` files on ``engine``, then one transaction that writes their
+    rows and records the files as processed."""
+    keyed_tables = [keyed.BY_ENTITY[e].table.name for e in ready if e in keyed.BY_ENTITY]
+    _expose(
+        engine,
+        conn,
+        ["order_version", "orders", "order_line", "shipment", "quarantine", "refund", "member_account"]
+        + ["listing_feed", "coupon"]
+        + sorted((set(keyed_tables) | set(members.TABLES_READ)) - {"listing_feed", "coupon"}),
+    )
+    run = _Run(conn, engine, mappings, summary.run_id, progress)
+    run.ip_db = ip_database(ws)
+    if "orders" in ready:
+        run.orders(ready["orders"], counts)
+    if "refunds" in ready:
+        run.refunds(ready["refunds"], counts)
+    if "members" in ready:
+        run.members(ready["members"], counts)
+    for entity in sorted(set(ready) & set(keyed.ENTITY_TARGETS)):
+        run.keyed(entity, ready[entity], counts)
+    inputs = members.MemberInputs("members" in ready, "points_ledger" in ready, "member_levels" in ready)
+    run.writes += members.run_members(engine, inputs)  # after the member, ledger and level merges
+    run.overlay_listings()  # after every write that touches lines, orders or the feed
+    run.allocate_discounts()  # after every write that touches lines or coupons
+    run.derive_spus()  # after the product master merge
+    run.quarantine()
+    summary.reconciliation = run.reconcile()
+    summary.quarantine_by_rule = run.quarantine_rules()
+    summary.flagged_by_rule = run.version_flags()
+    for rule, n in run.kept_flags().items():
+        summary.flagged_by_rule[rule] = summary.flagged_by_rule.get(rule, 0) + n
+    done = [f for fs in ready.values() for f in fs]
+    # One transaction: the unified rows and the bookkeeping that says which files they came
+    # from (a separate commit after a large one costs a checkpoint).
+    conn.execute("BEGIN TRANSACTION")
+    run.write()
+    _record_files(conn, done, counts, summary.run_id)
+    _record_reconciliation(conn, summary.reconciliation, summary.run_id)
+    conn.execute("COMMIT")
 
 
 def run(
@@ -573,12 +608,35 @@ def run(
     started = time.perf_counter()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     store = SnapshotStore.of(ws)
+    found: dict[str, str] = {}  # raw files found damaged, absolute path → why
+    while True:  # again without the raw files an attempt found damaged: each attempt finds new ones
+        try:
+            summary = _attempt(ws, store, run_id, engine, mappings, progress or _noop, retry, wait, found)
+            break
+        except _DamagedRaw as d:
+            found |= d.files
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _attempt(
+    ws: Workspace,
+    store: SnapshotStore,
+    run_id: str,
+    engine: str,
+    mappings: dict[str, Mapping],
+    progress: ProgressFn,
+    retry: Retry | None,
+    wait: float,
+    skip: dict[str, str],
+) -> RunSummary:
+    """One draft of the run, published if it changed anything; ``skip`` as in ``_standardize``."""
     # Under the writer lock, from reading what is processed to publishing: a draft that is not
     # published (an error, kill -9, nothing new) is deleted and the live snapshot is unchanged.
     with store.draft(run_id, wait=wait) as draft:
         summary = RunSummary(run_id=run_id, engine=engine, snapshot=draft.path)
         with draft.connection() as conn:
-            changed = _standardize(conn, ws, mappings, summary, engine, progress or _noop, retry)
+            changed = _standardize(conn, ws, mappings, summary, engine, progress, retry, skip)
             summary.platforms = platform_figures(conn)
             summary.notes = completion_notes(ws, conn)
             summary.quality_flags = dict(
@@ -590,6 +648,5 @@ def run(
             dropped = "; ".join(f"{t.table}: {t.what_compacts}" for t in draft.compacting)
             summary.notes.append(f"compacted at this run's checkpoint (why it took longer): {dropped}")
         summary.snapshot = draft.publish() if changed or store.current() is None else store.current()
-    (progress or _noop)("publish", 1, 1)
-    summary.seconds = time.perf_counter() - started
+    progress("publish", 1, 1)
     return summary
