@@ -14,6 +14,7 @@ import resource
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -112,6 +113,27 @@ def test_a_live_snapshot_deleted_outside_ecfusion_is_not_taken_for_an_empty_ware
     assert refused.stderr.startswith("error[ECF112]: the live warehouse snapshot")
     assert "Traceback" not in refused.stderr and list(store.root.glob("snapshot-*")) == [store.previous()]
     rollback_and_run(ws)
+
+
+@pytest.mark.parametrize("damage", [truncate, break_checksums], ids=["truncated", "checksums"])
+def test_a_rollback_onto_a_damaged_previous_snapshot_is_refused_and_the_live_one_kept(
+    two_runs: Workspace, live: Path, damage: Callable[[Path], None]
+) -> None:
+    ws, store = two_runs, SnapshotStore.of(two_runs)
+    previous = store.previous()
+    assert previous is not None
+    damage(previous)
+    refused = cli("warehouse", "rollback", "-w", str(ws.root))
+    assert refused.returncode == 74 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith(f"error[ECF112]: the warehouse snapshot {previous.name} is damaged")
+    assert len(refused.stderr.strip().splitlines()) == 1 and "nothing was changed" in refused.stderr
+    # the live snapshot is still live, still read, and still the one a rollback would leave
+    assert (store.current(), store.previous()) == (live, previous)
+    assert rows(ws, "SELECT platform_order_id FROM unified.orders ORDER BY 1") == [("1",), ("2",)]
+    # the way out the hint gives when nothing can be read: the folder aside, the raw zone again
+    store.root.rename(store.root.with_name("warehouse-damaged"))
+    assert cli("run", "-w", str(ws.root)).returncode == 0
+    assert rows(ws, "SELECT platform_order_id FROM unified.orders ORDER BY 1") == [("1",), ("2",)]
 
 
 def test_a_reader_of_a_snapshot_with_failing_checksums_gets_one_clear_line(

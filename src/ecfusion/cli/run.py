@@ -371,6 +371,6 @@ def rollback_command(
     workspace: Path = typer.Option(Path("."), "--workspace", "-w"),
     wait: float = WAIT_FOR_WRITER,
 ) -> None:
-    """Make the previous warehouse snapshot live again (never under a running writer)."""
+    """Make the previous warehouse snapshot live again (never under a running writer; never a damaged one)."""
     prev = SnapshotStore.of(Workspace.open(workspace)).rollback(wait=wait)
     console.print(f"live snapshot is now {prev.name}")

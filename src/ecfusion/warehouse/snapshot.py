@@ -103,6 +103,32 @@ def io_errors() -> Iterator[None]:
         raise clear from e
 
 
+def check_readable(path: Path) -> None:
+    """Read every row of every table of the snapshot ``path`` (DuckDB checks each block's checksum
+    as it reads it); raises ``WarehouseIOError`` naming the file when any part cannot be read.
+    Costs one read of the file: for a snapshot about to be made live again, not for every reader."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            tables = con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
+            ).fetchall()
+            for schema, table in tables:  # hashing the whole row decodes every column
+                con.execute(f'SELECT bit_xor(hash(t)) FROM "{schema}"."{table}" AS t').fetchall()
+        finally:
+            con.close()
+    except duckdb.Error as e:
+        if io_error(e) is None:
+            raise
+        raise WarehouseIOError(
+            f"the warehouse snapshot {path.name} is damaged (a disk error, or changed outside ecfusion): "
+            f"{str(e).splitlines()[0]}",
+            hint="nothing was changed; if no snapshot of the warehouse folder can be read, move the "
+            "folder aside: the next `ecfusion run` (and `ecfusion er run`) build the warehouse again "
+            "from the raw zone",
+        ) from e
+
+
 def _not_written(said: str) -> WarehouseIOError:
     return WarehouseIOError(
         f"the next warehouse snapshot could not be written: {said}",
@@ -320,7 +346,8 @@ class SnapshotStore:
         self._prune()
 
     def rollback(self, *, wait: float = 0.0) -> Path:
-        """Make the previous snapshot live again (under the writer lock: never under a running writer)."""
+        """Make the previous snapshot live again (under the writer lock: never under a running writer),
+        once every block of it has been read back (``check_readable``)."""
         with self.writer("rollback", wait=wait):
             prev, live = self.previous(), self._named(POINTER)  # a live file that is gone is rolled back too
             if prev is None:
@@ -328,6 +355,7 @@ class SnapshotStore:
                     f"no previous warehouse snapshot in {self.root}",
                     hint="rollback needs at least two published runs",
                 )
+            check_readable(prev)  # never make a damaged file live: the live one stays as it is
             _write_atomic(self.root / POINTER, prev.name)
             if live is not None:
                 _write_atomic(self.root / PREVIOUS, live.name)
