@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "warehouse"))
-from rawzone import RawZone, taobao_trade  # noqa: E402
+from rawzone import RawZone, damage_payload_page, taobao_trade  # noqa: E402
 from tests_payloads import DOUYIN, JD, PDD  # noqa: E402
 
 from ecfusion import warehouse  # noqa: E402
@@ -77,3 +77,38 @@ def test_duckdb_and_spark_give_identical_unified_tables(tmp_path: Path) -> None:
     assert len(tables["shipment"]) == 6 and len(tables["carrier"]) > 10
     assert [r for r in tables["quality_flag"] if r[0] == "shipment"]  # the unknown Pinduoduo carrier
     assert _dump(spark_ws) == tables
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_on_spark_a_damaged_raw_file_is_named_and_the_rest_taken(tmp_path: Path) -> None:
+    """Spark fails on the damaged page only when it computes a stage, from the JVM; the run still
+    names the file in one line and publishes the rest, as on DuckDB (warehouse/test_run.py)."""
+    pytest.importorskip("pyspark")
+    ws = Workspace.init(tmp_path / "spark")
+    raw = RawZone(ws.lake_root)
+    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    damaged = raw.add("taobao", "orders", [taobao_trade(2, "WAIT_SELLER_SEND_GOODS", "2026-11-01 11:05:00")])
+    damage_payload_page(damaged)
+    s = warehouse.run(ws, engine="spark")
+    why = "Invalid Input Error: Failed to read file: Snappy decompression failure"  # DuckDB's probe
+    assert s.unreadable_files == {str(damaged.relative_to(ws.lake_root)): why}
+    assert s.balanced and [(r.raw_in, r.unified) for r in s.reconciliation] == [(1, 1)]
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_a_stage_spark_cannot_compute_is_one_line_not_a_java_stack(tmp_path: Path) -> None:
+    pytest.importorskip("pyspark")
+    from ecfusion.engine.spark import SparkEngine
+    from ecfusion.errors import EngineError
+
+    raw = RawZone(tmp_path / "lake")
+    damaged = raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    damage_payload_page(damaged)
+    engine = SparkEngine.local()
+    engine.register_parquet("raw", [str(damaged)])
+    with pytest.raises(EngineError) as e:
+        engine.materialize("lengths", "SELECT sum(length(payload)) AS n FROM raw")
+    assert e.value.message.startswith("Spark failed computing lengths: [FAILED_READ_FILE")
+    assert str(damaged) in e.value.message and "\n" not in e.value.message

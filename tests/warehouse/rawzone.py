@@ -162,3 +162,17 @@ def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ecfusion", *args], capture_output=True, text=True, env=env, timeout=timeout
     )
+
+
+def damage_payload_page(path: Path) -> None:
+    """Flip 16 bytes inside the compressed dictionary page of the ``payload`` column, as a block
+    gone bad on disk would: the footer and every other column still read, so only the stage that
+    decodes the payloads fails."""
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    payload = next(
+        group.column(i) for i in range(group.num_columns) if group.column(i).path_in_schema == "payload"
+    )
+    data = bytearray(path.read_bytes())
+    start = (payload.dictionary_page_offset or payload.data_page_offset) + 60  # past the page header
+    data[start : start + 16] = bytes(b ^ 0xFF for b in data[start : start + 16])
+    path.write_bytes(bytes(data))

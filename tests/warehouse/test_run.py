@@ -6,9 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
-from rawzone import RawZone, cli, taobao_trade, token
+from rawzone import RawZone, cli, damage_payload_page, taobao_trade, token
 from rawzone import rows as _rows
 
 from ecfusion import warehouse
@@ -335,25 +334,11 @@ def _cut_short(path: Path) -> None:
     path.write_bytes(path.read_bytes()[:200])
 
 
-def _damage_payload_page(path: Path) -> None:
-    """Flip 16 bytes inside the compressed dictionary page of the ``payload`` column, as a block
-    gone bad on disk would: the footer and every other column still read, so only the stage that
-    decodes the payloads fails."""
-    group = pq.ParquetFile(path).metadata.row_group(0)
-    payload = next(
-        group.column(i) for i in range(group.num_columns) if group.column(i).path_in_schema == "payload"
-    )
-    data = bytearray(path.read_bytes())
-    start = (payload.dictionary_page_offset or payload.data_page_offset) + 60  # past the page header
-    data[start : start + 16] = bytes(b ^ 0xFF for b in data[start : start + 16])
-    path.write_bytes(bytes(data))
-
-
 @pytest.mark.parametrize(
     ("damage", "why"),
     [
         (_cut_short, "Invalid Input Error: No magic bytes found at end of file"),
-        (_damage_payload_page, "Invalid Input Error: Failed to read file: Snappy decompression failure"),
+        (damage_payload_page, "Invalid Input Error: Failed to read file: Snappy decompression failure"),
     ],
     ids=["cut_short", "damaged_data_page"],
 )

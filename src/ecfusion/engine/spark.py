@@ -10,6 +10,7 @@ generated rules, as on DuckDB).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +76,25 @@ class SparkEngine:
             return self.spark.sql(spark_sql)
         except Exception as e:  # pyspark raises its own AnalysisException family
             raise EngineError(
-                f"Spark failed on {what}: {str(e).splitlines()[0]}",
+                f"Spark failed on {what}: {_reason(e)}",
                 hint="the transpiled stage is not valid Spark SQL; see engine/dialect.py",
+            ) from e
+
+    @staticmethod
+    @contextmanager
+    def _computing(what: str) -> Iterator[None]:
+        """Spark computes a stage only when asked for its rows; a failure then (a raw file it
+        cannot read, a task that runs out of memory) arrives from the JVM as a Py4J error with
+        the whole Java stack. It becomes an ``EngineError`` with Spark's own one-line reason."""
+        try:
+            yield
+        except EngineError:
+            raise
+        except Exception as e:
+            raise EngineError(
+                f"Spark failed computing {what}: {_reason(e)}",
+                hint="the reason is Spark's; `ecfusion run` names a raw file it finds damaged and "
+                "goes on without it, so this is another failure (the Spark log has the rest)",
             ) from e
 
     def register_parquet(self, name: str, paths: Sequence[str]) -> None:
@@ -107,15 +125,18 @@ class SparkEngine:
         # An eager local checkpoint computes the relation once and cuts its plan: later stages
         # see a leaf, not the whole chain of views above it (which Spark would re-analyse and
         # re-optimise at every step, the dominant cost of a many-stage pipeline).
-        df = self._sql(sql, name).localCheckpoint(eager=True)
+        with self._computing(name):
+            df = self._sql(sql, name).localCheckpoint(eager=True)
         self._cached.append(df)
         df.createOrReplaceTempView(name)
 
     def table(self, name: str) -> pa.Table:
-        return self.spark.table(name).toArrow()
+        with self._computing(name):
+            return self.spark.table(name).toArrow()
 
     def scalar_rows(self, sql: str) -> list[tuple[object, ...]]:
-        return [tuple(r) for r in self._sql(sql, "a summary query").collect()]
+        with self._computing("a summary query"):
+            return [tuple(r) for r in self._sql(sql, "a summary query").collect()]
 
     def map_batches(self, name: str, source: str, fn: BatchFn, schema: pa.Schema) -> None:
         def apply(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -128,7 +149,8 @@ class SparkEngine:
             # PySpark's mapInArrow goes through its pandas UDF machinery; without pandas, run the
             # function on the driver over Arrow batches (the pipeline only maps small, deduplicated
             # relations here, e.g. distinct region triples).
-            data = self.spark.table(source).toArrow()
+            with self._computing(source):
+                data = self.spark.table(source).toArrow()
             out = pa.Table.from_batches([fn(b) for b in data.to_batches()], schema=schema)
             self.register_arrow(name, out)
             return
@@ -146,6 +168,18 @@ class SparkEngine:
         for df in self._cached:
             df.unpersist()
         self._cached.clear()
+
+
+def _reason(e: Exception) -> str:
+    """Spark's one-line reason for ``e``: for an error from the JVM, the Java exception's message
+    (its Python text begins with the Py4J call that failed and ends with the Java stack)."""
+    java = getattr(e, "java_exception", None)
+    if java is not None:
+        try:
+            return str(java.getMessage()).splitlines()[0]
+        except Exception:  # the JVM is gone: its own words are out of reach
+            pass
+    return (str(e).splitlines() or [type(e).__name__])[0]
 
 
 _DDL_TYPES = {pa.string(): "STRING", pa.int64(): "BIGINT", pa.int32(): "INT", pa.float64(): "DOUBLE",
