@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ecfusion.errors import ConfigError, WorkspaceError
 
@@ -37,6 +38,32 @@ class LakeSection(_Section):
 class WarehouseSection(_Section):
     engine: Literal["duckdb", "spark"] = "duckdb"
     path: str = "warehouse"
+    memory_limit: str = Field(
+        "",
+        description="the most memory DuckDB may use in a run, e.g. '6GB' (past it, it spills to disk "
+        "beside the warehouse; a stage that still does not fit fails the run); '' = DuckDB's default, "
+        "80% of the machine's memory",
+    )
+    threads: int = Field(0, ge=0, description="DuckDB threads of a run; 0 = one per core")
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _a_size_duckdb_reads(cls, value: str) -> str:
+        if value:
+            try:
+                duckdb.connect(config={"memory_limit": value}).close()
+            except duckdb.Error as e:
+                raise ValueError(f"{value!r} is not a size DuckDB reads, e.g. '6GB' or '512MB' ({e})") from e
+        return value
+
+    def duckdb_settings(self) -> dict[str, str | int]:
+        """The settings of a DuckDB connection that runs stages (only those set)."""
+        out: dict[str, str | int] = {}
+        if self.memory_limit:
+            out["memory_limit"] = self.memory_limit
+        if self.threads:
+            out["threads"] = self.threads
+        return out
 
 
 class ControlSection(_Section):
@@ -102,6 +129,9 @@ mappings = "mappings"               # your own mapping files (docs/mappings.md):
 [warehouse]
 engine = "duckdb"                   # "duckdb" (embedded) or "spark" (needs the 'spark' extra and Java 17)
 path = "warehouse"
+memory_limit = ""                   # most memory DuckDB may use in a run, e.g. "6GB" (past it, it spills
+                                    # to disk); "" = DuckDB's default, 80% of the machine's memory
+threads = 0                         # DuckDB threads of a run; 0 = one per core
 
 [control]
 url = ""                            # SQLAlchemy URL of the control plane; "" = SQLite file control.db here

@@ -111,3 +111,9 @@ class EngineError(EcfusionError):
     """A set-based stage failed on its engine (DuckDB or Spark)."""
 
     code = "ECF500"
+
+
+class OutOfMemory(EngineError):
+    """DuckDB needed more memory than a run may use (``[warehouse] memory_limit``, ``threads``)."""
+
+    code = "ECF510"

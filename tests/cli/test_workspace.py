@@ -37,6 +37,8 @@ def test_init_writes_commented_default_config_and_private_master_key(tmp_path: P
         ("[warehouse]\nengine = 'oracle'\n", "key 'warehouse.engine'"),
         ("[lakes]\nroot = 'x'\n", "key 'lakes'"),
         ("[lake\nroot='x'", "not valid TOML"),
+        ("[warehouse]\nmemory_limit = 'lots'\n", "'warehouse.memory_limit' is invalid (Value error, 'lots'"),
+        ("[warehouse]\nthreads = -1\n", "key 'warehouse.threads'"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, toml: str, expect: str) -> None:

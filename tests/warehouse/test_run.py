@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 from rawzone import RawZone, cli, damage_payload_page, taobao_trade, token
 from rawzone import rows as _rows
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
-from ecfusion.errors import EngineError
+from ecfusion.engine.duck import DuckDBEngine
+from ecfusion.errors import EngineError, OutOfMemory
 from ecfusion.standardize import sqlgen
 from ecfusion.warehouse.snapshot import SnapshotStore
 
@@ -379,3 +383,47 @@ def test_a_stage_that_fails_on_readable_raw_still_says_what_failed(
     with pytest.raises(EngineError, match="DuckDB failed on hdr_taobao"):
         warehouse.run(workspace)
     assert SnapshotStore.of(workspace).current() is None  # nothing published
+
+
+def _set_warehouse(workspace: Workspace, **settings: object) -> Workspace:
+    """``workspace`` with ``[warehouse]`` keys set in its ecfusion.toml, opened again."""
+    config = workspace.root / "ecfusion.toml"
+    text = config.read_text()
+    for key, value in settings.items():  # each key is in the default file, under [warehouse] only
+        text = re.sub(rf"^{key} = .*$", f"{key} = {json.dumps(value)}", text, count=1, flags=re.M)
+    config.write_text(text)
+    return Workspace.open(workspace.root)
+
+
+def test_a_run_out_of_memory_names_the_setting_to_raise_and_publishes_nothing(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    raw.add("taobao", "orders", [taobao_trade(i, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")
+                                 for i in range(1, 200)])
+    _set_warehouse(workspace, memory_limit="1MB", threads=1)
+    shown = cli("run", "-w", str(workspace.root))
+    assert shown.returncode == 1 and "Traceback" not in shown.stderr
+    [line] = shown.stderr.strip().splitlines()  # DuckDB's advice (SET commands) is not for a user here
+    assert line.startswith("error[ECF510]: DuckDB ran out of memory in a run: Out of Memory Error")
+    assert "raise [warehouse] memory_limit in ecfusion.toml, or lower [warehouse] threads" in line
+    assert SnapshotStore.of(workspace).current() is None
+    # with DuckDB's default, the same raw is taken whole
+    s = warehouse.run(_set_warehouse(workspace, memory_limit="", threads=0))
+    assert s.balanced and s.raw_in == 199
+
+
+def test_a_stage_out_of_memory_names_the_stage_and_the_settings_in_force() -> None:
+    con = duckdb.connect(config={"memory_limit": "8MB", "threads": 1})
+    engine = DuckDBEngine(con)
+    with pytest.raises(OutOfMemory) as e:  # ten million integers in one list: 80 MB at once
+        engine.materialize("big_list", "SELECT list(range) AS l FROM range(10000000)")
+    assert e.value.message.startswith("DuckDB ran out of memory on big_list: Out of Memory Error")
+    assert e.value.message.endswith("(memory_limit 7.6 MiB, threads 1)")
+    assert "memory_limit" in (e.value.hint or "") and "mapping" not in (e.value.hint or "")
+
+
+def test_the_threads_setting_reaches_the_run_connection(workspace: Workspace) -> None:
+    store = SnapshotStore.of(_set_warehouse(workspace, threads=1, memory_limit="2GB"))
+    with store.draft("settings") as draft, draft.connection() as con:
+        got = con.execute("SELECT current_setting('threads'), current_setting('memory_limit')").fetchone()
+    assert got == (1, "1.8 GiB")

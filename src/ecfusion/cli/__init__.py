@@ -2,8 +2,8 @@
 
 ``main`` imports every command module in this package (each registers its commands on
 ``ecfusion.cli.app.app``) and turns an ``EcfusionError``, or a DuckDB error that says a warehouse
-file is damaged or cannot be written (``warehouse.snapshot.io_errors``), into one clear line and a
-non-zero exit.
+file is damaged or cannot be written (``warehouse.snapshot.io_errors``) or that memory ran out
+(``engine.duck.memory_errors``), into one clear line and a non-zero exit.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import logging
 import pkgutil
 import sys
 
+from ecfusion.engine.duck import memory_errors
 from ecfusion.errors import EcfusionError
 from ecfusion.warehouse.snapshot import io_errors
 
@@ -31,8 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     _load_commands()
     try:
         # typer.Exit(n) from a command (a run that does not balance, a failed check) comes back as n
-        # a damaged or unwritable warehouse file is the disk's doing, not a bug: said like any error
-        with io_errors():
+        # a damaged or unwritable warehouse file is the disk's doing, and memory running out the
+        # machine's (or the memory_limit's), not a bug: said like any error
+        with io_errors(), memory_errors():
             code = app(args=argv, standalone_mode=False)
     except EcfusionError as e:
         print(e.one_line(), file=sys.stderr)  # one line, never wrapped

@@ -20,7 +20,8 @@ import duckdb
 
 from ecfusion.config import Workspace
 from ecfusion.engine import Engine, open_engine
-from ecfusion.errors import EngineError
+from ecfusion.engine.duck import memory_errors
+from ecfusion.errors import EngineError, OutOfMemory
 from ecfusion.model.carriers import carrier_rows
 from ecfusion.model.categories import category_rows
 from ecfusion.model.spec import create_table_sql
@@ -517,6 +518,8 @@ def _standardize(
     engine = open_engine(engine_name, conn)
     try:
         _stage_and_write(conn, engine, ws, mappings, summary, progress, ready, counts)
+    except OutOfMemory:
+        raise
     except (EngineError, duckdb.Error) as e:
         # A data page damaged on disk fails the first stage that decodes it, with DuckDB's
         # words and a hint about mappings; if that is what happened, name the files instead.
@@ -611,7 +614,8 @@ def run(
     found: dict[str, str] = {}  # raw files found damaged, absolute path → why
     while True:  # again without the raw files an attempt found damaged: each attempt finds new ones
         try:
-            summary = _attempt(ws, store, run_id, engine, mappings, progress or _noop, retry, wait, found)
+            with memory_errors():  # outside a stage too (the write, the checkpoint)
+                summary = _attempt(ws, store, run_id, engine, mappings, progress or _noop, retry, wait, found)
             break
         except _DamagedRaw as d:
             found |= d.files

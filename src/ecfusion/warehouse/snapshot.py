@@ -161,7 +161,7 @@ class Draft:
         holds everything, with no WAL beside it) and closed either way, before ``publish``. Its
         checkpoints compact the tables they write only when some table is worth it
         (``compaction.configure``; ``compacting`` names them)."""
-        con = duckdb.connect(str(self.path))
+        con = duckdb.connect(str(self.path), config=dict(self.store.settings))
         try:
             self.compacting = compaction.configure(con)
             yield con
@@ -201,12 +201,14 @@ class SnapshotStore:
     """The snapshot files of one warehouse folder."""
 
     root: Path
+    # DuckDB settings of a writer's draft connection ([warehouse] memory_limit, threads)
+    settings: dict[str, str | int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, workspace: Workspace) -> SnapshotStore:
         root = workspace.warehouse_root
         root.mkdir(parents=True, exist_ok=True)
-        return cls(root)
+        return cls(root, workspace.config.warehouse.duckdb_settings())
 
     def _named(self, name: str) -> Path | None:
         """The snapshot file the pointer file ``name`` names (it may be missing), or None."""
