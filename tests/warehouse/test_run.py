@@ -427,3 +427,11 @@ def test_the_threads_setting_reaches_the_run_connection(workspace: Workspace) ->
     with store.draft("settings") as draft, draft.connection() as con:
         got = con.execute("SELECT current_setting('threads'), current_setting('memory_limit')").fetchone()
     assert got == (1, "1.8 GiB")
+
+
+def test_a_raw_file_gone_before_its_stage_is_a_file_error_not_a_mapping_error(tmp_path: Path) -> None:
+    engine = DuckDBEngine(duckdb.connect())
+    with pytest.raises(EngineError) as e:  # moved away by hand between discovery and staging
+        engine.register_parquet("raw_orders", [str(tmp_path / "gone.parquet")])
+    assert e.value.message.startswith("DuckDB could not read or write a file on raw_orders: IO Error")
+    assert "raw files are there" in (e.value.hint or "") and "mapping" not in (e.value.hint or "")
