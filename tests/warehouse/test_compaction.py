@@ -152,6 +152,12 @@ def test_the_run_that_compacts_says_so_in_its_summary(ws: Workspace) -> None:
     said = " ".join(shown.stdout.split())
     why = "compacted at this run's checkpoint (why it took longer): unified.payment: 300,000 replaced rows"
     assert why in said
+    # and how much of the file its vacuum left free, as `warehouse compact` measures it
+    space = compaction.space_of(SnapshotStore.of(ws).current())
+    assert space.free_bytes > 0
+    left = (f"{space.free_bytes / 1e6:,.1f} MB of the {space.bytes / 1e6:,.1f} MB file are free blocks now, "
+            "which later runs reuse (`ecfusion warehouse compact` gives them back to the disk)")
+    assert left in said
     assert table_storage(ws, "unified.payment").dead_rows < ROW_GROUP_ROWS
     # the next run has nothing to compact, and says nothing of it
     raw.add("taobao", "orders", [taobao_trade(2, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:06:00")])

@@ -121,11 +121,24 @@ def file_space(
 ) -> FileSpace:
     """The space of the snapshot file ``path`` that ``conn`` has open (read-only is enough);
     ``tables``: its tables' ``storage``, when the caller has it already."""
+    dead = sum(t.dead_rows for t in (storage(conn) if tables is None else tables))
+    return FileSpace(path.stat().st_size, _free_bytes(conn), dead)
+
+
+def _free_bytes(conn: duckdb.DuckDBPyConnection) -> int:
     [(block_size, free_blocks)] = conn.execute(
         "SELECT block_size, free_blocks FROM pragma_database_size() WHERE database_name = current_database()"
     ).fetchall()
-    dead = sum(t.dead_rows for t in (storage(conn) if tables is None else tables))
-    return FileSpace(path.stat().st_size, int(block_size) * int(free_blocks), dead)
+    return int(block_size) * int(free_blocks)
+
+
+def free_bytes_of(path: Path) -> int:
+    """The free blocks inside the snapshot file ``path`` (bytes), read from its header alone."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return _free_bytes(con)
+    finally:
+        con.close()
 
 
 def rewrite(snapshot: Path, target: Path) -> None:

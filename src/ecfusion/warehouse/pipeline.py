@@ -30,7 +30,7 @@ from ecfusion.standardize import sqlgen
 from ecfusion.standardize.mapping import Mapping, workspace_mappings
 from ecfusion.standardize.normalize.completion import ip_database
 from ecfusion.standardize.regions import REGION_SCHEMA, RegionStandardizer
-from ecfusion.warehouse import discounts, from_orders, keyed, members, merge, spu
+from ecfusion.warehouse import compaction, discounts, from_orders, keyed, members, merge, spu
 from ecfusion.warehouse.completion import completion_notes
 from ecfusion.warehouse.from_orders import Write
 from ecfusion.warehouse.lakefiles import RawFile, damaged, discover, platform_counts, unprocessed
@@ -650,7 +650,12 @@ def _attempt(
             )
         if changed and draft.compacting:  # its checkpoint wrote, so it vacuumed: say why it took longer
             dropped = "; ".join(f"{t.table}: {t.what_compacts}" for t in draft.compacting)
-            summary.notes.append(f"compacted at this run's checkpoint (why it took longer): {dropped}")
+            mb = (draft.path.stat().st_size / 1e6, compaction.free_bytes_of(draft.path) / 1e6)
+            summary.notes.append(
+                f"compacted at this run's checkpoint (why it took longer): {dropped}; {mb[1]:,.1f} MB of "
+                f"the {mb[0]:,.1f} MB file are free blocks now, which later runs reuse "
+                "(`ecfusion warehouse compact` gives them back to the disk)"
+            )
         summary.snapshot = draft.publish() if changed or store.current() is None else store.current()
     progress("publish", 1, 1)
     return summary
