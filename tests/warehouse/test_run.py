@@ -338,13 +338,21 @@ def _cut_short(path: Path) -> None:
     path.write_bytes(path.read_bytes()[:200])
 
 
+def _replaced_by_another_tools_parquet(path: Path) -> None:
+    """As a file some other tool wrote into the raw zone: Parquet, but not the envelope."""
+    duckdb.sql(f"COPY (SELECT 1 AS order_id, 'x' AS platform) TO '{path}' (FORMAT parquet)")
+
+
 @pytest.mark.parametrize(
     ("damage", "why"),
     [
         (_cut_short, "Invalid Input Error: No magic bytes found at end of file"),
         (damage_payload_page, "Invalid Input Error: Failed to read file: Snappy decompression failure"),
+        (_replaced_by_another_tools_parquet,
+         "not a raw-zone file: it lacks the envelope columns raw_record_id, source, payload that every "
+         "landed file has"),
     ],
-    ids=["cut_short", "damaged_data_page"],
+    ids=["cut_short", "damaged_data_page", "not_the_envelope"],
 )
 def test_an_unreadable_raw_file_is_named_left_for_later_and_the_rest_is_taken(
     workspace: Workspace, raw: RawZone, damage: Callable[[Path], None], why: str

@@ -96,8 +96,9 @@ def print_summary(s: RunSummary) -> None:
             console.print(f"{title}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     if s.unreadable_files:
         console.print(
-            f"raw files that cannot be read, left unprocessed: {len(s.unreadable_files)} (a copy cut short "
-            "or damaged on disk; restore them from the lake's backup and the next run takes them)",
+            f"raw files that cannot be read, left unprocessed: {len(s.unreadable_files)} (restore a file "
+            "cut short or damaged on disk from the lake's backup, move away one that is not a raw-zone "
+            "file; the next run takes what is there then)",
             markup=False, highlight=False,
         )
         for path, why in sorted(s.unreadable_files.items()):

@@ -55,6 +55,29 @@ def _counts(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> dict[str, 
     return out
 
 
+# the envelope columns standardization reads (lake/envelope.py RAW_SCHEMA has them all)
+ENVELOPE_READ = ("raw_record_id", "source", "platform", "payload")
+
+
+def _not_envelope(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> dict[str, str]:
+    """The files (absolute path → why) that lack a column of ``ENVELOPE_READ``: Parquet files some
+    other tool wrote into the raw zone. Their footers alone are read."""
+    paths = "[" + ", ".join(lit(str(f.path)) for f in files) + "]"
+    have: dict[str, set[str]] = {str(f.path): set() for f in files}
+    for filename, name in conn.execute(f"SELECT file_name, name FROM parquet_schema({paths})").fetchall():
+        have[str(filename)].add(str(name))
+    out = {}
+    for path, names in have.items():
+        missing = [c for c in ENVELOPE_READ if c not in names]
+        if missing:
+            columns = "column" + ("s" if len(missing) > 1 else "")
+            out[path] = (
+                f"not a raw-zone file: it lacks the envelope {columns} {', '.join(missing)} that every "
+                "landed file has"
+            )
+    return out
+
+
 def _reason(e: duckdb.Error, f: RawFile) -> str:
     """DuckDB's first line on ``f``, without the file's absolute path (the caller names it)."""
     return str(e).splitlines()[0].replace(f' "{f.path}"', "").replace(f" '{f.path}'", "")
@@ -63,23 +86,30 @@ def _reason(e: duckdb.Error, f: RawFile) -> str:
 def platform_counts(
     conn: duckdb.DuckDBPyConnection, files: list[RawFile]
 ) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
-    """Rows per platform in each file (by absolute path): one cheap pass over one column; and the
-    files that pass cannot read (absolute path → DuckDB's reason): a copy cut short, a file damaged
-    on disk. They are left out, probed one by one only when the pass over all of them fails."""
+    """Rows per platform in each file (by absolute path): one cheap pass over the footers and one
+    column; and the files left out (absolute path → why): a Parquet file without the envelope's
+    columns (another tool's), and those the pass cannot read (a copy cut short, a file damaged on
+    disk: DuckDB's reason), probed one by one only when the pass over all of them fails."""
     if not files:
         return {}, {}
     try:
-        return _counts(conn, files), {}
+        foreign = _not_envelope(conn, files)
+        ours = [f for f in files if str(f.path) not in foreign]
+        return (_counts(conn, ours) if ours else {}), foreign
     except duckdb.Error:
         pass
     readable, unreadable = [], {}
     for f in files:
         try:
-            _counts(conn, [f])
+            foreign = _not_envelope(conn, [f])
+            if not foreign:
+                _counts(conn, [f])
         except duckdb.Error as e:
             unreadable[str(f.path)] = _reason(e, f)
         else:
-            readable.append(f)
+            unreadable |= foreign
+            if not foreign:
+                readable.append(f)
     return (_counts(conn, readable) if readable else {}), unreadable
 
 
