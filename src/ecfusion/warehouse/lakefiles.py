@@ -106,10 +106,11 @@ def platform_counts(
                 _counts(conn, [f])
         except duckdb.Error as e:
             unreadable[str(f.path)] = _reason(e, f)
-        else:
+            continue
+        if foreign:
             unreadable |= foreign
-            if not foreign:
-                readable.append(f)
+        else:
+            readable.append(f)
     return (_counts(conn, readable) if readable else {}), unreadable
 
 
