@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import orjson
@@ -82,9 +83,11 @@ def test_messages_land_then_are_acked_and_bad_ones_quarantined(lake: RawLake, na
 def test_a_second_run_resumes_after_the_acked_messages(lake: RawLake, names: tuple[str, str]) -> None:
     stream, subject = names
     publish_orders(subject, 0, 30)
-    consume(MqConnector(_config(stream, subject)), lake)
+    with closing(MqConnector(_config(stream, subject))) as first:
+        consume(first, lake)
     publish_orders(subject, 30, 10)
-    report = consume(MqConnector(_config(stream, subject)), lake)
+    with closing(MqConnector(_config(stream, subject))) as second:  # its own connection, as a new run
+        report = consume(second, lake)
     assert (report.offered, report.landed) == (10, 10)
 
 
