@@ -44,15 +44,43 @@ def unprocessed(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> list[R
     return [f for f in files if f.relative not in done]
 
 
+# (a file's source and entity come from its folder names: DuckDB reads them as hive partitions)
+_IDENTIFIED = "raw_record_id IS NOT NULL AND platform IS NOT NULL"
+
+
 def _counts(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> dict[str, dict[str, int]]:
+    """Records per platform in each file (by absolute path). A file with records that lack their
+    raw record id or platform maps to ``{_UNIDENTIFIED: n}`` alone: it is not taken."""
     paths = "[" + ", ".join(lit(str(f.path)) for f in files) + "]"
     rows = conn.execute(
-        f"SELECT filename, platform, count(*) FROM read_parquet({paths}, filename = true) GROUP BY ALL"
+        f"SELECT filename, platform, count(*) FILTER (WHERE {_IDENTIFIED}), "
+        f"count(*) FILTER (WHERE NOT ({_IDENTIFIED})) "
+        f"FROM read_parquet({paths}, filename = true) GROUP BY ALL"
     ).fetchall()
     out: dict[str, dict[str, int]] = {str(f.path): {} for f in files}
-    for filename, platform, n in rows:
-        out[str(filename)][str(platform)] = int(n)
+    unidentified: dict[str, int] = {}
+    for filename, platform, n, missing in rows:
+        if n:
+            out[str(filename)][str(platform)] = int(n)
+        if missing:
+            unidentified[str(filename)] = unidentified.get(str(filename), 0) + int(missing)
+    for path, n in unidentified.items():
+        out[path] = {_UNIDENTIFIED: n}
     return out
+
+
+_UNIDENTIFIED = ""  # the key of a file's count of records without their ids (no platform is "")
+
+
+def _taken(counts: dict[str, dict[str, int]]) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
+    """``counts`` without the files that have records without their ids, and those files' reason."""
+    why = {
+        path: f"{c[_UNIDENTIFIED]:,} record{'' if c[_UNIDENTIFIED] == 1 else 's'} without a raw_record_id "
+        "or platform (every landed record has both)"
+        for path, c in counts.items()
+        if _UNIDENTIFIED in c
+    }
+    return {path: c for path, c in counts.items() if path not in why}, why
 
 
 # the envelope columns standardization reads (lake/envelope.py RAW_SCHEMA has them all)
@@ -86,16 +114,18 @@ def _reason(e: duckdb.Error, f: RawFile) -> str:
 def platform_counts(
     conn: duckdb.DuckDBPyConnection, files: list[RawFile]
 ) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
-    """Rows per platform in each file (by absolute path): one cheap pass over the footers and one
-    column; and the files left out (absolute path → why): a Parquet file without the envelope's
-    columns (another tool's), and those the pass cannot read (a copy cut short, a file damaged on
-    disk: DuckDB's reason), probed one by one only when the pass over all of them fails."""
+    """Rows per platform in each file (by absolute path): one cheap pass over the footers and the
+    id columns; and the files left out (absolute path → why): a Parquet file without the
+    envelope's columns (another tool's) or with records that lack their ids, and those the pass
+    cannot read (a copy cut short, a file damaged on disk: DuckDB's reason), probed one by one only
+    when the pass over all of them fails."""
     if not files:
         return {}, {}
     try:
         foreign = _not_envelope(conn, files)
         ours = [f for f in files if str(f.path) not in foreign]
-        return (_counts(conn, ours) if ours else {}), foreign
+        counts, unidentified = _taken(_counts(conn, ours) if ours else {})
+        return counts, foreign | unidentified
     except duckdb.Error:
         pass
     readable, unreadable = [], {}
@@ -111,7 +141,8 @@ def platform_counts(
             unreadable |= foreign
         else:
             readable.append(f)
-    return (_counts(conn, readable) if readable else {}), unreadable
+    counts, unidentified = _taken(_counts(conn, readable) if readable else {})
+    return counts, unreadable | unidentified
 
 
 def damaged(files: list[RawFile]) -> dict[str, str]:
