@@ -348,6 +348,14 @@ def _replaced_by_another_tools_parquet(path: Path) -> None:
 NO_IDS = "1 record without a raw_record_id or platform (every landed record has both)"
 
 
+def _payload_as_bytes(path: Path) -> None:
+    """As another writer may store the payload: the same JSON, as bytes."""
+    table = pq.read_table(path)
+    i = table.schema.get_field_index("payload")
+    as_bytes = pa.array([p.encode() for p in table.column("payload").to_pylist()], pa.binary())
+    pq.write_table(table.set_column(i, pa.field("payload", pa.binary()), as_bytes), path)
+
+
 def _without(column: str) -> Callable[[Path], None]:
     """As a file another writer made in the envelope's shape, its record without ``column``."""
 
@@ -371,8 +379,10 @@ def _without(column: str) -> Callable[[Path], None]:
         # before: a NOT NULL constraint traceback at the write; "pending: orders of None" for ever
         (_without("raw_record_id"), NO_IDS),
         (_without("platform"), NO_IDS),
+        # before: the stage failed, blaming a mapping file, and the run took nothing
+        (_payload_as_bytes, "not a raw-zone file: payload is BLOB, where every landed file has text"),
     ],
-    ids=["cut_short", "damaged_data_page", "not_the_envelope", "no_record_id", "no_platform"],
+    ids=["cut_short", "damaged_data_page", "not_the_envelope", "no_record_id", "no_platform", "bytes"],
 )
 def test_an_unreadable_raw_file_is_named_left_for_later_and_the_rest_is_taken(
     workspace: Workspace, raw: RawZone, damage: Callable[[Path], None], why: str

@@ -83,26 +83,31 @@ def _taken(counts: dict[str, dict[str, int]]) -> tuple[dict[str, dict[str, int]]
     return {path: c for path, c in counts.items() if path not in why}, why
 
 
-# the envelope columns standardization reads (lake/envelope.py RAW_SCHEMA has them all)
+# the envelope columns standardization reads, all text (lake/envelope.py RAW_SCHEMA has them all)
 ENVELOPE_READ = ("raw_record_id", "source", "platform", "payload")
 
 
 def _not_envelope(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> dict[str, str]:
-    """The files (absolute path → why) that lack a column of ``ENVELOPE_READ``: Parquet files some
-    other tool wrote into the raw zone. Their footers alone are read."""
+    """The files (absolute path → why) that lack a column of ``ENVELOPE_READ`` or hold one as
+    other than text: Parquet files some other tool wrote into the raw zone. Their footers alone
+    are read."""
     paths = "[" + ", ".join(lit(str(f.path)) for f in files) + "]"
-    have: dict[str, set[str]] = {str(f.path): set() for f in files}
-    for filename, name in conn.execute(f"SELECT file_name, name FROM parquet_schema({paths})").fetchall():
-        have[str(filename)].add(str(name))
+    have: dict[str, dict[str, str]] = {str(f.path): {} for f in files}
+    rows = conn.execute(f"SELECT file_name, name, duckdb_type FROM parquet_schema({paths})").fetchall()
+    for filename, name, duckdb_type in rows:
+        have[str(filename)][str(name)] = str(duckdb_type)
     out = {}
-    for path, names in have.items():
-        missing = [c for c in ENVELOPE_READ if c not in names]
+    for path, types in have.items():
+        missing = [c for c in ENVELOPE_READ if c not in types]
+        not_text = [f"{c} is {types[c]}" for c in ENVELOPE_READ if c in types and types[c] != "VARCHAR"]
         if missing:
             columns = "column" + ("s" if len(missing) > 1 else "")
             out[path] = (
                 f"not a raw-zone file: it lacks the envelope {columns} {', '.join(missing)} that every "
                 "landed file has"
             )
+        elif not_text:
+            out[path] = f"not a raw-zone file: {', '.join(not_text)}, where every landed file has text"
     return out
 
 
