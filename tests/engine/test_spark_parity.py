@@ -57,6 +57,8 @@ def test_duckdb_and_spark_give_identical_unified_tables(tmp_path: Path) -> None:
                 1, "TRADE_FINISHED", "2026-11-03 10:05:00", lines=2, refund="SUCCESS", waybills=["Z1", "Z2"]
             ),
             taobao_trade(9, "NOPE", "2026-11-01 10:05:00"),
+            '{"tid": 10, "status": ',  # not JSON: NULL on both engines, then malformed_payload
+            "null",  # JSON, but no record: the same on both
         ],
     )
     # parcels: in the order's own fields (JD, Pinduoduo: one with a carrier id no list knows) or in a list
@@ -73,6 +75,7 @@ def test_duckdb_and_spark_give_identical_unified_tables(tmp_path: Path) -> None:
     a = warehouse.run(duck, engine="duckdb")
     b = warehouse.run(spark_ws, engine="spark")
     assert a.reconciliation == b.reconciliation and a.balanced
+    assert a.quarantine_by_rule == b.quarantine_by_rule and a.quarantine_by_rule["malformed_payload"] == 2
     tables = _dump(duck)
     assert len(tables["shipment"]) == 6 and len(tables["carrier"]) > 10
     assert [r for r in tables["quality_flag"] if r[0] == "shipment"]  # the unknown Pinduoduo carrier

@@ -49,7 +49,7 @@ class RawZone:
         self,
         platform: str,
         entity: str,
-        payloads: list[dict[str, Any]],
+        payloads: list[dict[str, Any] | str],
         *,
         source: str | None = None,
         dt: str = "2026-11-20",
@@ -60,8 +60,8 @@ class RawZone:
         folder.mkdir(parents=True, exist_ok=True)
         now = datetime(2026, 11, 20, tzinfo=UTC)
         rows = []
-        for p in payloads:
-            text = json.dumps(p, ensure_ascii=False, sort_keys=True)
+        for p in payloads:  # a str is the payload's text as it is (e.g. not JSON at all)
+            text = p if isinstance(p, str) else json.dumps(p, ensure_ascii=False, sort_keys=True)
             h = hashlib.blake2b(f"{source}|{entity}|{text}".encode(), digest_size=16).hexdigest()
             rows.append(
                 {

@@ -473,3 +473,19 @@ def test_a_raw_file_gone_before_its_stage_is_a_file_error_not_a_mapping_error(tm
         engine.register_parquet("raw_orders", [str(tmp_path / "gone.parquet")])
     assert e.value.message.startswith("DuckDB could not read or write a file on raw_orders: IO Error")
     assert "raw files are there" in (e.value.hint or "") and "mapping" not in (e.value.hint or "")
+
+
+def test_a_payload_that_is_not_json_is_quarantined_and_the_run_goes_on(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    """Before: json_transform's error ended the run ("Malformed JSON … check the mapping file")."""
+    good = taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")
+    raw.add("taobao", "orders", [good, '{"tid": 2,'])
+    raw.add("crm", "members", ["not json"], source="crm")
+    s = warehouse.run(workspace)
+    assert s.balanced and s.quarantine_by_rule == {"malformed_payload": 2}
+    assert _rows(workspace, "SELECT entity, rule, reason FROM unified.quarantine ORDER BY entity") == [
+        ("members", "malformed_payload", "malformed_payload: the payload is missing or is not valid JSON"),
+        ("orders", "malformed_payload", "malformed_payload: the payload is missing or is not valid JSON"),
+    ]
+    assert _rows(workspace, "SELECT order_key FROM unified.orders") == [("taobao:1",)]

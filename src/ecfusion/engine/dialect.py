@@ -26,12 +26,35 @@ def spark_schema(structure: object) -> str:
 
 
 def _rewrite(node: exp.Expression) -> exp.Expression:
-    name = node.name.lower() if isinstance(node, exp.Anonymous) else ""
-    if isinstance(node, exp.JSONExtract | exp.Anonymous) and name == "json_transform":
-        payload, structure = node.expressions
-        ddl = spark_schema(json.loads(structure.name))
-        return exp.Anonymous(this="FROM_JSON", expressions=[payload, exp.Literal.string(ddl)])
+    if isinstance(node, exp.Try) and _is_json_transform(node.this):
+        return _parse_or_null(node.this)
+    if _is_json_transform(node):
+        return _from_json(node)
     return node
+
+
+def _from_json(node: exp.Expression) -> exp.Expression:
+    payload, structure = node.expressions
+    ddl = spark_schema(json.loads(structure.name))
+    return exp.Anonymous(this="FROM_JSON", expressions=[payload, exp.Literal.string(ddl)])
+
+
+def _parse_or_null(node: exp.Expression) -> exp.Expression:
+    """``TRY(json_transform(p, s))`` (sqlgen.parse_payload) is NULL on DuckDB when ``p`` is not
+    JSON, or is the JSON ``null``. Spark has no TRY, and its ``from_json`` gives a struct of NULLs
+    for either, so the same test is spelled out: ``get_json_object(p, '$')`` is NULL for text that
+    is not JSON and 'null' for the JSON null."""
+    payload = node.expressions[0]
+    as_text = exp.Anonymous(this="GET_JSON_OBJECT", expressions=[payload.copy(), exp.Literal.string("$")])
+    not_json = exp.EQ(
+        this=exp.Coalesce(this=as_text, expressions=[exp.Literal.string("null")]),
+        expression=exp.Literal.string("null"),
+    )
+    return exp.Case(ifs=[exp.If(this=not_json, true=exp.Null())], default=_from_json(node))
+
+
+def _is_json_transform(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Anonymous) and node.name.lower() == "json_transform"
 
 
 @lru_cache(maxsize=512)

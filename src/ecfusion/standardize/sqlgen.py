@@ -314,10 +314,18 @@ def layered_select(
     layer1_extra: list[str],
     final_extra: list[str],
     item_root: str | None = None,
+    *,
+    parsed: bool = False,
 ) -> str:
-    """text columns (layer 1) → typed ``v_`` columns (layer 2) → values, extras, ``_rule``/``_reason``."""
+    """text columns (layer 1) → typed ``v_`` columns (layer 2) → values, extras, ``_rule``/``_reason``.
+    ``parsed``: ``root`` is the payload as ``parse_payload`` gives it, NULL when the payload is not
+    JSON; such a record fails ``MALFORMED`` before any field check."""
     mapped = [f for f in fields if f.name in rule.fields]
     rule_sql, reason_sql = rule_columns(fields)
+    if parsed:
+        layer1_extra = [*layer1_extra, f"{root} IS NULL AS _unparsed"]
+        rule_sql = f"CASE WHEN _unparsed THEN {lit(MALFORMED)} ELSE {rule_sql} END"
+        reason_sql = f"CASE WHEN _unparsed THEN {lit(MALFORMED + ': ' + MALFORMED_WHY)} ELSE {reason_sql} END"
     layer1 = ",\n      ".join([carry, *text_columns(rule, root, item_root), *layer1_extra])
     typed = ", ".join(f"{f.value} AS v_{f.name}" for f in mapped) or "1 AS _none"
     final = ",\n    ".join(
@@ -332,6 +340,17 @@ def layered_select(
     return (
         f"SELECT {final}\nFROM (SELECT *, {typed}\n  FROM (SELECT {layer1}\n    FROM {source}) AS s1) AS s2"
     )
+
+
+MALFORMED = "malformed_payload"
+MALFORMED_WHY = "the payload is missing or is not valid JSON"
+
+
+def parse_payload(structure: str) -> str:
+    """The one parse of a raw record's payload into the struct ``structure`` (``json_transform``);
+    NULL, not an error, for a payload that is not JSON, so one bad record fails its own rule
+    (``MALFORMED``) instead of the whole run. (Spark's ``from_json`` is NULL for it already.)"""
+    return f"TRY(json_transform(payload, {lit(structure)}))"
 
 
 def rule_columns(fields: list[FieldSql]) -> tuple[str, str]:
@@ -394,10 +413,10 @@ def orders_header_sql(m: Mapping, raw_view: str) -> str:
         f"{lit(m.label)} AS _mapping",
     ]
     source = (
-        f"(SELECT {ENVELOPE}, json_transform(payload, {lit(structure)}) AS j\n"
+        f"(SELECT {ENVELOPE}, {parse_payload(structure)} AS j\n"
         f"      FROM {raw_view} WHERE platform = {lit(m.platform)}) AS src"
     )
-    return layered_select(ENVELOPE, source, m.orders, fields, "j", layer1, final)
+    return layered_select(ENVELOPE, source, m.orders, fields, "j", layer1, final, parsed=True)
 
 
 def orders_stage_sql(header_view: str, max_amount: float = 1_000_000.0, regions: str | None = None) -> str:
@@ -656,7 +675,7 @@ def refund_stage_sql(m: Mapping, raw_view: str) -> str:
     fields = target_fields(TARGETS["refund"], m.refund, m, "j")
     off = BUSINESS_UTC_OFFSET_HOURS
     source = (
-        f"(SELECT {ENVELOPE}, json_transform(payload, {lit(structure)}) AS j\n"
+        f"(SELECT {ENVELOPE}, {parse_payload(structure)} AS j\n"
         f"        FROM {raw_view} WHERE platform = {lit(m.platform)}) AS src"
     )
     staged = layered_select(
@@ -671,6 +690,7 @@ def refund_stage_sql(m: Mapping, raw_view: str) -> str:
             ("t_reason" if "reason" in m.refund.fields else "CAST(NULL AS VARCHAR)") + " AS platform_reason",
             f"{lit(m.label)} AS _mapping",
         ],
+        parsed=True,
     )
     return (
         f"SELECT {ENVELOPE}, platform || ':' || platform_refund_id AS refund_key,\n"
@@ -694,10 +714,12 @@ def member_stage_sql(m: Mapping, raw_view: str) -> str:
     structure = json.dumps(_rule_tree(m.member), ensure_ascii=False, separators=(",", ":"))
     fields = target_fields(TARGETS["member"], m.member, m, "j")
     source = (
-        f"(SELECT {ENVELOPE}, json_transform(payload, {lit(structure)}) AS j\n"
+        f"(SELECT {ENVELOPE}, {parse_payload(structure)} AS j\n"
         f"        FROM {raw_view} WHERE platform = {lit(m.platform)}) AS src"
     )
-    staged = layered_select(ENVELOPE, source, m.member, fields, "j", [], [f"{lit(m.label)} AS _mapping"])
+    staged = layered_select(
+        ENVELOPE, source, m.member, fields, "j", [], [f"{lit(m.label)} AS _mapping"], parsed=True
+    )
     return (
         f"SELECT {ENVELOPE}, platform || ':' || member_id AS account_key,\n"
         f"    member_id AS platform_account_id, card_no, wechat_openid, nickname, name_token,\n"
@@ -799,10 +821,12 @@ def keyed_stage_sql(m: Mapping, target: Target, raw_view: str) -> str:
     items = f", unnest({_path_expr('j', rule.items)}) AS item" if rule.items else ""
     source = (
         f"(SELECT {ENVELOPE}, j{items} FROM\n"
-        f"      (SELECT {ENVELOPE}, json_transform(payload, {lit(structure)}) AS j\n"
+        f"      (SELECT {ENVELOPE}, {parse_payload(structure)} AS j\n"
         f"        FROM {raw_view} WHERE platform = {lit(m.platform)}) AS p) AS src"
     )
     final = [*native, keyed_flags(target, rule, m, fields), f"{lit(m.label)} AS _mapping"]
+    # with items, a record whose payload is not JSON has no item: bad_sql names it (missing_required)
     return layered_select(
-        ENVELOPE, source, rule, fields, "j", layer1, final, item_root="item" if rule.items else None
+        ENVELOPE, source, rule, fields, "j", layer1, final, item_root="item" if rule.items else None,
+        parsed=not rule.items,
     )
