@@ -21,6 +21,7 @@ from ecfusion.engine.duck import DuckDBEngine
 from ecfusion.errors import EngineError, OutOfMemory
 from ecfusion.standardize import sqlgen
 from ecfusion.warehouse.snapshot import SnapshotStore
+from ecfusion.warehouse.status import status
 
 
 def test_unknown_status_is_quarantined_with_reason_and_reconciled(workspace: Workspace, raw: RawZone) -> None:
@@ -489,3 +490,20 @@ def test_a_payload_that_is_not_json_is_quarantined_and_the_run_goes_on(
         ("orders", "malformed_payload", "malformed_payload: the payload is missing or is not valid JSON"),
     ]
     assert _rows(workspace, "SELECT order_key FROM unified.orders") == [("taobao:1",)]
+
+
+def test_a_raw_file_without_a_record_is_recorded_as_read_not_left_pending(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    """Before: "pending: … orders of taobao 0" on every run, and `status` said a file waits."""
+    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    raw.add("taobao", "orders", [])
+    s = warehouse.run(workspace)
+    assert (s.files_processed, s.files_pending, s.pending_reasons) == (2, 0, {})
+    assert "raw files with no record, recorded as read: 1" in s.notes
+    assert _rows(workspace, "SELECT count(*), sum(rows) FROM meta.processed_file") == [(2, 1)]
+    # alone in a later run, it is recorded all the same (a snapshot is published for it)
+    raw.add("jd", "orders", [], dt="2026-11-21")
+    again = warehouse.run(workspace)
+    assert again.files_processed == 1 and again.raw_in == 0
+    assert status(workspace).files_waiting == {}

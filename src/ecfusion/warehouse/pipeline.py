@@ -479,8 +479,8 @@ def _split(
         missing = [
             p for p in platforms if target is None or p not in mappings or target not in mappings[p].rules()
         ]
-        if missing or not platforms:
-            why = f"{f.entity} of {', '.join(missing) or f.source}"
+        if missing:
+            why = f"{f.entity} of {', '.join(missing)}"
             summary.pending_reasons[why] = summary.pending_reasons.get(why, 0) + sum(platforms.values())
             summary.files_pending += 1
             continue
@@ -512,12 +512,22 @@ def _standardize(
     # left unprocessed, so the run after a restore takes them; said in the summary, never dropped
     summary.unreadable_files = {f.relative: why for f in files if (why := unreadable.get(str(f.path)))}
     files = [f for f in files if str(f.path) not in unreadable]
-    ready = _split(files, counts, mappings, summary)
+    # a file without a record (a pull that brought nothing) is read once and recorded, not pending
+    empty = [f for f in files if not counts.get(str(f.path))]
+    if empty:
+        summary.notes.append(f"raw files with no record, recorded as read: {len(empty):,}")
+    ready = _split([f for f in files if counts.get(str(f.path))], counts, mappings, summary)
     if not ready:
-        return False
+        if not empty:
+            return False
+        conn.execute("BEGIN TRANSACTION")
+        _record_files(conn, empty, counts, summary.run_id)
+        conn.execute("COMMIT")
+        summary.files_processed = len(empty)
+        return True
     engine = open_engine(engine_name, conn)
     try:
-        _stage_and_write(conn, engine, ws, mappings, summary, progress, ready, counts)
+        _stage_and_write(conn, engine, ws, mappings, summary, progress, ready, counts, empty)
     except OutOfMemory:
         raise
     except (EngineError, duckdb.Error) as e:
@@ -529,7 +539,7 @@ def _standardize(
         raise _DamagedRaw(found) from e
     finally:
         engine.close()
-    summary.files_processed = sum(len(fs) for fs in ready.values())
+    summary.files_processed = sum(len(fs) for fs in ready.values()) + len(empty)
     return True
 
 
@@ -550,9 +560,10 @@ def _stage_and_write(
     progress: ProgressFn,
     ready: dict[str, list[RawFile]],
     counts: dict[str, dict[str, int]],
+    empty: list[RawFile],
 ) -> None:
     """Every stage of the ``ready`` files on ``engine``, then one transaction that writes their
-    rows and records the files as processed."""
+    rows and records them and the ``empty`` files as processed."""
     keyed_tables = [keyed.BY_ENTITY[e].table.name for e in ready if e in keyed.BY_ENTITY]
     _expose(
         engine,
@@ -587,7 +598,7 @@ def _stage_and_write(
     # from (a separate commit after a large one costs a checkpoint).
     conn.execute("BEGIN TRANSACTION")
     run.write()
-    _record_files(conn, done, counts, summary.run_id)
+    _record_files(conn, done + empty, counts, summary.run_id)
     _record_reconciliation(conn, summary.reconciliation, summary.run_id)
     conn.execute("COMMIT")
 
@@ -642,7 +653,7 @@ def _attempt(
         with draft.connection() as conn:
             changed = _standardize(conn, ws, mappings, summary, engine, progress, retry, skip)
             summary.platforms = platform_figures(conn)
-            summary.notes = completion_notes(ws, conn)
+            summary.notes += completion_notes(ws, conn)
             summary.quality_flags = dict(
                 conn.execute(
                     "SELECT rule, count(*) FROM unified.quality_flag GROUP BY rule ORDER BY rule"
