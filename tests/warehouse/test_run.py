@@ -507,3 +507,16 @@ def test_a_raw_file_without_a_record_is_recorded_as_read_not_left_pending(
     again = warehouse.run(workspace)
     assert again.files_processed == 1 and again.raw_in == 0
     assert status(workspace).files_waiting == {}
+
+
+def test_a_parquet_file_outside_the_raw_layout_is_named_not_silently_ignored(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    placed = raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    stray = placed.parent.parent / "part-copied-by-hand.parquet"  # one folder too high: no dt=
+    stray.write_bytes(placed.read_bytes())
+    s = warehouse.run(workspace)
+    assert s.balanced and s.raw_in == 1
+    note = next(n for n in s.notes if n.startswith("Parquet files outside the raw zone's layout"))
+    assert f"not read: 1 ({stray.relative_to(workspace.lake_root)})" in note
+    assert "raw/source=<source>/entity=<entity>/dt=<YYYY-MM-DD>/" in note

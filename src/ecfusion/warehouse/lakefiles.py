@@ -39,6 +39,14 @@ def discover(lake_root: Path) -> list[RawFile]:
     return out
 
 
+def misplaced(lake_root: Path, found: list[RawFile]) -> list[str]:
+    """Parquet files under ``LAKE/raw/`` outside its layout, which ``discover`` (its ``found``)
+    never sees, relative to the lake root: a file copied in by hand one folder too high, say."""
+    placed = {f.path for f in found}
+    every = (lake_root / "raw").rglob("*.parquet")
+    return sorted(str(p.relative_to(lake_root)) for p in every if p not in placed)
+
+
 def unprocessed(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> list[RawFile]:
     done = {r[0] for r in conn.execute("SELECT path FROM meta.processed_file").fetchall()}
     return [f for f in files if f.relative not in done]
