@@ -404,6 +404,15 @@ def test_an_unreadable_raw_file_is_named_left_for_later_and_the_rest_is_taken(
     assert _rows(workspace, "SELECT path FROM meta.processed_file") == [
         (str(first.relative_to(workspace.lake_root)),)
     ]
+    # `warehouse status` says it waits and, without a run, why no run takes it; damage inside a
+    # payload page it does not see (that takes reading every value, which a run does when it fails)
+    seen = {} if damage is damage_payload_page else {relative: why}
+    assert status(workspace).files_unreadable == seen
+    asked = cli("warehouse", "status", "-w", str(workspace.root))
+    shown_status = " ".join(asked.stdout.split())
+    assert asked.returncode == 0 and "raw waiting 1 files" in shown_status
+    assert ("of which a run cannot take 1 (" in shown_status) == bool(seen)
+    assert (f"{relative}: {why}" in shown_status) == bool(seen)
     # restored from a backup, the next run takes it
     damaged.write_bytes(whole)
     s = warehouse.run(workspace)

@@ -322,6 +322,14 @@ def status_command(
         )
         raise typer.Exit(1)
     console.print(f"raw waiting {listed(st.files_waiting, 'files', '`ecfusion run` reads them')}")
+    if st.files_unreadable:
+        console.print(
+            f"            of which a run cannot take {len(st.files_unreadable):,} (restore a file cut short "
+            "or damaged from the lake's backup, move away one that is not a raw-zone file):",
+            markup=False, highlight=False,
+        )
+        for path, why in sorted(st.files_unreadable.items()):
+            console.print(f"              {path}: {why}", markup=False, highlight=False)
     why = "`ecfusion warehouse quarantine` says why"
     console.print(f"quarantine  {listed(st.quarantined, 'records', why)}")
     then = (f"the next run compacts {', '.join(st.compacts_next)}" if st.compacts_next

@@ -1,6 +1,7 @@
 """``ecfusion warehouse status``: what is live, what a rollback brings back, whether a writer is
-at work, what the last runs did, what waits in the raw zone and in quarantine, and the deleted
-rows and free blocks the live snapshot still stores (``compaction``).
+at work, what the last runs did, what waits in the raw zone (and which of it a run cannot take)
+and in quarantine, and the deleted rows and free blocks the live snapshot still stores
+(``compaction``).
 
 Read-only and lock-free: it opens the live snapshot the way every reader does and never touches
 the writer lock, so asking never delays or refuses a run. A live snapshot it cannot read (damaged)
@@ -18,7 +19,7 @@ import duckdb
 from ecfusion.config import Workspace
 from ecfusion.errors import WarehouseIOError
 from ecfusion.warehouse import compaction
-from ecfusion.warehouse.lakefiles import RawFile, discover, unprocessed
+from ecfusion.warehouse.lakefiles import RawFile, discover, platform_counts, unprocessed
 from ecfusion.warehouse.snapshot import SnapshotStore, io_errors
 
 
@@ -56,6 +57,8 @@ class Status:
     drafts: list[SnapshotFile] = field(default_factory=list)
     runs: list[RunLine] = field(default_factory=list)  # newest first
     files_waiting: dict[str, int] = field(default_factory=dict)  # raw files no run has read, by entity
+    # of those, the files a run cannot take (lake-relative path → why; lakefiles.platform_counts)
+    files_unreadable: dict[str, str] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)  # records in quarantine now, by rule
     # rows deleted (replaced by a later version) that the live snapshot still stores, by table
     deleted_rows: dict[str, int] = field(default_factory=dict)
@@ -116,4 +119,7 @@ def status(workspace: Workspace, *, last: int = 5) -> Status:
         return out
     for f in files:
         out.files_waiting[f.entity] = out.files_waiting.get(f.entity, 0) + 1
+    with duckdb.connect() as con:  # footers and two columns of the waiting files, as a run reads them
+        _, unreadable = platform_counts(con, files)
+    out.files_unreadable = {f.relative: why for f in files if (why := unreadable.get(str(f.path)))}
     return out
