@@ -87,13 +87,15 @@ def test_an_unknown_status_quarantines_the_push_and_an_unknown_carrier_flags_it(
     workspace: Workspace, raw: RawZone
 ) -> None:
     odd = [*JOURNEY[:1], ("2026-11-02 12:00:00", "飞行中", "航空转运", "浙江省,杭州市")]
-    _land(raw, [push(odd, nu="ZT2"), push(JOURNEY[:2], nu="XF1", com="xinfengwuliu"), push([], nu="E1")])
+    pushes = [push(odd, nu="ZT2"), push(JOURNEY[:2], nu="XF1", com="xinfengwuliu"), push([], nu="E1")]
+    _land(raw, [*pushes, '{"lastResult": {"nu": "ZT3", "data": ['])  # the last one cut off: not JSON
     s = warehouse.run(workspace)
     assert s.balanced
-    assert s.quarantine_by_rule == {"missing_required": 1, "unknown_status": 1}
+    assert s.quarantine_by_rule == {"malformed_payload": 1, "missing_required": 1, "unknown_status": 1}
     reasons = dict(_rows(workspace, "SELECT rule, reason FROM unified.quarantine"))
     assert "飞行中" in reasons["unknown_status"] and "kuaidi100.toml" in reasons["unknown_status"]
-    assert "lastResult.data" in reasons["missing_required"]
+    assert "lastResult.data" in reasons["missing_required"]  # an empty item list is not a bad payload
+    assert reasons["malformed_payload"] == "malformed_payload: the payload is missing or is not valid JSON"
     # the unknown carrier's events are kept as given, without a code, and flagged
     kept = "SELECT DISTINCT tracking_no, carrier, carrier_code, quality_flags FROM unified.tracking_event"
     assert _rows(workspace, kept) == [("XF1", "xinfengwuliu", None, "unknown_carrier")]

@@ -13,6 +13,7 @@ lines (``run_pos``). Everything is SQL through the ``Engine`` seam, so DuckDB an
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,17 +211,23 @@ def stage(engine: Engine, entity: str, target: str, mappings: list[Mapping], fil
 
 
 def bad_sql(entity: str, staged: str, mappings: list[Mapping], target: str) -> str:
-    """The first failing rule per raw record; a record whose item list is empty is missing_required."""
+    """The first failing rule per raw record; a record with no item in the stage is
+    malformed_payload when its payload is not JSON, else missing_required (its item list is empty)."""
     parts = [
         f"SELECT raw_record_id, _rule, _reason, _mapping FROM {staged} WHERE _rule IS NOT NULL "
         "QUALIFY row_number() OVER (PARTITION BY raw_record_id ORDER BY _reason) = 1"
     ]
+    # the stage's own parse, on the few records it gave no item (any structure: NULL is "not JSON")
+    not_json = f"{sqlgen.parse_payload(json.dumps({'_': 'VARCHAR'}))} IS NULL"
+    malformed = f"{sqlgen.MALFORMED}: {sqlgen.MALFORMED_WHY}"
     for m in mappings:
         items = m.rules()[target].items
         if items:
-            why = lit(f"missing_required: {target} item list (path {items}) is empty in {m.label}")
+            empty = lit(f"missing_required: {target} item list (path {items}) is empty in {m.label}")
+            rule = f"CASE WHEN {not_json} THEN {lit(sqlgen.MALFORMED)} ELSE 'missing_required' END"
+            why = f"CASE WHEN {not_json} THEN {lit(malformed)} ELSE {empty} END"
             parts.append(
-                f"SELECT DISTINCT r.raw_record_id, 'missing_required' AS _rule, {why} AS _reason, "
+                f"SELECT DISTINCT r.raw_record_id, {rule} AS _rule, {why} AS _reason, "
                 f"{lit(m.label)} AS _mapping"
                 f" FROM raw_{entity} AS r LEFT JOIN (SELECT DISTINCT raw_record_id FROM {staged}) AS s"
                 f" ON s.raw_record_id = r.raw_record_id"
