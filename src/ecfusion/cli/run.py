@@ -39,6 +39,13 @@ app.add_typer(model_app, name="model")
 app.add_typer(warehouse_app, name="warehouse")
 
 
+# what to do about a raw file a run leaves out (RunSummary.unreadable_files, Status.files_unreadable)
+UNREADABLE_FIX = (
+    "restore a file cut short or damaged on disk from the lake's backup, move away one that is not a "
+    "raw-zone file"
+)
+
+
 def print_summary(s: RunSummary) -> None:
     """The run summary: per-platform figures, reconciliation, quarantine and flags."""
     console.print(
@@ -96,9 +103,8 @@ def print_summary(s: RunSummary) -> None:
             console.print(f"{title}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     if s.unreadable_files:
         console.print(
-            f"raw files that cannot be read, left unprocessed: {len(s.unreadable_files)} (restore a file "
-            "cut short or damaged on disk from the lake's backup, move away one that is not a raw-zone "
-            "file; the next run takes what is there then)",
+            f"raw files that cannot be read, left unprocessed: {len(s.unreadable_files)} ({UNREADABLE_FIX}; "
+            "the next run takes what is there then)",
             markup=False, highlight=False,
         )
         for path, why in sorted(s.unreadable_files.items()):
@@ -324,8 +330,7 @@ def status_command(
     console.print(f"raw waiting {listed(st.files_waiting, 'files', '`ecfusion run` reads them')}")
     if st.files_unreadable:
         console.print(
-            f"            of which a run cannot take {len(st.files_unreadable):,} (restore a file cut short "
-            "or damaged from the lake's backup, move away one that is not a raw-zone file):",
+            f"            of which a run cannot take {len(st.files_unreadable):,} ({UNREADABLE_FIX}):",
             markup=False, highlight=False,
         )
         for path, why in sorted(st.files_unreadable.items()):

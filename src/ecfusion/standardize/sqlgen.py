@@ -325,7 +325,7 @@ def layered_select(
     if parsed:
         layer1_extra = [*layer1_extra, f"{root} IS NULL AS _unparsed"]
         rule_sql = f"CASE WHEN _unparsed THEN {lit(MALFORMED)} ELSE {rule_sql} END"
-        reason_sql = f"CASE WHEN _unparsed THEN {lit(MALFORMED + ': ' + MALFORMED_WHY)} ELSE {reason_sql} END"
+        reason_sql = f"CASE WHEN _unparsed THEN {lit(MALFORMED_REASON)} ELSE {reason_sql} END"
     layer1 = ",\n      ".join([carry, *text_columns(rule, root, item_root), *layer1_extra])
     typed = ", ".join(f"{f.value} AS v_{f.name}" for f in mapped) or "1 AS _none"
     final = ",\n    ".join(
@@ -343,7 +343,7 @@ def layered_select(
 
 
 MALFORMED = "malformed_payload"
-MALFORMED_WHY = "the payload is missing or is not valid JSON"
+MALFORMED_REASON = f"{MALFORMED}: the payload is missing or is not valid JSON"  # as _reason says it
 
 
 def parse_payload(structure: str) -> str:

@@ -134,11 +134,8 @@ def _free_bytes(conn: duckdb.DuckDBPyConnection) -> int:
 
 def free_bytes_of(path: Path) -> int:
     """The free blocks inside the snapshot file ``path`` (bytes), read from its header alone."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
+    with duckdb.connect(str(path), read_only=True) as con:
         return _free_bytes(con)
-    finally:
-        con.close()
 
 
 def rewrite(snapshot: Path, target: Path) -> None:

@@ -219,13 +219,12 @@ def bad_sql(entity: str, staged: str, mappings: list[Mapping], target: str) -> s
     ]
     # the stage's own parse, on the few records it gave no item (any structure: NULL is "not JSON")
     not_json = f"{sqlgen.parse_payload(json.dumps({'_': 'VARCHAR'}))} IS NULL"
-    malformed = f"{sqlgen.MALFORMED}: {sqlgen.MALFORMED_WHY}"
     for m in mappings:
         items = m.rules()[target].items
         if items:
             empty = lit(f"missing_required: {target} item list (path {items}) is empty in {m.label}")
             rule = f"CASE WHEN {not_json} THEN {lit(sqlgen.MALFORMED)} ELSE 'missing_required' END"
-            why = f"CASE WHEN {not_json} THEN {lit(malformed)} ELSE {empty} END"
+            why = f"CASE WHEN {not_json} THEN {lit(sqlgen.MALFORMED_REASON)} ELSE {empty} END"
             parts.append(
                 f"SELECT DISTINCT r.raw_record_id, {rule} AS _rule, {why} AS _reason, "
                 f"{lit(m.label)} AS _mapping"

@@ -27,24 +27,27 @@ def _partition(part: str, key: str) -> str | None:
     return part[len(prefix) :] if part.startswith(prefix) else None
 
 
-def discover(lake_root: Path) -> list[RawFile]:
-    """Every raw Parquet file under ``LAKE/raw/source=S/entity=E/dt=D/``, in path order."""
+def scan(lake_root: Path) -> tuple[list[RawFile], list[str]]:
+    """One walk of ``LAKE/raw/``: the raw files in its layout (``source=S/entity=E/dt=D/*.parquet``),
+    in path order, and the Parquet files outside it, relative to the lake root (a file copied in by
+    hand one folder too high, say): those are named, never taken."""
     raw = lake_root / "raw"
-    out = []
-    for p in sorted(raw.glob("source=*/entity=*/dt=*/*.parquet")):
-        source = _partition(p.parts[-4], "source")
-        entity = _partition(p.parts[-3], "entity")
+    placed, stray = [], []
+    for p in sorted(raw.rglob("*.parquet")):
+        parts = p.relative_to(raw).parts
+        layout = len(parts) == 4 and parts[2].startswith("dt=")
+        source = _partition(parts[0], "source") if layout else None
+        entity = _partition(parts[1], "entity") if layout else None
         if source and entity:
-            out.append(RawFile(p, str(p.relative_to(lake_root)), source, entity))
-    return out
+            placed.append(RawFile(p, str(p.relative_to(lake_root)), source, entity))
+        else:
+            stray.append(str(p.relative_to(lake_root)))
+    return placed, stray
 
 
-def misplaced(lake_root: Path, found: list[RawFile]) -> list[str]:
-    """Parquet files under ``LAKE/raw/`` outside its layout, which ``discover`` (its ``found``)
-    never sees, relative to the lake root: a file copied in by hand one folder too high, say."""
-    placed = {f.path for f in found}
-    every = (lake_root / "raw").rglob("*.parquet")
-    return sorted(str(p.relative_to(lake_root)) for p in every if p not in placed)
+def discover(lake_root: Path) -> list[RawFile]:
+    """Every raw Parquet file in the raw zone's layout (``scan``), in path order."""
+    return scan(lake_root)[0]
 
 
 def unprocessed(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> list[RawFile]:
@@ -52,43 +55,40 @@ def unprocessed(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> list[R
     return [f for f in files if f.relative not in done]
 
 
+def _file_list(files: list[RawFile]) -> str:
+    """The files as a DuckDB list literal, for ``read_parquet`` and ``parquet_schema``."""
+    return "[" + ", ".join(lit(str(f.path)) for f in files) + "]"
+
+
 # (a file's source and entity come from its folder names: DuckDB reads them as hive partitions)
 _IDENTIFIED = "raw_record_id IS NOT NULL AND platform IS NOT NULL"
 
 
-def _counts(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> dict[str, dict[str, int]]:
-    """Records per platform in each file (by absolute path). A file with records that lack their
-    raw record id or platform maps to ``{_UNIDENTIFIED: n}`` alone: it is not taken."""
-    paths = "[" + ", ".join(lit(str(f.path)) for f in files) + "]"
+def _counts(
+    conn: duckdb.DuckDBPyConnection, files: list[RawFile]
+) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
+    """Records per platform in each file (by absolute path); and, left out of those counts, the
+    files with records that lack their raw record id or platform (absolute path → why)."""
+    if not files:
+        return {}, {}
     rows = conn.execute(
         f"SELECT filename, platform, count(*) FILTER (WHERE {_IDENTIFIED}), "
         f"count(*) FILTER (WHERE NOT ({_IDENTIFIED})) "
-        f"FROM read_parquet({paths}, filename = true) GROUP BY ALL"
+        f"FROM read_parquet({_file_list(files)}, filename = true) GROUP BY ALL"
     ).fetchall()
     out: dict[str, dict[str, int]] = {str(f.path): {} for f in files}
-    unidentified: dict[str, int] = {}
-    for filename, platform, n, missing in rows:
+    lacking: dict[str, int] = {}
+    for filename, platform, n, without_ids in rows:
         if n:
             out[str(filename)][str(platform)] = int(n)
-        if missing:
-            unidentified[str(filename)] = unidentified.get(str(filename), 0) + int(missing)
-    for path, n in unidentified.items():
-        out[path] = {_UNIDENTIFIED: n}
-    return out
-
-
-_UNIDENTIFIED = ""  # the key of a file's count of records without their ids (no platform is "")
-
-
-def _taken(counts: dict[str, dict[str, int]]) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
-    """``counts`` without the files that have records without their ids, and those files' reason."""
+        if without_ids:
+            lacking[str(filename)] = lacking.get(str(filename), 0) + int(without_ids)
     why = {
-        path: f"{c[_UNIDENTIFIED]:,} record{'' if c[_UNIDENTIFIED] == 1 else 's'} without a raw_record_id "
-        "or platform (every landed record has both)"
-        for path, c in counts.items()
-        if _UNIDENTIFIED in c
+        path: f"{n:,} record{'' if n == 1 else 's'} without a raw_record_id or platform (every landed "
+        "record has both)"
+        for path, n in lacking.items()
     }
-    return {path: c for path, c in counts.items() if path not in why}, why
+    return {path: c for path, c in out.items() if path not in why}, why
 
 
 # the envelope columns standardization reads, all text (lake/envelope.py RAW_SCHEMA has them all)
@@ -99,9 +99,10 @@ def _not_envelope(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> dict
     """The files (absolute path → why) that lack a column of ``ENVELOPE_READ`` or hold one as
     other than text: Parquet files some other tool wrote into the raw zone. Their footers alone
     are read."""
-    paths = "[" + ", ".join(lit(str(f.path)) for f in files) + "]"
     have: dict[str, dict[str, str]] = {str(f.path): {} for f in files}
-    rows = conn.execute(f"SELECT file_name, name, duckdb_type FROM parquet_schema({paths})").fetchall()
+    rows = conn.execute(
+        f"SELECT file_name, name, duckdb_type FROM parquet_schema({_file_list(files)})"
+    ).fetchall()
     for filename, name, duckdb_type in rows:
         have[str(filename)][str(name)] = str(duckdb_type)
     out = {}
@@ -136,8 +137,7 @@ def platform_counts(
         return {}, {}
     try:
         foreign = _not_envelope(conn, files)
-        ours = [f for f in files if str(f.path) not in foreign]
-        counts, unidentified = _taken(_counts(conn, ours) if ours else {})
+        counts, unidentified = _counts(conn, [f for f in files if str(f.path) not in foreign])
         return counts, foreign | unidentified
     except duckdb.Error:
         pass
@@ -154,14 +154,14 @@ def platform_counts(
             unreadable |= foreign
         else:
             readable.append(f)
-    counts, unidentified = _taken(_counts(conn, readable) if readable else {})
+    counts, unidentified = _counts(conn, readable)
     return counts, unreadable | unidentified
 
 
 def damaged(files: list[RawFile]) -> dict[str, str]:
     """The files among ``files`` that cannot be read whole (absolute path → DuckDB's reason):
     damage inside a data page (a block gone bad on disk) that ``platform_counts``, which reads
-    one column, does not reach. Every value of each file is read once, on a connection of its
+    two columns, does not reach. Every value of each file is read once, on a connection of its
     own (the caller's may be in a failed transaction): for the path where a run has failed."""
     out: dict[str, str] = {}
     with duckdb.connect() as conn:

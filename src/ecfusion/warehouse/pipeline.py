@@ -33,14 +33,7 @@ from ecfusion.standardize.regions import REGION_SCHEMA, RegionStandardizer
 from ecfusion.warehouse import compaction, discounts, from_orders, keyed, members, merge, spu
 from ecfusion.warehouse.completion import completion_notes
 from ecfusion.warehouse.from_orders import Write
-from ecfusion.warehouse.lakefiles import (
-    RawFile,
-    damaged,
-    discover,
-    misplaced,
-    platform_counts,
-    unprocessed,
-)
+from ecfusion.warehouse.lakefiles import RawFile, damaged, platform_counts, scan, unprocessed
 from ecfusion.warehouse.retry import Retry, release
 from ecfusion.warehouse.snapshot import SnapshotStore
 from ecfusion.warehouse.summary import PlatformFigures, Reconciliation, RunSummary
@@ -512,9 +505,9 @@ def _standardize(
     if retry is not None:
         released = release(conn, retry)
         summary.retried, summary.retried_files = released.records, released.files
-    discovered = discover(ws.lake_root)
-    files = unprocessed(conn, discovered)
-    if stray := misplaced(ws.lake_root, discovered):
+    placed, stray = scan(ws.lake_root)
+    files = unprocessed(conn, placed)
+    if stray:
         shown = ", ".join(stray[:3]) + (f" and {len(stray) - 3:,} more" if len(stray) > 3 else "")
         summary.notes.append(
             f"Parquet files outside the raw zone's layout, not read: {len(stray):,} ({shown}); a raw "
