@@ -159,16 +159,36 @@ ip_database = ""                    # ip2region .xdb (structure 2.0/3.0) or a .c
 
 
 def _format_validation_error(path: Path, err: ValidationError) -> str:
+    """One line: the file, the key, what is wrong with the value written there, and the fix."""
     first = err.errors()[0]
     key = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    kind = first["type"]
+    kind, why = first["type"], first["msg"].removeprefix("Value error, ")
     if kind == "extra_forbidden":
-        fix = "remove it or check its spelling against the commented defaults from `ecfusion init`"
-    elif kind in ("literal_error", "enum"):
+        return (
+            f"{path}: key '{key}' is invalid ({why}); fix: remove it or check its spelling against the "
+            "commented defaults from `ecfusion init`"
+        )
+    wrote = "a table" if isinstance(first["input"], dict) else repr(first["input"])
+    why += "" if wrote in why else f"; it is {wrote}"
+    if kind in ("literal_error", "enum"):
         fix = f"use one of the allowed values: {first.get('ctx', {}).get('expected', '')}"
     else:
-        fix = first["msg"]
-    return f"{path}: key '{key}' is invalid ({first['msg']}); fix: {fix}"
+        default = _default_of(first["loc"])
+        fix = "correct the value" + (f" (its default is {default!r})" if default is not None else "")
+    return f"{path}: key '{key}' is invalid ({why}); fix: {fix}"
+
+
+def _default_of(loc: tuple[int | str, ...]) -> Any:
+    """The default of the ``ecfusion.toml`` key at ``loc`` (section, key), None if it has none."""
+    model: Any = WorkspaceConfig
+    default = None
+    for part in loc:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return None
+        model = field.annotation
+        default = field.get_default(call_default_factory=True)
+    return None if isinstance(default, BaseModel) else default
 
 
 def load_config(path: Path) -> WorkspaceConfig:

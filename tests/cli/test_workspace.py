@@ -37,8 +37,14 @@ def test_init_writes_commented_default_config_and_private_master_key(tmp_path: P
         ("[warehouse]\nengine = 'oracle'\n", "key 'warehouse.engine'"),
         ("[lakes]\nroot = 'x'\n", "key 'lakes'"),
         ("[lake\nroot='x'", "not valid TOML"),
-        ("[warehouse]\nmemory_limit = 'lots'\n", "'warehouse.memory_limit' is invalid (Value error, 'lots'"),
-        ("[warehouse]\nthreads = -1\n", "key 'warehouse.threads'"),
+        ("[warehouse]\nmemory_limit = 'lots'\n", "'warehouse.memory_limit' is invalid ('lots' is not a size"),
+        # the value written and the key's default, the reason said once
+        (
+            "[warehouse]\nthreads = -1\n",
+            "key 'warehouse.threads' is invalid (Input should be greater than or equal to 0; it is -1); "
+            "fix: correct the value (its default is 0)",
+        ),
+        ("[lake]\ntarget_file_rows = 'x'\n", "it is 'x'); fix: correct the value (its default is 200000)"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, toml: str, expect: str) -> None:
