@@ -253,6 +253,11 @@ class Workspace:
         return self.path(self.config.warehouse.path)
 
     @property
+    def spark_log(self) -> Path:
+        """Where a run on Spark has the JVM write its own output (Spark's log lines, Java's warnings)."""
+        return self.warehouse_root / "spark.log"
+
+    @property
     def keys_root(self) -> Path:
         return self.path(self.config.security.keystore_path).parent
 

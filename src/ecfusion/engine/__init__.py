@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
 from ecfusion.engine.base import Engine
@@ -9,14 +11,15 @@ from ecfusion.engine.duck import DuckDBEngine
 from ecfusion.errors import ConfigError
 
 
-def open_engine(name: str, warehouse: duckdb.DuckDBPyConnection) -> Engine:
-    """The engine called ``name`` ("duckdb" or "spark"); DuckDB runs on the warehouse connection."""
+def open_engine(name: str, warehouse: duckdb.DuckDBPyConnection, *, log: Path | None = None) -> Engine:
+    """The engine called ``name`` ("duckdb" or "spark"); DuckDB runs on the warehouse connection.
+    ``log``: where Spark's JVM writes its own output (``spark.local_session``)."""
     if name == "duckdb":
         return DuckDBEngine(warehouse)
     if name == "spark":
         from ecfusion.engine.spark import SparkEngine
 
-        return SparkEngine.local()
+        return SparkEngine.local(log=log)
     raise ConfigError(f"unknown engine {name!r}", hint="use 'duckdb' or 'spark'")
 
 

@@ -9,6 +9,9 @@ generated rules, as on DuckDB).
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,13 +24,19 @@ from ecfusion.engine.base import BatchFn
 from ecfusion.engine.dialect import to_spark
 from ecfusion.errors import EngineError
 
+# Where the JVM writes its own output when the caller names no file (tests, a bare SparkEngine).
+DEFAULT_LOG = Path(tempfile.gettempdir()) / "ecfusion-spark.log"
+_jvm_log: Path | None = None  # where this process's JVM writes, once it has started
 
-def local_session(cores: int = 2, *, checkpoint_dir: Path | None = None) -> Any:
+
+def local_session(cores: int = 2, *, checkpoint_dir: Path | None = None, log: Path | None = None) -> Any:
     """The process's one local-mode SparkSession, configured for every stage that runs on Spark.
 
     A JVM takes its settings once, at start, so the standardization engine and Splink (entity
     resolution) share this one builder: UTC session time zone, a heap that fits the test merchant
-    and the 1M benchmarks, and Splink's similarity-UDF jar (TOOLCHAIN.md).
+    and the 1M benchmarks, and Splink's similarity-UDF jar (TOOLCHAIN.md). The JVM's own output
+    (Spark's log, Java's warnings) goes to ``log`` (appended; ``DEFAULT_LOG`` if None), not to the
+    terminal, where it would break into ecfusion's progress bars and summary.
     """
     try:
         from pyspark.sql import SparkSession
@@ -38,7 +47,7 @@ def local_session(cores: int = 2, *, checkpoint_dir: Path | None = None) -> Any:
         ) from e
     from splink.backends.spark import similarity_jar_location
 
-    session = (
+    builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName("ecfusion")
         .config("spark.jars", similarity_jar_location())
@@ -48,15 +57,66 @@ def local_session(cores: int = 2, *, checkpoint_dir: Path | None = None) -> Any:
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", str(cores))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.codegen.wholeStage", "false")
         .config("spark.sql.adaptive.enabled", "false")
-        .getOrCreate()
     )
+    log = log or DEFAULT_LOG
+    try:
+        with _jvm_output_to(log):
+            session = builder.getOrCreate()
+    except Exception as e:  # no Java, a JVM that exits at start: PySpark's own error family
+        raise EngineError(
+            f"Spark could not start: {_reason(e)}",
+            hint=f"Spark needs Java 17 (java on PATH, or JAVA_HOME); what the JVM said is in {log}"
+            + (f", last: {last}" if (last := _last_lines(log)) else ""),
+        ) from e
     if checkpoint_dir is not None:
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         session.sparkContext.setCheckpointDir(str(checkpoint_dir))
     return session
+
+
+@contextmanager
+def _jvm_output_to(log: Path) -> Iterator[None]:
+    """Standard output and error pointed at ``log`` while the block starts this process's JVM,
+    which keeps the descriptors it inherits for its life; this process's own are given back
+    after. A JVM that runs already keeps writing where it started."""
+    global _jvm_log
+    from pyspark import SparkContext
+
+    if SparkContext._gateway is not None:
+        yield
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = (os.dup(1), os.dup(2))
+    target = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.dup2(target, 1)
+        os.dup2(target, 2)
+        yield
+        _jvm_log = log
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, target):
+            os.close(fd)
+
+
+def _last_lines(log: Path, n: int = 2) -> str:
+    """The last ``n`` non-blank lines of ``log`` joined by " | " (of its last 4 KiB), '' if none."""
+    try:
+        with log.open("rb") as f:
+            f.seek(max(f.seek(0, os.SEEK_END) - 4096, 0))
+            lines = [ln.strip() for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    return " | ".join(lines[-n:])
 
 
 class SparkEngine:
@@ -67,8 +127,9 @@ class SparkEngine:
         self._cached: list[Any] = []
 
     @classmethod
-    def local(cls, cores: int = 2) -> SparkEngine:
-        return cls(local_session(cores))
+    def local(cls, cores: int = 2, *, log: Path | None = None) -> SparkEngine:
+        """An engine on the local session (``local_session``; the JVM's output to ``log``)."""
+        return cls(local_session(cores, log=log))
 
     def _sql(self, sql: str, what: str) -> Any:
         spark_sql = to_spark(sql)
@@ -93,8 +154,8 @@ class SparkEngine:
         except Exception as e:
             raise EngineError(
                 f"Spark failed computing {what}: {_reason(e)}",
-                hint="the reason is Spark's; `ecfusion run` names a raw file it finds damaged and "
-                "goes on without it, so this is another failure (the Spark log has the rest)",
+                hint="the reason is Spark's; `ecfusion run` names a raw file it finds damaged and goes "
+                f"on without it, so this is another failure (the rest is in {_jvm_log or 'the Spark log'})",
             ) from e
 
     def register_parquet(self, name: str, paths: Sequence[str]) -> None:

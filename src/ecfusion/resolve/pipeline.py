@@ -393,7 +393,7 @@ def run(
     if engine == "spark" and spark is None:
         from ecfusion.resolve.spark import local_session
 
-        spark = local_session(workspace.warehouse_root / "spark-checkpoints")
+        spark = local_session(workspace.warehouse_root / "spark-checkpoints", log=workspace.spark_log)
     run_id = f"er-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
     t = time.perf_counter()
     ledger = Ledger(workspace.control_url)

@@ -13,6 +13,6 @@ from typing import Any
 from ecfusion.engine.spark import local_session as _engine_session
 
 
-def local_session(checkpoint_dir: Path, *, cores: int = 2) -> Any:
-    """A local-mode SparkSession ready for Splink."""
-    return _engine_session(cores, checkpoint_dir=checkpoint_dir)
+def local_session(checkpoint_dir: Path, *, cores: int = 2, log: Path | None = None) -> Any:
+    """A local-mode SparkSession ready for Splink (the JVM's own output to ``log``)."""
+    return _engine_session(cores, checkpoint_dir=checkpoint_dir, log=log)

@@ -532,7 +532,7 @@ def _standardize(
         conn.execute("COMMIT")
         summary.files_processed = len(empty)
         return True
-    engine = open_engine(engine_name, conn)
+    engine = open_engine(engine_name, conn, log=ws.spark_log)
     try:
         _stage_and_write(conn, engine, ws, mappings, summary, progress, ready, counts, empty)
     except OutOfMemory:
