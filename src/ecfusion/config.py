@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -27,7 +28,20 @@ class _Section(BaseModel):
 
 class WorkspaceSection(_Section):
     name: str = "ecfusion"
-    timezone: str = Field("Asia/Shanghai", description="business-date time zone")
+    timezone: str = Field(
+        "Asia/Shanghai",
+        description="the zone of the raw zone's dt= partition dates (the day a record landed); the "
+        "warehouse's business_date is always the Asia/Shanghai date, as T/JNBDA 0003 has it",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _a_zone_name(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"{value!r} is not a time zone name, e.g. 'Asia/Shanghai'") from e
+        return value
 
 
 class LakeSection(_Section):
@@ -116,7 +130,8 @@ DEFAULT_CONFIG = """\
 
 [workspace]
 name = "{name}"
-timezone = "Asia/Shanghai"          # business dates are computed in this zone; times are stored in UTC
+timezone = "Asia/Shanghai"          # raw files land in dt= folders of the day in this zone; the
+                                    # warehouse stores times in UTC and business_date in Asia/Shanghai
 
 [lake]
 root = "lake"                       # raw zone and quarantine: lake/raw/source=…/entity=…/dt=…/*.parquet

@@ -44,6 +44,7 @@ def test_init_writes_commented_default_config_and_private_master_key(tmp_path: P
             "key 'warehouse.threads' is invalid (Input should be greater than or equal to 0; it is -1); "
             "fix: correct the value (its default is 0)",
         ),
+        ("[workspace]\ntimezone = 'Asia/Shangai'\n", "'Asia/Shangai' is not a time zone name"),
         ("[lake]\ntarget_file_rows = 'x'\n", "it is 'x'); fix: correct the value (its default is 200000)"),
     ],
 )
