@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from rawzone import RawZone
+from rawzone import RawZone, taobao_trade
 from rawzone import cli as _cli
 from rawzone import rows as _rows
 
@@ -20,6 +20,7 @@ from ecfusion.config import Workspace
 from ecfusion.errors import MappingError
 from ecfusion.lake import RawLake
 from ecfusion.standardize.mapping import MAPPINGS_DIR, library_files, own_folder
+from ecfusion.warehouse.snapshot import SnapshotStore
 
 # The brand's own web shop, exported by its shop system: field names are the merchant's.
 BRANDSHOP = """
@@ -230,6 +231,13 @@ def test_quarantined_records_are_taken_again_once_the_mapping_is_fixed(
     fixed = text.replace(known, known + '\nTRADE_NEW_STATE = "paid"')
     (own_folder(workspace) / "taobao.toml").write_text(fixed, encoding="utf-8")
     assert warehouse.run(workspace).files_processed == 0  # a fixed map alone reads nothing again
+    # a misspelt rule takes nothing, and the run says what does wait, by rule and platform
+    misspelt = warehouse.run(workspace, retry=warehouse.Retry(rule="unknown_stauts"))
+    assert (misspelt.retried, misspelt.files_processed) == (0, 0)
+    assert misspelt.notes[0] == (
+        "--retry-quarantined took nothing: no quarantined record matches rule 'unknown_stauts'; "
+        "in quarantine: unknown_status 1 (taobao 1)"
+    )
 
     retried = warehouse.run(workspace, retry=warehouse.Retry(rule="unknown_status"))
     assert (retried.retried, retried.retried_files) == (1, 1)
@@ -244,9 +252,23 @@ def test_quarantined_records_are_taken_again_once_the_mapping_is_fixed(
 
     again = warehouse.run(workspace, retry=warehouse.Retry(rule="unknown_status"))
     assert (again.retried, again.files_processed) == (0, 0)
+    assert again.notes[0].endswith("matches rule 'unknown_status'; in quarantine: nothing, it is empty")
     assert _rows(workspace, "SELECT count(*) FROM unified.order_version") == [(2,)]
 
 
 def test_retry_filters_without_retry_are_refused(workspace: Workspace) -> None:
     out = _cli("run", "-w", str(workspace.root), "--rule", "unknown_status")
     assert out.returncode != 0 and "--retry-quarantined" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_an_engine_misspelt_is_refused_before_any_work_and_case_does_not_matter(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    refused = _cli("run", "-w", str(workspace.root), "--engine", "dukdb")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "'dukdb' is not an engine: use duckdb or spark" in refused.stderr
+    assert SnapshotStore.of(workspace).current() is None  # nothing was run
+    taken = _cli("run", "-w", str(workspace.root), "--engine", "DuckDB")
+    assert taken.returncode == 0, taken.stderr
+    assert "on duckdb: 1 raw files standardized" in taken.stdout

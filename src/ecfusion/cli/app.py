@@ -19,6 +19,20 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
+
+
+def _engine_name(value: str) -> str:
+    name = value.strip().lower()
+    if name not in ("", "duckdb", "spark"):
+        raise typer.BadParameter(f"{value!r} is not an engine: use duckdb or spark")
+    return name
+
+
+# every command that runs set-based stages; "" = the workspace's ``[warehouse] engine``
+ENGINE = typer.Option(
+    "", "--engine", callback=_engine_name, help="duckdb or spark (default: [warehouse] engine)"
+)
+
 # every command that writes a warehouse snapshot (warehouse/snapshot.py: one writer at a time)
 WAIT_FOR_WRITER = typer.Option(
     0.0, "--wait", min=0, help="seconds to wait for another writer of the warehouse (default: fail at once)"

@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from ecfusion.cli.app import app, console
+from ecfusion.cli.app import ENGINE, app, console
 from ecfusion.config import Workspace
 from ecfusion.pipeline import DemoResult, run_demo
 
@@ -34,7 +34,7 @@ def demo(
     seed: int = typer.Option(42, help="random seed; the same seed gives the same merchant"),
     sources: Path = typer.Option(None, "--sources", help="where to write the simulated source data "
                                  "(default: a temporary folder outside the workspace, removed afterwards)"),
-    engine: str = typer.Option("", "--engine", help="duckdb or spark (default: the workspace's)"),
+    engine: str = ENGINE,
 ) -> None:
     """Generate a simulated merchant, land it, standardize it, resolve it, and print the summary."""
     ws = Workspace.init(workspace)

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ecfusion.cli.app import WAIT_FOR_WRITER, app, console
+from ecfusion.cli.app import ENGINE, WAIT_FOR_WRITER, app, console
 from ecfusion.config import Workspace
 
 er_app = typer.Typer(
@@ -26,7 +26,7 @@ ENTITY = typer.Option("member", "--entity", "-e", help="member or product")
 @er_app.command("run")
 def run_cmd(
     workspace: Path = WS,
-    engine: str = typer.Option("duckdb", help="duckdb or spark"),
+    engine: str = ENGINE,
     full: bool = typer.Option(False, "--full", help="resolve everything again, not only new accounts"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
     wait: float = WAIT_FOR_WRITER,
@@ -36,7 +36,10 @@ def run_cmd(
 
     ws = Workspace.open(workspace)
     with console.status("resolving…") as status:
-        summary = run(ws, engine=engine, full=full, wait=wait, progress=lambda msg: status.update(msg))
+        summary = run(
+            ws, engine=engine or ws.config.warehouse.engine, full=full, wait=wait,
+            progress=lambda msg: status.update(msg),
+        )
     if as_json:
         console.print_json(json.dumps(summary.as_dict(), default=str))
         return

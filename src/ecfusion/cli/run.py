@@ -12,7 +12,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table as RichTable
 
-from ecfusion.cli.app import WAIT_FOR_WRITER, app, console
+from ecfusion.cli.app import ENGINE, WAIT_FOR_WRITER, app, console
 from ecfusion.config import Workspace
 from ecfusion.errors import InputError
 from ecfusion.lineage.columns import data_dictionary, data_dictionary_json, mapping_report
@@ -123,7 +123,7 @@ def print_summary(s: RunSummary) -> None:
 @app.command("run")
 def run_command(
     workspace: Path = typer.Option(Path("."), "--workspace", "-w", help="workspace folder"),
-    engine: str = typer.Option("", "--engine", help="duckdb or spark (default: the workspace's)"),
+    engine: str = ENGINE,
     retry: bool = typer.Option(
         False, "--retry-quarantined", help="take quarantined records again (after fixing their mapping)"
     ),

@@ -34,7 +34,7 @@ from ecfusion.warehouse import compaction, discounts, from_orders, keyed, member
 from ecfusion.warehouse.completion import completion_notes
 from ecfusion.warehouse.from_orders import Write
 from ecfusion.warehouse.lakefiles import RawFile, damaged, platform_counts, scan, unprocessed
-from ecfusion.warehouse.retry import Retry, release
+from ecfusion.warehouse.retry import Retry, nothing_released, release
 from ecfusion.warehouse.snapshot import SnapshotStore
 from ecfusion.warehouse.summary import PlatformFigures, Reconciliation, RunSummary
 
@@ -505,6 +505,8 @@ def _standardize(
     if retry is not None:
         released = release(conn, retry)
         summary.retried, summary.retried_files = released.records, released.files
+        if not released.records:
+            summary.notes.append(nothing_released(conn, retry))
     placed, stray = scan(ws.lake_root)
     files = unprocessed(conn, placed)
     if stray:

@@ -39,10 +39,31 @@ class Retry:
         return " AND ".join(conds), params
 
 
+    def describe(self) -> str:
+        """The filter as a user gave it, e.g. "rule 'unknown_status', platform 'jd'"."""
+        said = [f"{c} {v!r}" for c in ("rule", "platform", "entity") if (v := getattr(self, c)) is not None]
+        return ", ".join(said) or "any record"
+
+
 @dataclass(frozen=True)
 class Released:
     records: int
     files: int
+
+
+def nothing_released(conn: duckdb.DuckDBPyConnection, retry: Retry) -> str:
+    """The run's note when ``retry`` matched no quarantined record (a rule or platform misspelt, or
+    already taken again): what does wait there, by rule and platform, so the right one can be given."""
+    waiting = conn.execute(
+        "SELECT rule, sum(n), string_agg(platform || ' ' || n, ', ' ORDER BY n DESC, platform) FROM "
+        "(SELECT rule, platform, count(*) AS n FROM unified.quarantine GROUP BY ALL) AS g "
+        "GROUP BY rule ORDER BY 2 DESC, 1"
+    ).fetchall()
+    there = "; ".join(f"{rule} {n:,} ({where})" for rule, n, where in waiting) or "nothing, it is empty"
+    return (
+        f"--retry-quarantined took nothing: no quarantined record matches {retry.describe()}; "
+        f"in quarantine: {there}"
+    )
 
 
 def release(conn: duckdb.DuckDBPyConnection, retry: Retry) -> Released:
