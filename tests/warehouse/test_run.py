@@ -369,6 +369,14 @@ def _without(column: str) -> Callable[[Path], None]:
     return rewrite
 
 
+def _landed_by_a_newer_ecfusion(path: Path) -> None:
+    """As a collector upgraded before the warehouse writes: the envelope in a later version."""
+    table = pq.read_table(path)
+    i = table.schema.get_field_index("schema_version")
+    later = pa.array([2] * table.num_rows, pa.int32())
+    pq.write_table(table.set_column(i, table.schema.field(i), later), path)
+
+
 @pytest.mark.parametrize(
     ("damage", "why"),
     [
@@ -382,8 +390,13 @@ def _without(column: str) -> Callable[[Path], None]:
         (_without("platform"), NO_IDS),
         # before: the stage failed, blaming a mapping file, and the run took nothing
         (_payload_as_bytes, "not a raw-zone file: payload is BLOB, where every landed file has text"),
+        # before: read as version 1, whatever its fields mean now
+        (_landed_by_a_newer_ecfusion,
+         "landed in envelope version 2, and this ecfusion reads version 1: upgrade ecfusion where the "
+         "warehouse runs to the collectors' version"),
     ],
-    ids=["cut_short", "damaged_data_page", "not_the_envelope", "no_record_id", "no_platform", "bytes"],
+    ids=["cut_short", "damaged_data_page", "not_the_envelope", "no_record_id", "no_platform", "bytes",
+         "newer_envelope"],
 )
 def test_an_unreadable_raw_file_is_named_left_for_later_and_the_rest_is_taken(
     workspace: Workspace, raw: RawZone, damage: Callable[[Path], None], why: str

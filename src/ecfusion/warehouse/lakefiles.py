@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from ecfusion.lake.envelope import SCHEMA_VERSION
 from ecfusion.standardize.sqlgen import lit
 
 
@@ -117,7 +118,25 @@ def _not_envelope(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> dict
             )
         elif not_text:
             out[path] = f"not a raw-zone file: {', '.join(not_text)}, where every landed file has text"
-    return out
+    return out | _newer_envelopes(conn, [f for f in files if str(f.path) not in out])
+
+
+def _newer_envelopes(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> dict[str, str]:
+    """The files (absolute path → why) landed by a newer ecfusion, in an envelope version this one
+    does not know (a collector upgraded before the warehouse): read as version 1, their fields
+    could mean other things. Told by the footers' statistics of ``schema_version``."""
+    if not files:
+        return {}
+    rows = conn.execute(
+        "SELECT file_name, max(TRY_CAST(stats_max AS INTEGER)) FROM "
+        f"parquet_metadata({_file_list(files)}) WHERE path_in_schema = 'schema_version' GROUP BY ALL"
+    ).fetchall()
+    return {
+        str(path): f"landed in envelope version {v}, and this ecfusion reads version {SCHEMA_VERSION}: "
+        "upgrade ecfusion where the warehouse runs to the collectors' version"
+        for path, v in rows
+        if v is not None and v > SCHEMA_VERSION
+    }
 
 
 def _reason(e: duckdb.Error, f: RawFile) -> str:
