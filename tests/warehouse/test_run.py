@@ -503,13 +503,15 @@ def test_a_payload_that_is_not_json_is_quarantined_and_the_run_goes_on(
 ) -> None:
     """Before: json_transform's error ended the run ("Malformed JSON … check the mapping file")."""
     good = taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")
-    raw.add("taobao", "orders", [good, '{"tid": 2,'])
+    raw.add("taobao", "orders", [good, '{"tid": 2,', '[{"tid": 3}]', '"tid 4"'])
     raw.add("crm", "members", ["not json"], source="crm")
     s = warehouse.run(workspace)
-    assert s.balanced and s.quarantine_by_rule == {"malformed_payload": 2}
-    assert _rows(workspace, "SELECT entity, rule, reason FROM unified.quarantine ORDER BY entity") == [
-        ("members", "malformed_payload", "malformed_payload: the payload is missing or is not valid JSON"),
-        ("orders", "malformed_payload", "malformed_payload: the payload is missing or is not valid JSON"),
+    assert s.balanced and s.quarantine_by_rule == {"malformed_payload": 4}
+    # JSON that is not an object too (before: missing_required, "orders.platform_order_id is missing")
+    quarantined = "SELECT entity, rule, reason, count(*) FROM unified.quarantine GROUP BY ALL ORDER BY 1"
+    assert _rows(workspace, quarantined) == [
+        ("members", "malformed_payload", sqlgen.MALFORMED_REASON, 1),
+        ("orders", "malformed_payload", sqlgen.MALFORMED_REASON, 3),
     ]
     assert _rows(workspace, "SELECT order_key FROM unified.orders") == [("taobao:1",)]
 

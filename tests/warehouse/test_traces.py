@@ -14,6 +14,7 @@ from tests_payloads import DOUYIN, JD
 from ecfusion import warehouse
 from ecfusion.config import Workspace
 from ecfusion.simulate.traces import tracking_push
+from ecfusion.standardize import sqlgen
 
 JOURNEY = [  # (Beijing time, kuaidi100 status, context, area), oldest first
     ("2026-11-02 10:00:00", "揽收", "【杭州市】中通快递 杭州西湖网点 已揽收", "浙江省,杭州市"),
@@ -95,7 +96,7 @@ def test_an_unknown_status_quarantines_the_push_and_an_unknown_carrier_flags_it(
     reasons = dict(_rows(workspace, "SELECT rule, reason FROM unified.quarantine"))
     assert "飞行中" in reasons["unknown_status"] and "kuaidi100.toml" in reasons["unknown_status"]
     assert "lastResult.data" in reasons["missing_required"]  # an empty item list is not a bad payload
-    assert reasons["malformed_payload"] == "malformed_payload: the payload is missing or is not valid JSON"
+    assert reasons["malformed_payload"] == sqlgen.MALFORMED_REASON
     # the unknown carrier's events are kept as given, without a code, and flagged
     kept = "SELECT DISTINCT tracking_no, carrier, carrier_code, quality_flags FROM unified.tracking_event"
     assert _rows(workspace, kept) == [("XF1", "xinfengwuliu", None, "unknown_carrier")]
