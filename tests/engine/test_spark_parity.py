@@ -60,6 +60,9 @@ def test_duckdb_and_spark_give_identical_unified_tables(tmp_path: Path) -> None:
             '{"tid": 10, "status": ',  # not JSON: NULL on both engines, then malformed_payload
             "null",  # JSON, but no record: the same on both
             '[{"tid": 11}]',  # JSON, not an object: not a struct of NULLs missing its fields
+            # a line item with no id to tell it apart: its order fails missing_required on both
+            {**taobao_trade(12, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00"),
+             "orders": {"order": [{"title": "衬衫", "num": 1}]}},
         ],
     )
     # parcels: in the order's own fields (JD, Pinduoduo: one with a carrier id no list knows) or in a list

@@ -572,10 +572,20 @@ def lines_stage_sql(lines_view: str, m: Mapping) -> str:
     price = "COALESCE(unit_price, CAST(line_amount / NULLIF(quantity, 0) AS DECIMAL(18,2)))"
     amount = f"COALESCE(line_amount, {qty_price})"
     pro_rata = allocates_order_discount(m)
+    # a line needs an id to be told apart (the platform's line id, else its SKU or item id): an item
+    # without any (not an object, say) fails its order, as a missing required field does
+    line_id = "COALESCE(line_id, sku_id, item_id)"
+    assert m.order_line is not None
+    paths = ", ".join(p for f in ("line_id", "sku_id", "item_id") if (fr := m.order_line.fields.get(f))
+                      for p in fr.all_paths)
+    no_id = lit(f"missing_required: order_line.line_id (paths {paths}) is empty: the item has no line, SKU "
+                "or item id")
+    rule = f"COALESCE(_rule, CASE WHEN {line_id} IS NULL THEN 'missing_required' END)"
+    reason = f"COALESCE(_reason, CASE WHEN {line_id} IS NULL THEN {no_id} END)"
     staged = (
         f"SELECT raw_record_id, raw_file, platform, shop_id, order_key, platform_order_id, business_date,\n"
-        f"    COALESCE(line_id, sku_id, item_id) AS line_id,\n"
-        f"    order_key || ':' || COALESCE(line_id, sku_id, item_id) AS line_key,\n"
+        f"    {line_id} AS line_id,\n"
+        f"    order_key || ':' || {line_id} AS line_key,\n"
         f"    platform || ':' || item_id || ':' || COALESCE(sku_id, item_id) AS listing_key,\n"
         f"    item_id, sku_id, outer_sku_code, barcode, title, spec_text, quantity,\n"
         f"    {price} AS unit_price, {amount} AS line_amount,\n"
@@ -589,7 +599,8 @@ def lines_stage_sql(lines_view: str, m: Mapping) -> str:
         f"THEN 'price_out_of_range' END,\n"
         f"      CASE WHEN quantity <= 0 OR quantity > {m.max_quantity} THEN 'quantity_out_of_range' END), '')"
         f" AS quality_flags,\n"
-        f"    {'_order_discount, _order_lines, ' if pro_rata else ''}_rule, _reason\nFROM {lines_view}"
+        f"    {'_order_discount, _order_lines, ' if pro_rata else ''}{rule} AS _rule, {reason} AS _reason\n"
+        f"FROM {lines_view}"
     )
     return _pro_rata_sql(f"({staged}) AS l") if pro_rata else staged
 
