@@ -11,7 +11,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
@@ -20,6 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ecfusion.errors import ConfigError, WorkspaceError
 
 CONFIG_NAME = "ecfusion.toml"
+
+
+# the engines set-based stages run on (ecfusion.engine.open_engine)
+EngineName = Literal["duckdb", "spark"]
+ENGINES: tuple[str, ...] = get_args(EngineName)
 
 
 class _Section(BaseModel):
@@ -50,7 +55,7 @@ class LakeSection(_Section):
 
 
 class WarehouseSection(_Section):
-    engine: Literal["duckdb", "spark"] = "duckdb"
+    engine: EngineName = "duckdb"
     path: str = "warehouse"
     memory_limit: str = Field(
         "",

@@ -9,6 +9,8 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from ecfusion.config import ENGINES
+
 app = typer.Typer(
     name="ecfusion",
     help="Fuse a merchant's e-commerce data from every platform into one governed, privacy-safe asset.",
@@ -23,8 +25,8 @@ err_console = Console(stderr=True)
 
 def _engine_name(value: str) -> str:
     name = value.strip().lower()
-    if name not in ("", "duckdb", "spark"):
-        raise typer.BadParameter(f"{value!r} is not an engine: use duckdb or spark")
+    if name and name not in ENGINES:
+        raise typer.BadParameter(f"{value!r} is not an engine: use {' or '.join(ENGINES)}")
     return name
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 
+from ecfusion.config import ENGINES
 from ecfusion.engine.base import Engine
 from ecfusion.engine.duck import DuckDBEngine
 from ecfusion.errors import ConfigError
@@ -20,7 +21,7 @@ def open_engine(name: str, warehouse: duckdb.DuckDBPyConnection, *, log: Path | 
         from ecfusion.engine.spark import SparkEngine
 
         return SparkEngine.local(log=log)
-    raise ConfigError(f"unknown engine {name!r}", hint="use 'duckdb' or 'spark'")
+    raise ConfigError(f"unknown engine {name!r}", hint=f"use {' or '.join(ENGINES)}")
 
 
 __all__ = ["DuckDBEngine", "Engine", "open_engine"]

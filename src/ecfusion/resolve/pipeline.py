@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ecfusion.config import Workspace
+from ecfusion.config import ENGINES, Workspace
 from ecfusion.errors import InputError
 from ecfusion.resolve import graph, members, products, store
 from ecfusion.resolve.ledger import Ledger, RunRecord
@@ -387,8 +387,8 @@ def run(
     ``engine`` picks the similarity backend ("duckdb" or "spark"; with "spark" pass ``spark=`` a
     session or one is started in local mode). ``full=True`` forces a from-scratch member run.
     """
-    if engine not in ("duckdb", "spark"):
-        raise InputError(f"unknown engine {engine!r}", hint="use 'duckdb' or 'spark'")
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r}", hint=f"use {' or '.join(ENGINES)}")
     reader = reader or open_reader(workspace)
     if engine == "spark" and spark is None:
         from ecfusion.resolve.spark import local_session
