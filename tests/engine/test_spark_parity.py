@@ -63,6 +63,8 @@ def test_duckdb_and_spark_give_identical_unified_tables(tmp_path: Path) -> None:
             # a line item with no id to tell it apart: its order fails missing_required on both
             {**taobao_trade(12, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00"),
              "orders": {"order": [{"title": "衬衫", "num": 1}]}},
+            # a line list that is not a list: bad_value on both, never an order without its lines
+            {**taobao_trade(13, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00"), "orders": {"order": "x"}},
         ],
     )
     # parcels: in the order's own fields (JD, Pinduoduo: one with a carrier id no list knows) or in a list

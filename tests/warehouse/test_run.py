@@ -516,23 +516,28 @@ def test_a_payload_that_is_not_json_is_quarantined_and_the_run_goes_on(
     assert _rows(workspace, "SELECT order_key FROM unified.orders") == [("taobao:1",)]
 
 
-def test_an_order_line_with_no_id_at_all_fails_its_order_with_a_reason(
+def test_a_line_with_no_id_or_a_line_list_that_is_no_list_fails_its_order_with_a_reason(
     workspace: Workspace, raw: RawZone
 ) -> None:
     """Before: a NOT NULL traceback on order_line.line_key at the write, and the run took nothing.
     A line is told apart by its line id, else its SKU or item id; an item with none (not an object,
-    an object without them) fails its order like a missing required field."""
+    an object without them) fails its order like a missing required field. A line list that is not
+    a list fails it too (on Spark an item that is not an object makes the list unreadable: the same
+    bad_value)."""
     good = taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")
     paid = "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00"
     not_objects = {**taobao_trade(2, *paid), "orders": {"order": [7]}}
     no_ids = {**taobao_trade(3, *paid), "orders": {"order": [{"title": "衬衫", "num": 1, "price": "10.00"}]}}
-    raw.add("taobao", "orders", [good, not_objects, no_ids])
+    # before: taken as an order without lines, the list's content dropped
+    not_a_list = {**taobao_trade(4, *paid), "orders": {"order": {"oid": 5}}}
+    raw.add("taobao", "orders", [good, not_objects, no_ids, not_a_list])
     s = warehouse.run(workspace)
-    assert s.balanced and s.quarantine_by_rule == {"missing_required": 2}
-    reasons = _rows(workspace, "SELECT DISTINCT reason FROM unified.quarantine")
+    assert s.balanced and s.quarantine_by_rule == {"bad_value": 1, "missing_required": 2}
+    reasons = _rows(workspace, "SELECT DISTINCT reason FROM unified.quarantine ORDER BY 1")
     assert reasons == [
+        ('bad_value: order_line items (path orders.order) = {"oid":5} is not a list of objects',),
         ("missing_required: order_line.line_id (paths oid_str, oid, sku_id, num_iid) is empty: the item has "
-         "no line, SKU or item id",)
+         "no line, SKU or item id",),
     ]
     assert _rows(workspace, "SELECT order_key FROM unified.orders") == [("taobao:1",)]
 

@@ -12,7 +12,7 @@ through its enum map. Each staged row carries ``_rule``/``_reason``: the first r
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ecfusion.model.spec import MONEY
@@ -316,12 +316,17 @@ def layered_select(
     item_root: str | None = None,
     *,
     parsed: bool = False,
+    record_checks: Sequence[tuple[str, str, str]] = (),
 ) -> str:
     """text columns (layer 1) → typed ``v_`` columns (layer 2) → values, extras, ``_rule``/``_reason``.
     ``parsed``: ``root`` is the payload as ``parse_payload`` gives it, NULL when the payload is not
-    JSON; such a record fails ``MALFORMED`` before any field check."""
+    JSON; such a record fails ``MALFORMED`` before any field check. ``record_checks``: (condition
+    over layer 1, rule, reason SQL) of the record as a whole, checked before its fields."""
     mapped = [f for f in fields if f.name in rule.fields]
     rule_sql, reason_sql = rule_columns(fields)
+    for cond, name, why in reversed(record_checks):
+        rule_sql = f"CASE WHEN {cond} THEN {lit(name)} ELSE {rule_sql} END"
+        reason_sql = f"CASE WHEN {cond} THEN {lit(name + ': ')} || {why} ELSE {reason_sql} END"
     if parsed:
         layer1_extra = [*layer1_extra, f"{root} IS NULL AS _unparsed"]
         rule_sql = f"CASE WHEN _unparsed THEN {lit(MALFORMED)} ELSE {rule_sql} END"
@@ -407,6 +412,17 @@ def orders_header_sql(m: Mapping, raw_view: str) -> str:
         fields.insert(0, marker[1])
     items = _path_expr("j", m.order_line.items) if m.order_line and m.order_line.items else "NULL"
     layer1.append(f"{items} AS _items")
+    checks = []
+    if m.order_line is not None and m.order_line.items:
+        # A line list that is there but did not parse as a list of objects ("nope", [7]) would
+        # leave the order without lines: read its text (only then, a second parse) and fail it.
+        path = m.order_line.items
+        layer1.append(
+            f"CASE WHEN {items} IS NULL AND j IS NOT NULL THEN "
+            f"json_extract_string(payload, {lit('$.' + path)}) END AS _items_unread"
+        )
+        said = f"{lit(f'order_line items (path {path}) = ')} || _items_unread || ' is not a list of objects'"
+        checks.append(("_items_unread IS NOT NULL", "bad_value", said))
     ships = _parcels_column(m)
     if ships is not None:
         layer1.append(f"{ships} AS _ships")
@@ -419,10 +435,12 @@ def orders_header_sql(m: Mapping, raw_view: str) -> str:
         f"{lit(m.label)} AS _mapping",
     ]
     source = (
-        f"(SELECT {ENVELOPE}, {parse_payload(structure)} AS j\n"
+        f"(SELECT {ENVELOPE}, {'payload, ' if checks else ''}{parse_payload(structure)} AS j\n"
         f"      FROM {raw_view} WHERE platform = {lit(m.platform)}) AS src"
     )
-    return layered_select(ENVELOPE, source, m.orders, fields, "j", layer1, final, parsed=True)
+    return layered_select(
+        ENVELOPE, source, m.orders, fields, "j", layer1, final, parsed=True, record_checks=checks
+    )
 
 
 def orders_stage_sql(header_view: str, max_amount: float = 1_000_000.0, regions: str | None = None) -> str:
