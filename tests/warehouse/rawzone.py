@@ -45,6 +45,19 @@ class RawZone:
         self.root = lake_root
         self.n = 0
 
+    @staticmethod
+    def text(payload: dict[str, Any] | str) -> str:
+        """The payload as ``add`` stores it: a str as it is, a dict as sorted JSON."""
+        if isinstance(payload, str):
+            return payload
+        return json.dumps(payload, ensure_ascii=False, sort_keys=True)
+
+    @staticmethod
+    def record_id(source: str, entity: str, payload: dict[str, Any] | str) -> str:
+        """The raw record id (= content hash) ``add`` gives ``payload``."""
+        text = RawZone.text(payload)
+        return hashlib.blake2b(f"{source}|{entity}|{text}".encode(), digest_size=16).hexdigest()
+
     def add(
         self,
         platform: str,
@@ -61,8 +74,8 @@ class RawZone:
         now = datetime(2026, 11, 20, tzinfo=UTC)
         rows = []
         for p in payloads:  # a str is the payload's text as it is (e.g. not JSON at all)
-            text = p if isinstance(p, str) else json.dumps(p, ensure_ascii=False, sort_keys=True)
-            h = hashlib.blake2b(f"{source}|{entity}|{text}".encode(), digest_size=16).hexdigest()
+            text = self.text(p)
+            h = self.record_id(source, entity, p)
             rows.append(
                 {
                     "raw_record_id": h,

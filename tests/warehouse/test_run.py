@@ -369,6 +369,12 @@ def _without(column: str) -> Callable[[Path], None]:
     return rewrite
 
 
+def _a_record_twice(path: Path) -> None:
+    """As a file written outside landing may be: one record in it twice."""
+    table = pq.read_table(path)
+    pq.write_table(pa.concat_tables([table, table]), path)
+
+
 def _landed_by_a_newer_ecfusion(path: Path) -> None:
     """As a collector upgraded before the warehouse writes: the envelope in a later version."""
     table = pq.read_table(path)
@@ -391,12 +397,17 @@ def _landed_by_a_newer_ecfusion(path: Path) -> None:
         # before: the stage failed, blaming a mapping file, and the run took nothing
         (_payload_as_bytes, "not a raw-zone file: payload is BLOB, where every landed file has text"),
         # before: read as version 1, whatever its fields mean now
+        # before: two copies counted as four records, and the order quarantined duplicate_line_id
+        # (each line seemed to repeat)
+        (_a_record_twice,
+         "1 more copy of records it already holds (landing writes each record once: land the source "
+         "again instead)"),
         (_landed_by_a_newer_ecfusion,
          "landed in envelope version 2, and this ecfusion reads version 1: upgrade ecfusion where the "
          "warehouse runs to the collectors' version"),
     ],
     ids=["cut_short", "damaged_data_page", "not_the_envelope", "no_record_id", "no_platform", "bytes",
-         "newer_envelope"],
+         "a_record_twice", "newer_envelope"],
 )
 def test_an_unreadable_raw_file_is_named_left_for_later_and_the_rest_is_taken(
     workspace: Workspace, raw: RawZone, damage: Callable[[Path], None], why: str

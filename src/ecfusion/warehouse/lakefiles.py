@@ -69,25 +69,37 @@ def _counts(
     conn: duckdb.DuckDBPyConnection, files: list[RawFile]
 ) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
     """Records per platform in each file (by absolute path); and, left out of those counts, the
-    files with records that lack their raw record id or platform (absolute path → why)."""
+    files with records that lack their raw record id or platform, or that hold one record twice
+    (absolute path → why). Landing writes each record once, and a run tells a staged record by
+    its id and file: two copies in one file would be taken twice."""
     if not files:
         return {}, {}
     rows = conn.execute(
         f"SELECT filename, platform, count(*) FILTER (WHERE {_IDENTIFIED}), "
-        f"count(*) FILTER (WHERE NOT ({_IDENTIFIED})) "
+        f"count(*) FILTER (WHERE NOT ({_IDENTIFIED})), "
+        f"count(DISTINCT raw_record_id) FILTER (WHERE {_IDENTIFIED}) "
         f"FROM read_parquet({_file_list(files)}, filename = true) GROUP BY ALL"
     ).fetchall()
     out: dict[str, dict[str, int]] = {str(f.path): {} for f in files}
     lacking: dict[str, int] = {}
-    for filename, platform, n, without_ids in rows:
+    repeated: dict[str, int] = {}
+    for filename, platform, n, without_ids, distinct in rows:
         if n:
             out[str(filename)][str(platform)] = int(n)
         if without_ids:
             lacking[str(filename)] = lacking.get(str(filename), 0) + int(without_ids)
+        if n > distinct:
+            repeated[str(filename)] = repeated.get(str(filename), 0) + int(n - distinct)
     why = {
         path: f"{n:,} record{'' if n == 1 else 's'} without a raw_record_id or platform (every landed "
         "record has both)"
         for path, n in lacking.items()
+    }
+    why |= {
+        path: f"{n:,} more cop{'y' if n == 1 else 'ies'} of records it already holds (landing writes each "
+        "record once: land the source again instead)"
+        for path, n in repeated.items()
+        if path not in why
     }
     return {path: c for path, c in out.items() if path not in why}, why
 
