@@ -1,7 +1,8 @@
 """Every shipped mapping against records a platform could send wrong: one clean record of each
 (source, entity) of a simulated merchant, then once per JSON path in it that path removed, once its
 value emptied ({}, [] or null), and once replaced by a value of another JSON type (an object for a
-scalar, text for an object).
+scalar, text for an object); and each scalar replaced in turn by odd values (blank, overflow,
+full-width digits, impossible dates, very long text, a NUL …).
 
 Whatever a record lacks or holds, a run must not fail, must balance, and must give every record it
 quarantines a rule, a reason and the mapping; the clean records are unified. On the orders of the
@@ -43,11 +44,16 @@ def paths(value: Any, prefix: Path_ = ()) -> Iterator[Path_]:
         yield from paths(value[0], (*prefix, 0))
 
 
+def parent_of(record: Any, path: Path_) -> Any:
+    """The object or list that holds the value at ``path``."""
+    for key in path[:-1]:
+        record = record[key]
+    return record
+
+
 def mutated(record: dict[str, Any], path: Path_, how: str) -> dict[str, Any]:
     out = copy.deepcopy(record)
-    parent: Any = out
-    for key in path[:-1]:
-        parent = parent[key]
+    parent = parent_of(out, path)
     value = parent[path[-1]]
     if how == "removed":
         del parent[path[-1]]
@@ -103,6 +109,37 @@ def test_no_record_a_platform_sends_wrong_fails_a_run_or_goes_unexplained(
     clean_ids = {RawZone.record_id(source, entity, record) for source, entity, _, record in clean_records}
     quarantined = {rid for (rid,) in rows(ws, "SELECT raw_record_id FROM unified.quarantine")}
     assert not clean_ids & quarantined
+
+
+# values a platform or a hand-made export may put where any scalar goes: blank, signs, overflow,
+# full-width digits, impossible dates, very long text, a NUL, booleans and large numbers
+ODD_VALUES: list[Any] = ["", " ", "0", "-1", "1e309", "９９.００", "NaN", "2026-13-45 25:61:61", "x" * 5_000,
+                         "\u0000", "１３８００１３８０００", 1e308, -5, 2**70, True]
+
+
+def with_value(record: dict[str, Any], path: Path_, value: Any) -> dict[str, Any]:
+    out = copy.deepcopy(record)
+    parent_of(out, path)[path[-1]] = value
+    return out
+
+
+def test_no_odd_value_in_any_field_fails_a_run_or_goes_unexplained(
+    tmp_path: Path, clean_records: list[tuple[str, str, str, dict[str, Any]]]
+) -> None:
+    ws = Workspace.init(tmp_path / "ws")
+    raw, landed = RawZone(ws.lake_root), 0
+    for source, entity, platform, record in clean_records:
+        scalars = [p for p in paths(record) if not isinstance(parent_of(record, p)[p[-1]], dict | list)]
+        batch = [record] + [with_value(record, p, v) for p in scalars for v in ODD_VALUES]
+        once = list({RawZone.text(r): r for r in batch}.values())
+        raw.add(platform, entity, once, source=source)
+        landed += len(once)
+    assert landed > 5_000
+    s = warehouse.run(ws)
+    assert s.unreadable_files == {} and s.balanced
+    assert sum(r.raw_in for r in s.reconciliation) == landed
+    assert rows(ws, "SELECT count(*) FROM unified.quarantine WHERE rule IS NULL OR reason IS NULL") == [(0,)]
+    assert s.quarantine_by_rule.get("bad_value", 0) > 0  # the odd values are read, not passed through
 
 
 def test_spark_quarantines_and_unifies_the_same_orders_as_duckdb(
