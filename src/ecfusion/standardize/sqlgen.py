@@ -151,17 +151,36 @@ def _native_text(root: str, fr: FieldRule, item_root: str | None = None) -> str:
     return f"COALESCE({e}, {lit(fr.default)})" if fr.default is not None else e
 
 
+def _number(t: str, sql_type: str) -> str:
+    """Number text → ``sql_type``, NULL when it is not one. Full-width digits, point and signs
+    (０-９ ． － ＋, as Chinese input methods type them) read as their ASCII forms: Spark's cast
+    reads them and DuckDB's does not, so both engines are given the ASCII text. Only text the plain
+    cast cannot read is translated (COALESCE evaluates its second argument for those rows alone)."""
+    half = f"translate({t}, {lit(FULL_WIDTH_NUMBER)}, {lit(HALF_WIDTH_NUMBER)})"
+    return f"COALESCE(TRY_CAST({t} AS {sql_type}), TRY_CAST({half} AS {sql_type}))"
+
+
+FULL_WIDTH_NUMBER, HALF_WIDTH_NUMBER = "０１２３４５６７８９．－＋", "0123456789.-+"
+
+
+def _whole_number(t: str) -> str:
+    """Number text → BIGINT when it is a whole number ("99", "99.00", "1e3"), else NULL ("99.5":
+    DuckDB's own cast would round it, Spark's would refuse it; neither is a count or an epoch)."""
+    d = _number(t, "DECIMAL(38,9)")
+    return f"CASE WHEN {d} = floor({d}) THEN TRY_CAST({d} AS BIGINT) END"
+
+
 def _typed(tf: TargetField, fr: FieldRule, t: str, utc_offset: int) -> str:
     if tf.type == "token":  # an empty personal field is no field, whatever the mapping says
         return f"NULLIF({t}, '')"
     if tf.type == "int":
-        return f"TRY_CAST({t} AS BIGINT)"
+        return _whole_number(t)
     if tf.type == "bool":
         return f"TRY_CAST({t} AS BOOLEAN)"
     if tf.type == "money":
         if fr.unit == "fen":
-            return f"CAST(TRY_CAST({t} AS DECIMAL(18,0)) * CAST(0.01 AS DECIMAL(3,2)) AS {MONEY})"
-        return f"TRY_CAST({t} AS {MONEY})"
+            return f"CAST({_number(t, 'DECIMAL(18,0)')} * CAST(0.01 AS DECIMAL(3,2)) AS {MONEY})"
+        return _number(t, MONEY)
     if tf.type == "time":
         return time_sql(t, fr.time, utc_offset)
     return t
@@ -181,9 +200,9 @@ def time_sql(t: str, fmt: str, utc_offset: int) -> str:
     if fmt == "datetime":
         return f"CAST({text} AS TIMESTAMP)"
     epoch = (
-        f"make_timestamp(TRY_CAST({t} AS BIGINT) * 1000000)"
+        f"make_timestamp({_whole_number(t)} * 1000000)"
         if fmt == "unix_s"
-        else f"epoch_ms(TRY_CAST({t} AS BIGINT))"
+        else f"epoch_ms({_whole_number(t)})"
     )
     return f"CAST(CASE WHEN {t} LIKE '%-%' THEN {text} ELSE {epoch} END AS TIMESTAMP)"
 
