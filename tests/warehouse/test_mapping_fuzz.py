@@ -175,5 +175,8 @@ def test_spark_quarantines_and_unifies_the_same_orders_as_duckdb(
         "SELECT raw_record_id, rule, reason FROM unified.quarantine ORDER BY ALL",
         "SELECT * FROM unified.orders ORDER BY order_key",
         "SELECT * FROM unified.order_line ORDER BY line_key",
+        "SELECT * FROM unified.shipment ORDER BY shipment_key",
+        # a SKU's latest line: versions modified in the same second, told apart the same way
+        "SELECT * FROM unified.listing ORDER BY listing_key",
     ):
         assert rows(duck, sql) == rows(spark, sql)

@@ -441,18 +441,19 @@ def listing_sql(lines: str, orders: str, feed: str | None = "cur_listing_feed", 
     Lineage is the raw records the row's values came from: the latest line's order record and the
     feed's records. Every order that ever named the SKU is data (``unified.order_line.listing_key``),
     not lineage: a best seller would otherwise carry millions of ids, rewritten on every run."""
-    pick = "arg_max({c}, o.modified_at)"
-    fields = ", ".join(
-        f"{pick.format(c='l.' + c)} AS {c}" for c in ("outer_sku_code", "barcode", "title", "spec_text")
-    )
+    # "latest" is one line, the same on both engines: orders modified in the same second are told
+    # apart by line key (the greatest (modified_at, line_key) of the listing's lines); every field
+    # is then read off that line
+    latest = "max({'modified_at': o.modified_at, 'line_key': l.line_key})"
+    from_line = {c: c for c in ("platform", "shop_id", "item_id", "sku_id", "outer_sku_code", "barcode")}
+    from_line |= {"title": "title", "spec_text": "spec_text", "price": "unit_price"}
+    fields = ", ".join(f"w.{src} AS {dst}" for dst, src in from_line.items())
     seen = (
-        "SELECT l.listing_key, arg_max(l.platform, o.modified_at) AS platform,\n"
-        "  arg_max(l.shop_id, o.modified_at) AS shop_id, arg_max(l.item_id, o.modified_at) AS item_id,\n"
-        f"  arg_max(l.sku_id, o.modified_at) AS sku_id, {fields},\n"
-        "  arg_max(l.unit_price, o.modified_at) AS price, max(o.modified_at) AS last_seen_at,\n"
-        "  [arg_max(l.version_raw_record_id, o.modified_at)] AS raw_record_ids\n"
-        f"FROM {lines} AS l JOIN {orders} AS o ON o.order_key = l.order_key\n"
-        "WHERE l.listing_key IS NOT NULL GROUP BY l.listing_key"
+        f"SELECT a.listing_key, {fields}, a.last_seen_at, [w.version_raw_record_id] AS raw_record_ids\n"
+        f"FROM (SELECT l.listing_key, {latest} AS latest, max(o.modified_at) AS last_seen_at\n"
+        f"  FROM {lines} AS l JOIN {orders} AS o ON o.order_key = l.order_key\n"
+        "  WHERE l.listing_key IS NOT NULL GROUP BY l.listing_key) AS a\n"
+        f"JOIN {lines} AS w ON w.line_key = a.latest.line_key"
     )
     if feed is None:
         return (
