@@ -165,9 +165,13 @@ FULL_WIDTH_NUMBER, HALF_WIDTH_NUMBER = "０１２３４５６７８９．－＋"
 
 def _whole_number(t: str) -> str:
     """Number text → BIGINT when it is a whole number ("99", "99.00", "1e3"), else NULL ("99.5":
-    DuckDB's own cast would round it, Spark's would refuse it; neither is a count or an epoch)."""
+    DuckDB's own cast would round it, Spark's would refuse it; neither is a count or an epoch).
+    Plain digits, nearly every value, are cast at once; only other text is read as a decimal."""
     d = _number(t, "DECIMAL(38,9)")
-    return f"CASE WHEN {d} = floor({d}) THEN TRY_CAST({d} AS BIGINT) END"
+    return (
+        f"CASE WHEN regexp_matches({t}, '^\\s*[+-]?[0-9]+\\s*$') THEN TRY_CAST({t} AS BIGINT) "
+        f"WHEN {d} = floor({d}) THEN TRY_CAST({d} AS BIGINT) END"
+    )
 
 
 def _typed(tf: TargetField, fr: FieldRule, t: str, utc_offset: int) -> str:
