@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,16 +80,23 @@ def clean_records(tmp_path_factory: pytest.TempPathFactory) -> list[Kind]:
     return [(s, e, p, json.loads(payload)) for s, e, p, payload in found]
 
 
-def land_fuzz(ws: Workspace, records: list[Kind]) -> tuple[int, int]:
-    """Each clean record and its mutations, one raw file per (source, entity), each record once (as
-    landing writes them: two mutations can give one record); (clean, mutated)."""
-    raw, mutations = RawZone(ws.lake_root), 0
+Record = dict[str, Any]
+
+
+def land(ws: Workspace, records: list[Kind], variants: Callable[[Record], list[Record]]) -> int:
+    """Each clean record and its ``variants``, one raw file per (source, entity), each record once
+    (as landing writes them: two variants can give one record). Returns the variants landed."""
+    raw, landed = RawZone(ws.lake_root), 0
     for source, entity, platform, record in records:
-        batch = [record] + [mutated(record, p, how) for p in paths(record) for how in MUTATIONS]
-        once = list({RawZone.text(r): r for r in batch}.values())
+        once = list({RawZone.text(r): r for r in [record, *variants(record)]}.values())
         raw.add(platform, entity, once, source=source)
-        mutations += len(once) - 1
-    return len(records), mutations
+        landed += len(once) - 1
+    return landed
+
+
+def land_fuzz(ws: Workspace, records: list[Kind]) -> tuple[int, int]:
+    """Each clean record and its structural mutations; (clean, mutated)."""
+    return len(records), land(ws, records, lambda r: [mutated(r, p, h) for p in paths(r) for h in MUTATIONS])
 
 
 def test_no_record_a_platform_sends_wrong_fails_a_run_or_goes_unexplained(
@@ -131,15 +138,13 @@ def with_value(record: dict[str, Any], path: Path_, value: Any) -> dict[str, Any
 
 def land_odd_values(ws: Workspace, records: list[Kind], values: list[Any]) -> int:
     """Each clean record and, for each of its scalars, the record with that scalar set to each of
-    ``values``; one raw file per (source, entity), each record once. Returns the records landed."""
-    raw, landed = RawZone(ws.lake_root), 0
-    for source, entity, platform, record in records:
+    ``values`` (``land``). Returns the records landed, clean ones included."""
+
+    def odd(record: dict[str, Any]) -> list[dict[str, Any]]:
         scalars = [p for p in paths(record) if not isinstance(parent_of(record, p)[p[-1]], dict | list)]
-        batch = [record] + [with_value(record, p, v) for p in scalars for v in values]
-        once = list({RawZone.text(r): r for r in batch}.values())
-        raw.add(platform, entity, once, source=source)
-        landed += len(once)
-    return landed
+        return [with_value(record, p, v) for p in scalars for v in values]
+
+    return len(records) + land(ws, records, odd)
 
 
 def test_no_odd_value_in_any_field_fails_a_run_or_goes_unexplained(

@@ -346,14 +346,13 @@ def layered_select(
     JSON; such a record fails ``MALFORMED`` before any field check. ``record_checks``: (condition
     over layer 1, rule, reason SQL) of the record as a whole, checked before its fields."""
     mapped = [f for f in fields if f.name in rule.fields]
+    if parsed:  # the first record check: nothing else can be read from a payload that did not parse
+        layer1_extra = [*layer1_extra, f"{root} IS NULL AS _unparsed"]
+        record_checks = [("_unparsed", MALFORMED, lit(MALFORMED_WHY)), *record_checks]
     rule_sql, reason_sql = rule_columns(fields)
     for cond, name, why in reversed(record_checks):
         rule_sql = f"CASE WHEN {cond} THEN {lit(name)} ELSE {rule_sql} END"
         reason_sql = f"CASE WHEN {cond} THEN {lit(name + ': ')} || {why} ELSE {reason_sql} END"
-    if parsed:
-        layer1_extra = [*layer1_extra, f"{root} IS NULL AS _unparsed"]
-        rule_sql = f"CASE WHEN _unparsed THEN {lit(MALFORMED)} ELSE {rule_sql} END"
-        reason_sql = f"CASE WHEN _unparsed THEN {lit(MALFORMED_REASON)} ELSE {reason_sql} END"
     layer1 = ",\n      ".join([carry, *text_columns(rule, root, item_root), *layer1_extra])
     typed = ", ".join(f"{f.value} AS v_{f.name}" for f in mapped) or "1 AS _none"
     final = ",\n    ".join(
@@ -371,7 +370,8 @@ def layered_select(
 
 
 MALFORMED = "malformed_payload"
-MALFORMED_REASON = f"{MALFORMED}: the payload is missing, is not valid JSON or is not a JSON object"
+MALFORMED_WHY = "the payload is missing, is not valid JSON or is not a JSON object"
+MALFORMED_REASON = f"{MALFORMED}: {MALFORMED_WHY}"  # as _reason says it
 
 
 def parse_payload(structure: str) -> str:

@@ -109,9 +109,9 @@ ENVELOPE_READ = ("raw_record_id", "source", "platform", "payload")
 
 
 def _not_envelope(conn: duckdb.DuckDBPyConnection, files: list[RawFile]) -> dict[str, str]:
-    """The files (absolute path → why) that lack a column of ``ENVELOPE_READ`` or hold one as
-    other than text: Parquet files some other tool wrote into the raw zone. Their footers alone
-    are read."""
+    """The files (absolute path → why) a run cannot read as landed envelopes, told by their footers
+    alone: those that lack a column of ``ENVELOPE_READ`` or hold one as other than text (Parquet
+    files some other tool wrote into the raw zone), and those of a newer envelope version."""
     have: dict[str, dict[str, str]] = {str(f.path): {} for f in files}
     rows = conn.execute(
         f"SELECT file_name, name, duckdb_type FROM parquet_schema({_file_list(files)})"
