@@ -4,6 +4,10 @@
 ``ecfusion.cli.app.app``) and turns an ``EcfusionError``, or a DuckDB error that says a warehouse
 file is damaged or cannot be written (``warehouse.snapshot.io_errors``) or that memory ran out
 (``engine.duck.memory_errors``), into one clear line and a non-zero exit.
+
+Help texts are prose, shown as written (``plain_help``): Typer reads them as Rich markup, where
+"[warehouse] engine" would lose its "[warehouse]", and keeps a docstring's line breaks in a group's
+list of commands, where they fall mid-line.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ import importlib
 import logging
 import pkgutil
 import sys
+from typing import Any
+
+from rich.markup import escape
 
 from ecfusion.engine.duck import memory_errors
 from ecfusion.errors import EcfusionError
@@ -24,18 +31,38 @@ def _load_commands() -> None:
             importlib.import_module(f"{__name__}.{mod.name}")
 
 
+def plain_help(command: Any) -> Any:
+    """``command`` (a click command or group built by Typer) with every help text of it, of its
+    options and of its subcommands escaped from Rich markup, and each command's summary in its
+    group's list (its help's first paragraph) on one line, wrapped to the terminal there."""
+    first = (command.help or "").split("\n\n")[0]
+    if command.help:
+        command.help = escape(command.help)
+    if first and not command.short_help:
+        command.short_help = escape(" ".join(first.split()))
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = escape(param.help)
+    for sub in getattr(command, "commands", {}).values():
+        plain_help(sub)
+    return command
+
+
 def main(argv: list[str] | None = None) -> int:
+    import typer
+
     from ecfusion.cli.app import app
 
     # Splink narrates its training at WARNING level; a command's own summary says what matters.
     logging.getLogger("splink").setLevel(logging.ERROR)
     _load_commands()
+    command = plain_help(typer.main.get_command(app))
     try:
         # typer.Exit(n) from a command (a run that does not balance, a failed check) comes back as n
         # a damaged or unwritable warehouse file is the disk's doing, and memory running out the
         # machine's (or the memory_limit's), not a bug: said like any error
         with io_errors(), memory_errors():
-            code = app(args=argv, standalone_mode=False)
+            code = command(args=argv, standalone_mode=False)
     except EcfusionError as e:
         print(e.one_line(), file=sys.stderr)  # one line, never wrapped
         return e.exit_code
