@@ -1,7 +1,9 @@
 """The root Typer app. Each command module in ``ecfusion.cli`` adds its commands to ``app``.
 
 Commands are thin: parse options, call the library, print with rich. A command module never
-holds logic a library user would also need.
+holds logic a library user would also need. Every command is built on every start (``--help``
+lists them all), so a command module imports what brings SQLAlchemy, SQLGlot, Splink or the like
+inside the command that uses it: a start pays only for the command run (tests/cli/test_startup.py).
 """
 
 from __future__ import annotations

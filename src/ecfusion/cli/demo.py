@@ -3,7 +3,9 @@
 Generates a merchant's multi-platform data into a folder OUTSIDE the workspace (it holds plaintext
 personal data, as a merchant's own systems do), lands it in the raw zone (encrypting personal
 fields), standardizes it into the unified warehouse, resolves members and products, and prints
-what landed, what was quarantined and why, the unified figures, and where everything is.
+what landed, what was quarantined and why, the unified figures, and where everything is. The
+pipeline (with entity resolution's Splink) is imported when the demo runs, so other commands start
+without it (``tests/cli/test_startup.py``).
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from ecfusion.cli.app import ENGINE, app, console
 from ecfusion.config import Workspace
-from ecfusion.pipeline import DemoResult, run_demo
+
+if TYPE_CHECKING:
+    from ecfusion.pipeline import DemoResult
 
 
 def _progress() -> Progress:
@@ -37,6 +42,8 @@ def demo(
     engine: str = ENGINE,
 ) -> None:
     """Generate a simulated merchant, land it, standardize it, resolve it, and print the summary."""
+    from ecfusion.pipeline import run_demo
+
     ws = Workspace.init(workspace)
     keep = sources is not None
     folder = sources.resolve() if keep else Path(tempfile.mkdtemp(prefix="ecfusion-sources-"))

@@ -1,9 +1,12 @@
 """``ecfusion ingest files|db|manifest``: land file, database and simulated-merchant sources into the
-raw zone (standard 4.3.4, 4.3.5 a). Thin: parse options, call ``ecfusion.lake``, print the summary."""
+raw zone (standard 4.3.4, 4.3.5 a). Thin: parse options, call ``ecfusion.lake``, print the summary.
+The landing (its control plane is SQLAlchemy) is imported inside each command, so the other
+commands start without it (``tests/cli/test_startup.py``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
@@ -12,12 +15,12 @@ from rich.table import Table
 from ecfusion.cli.app import app, console
 from ecfusion.config import Workspace
 from ecfusion.errors import InputError
-from ecfusion.lake import LandingSummary, RawLake
 from ecfusion.lake.encoding import DECLARABLE
-from ecfusion.lake.files import ingest_files
-from ecfusion.lake.manifest import ingest_manifest
 from ecfusion.lake.readers import FORMATS
-from ecfusion.lake.tables import ingest_table
+from ecfusion.lake.result import LandingSummary
+
+if TYPE_CHECKING:
+    from ecfusion.lake import RawLake
 
 ingest_app = typer.Typer(
     help="Land sources into the raw zone of the lake (append-only, idempotent, resumable).",
@@ -26,6 +29,12 @@ ingest_app = typer.Typer(
 app.add_typer(ingest_app, name="ingest")
 
 _WORKSPACE = typer.Option(Path("."), "--workspace", "-w", help="workspace folder (made by `ecfusion init`)")
+
+
+def _lake(ws: Workspace) -> RawLake:
+    from ecfusion.lake import RawLake
+
+    return RawLake.open(ws)
 
 
 def summary_table(summary: LandingSummary, title: str = "landed") -> Table:
@@ -91,11 +100,13 @@ def files_command(
     workspace: Path = _WORKSPACE,
 ) -> None:
     """Land CSV, Excel, JSON, JSONL and XML files. Re-running skips what landed and resumes what was cut."""
+    from ecfusion.lake.files import ingest_files
+
     _choice(fmt, ("auto", *FORMATS), "--format")
     _choice(encoding, DECLARABLE, "--encoding")
     ws = Workspace.open(workspace)
     with (
-        RawLake.open(ws) as lake,
+        _lake(ws) as lake,
         Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -140,8 +151,10 @@ def db_command(
     workspace: Path = _WORKSPACE,
 ) -> None:
     """Land a database table as a resumable keyed snapshot."""
+    from ecfusion.lake.tables import ingest_table
+
     ws = Workspace.open(workspace)
-    with RawLake.open(ws) as lake:
+    with _lake(ws) as lake:
         result = ingest_table(
             lake, source, url, table, key=key, entity=entity, platform=platform, shop_id=shop
         )
@@ -156,7 +169,9 @@ def manifest_command(
     workspace: Path = _WORKSPACE,
 ) -> None:
     """Land every file a simulated merchant's manifest.json lists (files and SQLite databases)."""
+    from ecfusion.lake.manifest import ingest_manifest
+
     ws = Workspace.open(workspace)
-    with RawLake.open(ws) as lake, console.status("landing") as status:
+    with _lake(ws) as lake, console.status("landing") as status:
         summary = ingest_manifest(lake, folder, on_group=lambda s, e: status.update(f"landing {s}/{e}"))
     _print_summary(summary, ws)

@@ -1,6 +1,10 @@
 """``ecfusion run [--retry-quarantined]``, ``ecfusion model dictionary|mappings|check|try`` and
 ``ecfusion warehouse status|quarantine|compact|rollback`` (thin CLI over ``ecfusion.warehouse``,
-``ecfusion.model``, the mapping library and its column lineage; standard 5.2, 5.3.1.2, 5.3.3, 6.1)."""
+``ecfusion.model``, the mapping library and its column lineage; standard 5.2, 5.3.1.2, 5.3.3, 6.1).
+
+The column lineage (SQLGlot) and the mapping trial (the lake's landing, SQLAlchemy) are imported
+inside the commands that use them: every other command starts without them
+(``tests/cli/test_startup.py``)."""
 
 from __future__ import annotations
 
@@ -15,7 +19,6 @@ from rich.table import Table as RichTable
 from ecfusion.cli.app import ENGINE, WAIT_FOR_WRITER, app, console
 from ecfusion.config import Workspace
 from ecfusion.errors import InputError
-from ecfusion.lineage.columns import data_dictionary, data_dictionary_json, mapping_report
 from ecfusion.standardize.mapping import (
     MAPPINGS_DIR,
     library_files,
@@ -31,7 +34,6 @@ from ecfusion.warehouse.retry import quarantine_groups
 from ecfusion.warehouse.snapshot import describe_writer
 from ecfusion.warehouse.status import SnapshotFile
 from ecfusion.warehouse.status import status as warehouse_status
-from ecfusion.warehouse.trial import try_mapping
 
 model_app = typer.Typer(help="The unified data model (standard 6.1).", no_args_is_help=True)
 warehouse_app = typer.Typer(help="Warehouse snapshots.", no_args_is_help=True)
@@ -164,6 +166,8 @@ def dictionary_command(
 ) -> None:
     """Generate the data dictionary (Markdown or JSON) from the model's table specs and the column
     lineage traced from the mapping library."""
+    from ecfusion.lineage.columns import data_dictionary, data_dictionary_json
+
     if fmt not in ("markdown", "json"):
         raise InputError(f"unknown format {fmt!r}", hint="use --format markdown or --format json")
     mappings = None if workspace is None else workspace_mappings(Workspace.open(workspace))
@@ -199,6 +203,8 @@ def check_command(
 ) -> None:
     """Validate mapping files and show what each fills: every unified column and the payload fields
     it reads there (traced from the SQL the file generates)."""
+    from ecfusion.lineage.columns import mapping_report
+
     failed = False
     for path in files:
         report = mapping_report(load_mapping(path))
@@ -230,6 +236,8 @@ def try_command(
 ) -> None:
     """Try a mapping on sample records in a throwaway workspace: the unified rows it makes, the
     records it quarantines and why. Nothing of any workspace is read or written."""
+    from ecfusion.warehouse.trial import try_mapping
+
     trial = try_mapping(load_mapping(file), sample, entity=entity, limit=rows)
     bad = ", ".join(f"{k} {v:,}" for k, v in trial.unparseable.items()) or "none"
     console.print(

@@ -1,6 +1,8 @@
 """``ecfusion sources …``, ``ecfusion sync`` and ``ecfusion schedule``: run the collection layer (5.1).
 
-Thin: options are parsed here, everything else is ``ecfusion.sources.workspace.WorkspaceSources``.
+Thin: options are parsed here, everything else is ``ecfusion.sources.workspace.WorkspaceSources``,
+imported when a command opens it (its control plane is SQLAlchemy), so the other commands start
+without it (``tests/cli/test_startup.py``).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import typer
@@ -21,7 +23,9 @@ from ecfusion.config import Workspace
 from ecfusion.errors import ConfigError, EcfusionError, SourceError
 from ecfusion.sources.contract import known_kinds
 from ecfusion.sources.sync import StreamReport, SyncReport
-from ecfusion.sources.workspace import WorkspaceSources
+
+if TYPE_CHECKING:
+    from ecfusion.sources.workspace import WorkspaceSources
 
 sources_app = typer.Typer(
     help="Configure, check and sync sources (platform APIs and more).", no_args_is_help=True
@@ -32,6 +36,8 @@ WS_OPTION = typer.Option(Path("."), "--workspace", "-w", envvar="ECFUSION_WORKSP
 
 
 def _open(workspace: Path) -> tuple[Workspace, WorkspaceSources]:
+    from ecfusion.sources.workspace import WorkspaceSources
+
     ws = Workspace.open(workspace)
     return ws, WorkspaceSources.open(ws)
 

@@ -4,11 +4,16 @@
 land file, database and simulated-merchant sources through them, resumably.
 """
 
-from ecfusion.lake.files import ingest_files, land_file
-from ecfusion.lake.manifest import ingest_manifest
-from ecfusion.lake.raw import QuarantinedItem, RawLake, RawWriter, new_batch_id
-from ecfusion.lake.result import LandingResult, LandingSummary
-from ecfusion.lake.tables import ingest_table, land_table
+from typing import TYPE_CHECKING
+
+from ecfusion._lazy import lazy_exports
+
+if TYPE_CHECKING:  # what readers and mypy see; at run time each name is imported on first use
+    from ecfusion.lake.files import ingest_files, land_file
+    from ecfusion.lake.manifest import ingest_manifest
+    from ecfusion.lake.raw import QuarantinedItem, RawLake, RawWriter, new_batch_id
+    from ecfusion.lake.result import LandingResult, LandingSummary
+    from ecfusion.lake.tables import ingest_table, land_table
 
 __all__ = [
     "LandingResult",
@@ -23,3 +28,13 @@ __all__ = [
     "land_table",
     "new_batch_id",
 ]
+__getattr__, __dir__ = lazy_exports(
+    globals(),
+    {
+        "files": ["ingest_files", "land_file"],
+        "manifest": ["ingest_manifest"],
+        "raw": ["QuarantinedItem", "RawLake", "RawWriter", "new_batch_id"],
+        "result": ["LandingResult", "LandingSummary"],
+        "tables": ["ingest_table", "land_table"],
+    },
+)

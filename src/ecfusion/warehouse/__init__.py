@@ -5,10 +5,15 @@
 ``connect(workspace)`` opens the live snapshot read-only; ``SnapshotStore`` switches and rolls back.
 """
 
-from ecfusion.warehouse.pipeline import ensure_schema, run
-from ecfusion.warehouse.retry import Retry
-from ecfusion.warehouse.snapshot import SnapshotStore, connect
-from ecfusion.warehouse.summary import PlatformFigures, Reconciliation, RunSummary
+from typing import TYPE_CHECKING
+
+from ecfusion._lazy import lazy_exports
+
+if TYPE_CHECKING:  # what readers and mypy see; at run time each name is imported on first use
+    from ecfusion.warehouse.pipeline import ensure_schema, run
+    from ecfusion.warehouse.retry import Retry
+    from ecfusion.warehouse.snapshot import SnapshotStore, connect
+    from ecfusion.warehouse.summary import PlatformFigures, Reconciliation, RunSummary
 
 __all__ = [
     "PlatformFigures",
@@ -20,3 +25,12 @@ __all__ = [
     "ensure_schema",
     "run",
 ]
+__getattr__, __dir__ = lazy_exports(
+    globals(),
+    {
+        "pipeline": ["ensure_schema", "run"],
+        "retry": ["Retry"],
+        "snapshot": ["SnapshotStore", "connect"],
+        "summary": ["PlatformFigures", "Reconciliation", "RunSummary"],
+    },
+)
