@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from ecfusion.config import Workspace
 
@@ -31,7 +32,8 @@ ECFUSION = Path(sys.executable).with_name("ecfusion")
 BUILT_FROM = "import typer, rich.table, rich.progress, pydantic, duckdb, pyarrow"
 
 
-def wall(argv: list[str], repeat: int) -> dict[str, object]:
+def wall(argv: list[str], repeat: int) -> dict[str, Any]:
+    """Median and each wall time of ``repeat`` fresh runs of ``argv``."""
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
@@ -55,15 +57,13 @@ def main() -> None:
             "sources_list": [str(ECFUSION), "sources", "list", "-w", str(ws.root)],
         }
         figures = {name: wall(argv, args.repeat) for name, argv in commands.items()}
-    floor = float(floor_built["seconds"])  # type: ignore[arg-type]
+    floor = floor_built["seconds"]
     result = {
         "repeat": args.repeat,
         "floor_python_s": floor_python["seconds"],
         "floor_libraries_s": {**floor_built, "imports": BUILT_FROM},
-        **{
-            name: {**f, "ratio_to_floor_libraries": round(float(f["seconds"]) / floor, 2)}  # type: ignore[arg-type]
-            for name, f in figures.items()
-        },
+        **{name: f | {"ratio_to_floor_libraries": round(f["seconds"] / floor, 2)}
+           for name, f in figures.items()},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

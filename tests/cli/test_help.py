@@ -48,12 +48,13 @@ def test_every_command_and_group_has_help() -> None:
 def test_help_shows_every_text_as_written(
     path: list[str], command: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shown = _flat(re.sub(r"[│╭╮╰╯─]", " ", _help(path, capsys, monkeypatch)))
+    out = _help(path, capsys, monkeypatch)
+    shown = _flat(re.sub(r"[│╭╮╰╯─]", " ", out))
     assert _flat(command.help.split("\n\n")[0]) in shown
     for param in command.params:
         if getattr(param, "help", None):
             assert _flat(param.help) in shown, f"--{param.name}"
-    rows = _help(path, capsys, monkeypatch).splitlines()
+    rows = out.splitlines()
     for name, sub in getattr(command, "commands", {}).items():
         summary = _flat(sub.help.split("\n\n")[0])
         row = next(r for r in rows if r.startswith(f"│ {name} "))

@@ -8,10 +8,16 @@ inside the command that uses it: a start pays only for the command run (tests/cl
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 
-from ecfusion.config import ENGINES
+from ecfusion.config import ENGINES, Workspace
+
+if TYPE_CHECKING:
+    from ecfusion.lake import RawLake
+    from ecfusion.sources.workspace import WorkspaceSources
 
 app = typer.Typer(
     name="ecfusion",
@@ -23,6 +29,19 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
+
+def open_lake(ws: Workspace) -> RawLake:
+    """The workspace's lake, for a command that lands (the landing's control plane is SQLAlchemy)."""
+    from ecfusion.lake import RawLake
+
+    return RawLake.open(ws)
+
+
+def open_sources(ws: Workspace) -> WorkspaceSources:
+    """The workspace's configured sources (their control plane is SQLAlchemy)."""
+    from ecfusion.sources.workspace import WorkspaceSources
+
+    return WorkspaceSources.open(ws)
 
 
 def _engine_name(value: str) -> str:

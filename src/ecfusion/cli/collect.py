@@ -12,19 +12,15 @@ import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
-from ecfusion.cli.app import app, console
+from ecfusion.cli.app import app, console, open_lake, open_sources
 from ecfusion.config import Workspace
 from ecfusion.errors import ConfigError
 from ecfusion.sources.contract import SourceConfig
 from ecfusion.sources.sync import StreamReport
-
-if TYPE_CHECKING:
-    from ecfusion.lake import RawLake
-    from ecfusion.sources.workspace import WorkspaceSources
 
 webhook_app = typer.Typer(help="Receive platform push messages (webhooks).", no_args_is_help=True)
 cdc_app = typer.Typer(help="Change data capture from MariaDB/MySQL and PostgreSQL.", no_args_is_help=True)
@@ -41,21 +37,9 @@ SOURCES = typer.Option(None, "--source", "-s", help="webhook sources to serve (d
 WS = typer.Option(Path("."), "--workspace", "-w", envvar="ECFUSION_WORKSPACE", help="workspace folder")
 
 
-def _sources(ws: Workspace) -> WorkspaceSources:
-    from ecfusion.sources.workspace import WorkspaceSources
-
-    return WorkspaceSources.open(ws)
-
-
-def _lake(ws: Workspace) -> RawLake:
-    from ecfusion.lake import RawLake
-
-    return RawLake.open(ws)
-
-
 def _source(workspace: Path, name: str, kinds: tuple[str, ...]) -> tuple[Workspace, SourceConfig]:
     ws = Workspace.open(workspace)
-    cfg = _sources(ws).config(name)
+    cfg = open_sources(ws).config(name)
     if cfg.kind not in kinds:
         raise ConfigError(
             f"source {name} is of kind '{cfg.kind}', this command runs {' or '.join(kinds)}",
@@ -93,7 +77,7 @@ def webhook_serve(
     from ecfusion.sources.push import WebhookSourceConfig, create_app
 
     ws = Workspace.open(workspace)
-    sources = _sources(ws)
+    sources = open_sources(ws)
     names = source or sources.names()
     configs = [c for c in (sources.config(n) for n in names) if isinstance(c, WebhookSourceConfig)]
     if not configs:
@@ -102,7 +86,7 @@ def webhook_serve(
             hint='add one: [sources.NAME] kind = "webhook", platform = "douyin", app_secret_env = …',
         )
     console.print(f"receiving {', '.join(c.name for c in configs)} on http://{host}:{port}/webhook/<source>")
-    uvicorn.run(create_app(_lake(ws), configs), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(open_lake(ws), configs), host=host, port=port, log_level="warning")
 
 
 @cdc_app.command("run")
@@ -121,7 +105,7 @@ def cdc_run(
     connector = MySqlCdcConnector(cfg) if cfg.kind == "mysql_cdc" else PostgresCdcConnector(cfg)  # type: ignore[arg-type]
     _on_stop(connector.stop)
     try:
-        _summary(run_cdc(connector, _lake(ws), full=full))
+        _summary(run_cdc(connector, open_lake(ws), full=full))
     finally:
         connector.close()
 
@@ -144,11 +128,11 @@ def mq_consume(
     elif url is not None:
         overrides["url"] = url
     if overrides:  # validated again, so a bad --bus is one clear line
-        cfg = _sources(ws).validate(cfg.model_dump() | overrides, origin="--bus/--url")
+        cfg = open_sources(ws).validate(cfg.model_dump() | overrides, origin="--bus/--url")
     connector = MqConnector(cfg)  # type: ignore[arg-type]
     _on_stop(connector.stop)
     try:
-        _summary(consume(connector, _lake(ws)))
+        _summary(consume(connector, open_lake(ws)))
     finally:
         connector.close()
 
@@ -169,7 +153,7 @@ def logs_tail(
     connector = LogConnector(cfg)  # type: ignore[arg-type]
     stop = threading.Event()
     _on_stop(stop.set)
-    report = follow_log(connector, _lake(ws), stop, once=not follow)
+    report = follow_log(connector, open_lake(ws), stop, once=not follow)
     _summary(report)
     for warning in connector.warnings:
         console.print(f"warning: {warning}")

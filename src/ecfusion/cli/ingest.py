@@ -6,21 +6,17 @@ commands start without it (``tests/cli/test_startup.py``)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ecfusion.cli.app import app, console
+from ecfusion.cli.app import app, console, open_lake
 from ecfusion.config import Workspace
 from ecfusion.errors import InputError
 from ecfusion.lake.encoding import DECLARABLE
 from ecfusion.lake.readers import FORMATS
 from ecfusion.lake.result import LandingSummary
-
-if TYPE_CHECKING:
-    from ecfusion.lake import RawLake
 
 ingest_app = typer.Typer(
     help="Land sources into the raw zone of the lake (append-only, idempotent, resumable).",
@@ -29,12 +25,6 @@ ingest_app = typer.Typer(
 app.add_typer(ingest_app, name="ingest")
 
 _WORKSPACE = typer.Option(Path("."), "--workspace", "-w", help="workspace folder (made by `ecfusion init`)")
-
-
-def _lake(ws: Workspace) -> RawLake:
-    from ecfusion.lake import RawLake
-
-    return RawLake.open(ws)
 
 
 def summary_table(summary: LandingSummary, title: str = "landed") -> Table:
@@ -106,7 +96,7 @@ def files_command(
     _choice(encoding, DECLARABLE, "--encoding")
     ws = Workspace.open(workspace)
     with (
-        _lake(ws) as lake,
+        open_lake(ws) as lake,
         Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -154,7 +144,7 @@ def db_command(
     from ecfusion.lake.tables import ingest_table
 
     ws = Workspace.open(workspace)
-    with _lake(ws) as lake:
+    with open_lake(ws) as lake:
         result = ingest_table(
             lake, source, url, table, key=key, entity=entity, platform=platform, shop_id=shop
         )
@@ -172,6 +162,6 @@ def manifest_command(
     from ecfusion.lake.manifest import ingest_manifest
 
     ws = Workspace.open(workspace)
-    with _lake(ws) as lake, console.status("landing") as status:
+    with open_lake(ws) as lake, console.status("landing") as status:
         summary = ingest_manifest(lake, folder, on_group=lambda s, e: status.update(f"landing {s}/{e}"))
     _print_summary(summary, ws)

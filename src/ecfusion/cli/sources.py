@@ -18,7 +18,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ecfusion.cli.app import app, console
+from ecfusion.cli.app import app, console, open_sources
 from ecfusion.config import Workspace
 from ecfusion.errors import ConfigError, EcfusionError, SourceError
 from ecfusion.sources.contract import known_kinds
@@ -36,10 +36,8 @@ WS_OPTION = typer.Option(Path("."), "--workspace", "-w", envvar="ECFUSION_WORKSP
 
 
 def _open(workspace: Path) -> tuple[Workspace, WorkspaceSources]:
-    from ecfusion.sources.workspace import WorkspaceSources
-
     ws = Workspace.open(workspace)
-    return ws, WorkspaceSources.open(ws)
+    return ws, open_sources(ws)
 
 
 def _parse_setting(text: str) -> tuple[str, Any]:
