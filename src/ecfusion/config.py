@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ecfusion.errors import ConfigError, WorkspaceError
@@ -69,6 +68,8 @@ class WarehouseSection(_Section):
     @classmethod
     def _a_size_duckdb_reads(cls, value: str) -> str:
         if value:
+            import duckdb  # here: reading a configuration needs no database
+
             try:
                 duckdb.connect(config={"memory_limit": value}).close()
             except duckdb.Error as e:

@@ -16,19 +16,38 @@ import importlib
 import logging
 import pkgutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.markup import escape
 
-from ecfusion.engine.duck import memory_errors
 from ecfusion.errors import EcfusionError
-from ecfusion.warehouse.snapshot import io_errors
 
 
 def _load_commands() -> None:
     for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if mod.name != "app":
             importlib.import_module(f"{__name__}.{mod.name}")
+
+
+@contextmanager
+def _duckdb_errors() -> Iterator[None]:
+    """Inside the block, a DuckDB error that says a warehouse file is damaged or cannot be written
+    (``warehouse.snapshot.io_errors``), or that memory ran out (``engine.duck.memory_errors``), is
+    raised as ecfusion's error. Their modules load only when DuckDB raised: a command that never
+    opens a database starts without DuckDB."""
+    try:
+        yield
+    except Exception as e:
+        duckdb = sys.modules.get("duckdb")
+        if duckdb is None or not isinstance(e, duckdb.Error):
+            raise
+        from ecfusion.engine.duck import memory_errors
+        from ecfusion.warehouse.snapshot import io_errors
+
+        with io_errors(), memory_errors():
+            raise
 
 
 def plain_help(command: Any) -> Any:
@@ -61,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         # typer.Exit(n) from a command (a run that does not balance, a failed check) comes back as n
         # a damaged or unwritable warehouse file is the disk's doing, and memory running out the
         # machine's (or the memory_limit's), not a bug: said like any error
-        with io_errors(), memory_errors():
+        with _duckdb_errors():
             code = command(args=argv, standalone_mode=False)
     except EcfusionError as e:
         print(e.one_line(), file=sys.stderr)  # one line, never wrapped

@@ -11,7 +11,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from ecfusion.cli.app import app, console
 from ecfusion.errors import InputError
-from ecfusion.simulate import DefectRates, generate
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -40,6 +39,8 @@ def demo_data(
     start_date: str = typer.Option(None, "--start-date", help="first day, YYYY-MM-DD (default 2025-01-01)"),
 ) -> None:
     """Generate a deterministic simulated cosmetics brand: four platforms, stores, CRM, logs and truth."""
+    from ecfusion.simulate import DefectRates, generate
+
     rates = DefectRates.scaled_to(defect_rate) if defect_rate is not None else None
     start = _parse_date(start_date)
     with Progress(

@@ -1,7 +1,8 @@
 """``ecfusion normalize …``: try the preprocessing normalizers on a few values (5.2 Table 1 L2-L3).
 
 A thin window onto ``ecfusion.standardize.normalize`` for checking how a messy value will be
-read before writing a mapping or a quality rule; pipelines call the library directly.
+read before writing a mapping or a quality rule; pipelines call the library directly. Each
+command imports the normalizers it shows (they bring pyarrow), so other commands start without them.
 """
 
 from __future__ import annotations
@@ -13,16 +14,6 @@ import typer
 from rich.table import Table
 
 from ecfusion.cli.app import app, console
-from ecfusion.standardize.normalize import (
-    AddressParser,
-    clean_title,
-    mobile_carrier,
-    normalize_phone,
-    parse_phone,
-    parse_spec,
-    phone_region,
-    phone_visible_digits,
-)
 
 normalize_app = typer.Typer(help="Show how values are normalized (addresses, phones, product titles).")
 app.add_typer(normalize_app, name="normalize")
@@ -46,6 +37,8 @@ def address_cmd(
     texts: Annotated[list[str], typer.Argument(help="addresses")], as_json: JsonFlag = False
 ) -> None:
     """Split addresses into province / city / district / detail against the division table."""
+    from ecfusion.standardize.normalize import AddressParser
+
     parser = AddressParser()
     _emit([{"input": t, **parser.parse(t)._asdict()} for t in texts], as_json)
 
@@ -55,6 +48,14 @@ def phone_cmd(
     texts: Annotated[list[str], typer.Argument(help="phone numbers or masks")], as_json: JsonFlag = False
 ) -> None:
     """Canonical mobile/landline, carrier and region; masks show their visible digits."""
+    from ecfusion.standardize.normalize import (
+        mobile_carrier,
+        normalize_phone,
+        parse_phone,
+        phone_region,
+        phone_visible_digits,
+    )
+
     rows: list[dict[str, object]] = []
     for t in texts:
         parsed, mask, region = parse_phone(t), phone_visible_digits(t), phone_region(t)
@@ -79,6 +80,8 @@ def title_cmd(
     titles: Annotated[list[str], typer.Argument(help="product titles")], as_json: JsonFlag = False
 ) -> None:
     """Cleaned title, capacity (ml/g) and pack count of product titles."""
+    from ecfusion.standardize.normalize import clean_title, parse_spec
+
     rows: list[dict[str, object]] = []
     for t in titles:
         spec = parse_spec(t)
