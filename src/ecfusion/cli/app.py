@@ -26,8 +26,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# What ecfusion prints is data (paths, reasons, notes naming "[warehouse] memory_limit"), never Rich
+# markup, which would drop any "[word]" in it; a style is given as a Text
+# (tests/warehouse/test_cli_output.py).
+console = Console(markup=False)
 
 
 def open_lake(ws: Workspace) -> RawLake:

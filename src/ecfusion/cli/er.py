@@ -63,15 +63,14 @@ def explain_cmd(
     from ecfusion.resolve import explain
 
     ex = explain(Workspace.open(workspace), left, right, entity=entity)
-    console.print(ex.verdict(), markup=False)
+    console.print(ex.verdict())
     for link in ex.direct or ex.path:
         weights = ", ".join(f"{k}={v}" for k, v in link.evidence.items())
         console.print(
             f"  {link.left} — {link.right}: {link.method}/{link.reason} (weight {link.weight:.4g}) {weights}",
-            markup=False,
         )
     for item in ex.review:
-        console.print(f"  review: {item['status']} (score {item['score']:.3f})", markup=False)
+        console.print(f"  review: {item['status']} (score {item['score']:.3f})")
 
 
 @er_app.command("evaluate")
@@ -92,35 +91,30 @@ def evaluate_cmd(
             f"{name}: {sc.records} records, {sc.predicted_clusters} clusters ({sc.true_clusters} true); "
             f"pairwise P {sc.pairwise_precision:.4f} R {sc.pairwise_recall:.4f} F1 {sc.pairwise_f1:.4f}; "
             f"B-cubed P {sc.bcubed_precision:.4f} R {sc.bcubed_recall:.4f} F1 {sc.bcubed_f1:.4f}",
-            markup=False,
         )
     for name, s in result.items():
         if s.unmatched_truth:
-            console.print(f"{name}: {s.unmatched_truth} truth rows have no record to score", markup=False)
+            console.print(f"{name}: {s.unmatched_truth} truth rows have no record to score")
         if s.same_name_people is not None:
             console.print(
                 f"{name}: {s.same_name_people} people share their full name with someone else; "
                 f"{s.same_name_merged_pairs} pairs of them merged into one identity",
-                markup=False,
             )
         elif name == "members":
             console.print(
                 "members: same-name check skipped: the truth folder has no persons.jsonl "
                 '(one {"person_id": …, "name": …} per line)',
-                markup=False,
             )
         for w in s.worst_false_merges[:5]:
             console.print(
                 f"false merge ({name}): {w['cluster']} holds {w['true_entities']} true entities "
                 f"in {w['records']} records, e.g. {', '.join(map(str, w['examples']))}",
-                markup=False,
             )
         for m in s.worst_missed_pairs[:5]:
             console.print(
                 f"missed ({name}): {m['truth']} split over {m['identities']} identities, e.g. "
                 f"{m['left']} / {m['right']}: agree {', '.join(m['agree']) or 'nothing'}; "
                 f"differ {', '.join(m['disagree']) or 'nothing'}",
-                markup=False,
             )
 
 

@@ -98,7 +98,7 @@ def files_command(
     with (
         open_lake(ws) as lake,
         Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),  # a file's name
             BarColumn(),
             DownloadColumn(),
             TimeRemainingColumn(),

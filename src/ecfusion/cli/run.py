@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 from rich.progress import Progress
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from ecfusion.cli.app import ENGINE, WAIT_FOR_WRITER, app, console
 from ecfusion.config import Workspace
@@ -87,7 +88,7 @@ def print_summary(s: RunSummary) -> None:
             f"{r.unified:,}",
             f"{r.quarantined:,}",
             f"{r.duplicates:,}",
-            "yes" if r.balanced else "[red]NO[/red]",
+            "yes" if r.balanced else Text("NO", style="red"),
         )
     console.print(rec)
     if s.retried:
@@ -106,11 +107,10 @@ def print_summary(s: RunSummary) -> None:
     if s.unreadable_files:
         console.print(
             f"raw files that cannot be read, left unprocessed: {len(s.unreadable_files)} ({UNREADABLE_FIX}; "
-            "the next run takes what is there then)",
-            markup=False, highlight=False,
+            "the next run takes what is there then)", highlight=False,
         )
         for path, why in sorted(s.unreadable_files.items()):
-            console.print(f"  {path}: {why}", markup=False, highlight=False)
+            console.print(f"  {path}: {why}", highlight=False)
     if s.quarantine_by_rule.get("unknown_status"):
         console.print(
             "unknown_status: a code the platform's map does not list (the reason in unified.quarantine "
@@ -176,7 +176,7 @@ def dictionary_command(
     else:
         text = data_dictionary(mappings)
     if out is None:
-        console.print(text, markup=False, highlight=False)
+        console.print(text, highlight=False)
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text + "\n", encoding="utf-8")
@@ -212,13 +212,12 @@ def check_command(
         table = RichTable("unified column", "read from", title=f"{path}: {m.platform} v{m.version}")
         for (t, c), found in report.columns.items():
             table.add_row(f"{t}.{c}", "; ".join(s.text(markdown=False) for s in found))
-        console.print(table, markup=False, highlight=False)
+        console.print(table, highlight=False)
         for target, name in report.unread:
             failed = True
             console.print(
                 f"{path}: [{target}] field '{name}' is read by no unified column: its values would be "
                 "collected and dropped — a gap in ecfusion's model, please report it",
-                markup=False,
                 highlight=False,
             )
     if failed:
@@ -243,14 +242,13 @@ def try_command(
     console.print(
         f"{sample}: {trial.landed:,} {trial.entity} records landed, {trial.duplicates:,} exact duplicates; "
         f"unparseable (quarantined at landing): {bad}",
-        markup=False,
         highlight=False,
     )
     for r in trial.reconciliation:
         console.print(f"{r.source}/{r.entity}: raw in {r.raw_in:,} = unified {r.unified:,} + quarantined "
                       f"{r.quarantined:,} + duplicates {r.duplicates:,}")
     for reason in trial.quarantined:
-        console.print(f"quarantined: {reason}", markup=False, highlight=False)
+        console.print(f"quarantined: {reason}", highlight=False)
     if trial.flagged:
         console.print("flagged and kept: " + ", ".join(f"{k} {v:,}" for k, v in trial.flagged.items()))
     for table, found in trial.rows.items():
@@ -262,7 +260,7 @@ def try_command(
             for column, value in row.items():
                 if value is not None and value != []:
                     shown.add_row(column, str(value))
-        console.print(shown, markup=False, highlight=False)
+        console.print(shown, highlight=False)
 
 
 @warehouse_app.command("quarantine")
@@ -285,7 +283,7 @@ def quarantine_command(
     for g in groups:
         more = f"\n… and {g.reasons - len(g.examples):,} more" if g.reasons > len(g.examples) else ""
         table.add_row(g.rule, g.platform, g.entity, g.mapping, f"{g.records:,}", "\n".join(g.examples) + more)
-    console.print(table, markup=False, highlight=False)
+    console.print(table, highlight=False)
 
 
 @warehouse_app.command("status")
@@ -327,22 +325,22 @@ def status_command(
                                                   else "(left by a killed run: the next run deletes it)")
         )
     if st.live_error:
-        console.print(f"DAMAGED     {st.live_error}", markup=False, highlight=False)
+        console.print(f"DAMAGED     {st.live_error}", highlight=False)
         console.print(
             "            `ecfusion warehouse rollback` makes the previous snapshot live; the next "
             "`ecfusion run` (and `ecfusion er run`) take again from the raw zone what came after it. "
             "Raw waiting, quarantine and deleted rows are not known while there is no live snapshot to read.",
-            markup=False, highlight=False,
+            highlight=False,
         )
         raise typer.Exit(1)
     console.print(f"raw waiting {listed(st.files_waiting, 'files', '`ecfusion run` reads them')}")
     if st.files_unreadable:
         console.print(
             f"            of which a run cannot take {len(st.files_unreadable):,} ({UNREADABLE_FIX}):",
-            markup=False, highlight=False,
+            highlight=False,
         )
         for path, why in sorted(st.files_unreadable.items()):
-            console.print(f"              {path}: {why}", markup=False, highlight=False)
+            console.print(f"              {path}: {why}", highlight=False)
     why = "`ecfusion warehouse quarantine` says why"
     console.print(f"quarantine  {listed(st.quarantined, 'records', why)}")
     then = (f"the next run compacts {', '.join(st.compacts_next)}" if st.compacts_next
@@ -358,7 +356,7 @@ def status_command(
         for r in st.runs:
             table.add_row(r.run_id, f"{r.finished_at:%Y-%m-%d %H:%M:%S}" if r.finished_at else "",
                           *(f"{n:,}" for n in (r.raw_in, r.unified, r.quarantined, r.duplicates)))
-        console.print(table, markup=False, highlight=False)
+        console.print(table, highlight=False)
 
 
 @warehouse_app.command("compact")

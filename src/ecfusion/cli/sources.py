@@ -257,7 +257,7 @@ def _run_syncs(
             for n in names:
                 one(n)
     for e in errors:
-        console.print(e.one_line(), markup=False)
+        console.print(e.one_line())
     if errors and not reports:
         raise errors[0]
     return reports
@@ -297,7 +297,7 @@ def _summary(reports: list[SyncReport]) -> None:
     for rep in reports:
         for s in rep.streams:
             if s.error:
-                console.print(f"{rep.source}/{s.stream}: {s.error}", markup=False)
+                console.print(f"{rep.source}/{s.stream}: {s.error}")
 
 
 def _exit_on_failure(reports: list[SyncReport]) -> None:
