@@ -36,12 +36,14 @@ Kind = tuple[str, str, str, dict[str, Any]]  # (source, entity, platform, a clea
 
 
 def paths(value: Any, prefix: Path_ = ()) -> Iterator[Path_]:
-    """Every key path of a JSON value, into the first element of each list."""
+    """Every key path of a JSON value, and of the first element of each list (the element itself:
+    a line that is a number, say; and each of its key paths)."""
     if isinstance(value, dict):
         for key, inner in value.items():
             yield (*prefix, key)
             yield from paths(inner, (*prefix, key))
     elif isinstance(value, list) and value:
+        yield (*prefix, 0)
         yield from paths(value[0], (*prefix, 0))
 
 

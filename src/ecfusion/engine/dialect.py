@@ -2,8 +2,9 @@
 
 SQLGlot transpiles almost everything; the pieces it cannot are rewritten here on the syntax
 tree: ``json_transform(payload, '<structure>')`` (one JSON parse into a struct) becomes
-``from_json(payload, '<Spark DDL schema>')``; DuckDB ``make_timestamp(µs)`` and ``epoch_ms``
-arrive as SQLGlot's Spark equivalents already.
+``from_json(payload, '<Spark DDL schema>')``, and ``json_type`` of a list's elements an empty
+list (``_no_element_types``); DuckDB ``make_timestamp(µs)`` and ``epoch_ms`` arrive as SQLGlot's
+Spark equivalents already.
 """
 
 from __future__ import annotations
@@ -30,7 +31,17 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         return _parse_or_null(node.this)
     if _is_json_transform(node):
         return _from_json(node)
+    if isinstance(node, exp.JSONType) and node.expression.name.endswith("[*]"):
+        return _no_element_types()
     return node
+
+
+def _no_element_types() -> exp.Expression:
+    """``json_type(payload, '$.list[*]')``: DuckDB's types of a list's elements, which stage SQL
+    reads to tell an element that is not an object (``sqlgen._non_object_item``). On Spark such a
+    list is NULL after ``from_json``, caught as such, so there is no element to type: an empty
+    list of types."""
+    return exp.Cast(this=exp.Array(expressions=[]), to=exp.DataType.build("ARRAY<STRING>", dialect="spark"))
 
 
 def _from_json(node: exp.Expression) -> exp.Expression:

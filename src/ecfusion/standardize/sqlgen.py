@@ -421,6 +421,24 @@ account_id_sql = _account_id
 ENVELOPE = "raw_record_id, source, platform, shop_id, raw_file"
 
 
+def _non_object_item(m: Mapping, items: str, path: str) -> str:
+    """True when the parsed line list ``items`` holds an element that is not a JSON object (nor
+    null). Spark's ``from_json`` makes such a list NULL (and ``engine.dialect`` types no element
+    there); DuckDB's gives the element a struct of NULLs, as it does ``{}``. So only for a record
+    with an element that has no line, SKU or item id, the elements' JSON types are read."""
+    assert m.order_line is not None
+    ids = [
+        _path_expr("x", p) for f in ("line_id", "sku_id", "item_id")
+        if (rule := m.order_line.fields.get(f)) for p in rule.all_paths
+    ]
+    no_id = f"x IS NOT NULL AND COALESCE({', '.join(ids)}) IS NULL" if ids else "x IS NOT NULL"
+    types = f"json_type(payload, {lit('$.' + path + '[*]')})"
+    return (
+        f"(array_length(list_filter({items}, lambda x: {no_id})) > 0 AND "
+        f"array_length(list_filter({types}, lambda t: t NOT IN ('OBJECT', 'NULL'))) > 0)"
+    )
+
+
 def orders_header_sql(m: Mapping, raw_view: str) -> str:
     """One row per raw order record of ``m.platform``: typed header + ``_items`` + rule columns."""
     assert m.orders is not None
@@ -437,11 +455,11 @@ def orders_header_sql(m: Mapping, raw_view: str) -> str:
     layer1.append(f"{items} AS _items")
     checks = []
     if m.order_line is not None and m.order_line.items:
-        # A line list that is there but did not parse as a list of objects ("nope", [7]) would
-        # leave the order without lines: read its text (only then, a second parse) and fail it.
+        # A line list that is there but is not a list of objects ("nope", [7], ["x", {…}]) would
+        # leave the order without its lines: read its text (only then, a second parse) and fail it.
         path = m.order_line.items
         layer1.append(
-            f"CASE WHEN {items} IS NULL AND j IS NOT NULL THEN "
+            f"CASE WHEN {items} IS NULL AND j IS NOT NULL OR {_non_object_item(m, items, path)} THEN "
             f"json_extract_string(payload, {lit('$.' + path)}) END AS _items_unread"
         )
         said = f"{lit(f'order_line items (path {path}) = ')} || _items_unread || ' is not a list of objects'"
