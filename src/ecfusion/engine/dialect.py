@@ -38,7 +38,7 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
 
 def _no_element_types() -> exp.Expression:
     """``json_type(payload, '$.list[*]')``: DuckDB's types of a list's elements, which stage SQL
-    reads to tell an element that is not an object (``sqlgen._non_object_item``). On Spark such a
+    reads to tell an element that is not an object (``sqlgen.non_object_element``). On Spark such a
     list is NULL after ``from_json``, caught as such, so there is no element to type: an empty
     list of types."""
     return exp.Cast(this=exp.Array(expressions=[]), to=exp.DataType.build("ARRAY<STRING>", dialect="spark"))

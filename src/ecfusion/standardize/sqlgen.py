@@ -421,20 +421,16 @@ account_id_sql = _account_id
 ENVELOPE = "raw_record_id, source, platform, shop_id, raw_file"
 
 
-def _non_object_item(m: Mapping, items: str, path: str) -> str:
-    """True when the parsed line list ``items`` holds an element that is not a JSON object (nor
-    null). Spark's ``from_json`` makes such a list NULL (and ``engine.dialect`` types no element
-    there); DuckDB's gives the element a struct of NULLs, as it does ``{}``. So only for a record
-    with an element that has no line, SKU or item id, the elements' JSON types are read."""
-    assert m.order_line is not None
-    ids = [
-        _path_expr("x", p) for f in ("line_id", "sku_id", "item_id")
-        if (rule := m.order_line.fields.get(f)) for p in rule.all_paths
-    ]
-    no_id = f"x IS NOT NULL AND COALESCE({', '.join(ids)}) IS NULL" if ids else "x IS NOT NULL"
+def non_object_element(items: str, path: str, keys: list[str]) -> str:
+    """True when the parsed list ``items`` (at ``path`` in the payload) holds an element that is
+    not a JSON object (nor null). Spark's ``from_json`` makes such a list NULL (and
+    ``engine.dialect`` types no element there); DuckDB's gives the element a struct of NULLs, as
+    it does ``{}``. So the elements' JSON types are read only for a record with an element none of
+    whose ``keys`` (expressions of the element ``x``) has a value."""
+    no_key = " AND ".join(["x IS NOT NULL", *(f"{k} IS NULL" for k in keys)])
     types = f"json_type(payload, {lit('$.' + path + '[*]')})"
     return (
-        f"(array_length(list_filter({items}, lambda x: {no_id})) > 0 AND "
+        f"(array_length(list_filter({items}, lambda x: {no_key})) > 0 AND "
         f"array_length(list_filter({types}, lambda t: t NOT IN ('OBJECT', 'NULL'))) > 0)"
     )
 
@@ -458,8 +454,12 @@ def orders_header_sql(m: Mapping, raw_view: str) -> str:
         # A line list that is there but is not a list of objects ("nope", [7], ["x", {…}]) would
         # leave the order without its lines: read its text (only then, a second parse) and fail it.
         path = m.order_line.items
+        ids = [  # what tells a line apart (lines_stage_sql): an object without any is still an object
+            _path_expr("x", p) for f in ("line_id", "sku_id", "item_id")
+            if (fr := m.order_line.fields.get(f)) for p in fr.all_paths
+        ]
         layer1.append(
-            f"CASE WHEN {items} IS NULL AND j IS NOT NULL OR {_non_object_item(m, items, path)} THEN "
+            f"CASE WHEN {items} IS NULL AND j IS NOT NULL OR {non_object_element(items, path, ids)} THEN "
             f"json_extract_string(payload, {lit('$.' + path)}) END AS _items_unread"
         )
         said = f"{lit(f'order_line items (path {path}) = ')} || _items_unread || ' is not a list of objects'"
@@ -894,10 +894,19 @@ def keyed_stage_sql(m: Mapping, target: Target, raw_view: str) -> str:
         for tf in target.fields
         if tf.vocabulary
     ]
-    items = f", unnest({_path_expr('j', rule.items)}) AS item" if rule.items else ""
+    items, payload = "", ""
+    if rule.items:
+        # a list with an element that is not an object stages no item, on either engine (as Spark
+        # reads it: NULL); keyed.bad_sql says what the list holds
+        listed = _path_expr("j", rule.items)
+        keys = [_item_path_expr("x", p) for fr in rule.fields.values() for p in fr.all_paths
+                if p.startswith(ITEM_PREFIX)]
+        objects = f"CASE WHEN {non_object_element(listed, rule.items, keys)} THEN NULL ELSE {listed} END"
+        items = f", unnest({objects}) AS item"
+        payload = "payload, "
     source = (
         f"(SELECT {ENVELOPE}, j{items} FROM\n"
-        f"      (SELECT {ENVELOPE}, {parse_payload(structure)} AS j\n"
+        f"      (SELECT {ENVELOPE}, {payload}{parse_payload(structure)} AS j\n"
         f"        FROM {raw_view} WHERE platform = {lit(m.platform)}) AS p) AS src"
     )
     final = [*native, keyed_flags(target, rule, m, fields), f"{lit(m.label)} AS _mapping"]

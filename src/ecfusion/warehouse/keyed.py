@@ -212,7 +212,9 @@ def stage(engine: Engine, entity: str, target: str, mappings: list[Mapping], fil
 
 def bad_sql(entity: str, staged: str, mappings: list[Mapping], target: str) -> str:
     """The first failing rule per raw record; a record with no item in the stage is
-    malformed_payload when its payload is not JSON, else missing_required (its item list is empty)."""
+    malformed_payload when its payload is not JSON, bad_value when its item list holds something
+    (not a list, or an element that is not an object: ``sqlgen.non_object_element``), else
+    missing_required (its item list is absent or empty)."""
     parts = [
         f"SELECT raw_record_id, _rule, _reason, _mapping FROM {staged} WHERE _rule IS NOT NULL "
         "QUALIFY row_number() OVER (PARTITION BY raw_record_id ORDER BY _reason) = 1"
@@ -222,9 +224,15 @@ def bad_sql(entity: str, staged: str, mappings: list[Mapping], target: str) -> s
     for m in mappings:
         items = m.rules()[target].items
         if items:
+            listed = f"json_extract_string(payload, {lit('$.' + items)})"
+            held = f"COALESCE({listed}, '[]') NOT IN ('[]', '')"  # no item, yet the list holds something
             empty = lit(f"missing_required: {target} item list (path {items}) is empty in {m.label}")
-            rule = f"CASE WHEN {not_json} THEN {lit(sqlgen.MALFORMED)} ELSE 'missing_required' END"
-            why = f"CASE WHEN {not_json} THEN {lit(sqlgen.MALFORMED_REASON)} ELSE {empty} END"
+            unread = (f"{lit(f'bad_value: {target} item list (path {items}) = ')} || {listed} || "
+                      "' is not a list of objects'")
+            rule = (f"CASE WHEN {not_json} THEN {lit(sqlgen.MALFORMED)} WHEN {held} THEN 'bad_value' "
+                    "ELSE 'missing_required' END")
+            why = (f"CASE WHEN {not_json} THEN {lit(sqlgen.MALFORMED_REASON)} WHEN {held} THEN {unread} "
+                   f"ELSE {empty} END")
             parts.append(
                 f"SELECT DISTINCT r.raw_record_id, {rule} AS _rule, {why} AS _reason, "
                 f"{lit(m.label)} AS _mapping"
