@@ -421,6 +421,13 @@ account_id_sql = _account_id
 ENVELOPE = "raw_record_id, source, platform, shop_id, raw_file"
 
 
+def line_id_paths(m: Mapping) -> list[str]:
+    """The item paths that tell an order line apart: its line id, else its SKU, else its item id."""
+    assert m.order_line is not None
+    fields = m.order_line.fields
+    return [p for f in ("line_id", "sku_id", "item_id") if (fr := fields.get(f)) for p in fr.all_paths]
+
+
 def non_object_element(items: str, path: str, keys: list[str]) -> str:
     """True when the parsed list ``items`` (at ``path`` in the payload) holds an element that is
     not a JSON object (nor null). Spark's ``from_json`` makes such a list NULL (and
@@ -454,10 +461,7 @@ def orders_header_sql(m: Mapping, raw_view: str) -> str:
         # A line list that is there but is not a list of objects ("nope", [7], ["x", {…}]) would
         # leave the order without its lines: read its text (only then, a second parse) and fail it.
         path = m.order_line.items
-        ids = [  # what tells a line apart (lines_stage_sql): an object without any is still an object
-            _path_expr("x", p) for f in ("line_id", "sku_id", "item_id")
-            if (fr := m.order_line.fields.get(f)) for p in fr.all_paths
-        ]
+        ids = [_path_expr("x", p) for p in line_id_paths(m)]  # an object without them is an object
         layer1.append(
             f"CASE WHEN {items} IS NULL AND j IS NOT NULL OR {non_object_element(items, path, ids)} THEN "
             f"json_extract_string(payload, {lit('$.' + path)}) END AS _items_unread"
@@ -631,12 +635,12 @@ def lines_stage_sql(lines_view: str, m: Mapping) -> str:
     price = "COALESCE(unit_price, CAST(line_amount / NULLIF(quantity, 0) AS DECIMAL(18,2)))"
     amount = f"COALESCE(line_amount, {qty_price})"
     pro_rata = allocates_order_discount(m)
-    # a line needs an id to be told apart (the platform's line id, else its SKU or item id): an item
-    # without any (not an object, say) fails its order, as a missing required field does
+    # a line needs an id to be told apart (the platform's line id, else its SKU or item id): an object
+    # without any fails its order, as a missing required field does (an element that is not an
+    # object has failed it in the header already: non_object_element)
     line_id = "COALESCE(line_id, sku_id, item_id)"
     assert m.order_line is not None
-    paths = ", ".join(p for f in ("line_id", "sku_id", "item_id") if (fr := m.order_line.fields.get(f))
-                      for p in fr.all_paths)
+    paths = ", ".join(line_id_paths(m))
     no_id = lit(f"missing_required: order_line.line_id (paths {paths}) is empty: the item has no line, SKU "
                 "or item id")
     rule = f"COALESCE(_rule, CASE WHEN {line_id} IS NULL THEN 'missing_required' END)"
