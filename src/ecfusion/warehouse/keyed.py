@@ -467,8 +467,13 @@ def _type(column: str) -> str:
 
 
 def pos_headers_sql(new_lines: str, cur_orders: str, affected: str) -> str:
-    """Header fields per affected receipt, from this run's rows and the receipt's current order."""
+    """Header fields per affected receipt, from this run's rows and the receipt's current order: the
+    first sale, a row with a member before one without, and among rows sold at the same time (a
+    receipt's lines) the one first in every column, values before NULLs. Rows still tied are the
+    same, so every engine picks the same fields."""
     cols = ", ".join(_HEADER)
+    order = ", ".join(f"{c} NULLS LAST" for c in ("created_at", "account_key", *(
+        c for c in _HEADER if c not in ("created_at", "account_key"))))
     new = (
         "SELECT order_key, platform, source, shop_id, shop_name, platform_order_id, account_key,\n"
         "  sold_at AS created_at,\n"
@@ -478,7 +483,7 @@ def pos_headers_sql(new_lines: str, cur_orders: str, affected: str) -> str:
         f"SELECT {cols} FROM (SELECT {cols} FROM {cur_orders}\n"
         f"  WHERE order_key IN (SELECT order_key FROM {affected})"
         f" UNION ALL {new}) AS u\n"
-        "QUALIFY row_number() OVER (PARTITION BY order_key ORDER BY created_at, account_key NULLS LAST) = 1"
+        f"QUALIFY row_number() OVER (PARTITION BY order_key ORDER BY {order}) = 1"
     )
 
 
