@@ -55,7 +55,10 @@ class RawZone:
     @staticmethod
     def record_id(source: str, entity: str, payload: dict[str, Any] | str) -> str:
         """The raw record id (= content hash) ``add`` gives ``payload``."""
-        text = RawZone.text(payload)
+        return RawZone._id_of_text(source, entity, RawZone.text(payload))
+
+    @staticmethod
+    def _id_of_text(source: str, entity: str, text: str) -> str:
         return hashlib.blake2b(f"{source}|{entity}|{text}".encode(), digest_size=16).hexdigest()
 
     def add(
@@ -75,7 +78,7 @@ class RawZone:
         rows = []
         for p in payloads:  # a str is the payload's text as it is (e.g. not JSON at all)
             text = self.text(p)
-            h = self.record_id(source, entity, p)
+            h = self._id_of_text(source, entity, text)
             rows.append(
                 {
                     "raw_record_id": h,

@@ -449,8 +449,9 @@ def listing_sql(lines: str, orders: str, feed: str | None = "cur_listing_feed", 
     from_line |= {"title": "title", "spec_text": "spec_text", "price": "unit_price"}
     fields = ", ".join(f"w.{src} AS {dst}" for dst, src in from_line.items())
     seen = (
-        f"SELECT a.listing_key, {fields}, a.last_seen_at, [w.version_raw_record_id] AS raw_record_ids\n"
-        f"FROM (SELECT l.listing_key, {latest} AS latest, max(o.modified_at) AS last_seen_at\n"
+        f"SELECT a.listing_key, {fields}, a.latest.modified_at AS last_seen_at,"
+        " [w.version_raw_record_id] AS raw_record_ids\n"
+        f"FROM (SELECT l.listing_key, {latest} AS latest\n"
         f"  FROM {lines} AS l JOIN {orders} AS o ON o.order_key = l.order_key\n"
         "  WHERE l.listing_key IS NOT NULL GROUP BY l.listing_key) AS a\n"
         f"JOIN {lines} AS w ON w.line_key = a.latest.line_key"
