@@ -443,15 +443,16 @@ def listing_sql(lines: str, orders: str, feed: str | None = "cur_listing_feed", 
     not lineage: a best seller would otherwise carry millions of ids, rewritten on every run."""
     # "latest" is one line, the same on both engines: orders modified in the same second are told
     # apart by line key (the greatest (modified_at, line_key) of the listing's lines); every field
-    # is then read off that line
+    # is then read off that line. last_seen_at is its own max(modified_at), though the struct holds
+    # it: read off the struct, the column lineage (data dictionary) would trace it to the line key's
+    # paths too
     latest = "max({'modified_at': o.modified_at, 'line_key': l.line_key})"
     from_line = {c: c for c in ("platform", "shop_id", "item_id", "sku_id", "outer_sku_code", "barcode")}
     from_line |= {"title": "title", "spec_text": "spec_text", "price": "unit_price"}
     fields = ", ".join(f"w.{src} AS {dst}" for dst, src in from_line.items())
     seen = (
-        f"SELECT a.listing_key, {fields}, a.latest.modified_at AS last_seen_at,"
-        " [w.version_raw_record_id] AS raw_record_ids\n"
-        f"FROM (SELECT l.listing_key, {latest} AS latest\n"
+        f"SELECT a.listing_key, {fields}, a.last_seen_at, [w.version_raw_record_id] AS raw_record_ids\n"
+        f"FROM (SELECT l.listing_key, {latest} AS latest, max(o.modified_at) AS last_seen_at\n"
         f"  FROM {lines} AS l JOIN {orders} AS o ON o.order_key = l.order_key\n"
         "  WHERE l.listing_key IS NOT NULL GROUP BY l.listing_key) AS a\n"
         f"JOIN {lines} AS w ON w.line_key = a.latest.line_key"
