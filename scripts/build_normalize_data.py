@@ -1,7 +1,8 @@
 """Regenerate the reference tables shipped in ``ecfusion.standardize.normalize.data``.
 
-Serves T/JNBDA 0003-2025 5.2 Table 1 L3 c (completion: address → province/city/district,
-landline area code → region; mobile segments come from the ``phone`` package's phone.dat).
+Serves T/JNBDA 0003-2025 5.2 Table 1 L3 c (completion: address → province/city/district).
+Landline area codes come from phone.dat instead (scripts/build_landline_area_codes.py): jionlp's
+table put 0431 in 吉林市 and 0555 in 辽宁.
 The tables are extracted ONCE from jionlp (Apache-2.0) so that
 ecfusion never depends on jionlp at run time and never downloads anything:
 
@@ -13,8 +14,7 @@ Outputs (UTF-8, tab separated, diffable):
 * ``divisions.tsv``   id, level (1 province, 2 city, 3 district), parent id, adcode, name,
   aliases (``|``-joined) — the three administrative levels, with former names from
   jionlp's change list (e.g. 襄樊市 → 襄阳市) added as aliases of today's division.
-* ``landline_area_codes.tsv``  area code → province/city.
-* ``SOURCE.md``  provenance (package, version, date).
+* ``SOURCE.md``  its provenance line (package, version, date); the rest is hand-maintained.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.metadata
 import io
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -106,6 +107,24 @@ def add_former_names(rows: list[list[str]], change_text: str) -> None:
         target[5] = "|".join(aliases)
 
 
+# Divisions newer than jionlp's table, each with its source in SOURCE.md ("Hand edits"):
+# (level, parent's name, adcode, name, aliases).
+ADDED = [
+    ("2", "新疆维吾尔自治区", "659012", "白杨市", ""),  # XPCC 9th division, established 2023-04-28
+]
+
+
+def add_newer_divisions(rows: list[list[str]]) -> None:
+    parents = {r[4]: r[0] for r in rows if r[1] == "1"}
+    for level, parent, adcode, name, aliases in ADDED:
+        if not any(r[3] == adcode for r in rows):
+            rows.append([str(len(rows)), level, parents[parent], adcode, name, aliases])
+
+
+# SOURCE.md is hand-maintained but for its provenance line, which names the jionlp release.
+_PROVENANCE = re.compile(r"Extracted from jionlp \S+ (.*?)\nby scripts/build_normalize_data.py on \S+\.")
+
+
 def main() -> None:
     src = _jionlp_dir()
     version = importlib.metadata.version("jionlp")
@@ -113,35 +132,18 @@ def main() -> None:
 
     rows = build_divisions(_read_zip_text(src / "china_location.zip"))
     add_former_names(rows, (src / "china_location_change.txt").read_text("utf-8"))
+    add_newer_divisions(rows)
     buf = io.StringIO()
     buf.write("id\tlevel\tparent\tadcode\tname\taliases\n")
     for r in rows:
         buf.write("\t".join(r) + "\n")
     (OUT / "divisions.tsv").write_text(buf.getvalue(), "utf-8")
 
-    area = (src / "landline_phone_area_code.txt").read_text("utf-8")
-    lines = ["area_code\tprovince\tcity"]
-    for line in area.splitlines():
-        if not line.strip():
-            continue
-        code, place = line.split(maxsplit=1)
-        prov, _, city = place.strip().partition("/")
-        lines.append(f"{code}\t{prov}\t{city}")
-    (OUT / "landline_area_codes.tsv").write_text("\n".join(lines) + "\n", "utf-8")
-
-    (OUT / "SOURCE.md").write_text(
-        "# Provenance of the normalizer reference tables\n\n"
-        f"Extracted from jionlp {version} (Apache License 2.0, https://github.com/dongrixinyu/JioNLP)\n"
-        f"by scripts/build_normalize_data.py on {dt.date.today().isoformat()}.\n\n"
-        "* divisions.tsv — jionlp/dictionary/china_location.zip (levels 1-3) + china_location_change.txt\n"
-        "* landline_area_codes.tsv — jionlp/dictionary/landline_phone_area_code.txt\n"
-        "* carriers.tsv — hand-maintained from MIIT number-segment allocations (not from jionlp)\n"
-        "* marketing_words.txt — hand-maintained list used by clean_title (not from jionlp)\n\n"
-        "Mobile number segments (号段) → province/city are not shipped here: completion.py reads\n"
-        "`phone.dat` of the `phone` package (MIT, data of 2023-12), the package's one segment table.\n",
-        "utf-8",
-    )
-    print(f"wrote {len(rows)} divisions to {OUT}")
+    source = OUT / "SOURCE.md"
+    today = dt.date.today().isoformat()
+    provenance = f"Extracted from jionlp {version} \\1\nby scripts/build_normalize_data.py on {today}."
+    source.write_text(_PROVENANCE.sub(provenance, source.read_text("utf-8")), "utf-8")
+    print(f"wrote {len(rows)} divisions to {OUT}; updated the provenance line of {source.name}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from pathlib import Path
 import phone
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from ip2region import searcher, util
 
 from ecfusion.config import Workspace
@@ -26,7 +28,8 @@ from ecfusion.standardize.normalize.completion import (
     official_names,
     phone_place,
 )
-from ecfusion.standardize.normalize.xdb import write_xdb
+from ecfusion.standardize.normalize.phone import mobile_segment
+from ecfusion.standardize.normalize.xdb import write_xdb, xdb_bytes
 
 # One row per case a user meets: (text, province, city, basis)
 PHONES = [
@@ -83,21 +86,45 @@ def test_every_segment_region_is_a_division_of_the_table() -> None:
 
 
 def test_segment_index_agrees_with_the_phone_package() -> None:
-    """The numpy index over phone.dat answers as ``phone.Phone().find`` does, segment by segment."""
+    """The numpy index over phone.dat answers as ``phone.Phone().find`` does, segment by segment,
+    except for a virtual operator's segment: no place (phone.dat names the reseller's city)."""
     book, table = phone.Phone(), mobile_prefix_table()
     rng = random.Random(3)
     for _ in range(20_000):
         number = f"1{rng.randrange(30, 100)}{rng.randrange(10**8):08d}"
         found = book.find(number)
         names = official_names(found["province"], found["city"]) if found else (None, None)
-        expected = names if names[0] else None
+        segment = mobile_segment(number)
+        expected = names if names[0] and not (segment and segment.virtual) else None
         assert table.region(number) == expected, number
     assert table.version == book.version.decode()
 
 
-def test_official_names_outside_the_mainland_table() -> None:
-    assert official_names("加利福尼亚", None) == (None, None)
-    assert official_names(None, "杭州") == (None, None)
+Names = tuple[str | None, str | None]
+
+# One row per case: (province, city) as a table gives them → official names.
+NAMES: list[tuple[Names, Names]] = [
+    (("江苏", "常州"), ("江苏省", "常州市")),
+    (("广西省", "南宁"), ("广西壮族自治区", "南宁市")),  # a short name with the wrong suffix
+    (("北京", None), ("北京市", "北京市")),  # a municipality's city is itself
+    (("北京", "海淀"), ("北京市", "北京市")),  # a district names its city
+    (("四川", "西昌"), ("四川省", "凉山彝族自治州")),
+    (("青海", "海西州"), ("青海省", "海西蒙古族藏族自治州")),
+    (("广东", "深圳电信"), ("广东省", None)),  # the city is not a whole name: province only
+    (("加利福尼亚", None), (None, None)),
+    ((None, "杭州"), (None, None)),
+    # a foreign place is not the division whose name it contains or shares
+    (("北海道", None), (None, None)),  # not 北海市 (广西)
+    (("泗水", None), (None, None)),  # Surabaya, not 泗水县 (山东济宁)
+    (("吉隆坡", None), (None, None)),  # Kuala Lumpur, not 吉隆县 (西藏日喀则)
+    (("乌兰巴托", None), (None, None)),  # Ulaanbaatar, not 乌兰县 (青海海西)
+    (("深圳市", None), (None, None)),  # a city where the province belongs: not guessed
+]
+
+
+@pytest.mark.parametrize(("given", "expected"), NAMES, ids=[f"{p}|{c}" for (p, c), _ in NAMES])
+def test_official_names(given: Names, expected: Names) -> None:
+    assert official_names(*given) == expected
 
 
 # ---------------------------------------------------------------- IP → region
@@ -108,6 +135,15 @@ RANGES = [
     ("36.96.0.0", "36.96.0.255", "中国|0|北京|北京|联通"),  # older 5-part region text
     ("8.8.8.0", "8.8.8.255", "美国|0|0|Google"),
     ("223.255.255.0", "223.255.255.255", "中国|湖北省|武汉市|移动"),
+    ("27.0.0.0", "27.0.0.255", "中国|广东省|深圳市|移动|CN"),  # ip2region data since 2026: ISO code last
+    ("27.0.1.0", "27.0.1.255", "中国|华东|浙江省|宁波市|电信"),  # older data: 区域 named
+    # foreign places ip2region writes in Chinese, each containing or sharing a division's name
+    ("9.9.9.0", "9.9.9.255", "马来西亚|0|吉隆坡|0|0"),
+    ("9.9.10.0", "9.9.10.255", "蒙古|0|乌兰巴托|0|0"),
+    ("9.9.11.0", "9.9.11.255", "日本|0|北海道|札幌|0"),
+    ("9.9.12.0", "9.9.12.255", "印度尼西亚|泗水|0|0"),
+    ("9.9.13.0", "9.9.13.255", "Malaysia|Kuala Lumpur|Kuala Lumpur|0|MY"),
+    ("10.0.0.0", "10.255.255.255", "Reserved|Reserved|Reserved|0|0"),
 ]
 
 
@@ -125,7 +161,27 @@ IPS = [
     ("1.3.11.0", PlaceGuess(None, None, "ip_unknown")),  # in no range
     ("8.8.8.8", PlaceGuess(None, None, "ip_unknown")),  # abroad
     (" 1.0.0.1 ", PlaceGuess("广东省", "深圳市", "ip")),
+    ("27.0.0.9", PlaceGuess("广东省", "深圳市", "ip")),
+    ("27.0.1.9", PlaceGuess("浙江省", "宁波市", "ip")),
+    ("9.9.9.9", PlaceGuess(None, None, "ip_unknown")),  # 吉隆坡, Malaysia
+    ("9.9.10.1", PlaceGuess(None, None, "ip_unknown")),  # 乌兰巴托, Mongolia
+    ("9.9.11.1", PlaceGuess(None, None, "ip_unknown")),  # 北海道, Japan
+    ("9.9.12.1", PlaceGuess(None, None, "ip_unknown")),  # 泗水, Indonesia
+    ("9.9.13.1", PlaceGuess(None, None, "ip_unknown")),
+    ("10.1.2.3", PlaceGuess(None, None, "ip_unknown")),  # reserved
+    # how addresses arrive from forms, logs and dual-stack servers
+    ("１.０.０.１", PlaceGuess("广东省", "深圳市", "ip")),  # full-width digits
+    ("１．０．０．１", PlaceGuess("广东省", "深圳市", "ip")),  # and dots
+    ("001.000.000.001", PlaceGuess("广东省", "深圳市", "ip")),  # zero-padded, read as decimal
+    ("::ffff:1.0.0.1", PlaceGuess("广东省", "深圳市", "ip")),  # IPv4-mapped IPv6
+    ("::FFFF:0100:0001", PlaceGuess("广东省", "深圳市", "ip")),
+    ("1.0.0.1:8080", PlaceGuess("广东省", "深圳市", "ip")),  # with a port
+    ("[::ffff:1.0.0.1]:443", PlaceGuess("广东省", "深圳市", "ip")),
     ("1.0.0", None),  # malformed
+    ("256.0.0.1", None),
+    ("001.000.000.256", None),
+    ("1.0.0.1:", None),
+    ("1.0.0.1:123456", None),
     ("2001:db8::1", None),  # IPv6 against an IPv4 database
     ("", None),
     (None, None),
@@ -161,8 +217,25 @@ def test_ipv6_database(tmp_path: Path) -> None:
                      ip_version=6)
     regions = IpRegions.open(path)
     assert regions.lookup("240e:1::5") == PlaceGuess("广东省", "广州市", "ip")
+    assert regions.lookup("[240e:1::5]:443") == PlaceGuess("广东省", "广州市", "ip")
+    assert regions.lookup("２４０ｅ：１：：５") == PlaceGuess("广东省", "广州市", "ip")
     assert regions.lookup("2001:db8::1:0") == PlaceGuess(None, None, "ip_unknown")
     assert regions.lookup("1.2.3.4") is None
+
+
+_SEARCHED = IpRegions(xdb_bytes(RANGES), origin="ranges")
+
+
+@given(st.integers(0, 2**32 - 1) | st.integers(0x01000000, 0x01030AFF), st.integers(1, 65535))  # any | placed
+def test_every_spelling_of_an_ipv4_address_has_one_region(number: int, port: int) -> None:
+    """Full-width, zero-padded, with a port or IPv4-mapped: the same address, the same answer."""
+    plain = str(ipaddress.IPv4Address(number))
+    padded = ".".join(f"{int(octet):03d}" for octet in plain.split("."))
+    wide = plain.translate(str.maketrans("0123456789.", "０１２３４５６７８９．"))
+    expected = _SEARCHED.lookup(plain)
+    assert expected is not None
+    for spelling in (padded, wide, f"{plain}:{port}", f"::ffff:{plain}", f"[::ffff:{plain}]:{port}"):
+        assert _SEARCHED.lookup(spelling) == expected, spelling
 
 
 def test_overlapping_or_bad_ranges_are_refused(tmp_path: Path) -> None:
@@ -222,12 +295,13 @@ def test_a_csv_range_table_serves_as_the_configured_database(tmp_path: Path) -> 
     """A merchant's ``start_ip,end_ip,province,city,isp`` export works without building an xdb;
     a bad row in it stops the run naming the key and the line."""
     table = tmp_path / "ranges.csv"
-    table.write_text("start_ip,end_ip,province,city,isp\n1.0.0.0,1.0.255.255,广东,深圳,电信\n", "utf-8")
+    table.write_text("start_ip,end_ip,province,city,isp\n1.0.0.0,1.0.255.255,广东,深圳,电信\n"
+                     "9.9.9.0,9.9.9.255,北海道,札幌,0\n", "utf-8")  # no country column: names decide
     ws = _workspace(tmp_path, f'ip_database = "{table}"')
     assert ip_completion_note(ws) == "IP → region completion: on (ranges.csv)"
     step = IpRegionStandardizer(ip_database(ws))
-    out = step(pa.RecordBatch.from_pydict({"ip": ["1.0.3.4", "2.0.0.1"]}))
-    assert out.column("ip_province").to_pylist() == ["广东省", None]
+    out = step(pa.RecordBatch.from_pydict({"ip": ["1.0.3.4", "2.0.0.1", "9.9.9.9"]}))
+    assert out.column("ip_province").to_pylist() == ["广东省", None, None]
     table.write_text("1.0.0.0,1.0.255.255,广东,深圳,电信\n1.0.9.0,1.0.8.0,广东,深圳,电信\n", "utf-8")
     with pytest.raises(ConfigError, match=r"completion\.ip_database = .*ranges\.csv:2: bad IP range"):
         ip_database(ws)

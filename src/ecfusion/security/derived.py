@@ -11,8 +11,10 @@ it — where the number was issued — is derived here and written as a sibling 
 Only province and city (official division names) are kept: not the number, not its prefix, not
 the carrier (the prefix plus the masked copy's last four digits would narrow the number down).
 ``basis`` says what the region rests on or why there is none: ``mobile_prefix``, ``area_code``,
-``unknown_prefix`` (a segment newer than the table), ``masked`` (``138****5678`` shows only the
-network prefix, which names a carrier, not a place), ``not_a_phone`` (platform ciphertext, junk).
+``unknown_prefix`` (a segment newer than the table), ``virtual_operator`` (170x, 171, 162, 165,
+167: sold nationwide, so the segment's city is the reseller's), ``masked`` (``138****5678`` shows
+only the network prefix, which names a carrier, not a place), ``not_a_phone`` (platform
+ciphertext, junk).
 Every source gets the same sibling for every whole-value phone field under a string key; phones
 inside free text and values of erased subjects get none. A native field that already has the
 sibling's name is never overwritten.

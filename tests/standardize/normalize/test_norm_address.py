@@ -62,6 +62,80 @@ def test_ambiguous_typo_is_not_guessed(parser: AddressParser) -> None:
     assert got.province == "山东省" and got.city is None
 
 
+@pytest.mark.parametrize(
+    ("lone", "with_parent"),
+    [
+        ("杭州文三路", "浙江杭州文三路"),
+        ("历下区泉城路", "济南市历下区泉城路"),
+        ("城西区5号楼", "西宁市城西区5号楼"),
+        ("番禺青年路188号", "广州番禺青年路188号"),
+        ("浦东新区世纪大道", "上海浦东新区世纪大道"),
+    ],
+)
+def test_a_lone_name_scores_lower_than_the_same_with_its_parent(
+    parser: AddressParser, lone: str, with_parent: str
+) -> None:
+    # Nothing written above or below it: the name may be a word of something longer.
+    alone, confirmed = parser.parse(lone), parser.parse(with_parent)
+    assert alone[:3] == confirmed[:3]
+    assert alone.confidence < confirmed.confidence
+
+
+def test_a_lone_short_word_is_clearly_unsure(parser: AddressParser) -> None:
+    # 东方 is 海南省东方市, but 东方明珠 is a tower in Shanghai: kept, far below a written city.
+    got = parser.parse("东方明珠塔")
+    assert got.confidence <= 0.6 < parser.parse("海南省东方市").confidence
+
+
+def test_a_typo_in_a_short_name_is_forgiven_only_when_it_sounds_the_same(parser: AddressParser) -> None:
+    assert parser.parse("浙江省杭州市西糊区").district == "西湖区"  # 糊/湖: hu
+    assert parser.parse("广东省深圳市南三区").district == "南山区"  # 三/山: s/sh
+    assert parser.parse("北京市房三区").district == "房山区"
+    assert parser.parse("北京市南山区").district is None  # 南/房 differ: not 房山区
+    assert parser.parse("上海市南汇区").district == "浦东新区"  # a former name, never 徐汇区
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (("陕西省", "西安市", "高新区"), ("陕西省", "西安市", None)),
+        (("上海市", "上海市", "南汇区"), ("上海市", "上海市", "浦东新区")),
+        (("北京", "北京市", "密云县"), ("北京市", "北京市", "密云区")),
+        (("辽宁省", "大连市", "中山"), ("辽宁省", "大连市", "中山区")),
+    ],
+)
+def test_region_standardizer_invents_no_district(
+    given: tuple[str, str, str], expected: tuple[str | None, ...]
+) -> None:
+    # The pipeline's receiver regions go through the same parser (concatenated).
+    from ecfusion.standardize.regions import RegionStandardizer
+
+    names = ("province", "city", "district")
+    batch = pa.RecordBatch.from_pydict({n: [v] for n, v in zip(names, given, strict=True)})
+    row = RegionStandardizer()(batch).to_pylist()[0]
+    assert (row["std_province"], row["std_city"], row["std_district"]) == expected
+
+
+def test_every_former_name_resolves_inside_its_own_city(parser: AddressParser) -> None:
+    table = parser.table
+    assert table.former_names, "data/former_names.tsv was not loaded"
+    for div_id, former in table.former_names.items():
+        now = table.by_id[div_id]
+        parent = table.by_id[now.parent] if now.parent is not None else now
+        for name in former:
+            got = parser.parse(parent.name + name)
+            assert (got.district if now.level == 3 else got.city) == now.name, (parent.name, name)
+
+
+def test_a_former_name_row_must_name_a_division() -> None:
+    from ecfusion.errors import InputError
+    from ecfusion.standardize.normalize.divisions import _parse_former_names, default_division_table
+
+    rows = "adcode\tname\tformer\tyear\tchange\n310115\t徐汇区\t南汇区\t2009\t撤销南汇区\n"
+    with pytest.raises(InputError, match="former_names.tsv:2"):
+        _parse_former_names(rows, "former_names.tsv", default_division_table().divisions)
+
+
 def test_parse_batch_matches_parse_and_keeps_nulls(parser: AddressParser) -> None:
     values = [
         "山东省济南市历下区泉城路1号",

@@ -37,6 +37,14 @@ from ecfusion.standardize.normalize.id_number import id_check_char
         ("阿卜杜拉.艾合买提", "阿卜杜拉艾合买提"),
         ("阿卜杜拉．艾合买提", "阿卜杜拉艾合买提"),
         ("张\u200b三", "张三"),
+        ("阿卜杜拉ㆍ艾合买提", "阿卜杜拉艾合买提"),  # the dot Korean input methods type
+        ("阿卜杜拉‐艾合买提", "阿卜杜拉艾合买提"),
+        ("阿卜杜拉—艾合买提", "阿卜杜拉艾合买提"),
+        ("張三😀", "张三"),
+        ("王五👍🏻", "王五"),
+        ("李四★", "李四"),
+        ("Smith™", "smith"),
+        ("😀", None),
         ("", None),
         ("   ", None),
         ("··", None),
@@ -57,6 +65,12 @@ def test_normalize_name(text: str | None, expected: str | None) -> None:
         ("mailto:zhang@163.com", "zhang@163.com"),
         ("zhang+shop@gmail.com", "zhang+shop@gmail.com"),
         ("zhang@163。com", "zhang@163.com"),
+        ("foo@qq.com.", "foo@qq.com"),  # the end of a sentence
+        ("foo@qq.com。", "foo@qq.com"),
+        ("张三 <foo@qq.com>", "foo@qq.com"),
+        ("user@例子.中国", "user@xn--fsqu00a.xn--fiqs8s"),
+        ("user@xn--fsqu00a.xn--fiqs8s", "user@xn--fsqu00a.xn--fiqs8s"),
+        ("a" * 65 + "@qq.com", None),  # a local part is at most 64 characters
         ("zhang@@163.com", None),
         ("zhang@163", None),
         ("zhang.@163.com", None),
@@ -82,6 +96,7 @@ def test_normalize_email(text: str | None, expected: str | None) -> None:
         ("8613800138000", "13800138000"),
         ("１３８００１３８０００", "13800138000"),
         ("(+86)13800138000", "13800138000"),
+        ("138_0013_8000", "13800138000"),  # underscores as separators (spreadsheet exports)
         ("19912345678", "19912345678"),
         ("12800138000", None),  # no 12x mobile segment
         ("1380013800", None),  # 10 digits
@@ -101,15 +116,31 @@ def test_normalize_phone(text: str | None, expected: str | None) -> None:
 @pytest.mark.parametrize(
     ("text", "expected", "ext"),
     [
-        ("010-12345678", "010-12345678", None),
-        ("(010)12345678", "010-12345678", None),
+        ("010-62345678", "010-62345678", None),
+        ("(010)62345678", "010-62345678", None),
         ("0531-88886666", "0531-88886666", None),
         ("0531 8888 6666", "0531-88886666", None),
         ("053188886666", "0531-88886666", None),
         ("021-6123456", "021-6123456", None),
+        ("0431-88886666", "0431-88886666", None),
+        # every international spelling: +86 / 0086 / 86, with or without the trunk 0
         ("+86 21 61234567", "021-61234567", None),
+        ("+86-10-62345678", "010-62345678", None),
+        ("+86 010 62345678", "010-62345678", None),
+        ("+86 0571 88886666", "0571-88886666", None),
+        ("+86 (0)571 88886666", "0571-88886666", None),
+        ("0086 571 88886666", "0571-88886666", None),
+        ("86-571-88886666", "0571-88886666", None),
+        # every extension marker: 转 / 分机 / ext / x / # / a trailing dash
         ("0531-88886666转123", "0531-88886666", "123"),
         ("0531-88886666-123", "0531-88886666", "123"),
+        ("0571-88886666 ext 123", "0571-88886666", "123"),
+        ("0571-88886666 ext. 123", "0571-88886666", "123"),
+        ("0571-88886666 x123", "0571-88886666", "123"),
+        ("0571-88886666 X 123", "0571-88886666", "123"),
+        ("0571-88886666 分机 123", "0571-88886666", "123"),
+        ("0571-88886666 转分机 123", "0571-88886666", "123"),
+        ("0571-88886666#123", "0571-88886666", "123"),
         ("13800138000", None, None),
         ("12345678", None, None),  # no area code
     ],
@@ -119,6 +150,32 @@ def test_landline(text: str, expected: str | None, ext: str | None) -> None:
     parsed = parse_phone(text)
     if expected is not None:
         assert parsed is not None and parsed.kind == "landline" and parsed.extension == ext
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 400/800 are nationwide service numbers, not a 0400/0800 area code: no place, no person
+        "+86 400 820 8820",
+        "400-820-8820",
+        "4008208820",
+        "800-820-8820",
+        "+86 800 820 8820",
+        # a local number never starts with 0 (a trunk prefix) or 1 (special services)
+        "010-02345678",
+        "010-12345678",
+        "0571-08888666",
+        "0571-18888666",
+        # area codes no city has
+        "0300-1234567",
+        "026-22345678",
+        "0700-22345678",
+        "86-300-22345678",
+    ],
+)
+def test_not_a_phone_number(text: str) -> None:
+    assert parse_phone(text) is None
+    assert normalize_landline(text) is None
 
 
 @pytest.mark.parametrize(

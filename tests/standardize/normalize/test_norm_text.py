@@ -54,6 +54,19 @@ def test_to_simplified(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("乾燥", "干燥"),  # 乾 is 干 inside words ...
+        ("乾淨的衣服", "干净的衣服"),
+        ("陕西省乾县", "陕西省乾县"),  # ... and itself in names
+        ("乾隆", "乾隆"),
+    ],
+)
+def test_to_simplified_reads_乾_by_its_phrase(text: str, expected: str) -> None:
+    assert to_simplified(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("  a \t b\n\nc  ", "a b c"),
         ("a\u3000\u3000b", "a b"),
         ("", ""),

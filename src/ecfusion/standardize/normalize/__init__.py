@@ -32,10 +32,13 @@ Public API (import from ``ecfusion.standardize.normalize``)::
     # regions / completion (regions.py, completion.py, xdb.py)
     mobile_carrier(phone: str | None) -> str | None      # 中国移动 | 中国联通 | 中国电信 | 中国广电
     phone_region(phone: str | None) -> Region | None     # .province .city .carrier .area_code
+        # .virtual_operator
     phone_place(text: str | None) -> PlaceGuess | None   # .province .city .basis (what landing keeps)
+        # a virtual operator's mobile (170x/171/162/165/167) and a 400/800 number get no place
     IpRegions.open(path) -> IpRegions                    # user ip2region .xdb (2.0 IPv4 / 3.0 IPv6) or .csv
     IpRegions.from_csv(path) -> IpRegions                # user CSV: start_ip,end_ip,province,city,isp
     IpRegions.lookup(ip: str | None) -> PlaceGuess | None   # .province .city .basis "ip" | "ip_unknown"
+        # reads "１.０.０.１", "1.0.0.1:8080", "::ffff:1.0.0.1"; a range in another country: ip_unknown
     write_xdb(path, ranges, *, ip_version=4) -> Path     # (start_ip, end_ip, "国家|省份|城市|ISP") ranges
 
     # addresses (address.py, divisions.py)

@@ -21,13 +21,18 @@ Rule spec file::
     min = 1
     max = 9999
     integer = true
+
+What a value is: numbers, decimals and numeric text as platforms write it (``12.50``,
+``1,299.00``, full-width digits folded); null, empty and blank text are missing (flagged only
+when ``allow_null = false``); NaN, ±infinity and any other text are ``not a number``.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import re
 import tomllib
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -43,7 +48,9 @@ from ecfusion.errors import ConfigError, InputError
 class BoundsRule(BaseModel):
     """A plausible range for one numeric field."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # allow_inf_nan=False: ``max = nan`` is valid TOML, and every comparison with NaN is false,
+    # so it would silently switch the bound off; an infinite bound is better written by leaving it out.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: str
     column: str | None = None
@@ -74,55 +81,86 @@ class BoundsRule(BaseModel):
 
 
 def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
+    """``100000``, ``2.5``, ``1e+300``: whole numbers without ``.0`` while float64 holds them exactly
+    (below 2**53); beyond, the exponent form, which neither runs to hundreds of digits nor shows
+    digits the float does not have (9007199254740993 reads back as 9.007199254740992e+15)."""
+    x = float(x)
+    if abs(x) < 2**53:
+        return str(int(x)) if x.is_integer() else repr(x)
+    return np.format_float_scientific(x, unique=True, trim="-")
 
 
 def _to_float_array(
     values: pa.Array | pa.ChunkedArray | np.ndarray | Sequence[Any],
 ) -> tuple[pa.Array, pa.Array]:
-    """(float64 values, is-unparseable mask). Strings are parsed; what does not parse is flagged."""
+    """(float64 values, is-not-a-number mask). Strings are parsed; what does not parse is flagged."""
     if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if not isinstance(values, pa.Array):
+        values = _decoded(values).combine_chunks()
+    elif isinstance(values, pa.Array):
+        values = _decoded(values)
+    else:
         values = _as_arrow(values)
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        parsed = [_parse_float(v) for v in values.to_pylist()]
-        bad = pa.array([v is not None and p is None for v, p in zip(values.to_pylist(), parsed, strict=True)])
+    kind = values.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        # Blank text is missing, as None is: a CSV export or a form writes an absent number as "".
+        texts = [None if v is None or not v.strip() else v for v in values.to_pylist()]
+        parsed = [_parse_float(v) for v in texts]
+        bad = pa.array([v is not None and p is None for v, p in zip(texts, parsed, strict=True)], pa.bool_())
         return pa.array(parsed, pa.float64()), bad
-    if pa.types.is_null(values.type):
+    if pa.types.is_null(kind):
         return pa.nulls(len(values), pa.float64()), pa.array(np.zeros(len(values), dtype=bool))
     if not (
-        pa.types.is_integer(values.type)
-        or pa.types.is_floating(values.type)
-        or pa.types.is_decimal(values.type)
-        or pa.types.is_boolean(values.type)
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_decimal(kind)
+        or pa.types.is_boolean(kind)
     ):
         raise InputError(
-            f"check_bounds cannot compare values of type {values.type}",
+            f"check_bounds cannot compare values of type {kind}",
             hint="pass numbers, decimals or numeric strings",
         )
-    floats = pc.cast(values, pa.float64())
-    nan = pc.fill_null(pc.is_nan(floats), False)
-    return pc.if_else(nan, pa.scalar(None, pa.float64()), floats), nan
+    # safe=False: an integer beyond 2**53 or a wide decimal has no exact float64; rounding it by
+    # one unit does not move it across a plausible bound, and refusing it would crash on exactly
+    # the huge values this check exists to flag.
+    floats = pc.cast(values, pa.float64(), safe=False)
+    # NaN and ±inf are not measurements (a broken export, a division by zero upstream): "not a
+    # number", as the text "inf" is, rather than passing a rule that has no max or integer = true.
+    bad = pc.fill_null(pc.invert(pc.is_finite(floats)), False)
+    return pc.if_else(bad, pa.scalar(None, pa.float64()), floats), bad
+
+
+def _decoded(values: pa.Array | pa.ChunkedArray) -> Any:
+    """A dictionary-encoded column (Parquet and pandas categoricals arrive so) as plain values."""
+    if pa.types.is_dictionary(values.type):
+        return pc.cast(values, values.type.value_type)
+    return values
 
 
 def _as_arrow(values: np.ndarray | Sequence[Any]) -> pa.Array:
     items = values if isinstance(values, np.ndarray) else list(values)
     try:
         return pa.array(items)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        # Mixed Python types (1, "2", Decimal("3")): compare them through their text.
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+        # Mixed Python types (1, "2", Decimal("3")), integers beyond int64/uint64, Decimal("Infinity"):
+        # compare them through their text, which _parse_float reads or flags.
         return pa.array([None if v is None else str(v) for v in items], pa.string())
 
 
+# A decimal number as platforms write it: optional sign, ASCII digits with optional comma grouping
+# (1,299.00), optional fraction and exponent. float() alone is too lenient: it also takes "1_000",
+# Arabic-Indic and other Unicode digits, "inf" and "nan", and strip-all-commas read "1,2" as 12.
+_NUMBER = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
 def _parse_float(value: str | None) -> float | None:
+    """The number in ``value``; None when it is not one (or is None). Full-width digits are folded
+    (NFKC), as the phone and address parsers do: they come from Chinese input methods."""
     if value is None:
         return None
-    try:
-        x = float(value.strip().replace(",", ""))
-    except ValueError:
+    text = unicodedata.normalize("NFKC", value).strip()
+    if not _NUMBER.fullmatch(text):
         return None
-    return x if math.isfinite(x) else None
+    return float(text.replace(",", ""))
 
 
 def check_bounds(
@@ -130,8 +168,9 @@ def check_bounds(
 ) -> pa.StringArray:
     """Per value: None when plausible, else ``"<rule.name>: <value> outside <range>"``.
 
-    Nulls pass unless ``rule.allow_null`` is False; NaN and unparseable strings are flagged
-    ``"<rule.name>: not a number"``. Output length always equals input length.
+    Nulls and blank text pass unless ``rule.allow_null`` is False (``"<rule.name>: missing"``);
+    NaN, ±infinity and text that is not a number are flagged ``"<rule.name>: not a number"``.
+    Output length always equals input length; bad values are flagged, never raised.
     """
     floats, bad = _to_float_array(values)
     violation: pa.Array = pa.array(np.zeros(len(floats), dtype=bool))

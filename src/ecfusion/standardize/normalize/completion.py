@@ -19,12 +19,18 @@ mobile number's 号段). Both answer with the administrative-division table's of
   off and the run summary says so. ``xdb.write_xdb`` builds a database from ranges (tests,
   a merchant's own ranges); ``IpRegions.from_csv`` (and a ``.csv`` ``ip_database``) searches a
   ``start_ip,end_ip,province,city,isp`` range table through an xdb built in memory.
+  A range ip2region places in another country gets no region, and a place name must be a whole
+  division name: 吉隆坡 (Kuala Lumpur) is not 吉隆县, 北海道 not 北海市. ``parse_ip`` reads an
+  address as logs and forms write it (full-width, zero-padded, with a port, IPv4-mapped IPv6).
 
 Answers are memoized: segments and IPs repeat across an order's versions and a buyer's events.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import unicodedata
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -33,13 +39,18 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 import pyarrow as pa
 
 from ecfusion.errors import ConfigError, InputError
-from ecfusion.standardize.normalize.phone import parse_phone, phone_visible_digits
+from ecfusion.standardize.normalize.divisions import default_division_table
+from ecfusion.standardize.normalize.phone import mobile_segment, parse_phone, phone_visible_digits
+from ecfusion.standardize.normalize.text import fold_chars
 from ecfusion.standardize.normalize.xdb import read_range_csv, xdb_bytes
 
 if TYPE_CHECKING:
     from ecfusion.config import Workspace
 
-Basis = Literal["mobile_prefix", "area_code", "unknown_prefix", "masked", "not_a_phone", "ip", "ip_unknown"]
+Basis = Literal[
+    "mobile_prefix", "area_code", "unknown_prefix", "virtual_operator", "masked", "not_a_phone",
+    "ip", "ip_unknown",
+]
 
 
 class PlaceGuess(NamedTuple):
@@ -51,6 +62,9 @@ class PlaceGuess(NamedTuple):
 
 
 _UNKNOWN_PREFIX = PlaceGuess(None, None, "unknown_prefix")
+# A virtual operator (170x, 171, 162, 165, 167) sells its numbers nationwide: the city phone.dat
+# gives such a segment is the reseller's, not the buyer's.
+_VIRTUAL_OPERATOR = PlaceGuess(None, None, "virtual_operator")
 
 # Short names in phone.dat the division matcher cannot place on its own (a 盟/州/地区 spelled
 # without its suffix, a city named like its province); "" = a numbering area that is no single
@@ -69,16 +83,68 @@ _CITY_SPELLINGS = {
 @lru_cache(maxsize=4096)
 def official_names(province: str | None, city: str | None) -> tuple[str | None, str | None]:
     """Short or full province/city names → the division table's names; (None, None) when the
-    province is not a mainland one (abroad, unknown). Distinct pairs are few: memoized."""
-    from ecfusion.standardize.normalize.address import parse_address
+    province is not a mainland one (abroad, unknown). Distinct pairs are few: memoized.
 
+    Each part must be a whole division name (full, short, 自治州 short + 州): these are table
+    fields, not free text, and a name found inside another one is a different place (吉隆坡 is
+    not 吉隆县, 北海道 not 北海市, 泗水 as a province is Surabaya, not 泗水县). A city the table
+    does not know (雄安) keeps the province; a municipality's city is the municipality."""
     if not province:
         return None, None
     city = _CITY_SPELLINGS.get((province, city or ""), city)
-    parsed = parse_address(province + (city or ""))
-    if not parsed.province:
+    province_id = _province_ids().get(_folded(province))
+    if province_id is None:
         return None, None
-    return parsed.province, parsed.city if city != "" else None
+    table = default_division_table()
+    if city == "":  # a numbering area that is no single city
+        return table.by_id[province_id].name, None
+    official_city = _city_names(province_id).get(_folded(city)) if city else None
+    if official_city is None:
+        cities = table.children.get(province_id, [])
+        official_city = table.by_id[cities[0]].name if len(cities) == 1 else None  # 北京市 → 北京市
+    return table.by_id[province_id].name, official_city
+
+
+def _folded(name: str) -> str:
+    """Full-width, traditional and invisible characters folded, as the address parser reads names."""
+    return fold_chars(name).strip()
+
+
+@lru_cache(maxsize=1)
+def _province_ids() -> dict[str, int]:
+    """Every province's full and short name → its id; a short name with 省 too (广西省, 内蒙古省),
+    a common misspelling the address parser also allows."""
+    names: dict[str, int] = {}
+    for d in default_division_table().divisions:
+        if d.level == 1:
+            for name in (d.name, *d.aliases, *(a + "省" for a in d.aliases)):
+                names.setdefault(_folded(name), d.id)
+    return names
+
+
+@lru_cache(maxsize=64)
+def _city_names(province_id: int) -> dict[str, str | None]:
+    """Every name of a division below a province → its city-level division's name. A city's own
+    name wins over a district's (吉林 → 吉林市 over any 吉林区); a name two cities share at the
+    same level is ambiguous: None, never a guess."""
+    table = default_division_table()
+    found: dict[str, dict[int, set[str]]] = {}
+    for div_id in table.descendants(province_id):
+        d = table.by_id[div_id]
+        city = next((a.name for a in table.ancestors(div_id) if a.level == 2), None)
+        if city is None:  # a district hung directly under its province: no city to answer with
+            continue
+        names = [d.name, *d.aliases]
+        if d.name.endswith("自治州"):
+            names += [a + "州" for a in d.aliases]  # 海西州, 恩施州
+        for name in names:
+            if len(name) >= 2:  # one-character short names (县 of 某县) are not names
+                found.setdefault(_folded(name), {}).setdefault(d.level, set()).add(city)
+    out: dict[str, str | None] = {}
+    for name, by_level in found.items():
+        cities = by_level[min(by_level)]
+        out[name] = next(iter(cities)) if len(cities) == 1 else None
+    return out
 
 
 class MobilePrefixTable:
@@ -111,8 +177,17 @@ class MobilePrefixTable:
             self.area_codes.append(area_code or None)
         index = np.zeros(self._SPAN, dtype=np.int16)
         index[records["seg"] - self._FIRST] = place_ids + 1
+        virtual = len(self.places)  # one more id: no place, no area code, its own guess
+        self.places.append(None)
+        self.area_codes.append(None)
+        for prefix in range(1000, 2000):  # every 4-digit prefix: its 1,000 segments share its operator
+            segment = mobile_segment(f"{prefix}0000000")
+            if segment is not None and segment.virtual:
+                block = index[prefix * 1000 - self._FIRST : (prefix + 1) * 1000 - self._FIRST]
+                block[block > 0] = virtual
         self._index: list[int] = index.tolist()  # a list answers a scalar lookup ~5x faster than numpy
         self.guesses = [PlaceGuess(*p, "mobile_prefix") if p else _UNKNOWN_PREFIX for p in self.places]
+        self.guesses[virtual] = _VIRTUAL_OPERATOR
 
     @property
     def version(self) -> str:
@@ -172,15 +247,71 @@ def phone_place(text: str | None) -> PlaceGuess | None:
 # ---------------------------------------------------------------- IP → region
 
 
+# ip2region writes the country in Chinese for China, and its own data puts foreign places in
+# the province field (马来西亚|0|吉隆坡): a range placed in another country is never completed.
+_CHINA = "中国"
+
+
 def _region_text(text: str) -> tuple[str | None, str | None]:
-    """ip2region region text: ``国家|区域|省份|城市|ISP`` (older data) or ``国家|省份|城市|ISP``;
-    ``0`` means unknown."""
+    """ip2region region text → (province, city), (None, None) for a range outside China. Three
+    layouts, ``0`` = unknown:
+
+    * ``国家|省份|城市|ISP|CN`` (data since 2026: a 5th part, the ISO 3166 alpha-2 code),
+    * ``国家|区域|省份|城市|ISP`` (older data, 区域 = 华东, 华南 … or 0),
+    * ``国家|省份|城市|ISP`` (data in between; ``xdb.read_range_csv`` writes country 0).
+
+    A known country other than 中国 gives no region; an unknown one (a merchant's CSV ranges)
+    leaves it to the province name."""
     parts = [None if p in ("", "0") else p for p in text.split("|")]
-    if len(parts) >= 5:
-        return parts[2], parts[3]
-    if len(parts) == 4:
-        return parts[1], parts[2]
-    return None, None
+    iso_code = parts[-1] or ""
+    if len(parts) == 5 and len(iso_code) == 2 and iso_code.isascii() and iso_code.isupper():
+        country, province, city = parts[0], parts[1], parts[2]
+    elif len(parts) == 5:
+        country, province, city = parts[0], parts[2], parts[3]
+    elif len(parts) == 4:
+        country, province, city = parts[0], parts[1], parts[2]
+    else:
+        return None, None
+    if country is not None and country != _CHINA:
+        return None, None
+    return province, city
+
+
+@lru_cache(maxsize=65536)
+def _place_of_region(text: str) -> PlaceGuess:
+    """The answer for one region text (a database holds a few thousand distinct ones)."""
+    names = official_names(*_region_text(text))
+    return PlaceGuess(*names, "ip") if names[0] else PlaceGuess(None, None, "ip_unknown")
+
+
+_IPV4_PORT = re.compile(r"(\d+(?:\.\d+){3}):\d{1,5}", re.ASCII)  # 1.0.0.1:8080 (access logs)
+_IPV6_BRACKETED = re.compile(r"\[([^\]]+)\](?::\d{1,5})?")  # [240e::1]:443 (RFC 3986 host)
+_IPV4_ZERO_PADDED = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}", re.ASCII)
+
+
+def parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An IP address as platforms and logs write it; None when ``text`` is not one.
+
+    Beyond what ``ipaddress`` reads: surrounding space, full-width characters (NFKC, as the phone
+    and address parsers fold them), a port (``1.0.0.1:8080``, ``[240e::1]:443``), and zero-padded
+    IPv4 (``001.000.000.001``, fixed-width exports) read as decimal. ``ipaddress`` refuses leading
+    zeros because C's ``inet_aton`` reads them as octal, and a filter and a socket disagreeing on
+    ``010.0.0.1`` is an access-control hole; here the address is only located, never connected to
+    or allowed, and octal IPs do not occur in order or event data, while padded ones do."""
+    value = text.strip()
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        pass
+    value = unicodedata.normalize("NFKC", value).strip()
+    if m := _IPV4_PORT.fullmatch(value) or _IPV6_BRACKETED.fullmatch(value):
+        value = m.group(1)
+    if _IPV4_ZERO_PADDED.fullmatch(value):
+        value = ".".join(str(int(octet)) for octet in value.split("."))
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
 
 
 class IpRegions:
@@ -235,23 +366,30 @@ class IpRegions:
         return cls(content, origin=str(path))
 
     def lookup(self, ip: str | None) -> PlaceGuess | None:
-        """The region of an IP address; None for empty or malformed text or the other IP version;
-        basis ``ip_unknown`` when the database does not place it in a mainland province."""
+        """The region of an IP address (as ``parse_ip`` reads it); None for empty text, text that
+        is not an IP address, or the other IP version; basis ``ip_unknown`` when the database does
+        not place it in a mainland province."""
         if not ip:
             return None
         if ip in self._memo:
             return self._memo[ip]
-        try:
-            text = self._searcher.search(ip.strip())
-        except (ValueError, IndexError, UnicodeDecodeError):
-            answer = None
-        else:
-            names = official_names(*_region_text(text))
-            answer = PlaceGuess(*names, "ip") if names[0] else PlaceGuess(None, None, "ip_unknown")
+        answer = self._uncached(ip)
         if len(self._memo) >= 500_000:
             self._memo.clear()
         self._memo[ip] = answer
         return answer
+
+    def _uncached(self, ip: str) -> PlaceGuess | None:
+        address = parse_ip(ip)
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped and self.ip_version == 4:
+            address = address.ipv4_mapped  # ::ffff:1.0.0.1, how a dual-stack server logs IPv4 clients
+        if address is None or address.version != self.ip_version:
+            return None
+        try:
+            text = self._searcher.search(address.packed)
+        except (ValueError, IndexError, UnicodeDecodeError):
+            return None
+        return _place_of_region(text)
 
     def lookup_array(self, ips: pa.Array | pa.ChunkedArray) -> pa.StructArray:
         """A string array of IPs → struct array (``province``, ``city``), null parts when unknown."""

@@ -9,6 +9,11 @@ to ``DivisionTable.load``.
 Layout: ``id level parent adcode name aliases`` — level 1 province, 2 city (incl. the
 county-level cities a province administers directly, e.g. 仙桃市), 3 district/county;
 aliases are ``|``-joined short and former names (山东, 济南, 襄樊市).
+
+The shipped table also carries ``data/former_names.tsv`` (hand-maintained from the State
+Council's approvals of division changes): names of districts and cities that were merged
+or renamed (南汇区 → 浦东新区, 淮阴市 → 淮安市), kept apart from the aliases because a
+former district name is only meaningful inside its own city (下关区 → 南京市鼓楼区).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from importlib import resources
 from pathlib import Path
 
 from ecfusion.errors import InputError
+
+_DATA = "ecfusion/standardize/normalize/data"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +41,18 @@ class Division:
 
 
 class DivisionTable:
-    """All divisions with parent/child navigation."""
+    """All divisions with parent/child navigation.
 
-    def __init__(self, divisions: list[Division]) -> None:
+    ``former_names`` maps a division's id to the names it had before a merger or renaming
+    (浦东新区 → 南汇区); a custom table loaded from a path has none.
+    """
+
+    def __init__(
+        self, divisions: list[Division], former_names: dict[int, tuple[str, ...]] | None = None
+    ) -> None:
         self.divisions = divisions
         self.by_id = {d.id: d for d in divisions}
+        self.former_names = former_names or {}
         self.children: dict[int, list[int]] = {}
         for d in divisions:
             if d.parent is not None:
@@ -107,8 +121,32 @@ def _parse_rows(text: str, where: str) -> list[Division]:
     return out
 
 
+def _parse_former_names(text: str, where: str, divisions: list[Division]) -> dict[int, tuple[str, ...]]:
+    """``adcode name former year change`` rows → {division id: former names}; each row must name a
+    division of the table by its adcode and today's name, so a stale row fails loudly."""
+    ids = {(d.adcode, d.name): d.id for d in divisions}
+    out: dict[int, tuple[str, ...]] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        if n == 1 or not line.strip():
+            continue
+        parts = line.split("\t")
+        div_id = ids.get((parts[0], parts[1])) if len(parts) == 5 else None
+        if div_id is None or not parts[2] or not parts[3].isdigit():
+            raise InputError(
+                f"{where}:{n}: malformed former-name row {line!r}",
+                hint="expected 5 tab-separated columns: adcode name former year change, "
+                "naming a division of divisions.tsv by its adcode and current name",
+            )
+        out[div_id] = (*out.get(div_id, ()), parts[2])
+    return out
+
+
 @lru_cache(maxsize=1)
 def default_division_table() -> DivisionTable:
-    """The shipped table (loaded once per process)."""
-    text = resources.files("ecfusion.standardize.normalize.data").joinpath("divisions.tsv").read_text("utf-8")
-    return DivisionTable(_parse_rows(text, "ecfusion/standardize/normalize/data/divisions.tsv"))
+    """The shipped table with its former names (loaded once per process)."""
+    data = resources.files("ecfusion.standardize.normalize.data")
+    divisions = _parse_rows(data.joinpath("divisions.tsv").read_text("utf-8"), f"{_DATA}/divisions.tsv")
+    former = _parse_former_names(
+        data.joinpath("former_names.tsv").read_text("utf-8"), f"{_DATA}/former_names.tsv", divisions
+    )
+    return DivisionTable(divisions, former)

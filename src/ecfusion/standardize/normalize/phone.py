@@ -1,4 +1,4 @@
-"""Phone numbers: canonical mobile / landline forms and masked-phone matching.
+"""Phone numbers: canonical mobile / landline forms, mobile segments and masked-phone matching.
 
 Serves T/JNBDA 0003-2025 5.2 Table 1 L2 (normalization of phone fields) and 6.1.3
 (a phone number is an exact-match key; platforms often return only a mask such as
@@ -6,8 +6,14 @@ Serves T/JNBDA 0003-2025 5.2 Table 1 L2 (normalization of phone fields) and 6.1.
 
 * ``normalize_phone`` → the 11-digit mainland mobile number, or None. A landline is
   never turned into a mobile: ``normalize_landline`` gives ``"0531-88886666"``.
-* Prefixes ``+86``/``0086``/``86``, spaces, dashes, dots, brackets and full-width digits
-  are accepted.
+* Prefixes ``+86``/``0086``/``86`` (a landline's trunk 0 after them or not), spaces, dashes,
+  dots, underscores, brackets and full-width digits are accepted; an extension follows
+  转/分机/ext/x/#.
+* A landline is an area code of ``data/landline_area_codes.tsv`` and a local number of 7-8
+  digits that starts with 2-9. Nationwide service numbers (400/800) have no area code and name
+  no person or place: ``parse_phone`` gives None for them, as for any other non-number.
+* ``mobile_segment`` → the carrier of a mobile's 3-4 digit segment (``data/carriers.tsv``) and
+  whether a virtual operator sells it.
 """
 
 from __future__ import annotations
@@ -15,17 +21,25 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal
+from functools import lru_cache
+from importlib import resources
+from typing import Literal, NamedTuple
 
 from ecfusion.standardize.normalize.text import strip_invisible
 
-_SEPARATORS = re.compile(r"[\s\-–—.()\[\]/]+")
+_SEPARATORS = re.compile(r"[\s\-–—.()\[\]/_]+")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 _COUNTRY = re.compile(r"^(?:\+86|0086|\+0086|86)(?=1[3-9]\d{9}$)", re.ASCII)
-# Area codes: 010 and 02X are three digits; all others are four (0 + 3).
-_LANDLINE = re.compile(r"^(0(?:10|2\d|[3-9]\d{2}))(\d{7,8})(?:(?:ext|转|#|,|\*)(\d{1,6}))?$", re.ASCII)
-_LANDLINE_COUNTRY = re.compile(r"^(?:\+86|0086)(?=[1-9]\d{9,10})", re.ASCII)
-_TRAILING_EXTENSION = re.compile(r"^(.*\d)\s*(?:-|转|ext\.?|#|,)\s*(\d{1,6})$", re.IGNORECASE | re.ASCII)
+# Extension markers met in order data, longest first: 转分机 / 分机(号) / 转, ext, x, and a
+# dialler's # , * pauses.
+_EXTENSION = r"(?:转分机|分机号?|转|ext|x|#|,|\*)"
+# Area codes: 010 and 02X are three digits; all others are four (0 + 3). A local number never
+# starts with 0 (the trunk prefix) or 1 (special services: 110, 114 …).
+_LANDLINE = re.compile(rf"^(0(?:10|2\d|[3-9]\d{{2}}))([2-9]\d{{6,7}})(?:{_EXTENSION}(\d{{1,6}}))?$", re.ASCII)
+# +86 / 0086 / 86 stand for the trunk 0; people often keep it as well ("+86 010 …", "+86 (0)571 …").
+# A bare 86 cannot open a domestic landline (those start with 0), so it is a country code here too.
+_LANDLINE_COUNTRY = re.compile(r"^(?:\+86|\+0086|0086|86)0?(?=[1-9]\d{8,10})", re.ASCII)
+_TRAILING_EXTENSION = re.compile(rf"^(.*\d)\s*(?:-|{_EXTENSION}\.?)\s*(\d{{1,6}})$", re.IGNORECASE | re.ASCII)
 _MASK = re.compile(r"^(?:\+86|0086|86)?(1[3-9]\d)[*xX●•]{4}(\d{4})$", re.ASCII)
 
 
@@ -51,6 +65,35 @@ class MaskedPhone:
         return bool(mobile) and mobile[:3] == self.prefix and mobile[-4:] == self.suffix  # type: ignore[index]
 
 
+class MobileSegment(NamedTuple):
+    """What a mobile number's 3-4 digit segment says (``data/carriers.tsv``, MIIT allocations)."""
+
+    carrier: str  # 中国移动 | 中国联通 | 中国电信 | 中国广电: the network the number runs on
+    # Sold by a virtual operator (虚拟运营商: 170/171/162/165/167). Such numbers are sold
+    # nationwide, so the segment's home city is the reseller's, not the buyer's.
+    virtual: bool
+
+
+@lru_cache(maxsize=1)
+def _segments() -> dict[str, MobileSegment]:
+    text = resources.files("ecfusion.standardize.normalize.data").joinpath("carriers.tsv").read_text("utf-8")
+    rows = (r.split("\t") for r in text.splitlines()[1:] if r)
+    return {prefix: MobileSegment(carrier, virtual == "1") for prefix, carrier, virtual in rows}
+
+
+def mobile_segment(mobile: str) -> MobileSegment | None:
+    """The segment of an 11-digit mainland mobile (a 4-digit prefix before its 3-digit one:
+    1349 is satellite, 1700 a virtual operator), or None when it is not allocated."""
+    table = _segments()
+    return table.get(mobile[:4]) or table.get(mobile[:3])
+
+
+@lru_cache(maxsize=1)
+def _area_codes() -> frozenset[str]:
+    text = resources.files("ecfusion.standardize.normalize.data").joinpath("landline_area_codes.tsv")
+    return frozenset(r.split("\t", 1)[0] for r in text.read_text("utf-8").splitlines()[1:] if r)
+
+
 def _compact(text: str) -> str:
     value = unicodedata.normalize("NFKC", strip_invisible(text)).strip()
     return _SEPARATORS.sub("", value)
@@ -58,7 +101,9 @@ def _compact(text: str) -> str:
 
 def _landline(value: str) -> PhoneNumber | None:
     m = _LANDLINE.match(_LANDLINE_COUNTRY.sub("0", value))
-    if m is None:
+    # An area code no city has is no landline: 0300 does not exist, and "+86 400 …" / "+86 800 …"
+    # are nationwide service numbers that only look like a 0400 / 0800 code once the 0 is restored.
+    if m is None or m.group(1) not in _area_codes():
         return None
     area, local, ext = m.groups()
     return PhoneNumber(kind="landline", number=f"{area}-{local}", area_code=area, extension=ext)
@@ -68,7 +113,7 @@ def parse_phone(text: str | None) -> PhoneNumber | None:
     """Classify and canonicalize a phone number; None when it is neither a mobile nor a landline."""
     if not text:
         return None
-    value = _compact(text).lower().replace("转", "ext")
+    value = _compact(text).lower()
     mobile = _COUNTRY.sub("", value)
     if _MOBILE.match(mobile):
         return PhoneNumber(kind="mobile", number=mobile)

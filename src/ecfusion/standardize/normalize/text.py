@@ -92,9 +92,11 @@ def to_simplified_chars(text: str) -> str:
 def to_simplified(text: str) -> str:
     """Traditional → simplified Chinese (zhconv ``zh-hans``, phrase aware).
 
-    Text without any traditional character is returned unchanged without calling zhconv.
+    Text without any traditional character is returned unchanged without calling zhconv; text
+    with a character kept out of the one-to-one table (乾) still goes to zhconv, whose phrases
+    know 乾燥 → 干燥 from 乾县.
     """
-    if to_simplified_chars(text) == text:
+    if to_simplified_chars(text) == text and _KEEP_AS_IS.isdisjoint(text):
         return text
     return str(zhconv.convert(text, "zh-hans"))
 
