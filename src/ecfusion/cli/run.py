@@ -270,20 +270,40 @@ def quarantine_command(
     platform: str = typer.Option(None, "--platform", help="only this platform's records"),
 ) -> None:
     """What waits in quarantine, by rule, platform and mapping, with a reason for each group: what
-    to fix before `ecfusion run --retry-quarantined` takes the records again."""
-    con = connect(Workspace.open(workspace))
-    try:
-        groups = quarantine_groups(con, Retry(rule=rule, platform=platform))
-    finally:
-        con.close()
-    if not groups:
+    to fix before `ecfusion run --retry-quarantined` takes the records again. Below it, what landing
+    quarantined (bytes that are not a record: bad JSON, a wrong encoding), which no run sees: fix
+    the file and land it again."""
+    from ecfusion.lake.result import landing_quarantine
+
+    ws = Workspace.open(workspace)
+    groups = []
+    if SnapshotStore.of(ws).current() is not None:  # before the first run, only landing has quarantined
+        con = connect(ws)
+        try:
+            groups = quarantine_groups(con, Retry(rule=rule, platform=platform))
+        finally:
+            con.close()
+    # landing's reasons are not a run's rules: --rule chooses among the run's only
+    landed = [] if rule else [g for g in landing_quarantine(ws.lake_root) if platform in (None, g.source)]
+    if not groups and not landed:
         console.print("nothing in quarantine" + (" that matches" if rule or platform else ""))
         return
-    table = RichTable("rule", "platform", "entity", "mapping", "records", "reasons", title="quarantine")
-    for g in groups:
-        more = f"\n… and {g.reasons - len(g.examples):,} more" if g.reasons > len(g.examples) else ""
-        table.add_row(g.rule, g.platform, g.entity, g.mapping, f"{g.records:,}", "\n".join(g.examples) + more)
-    console.print(table, highlight=False)
+    if groups:
+        table = RichTable("rule", "platform", "entity", "mapping", "records", "reasons", title="quarantine")
+        table.columns[0].overflow = "fold"  # the rule is what --rule takes: never cut to "missing_requ…"
+        for g in groups:
+            more = f"\n… and {g.reasons - len(g.examples):,} more" if g.reasons > len(g.examples) else ""
+            reasons = "\n".join(g.examples) + more
+            table.add_row(g.rule, g.platform, g.entity, g.mapping, f"{g.records:,}", reasons)
+        console.print(table, highlight=False)
+    if landed:
+        table = RichTable(
+            "reason", "source", "entity", "records", "first",
+            title=f"quarantined at landing ({ws.lake_root / 'quarantine'}): fix the file, land it again",
+        )
+        for q in landed:
+            table.add_row(q.reason, q.source, q.entity, f"{q.records:,}", "\n".join(q.examples))
+        console.print(table, highlight=False)
 
 
 @warehouse_app.command("status")
@@ -343,6 +363,8 @@ def status_command(
             console.print(f"              {path}: {why}", highlight=False)
     why = "`ecfusion warehouse quarantine` says why"
     console.print(f"quarantine  {listed(st.quarantined, 'records', why)}")
+    if st.quarantined_at_landing:
+        console.print(f"            and at landing {listed(st.quarantined_at_landing, 'inputs', why)}")
     then = (f"the next run compacts {', '.join(st.compacts_next)}" if st.compacts_next
             else "kept until a table is worth compacting")
     console.print(f"deleted     {listed(st.deleted_rows, 'rows still stored', then)}")

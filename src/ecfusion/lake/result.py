@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from ecfusion.lake.partfile import part_files
 
 
 def reason_category(reason: str) -> str:
@@ -60,3 +65,33 @@ class LandingSummary:
         for r in self.results.values():
             total.merge(r)
         return total
+
+
+@dataclass(frozen=True)
+class LandingQuarantine:
+    """Inputs the lake's quarantine holds for one source, entity and reason (``malformed_json``,
+    ``wrong_encoding`` …): they never reached the raw zone, so no run sees them. ``examples``: the
+    first few, each ``location: reason`` (the file and line, or the batch and record)."""
+
+    source: str
+    entity: str
+    reason: str
+    records: int
+    examples: list[str]
+
+
+def landing_quarantine(lake_root: Path, examples: int = 3) -> list[LandingQuarantine]:
+    """What waits in ``lake_root/quarantine``, by source, entity and reason, largest group first;
+    the examples are the first in landing order. Reads three plaintext columns of each part (the
+    sealed bytes stay sealed)."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    firsts: dict[tuple[str, str, str], list[str]] = {}
+    for part in part_files(lake_root / "quarantine"):
+        table = pq.read_table(part, columns=["source", "entity", "reason", "location"])
+        for source, entity, reason, location in zip(*(c.to_pylist() for c in table.columns), strict=True):
+            key = (source, entity, reason_category(reason))
+            counts[key] += 1
+            if len(shown := firsts.setdefault(key, [])) < examples:
+                shown.append(f"{location}: {reason}")
+    groups = [LandingQuarantine(*key, n, firsts[key]) for key, n in counts.items()]
+    return sorted(groups, key=lambda g: (-g.records, g.source, g.entity, g.reason))

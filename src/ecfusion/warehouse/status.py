@@ -18,6 +18,7 @@ import duckdb
 
 from ecfusion.config import Workspace
 from ecfusion.errors import WarehouseIOError
+from ecfusion.lake.result import landing_quarantine
 from ecfusion.warehouse import compaction
 from ecfusion.warehouse.lakefiles import RawFile, discover, platform_counts, unprocessed
 from ecfusion.warehouse.snapshot import SnapshotStore, io_errors
@@ -60,6 +61,8 @@ class Status:
     # of those, the files a run cannot take (lake-relative path → why; lakefiles.platform_counts)
     files_unreadable: dict[str, str] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)  # records in quarantine now, by rule
+    # inputs quarantined at landing (lake/quarantine: never in the raw zone), by reason
+    quarantined_at_landing: dict[str, int] = field(default_factory=dict)
     # rows deleted (replaced by a later version) that the live snapshot still stores, by table
     deleted_rows: dict[str, int] = field(default_factory=dict)
     compacts_next: list[str] = field(default_factory=list)  # tables the next run compacts
@@ -108,6 +111,9 @@ def status(workspace: Workspace, *, last: int = 5) -> Status:
         drafts=[SnapshotFile.of(p) for p in store.drafts()],
     )
     files = discover(workspace.lake_root)
+    for group in landing_quarantine(workspace.lake_root):
+        held = out.quarantined_at_landing
+        held[group.reason] = held.get(group.reason, 0) + group.records
     try:
         live = store.current()  # CURRENT may name a file that is gone
         out.live = SnapshotFile.of(live) if live else None
