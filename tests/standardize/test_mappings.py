@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -12,7 +13,12 @@ import pytest
 
 from ecfusion.errors import MappingError
 from ecfusion.standardize import sqlgen
-from ecfusion.standardize.mapping import load_mappings, parse_mapping
+from ecfusion.standardize.mapping import (
+    MAPPINGS_DIR,
+    load_mapping,
+    load_mappings,
+    parse_mapping,
+)
 
 MAPPINGS = load_mappings()
 
@@ -323,3 +329,197 @@ def test_invalid_mapping_names_file_and_key(text: str, key: str) -> None:
         parse_mapping(text, "bad.toml")
     assert "bad.toml" in err.value.message and key in err.value.message
     assert err.value.hint
+
+
+# ---------------------------------------------------------------- a new platform's mistakes, refused at load
+# An audit: a user writing the mapping of a new platform (kuaishou) made each of these mistakes; each
+# passed `model check` and then wrote wrong data or failed `ecfusion run`. Each is now refused when
+# the file is loaded, naming the file, the key and the fix.
+
+KUAISHOU = """
+platform = "kuaishou"
+version = "1.0.0"
+
+[maps.order_status]
+vocabulary = "order_status"
+[maps.order_status.codes]
+"10" = "created"
+"30" = "paid"
+"40" = "shipped"
+"70" = "completed"
+
+[maps.refund_override]
+vocabulary = "order_status"
+[maps.refund_override.codes]
+"0" = ""
+"1" = "refunding"
+
+[maps.reason]
+vocabulary = "refund_reason"
+default = "other"
+[maps.reason.codes]
+"不想要了" = "changed_mind"
+
+[[test_markers]]
+path = "remark"
+contains = "测试"
+
+[orders.fields]
+platform_order_id = { path = "oid" }
+status = { path = "status", map = "order_status", overrides = [
+  { path = "refundStatus", map = "refund_override" },
+] }
+modified_at = { path = "updateTime", time = "unix_ms" }
+goods_amount = { path = "totalFee", unit = "fen" }
+receiver_city = { path = "addressInfo.city" }
+
+[order_line]
+items = "orderItemList"
+[order_line.fields]
+sku_id = { path = "skuId" }
+spec_text = { path = "skuDesc", pattern = "颜色:([^;]+)" }
+
+[refund.fields]
+platform_refund_id = { path = "refundId" }
+platform_order_id = { path = "oid" }
+status = { const = "requested" }
+reason = { path = "reason", map = "reason" }
+modified_at = { path = "updateTime", time = "unix_ms" }
+
+[listing]
+items = "skuList"
+[listing.fields]
+item_id = { path = "itemId" }
+sku_id = { path = "item.skuId" }
+modified_at = { path = "updateTime", time = "unix_ms" }
+"""
+
+STATUS_MAP = 'vocabulary = "order_status"\n[maps.order_status.codes]'
+CITY = 'receiver_city = { path = "addressInfo.city" }'
+SPEC = 'pattern = "颜色:([^;]+)"'
+
+KUAISHOU_MISTAKES = [
+    # (what the user wrote in place of the good text, key named, what the hint says)
+    # a status map guesses nothing: an unknown code is quarantined, never defaulted
+    ((STATUS_MAP, STATUS_MAP.replace("\n", '\ndefault = "paid"\n', 1)), "maps.order_status.default",
+     "quarantined unknown_status"),
+    # ... nor written empty: "" says "no override", only in a map used under overrides
+    (('"30" = "paid"', '"30" = ""'), "maps.order_status.codes.30", "overrides"),
+    # ... nor left empty and flagged: a required field would be quarantined without its code
+    ((STATUS_MAP, STATUS_MAP.replace("\n", '\non_unknown = "flag"\n', 1)), "orders.fields.status",
+     "missing_required"),
+    # a constant is a value of the field's vocabulary
+    (('status = { const = "requested" }', 'status = { const = "requestd" }'), "refund.fields.status.const",
+     "'requested'"),
+    # a key of the wrong kind for its field
+    (('unit = "fen" }', 'time = "unix_ms" }'), "orders.fields.goods_amount.time", "time fields"),
+    (('modified_at = { path = "updateTime", time = "unix_ms" }\ngoods',
+      'modified_at = { path = "updateTime", time = "unix_ms", unit = "fen" }\ngoods'),
+     "orders.fields.modified_at.unit", "money fields"),
+    # paths are dotted object keys
+    ((CITY, 'receiver_city = { path = "" }'), "orders.fields.receiver_city.path", "empty"),
+    ((CITY, 'receiver_city = { path = "addressInfo..city" }'), "orders.fields.receiver_city.path", "'..'"),
+    (('items = "orderItemList"', 'items = "orderItemList."'), "order_line.items", "empty segment"),
+    ((CITY, 'receiver_city = { path = "consignees[0].city" }'), "orders.fields.receiver_city.path", "items"),
+    ((CITY, 'receiver_city = { path = "consignees.0.city" }'), "orders.fields.receiver_city.path",
+     "list position"),
+    ((CITY, 'receiver_city = { paths = ["a", "b."] }'), "orders.fields.receiver_city.paths.1",
+     "empty segment"),
+    # a path is a value or the parent of others, never both; a line list is no parent of header fields
+    ((CITY, CITY + '\nreceiver_district = { path = "addressInfo" }'), "orders.fields.receiver_district",
+     "orders.fields.receiver_city reads 'addressInfo.city'"),
+    (('items = "orderItemList"', 'items = "addressInfo"'), "order_line.items", "orders.fields.receiver_city"),
+    (('path = "remark"', 'path = "oid.remark"'), "orders.fields.platform_order_id", "test_markers.0.path"),
+    # a pattern DuckDB's RE2 reads, with the group to keep
+    ((SPEC, 'pattern = "颜色:([^;]+"'), "order_line.fields.spec_text.pattern", "missing )"),
+    ((SPEC, 'pattern = "(?<=颜色:)(.+)"'), "order_line.fields.spec_text.pattern", "lookaround"),
+    ((SPEC, 'pattern = "色号"'), "order_line.fields.spec_text.pattern", "capture group"),
+    # a keyed target with items reads its rows' fields with item. paths
+    (('sku_id = { path = "item.skuId" }', 'sku_id = { path = "skuId" }'), "listing.items", "'item.'"),
+    (('sku_id = { path = "item.skuId" }', 'sku_id = { paths = ["item.skuId", "skuId"] }'),
+     "listing.fields.sku_id", "'item.'"),
+    # a file says which platform it maps, at which version
+    (('platform = "kuaishou"', 'platform = ""'), "platform", "the platform the raw records carry"),
+    (('version = "1.0.0"', 'version = " "'), "version", "give the file one"),
+    # a test marker names a target of the file
+    (('contains = "测试"', 'contains = "测试"\ntarget = "order"'), "test_markers.0.target", "'orders'"),
+    # bounds
+    (('version = "1.0.0"', 'version = "1.0.0"\nutc_offset_hours = 80'), "utc_offset_hours", "-12"),
+    (('version = "1.0.0"', 'version = "1.0.0"\nmax_quantity = -1'), "max_quantity", "greater than 0"),
+    # pydantic's own errors: the key path and a fix, not the message again
+    (('version = "1.0.0"\n', ""), "version", "add it"),
+    (('"10" = "created"', '"10" = 10'), "maps.order_status.codes.10", "found 10"),
+]
+
+
+def test_the_audited_mapping_loads() -> None:
+    m = parse_mapping(KUAISHOU, "kuaishou.toml")
+    assert set(m.rules()) == {"orders", "order_line", "refund", "listing"}
+
+
+@pytest.mark.parametrize(("edit", "key", "fix"), KUAISHOU_MISTAKES, ids=[r[1] for r in KUAISHOU_MISTAKES])
+def test_a_mistake_is_refused_at_load_naming_file_key_and_fix(
+    edit: tuple[str, str], key: str, fix: str
+) -> None:
+    good, bad = edit
+    assert good in KUAISHOU, good
+    with pytest.raises(MappingError) as e:
+        parse_mapping(KUAISHOU.replace(good, bad, 1), "mappings/kuaishou.toml")
+    line = e.value.one_line()
+    assert "mappings/kuaishou.toml" in e.value.message and f"'{key}'" in e.value.message, line
+    assert e.value.hint and fix in e.value.hint, line
+    assert e.value.hint not in e.value.message, line  # the hint says the fix, not the message again
+
+
+def test_every_mistake_of_a_file_is_named_at_once() -> None:
+    bad = KUAISHOU.replace('version = "1.0.0"\n', "").replace(CITY, 'receiver_city = { paht = "a" }')
+    with pytest.raises(MappingError) as e:
+        parse_mapping(bad, "kuaishou.toml")
+    assert "'version'" in e.value.message and "'orders.fields.receiver_city.paht'" in e.value.message
+    assert "(and 1 more" in e.value.message
+    assert e.value.hint and "allowed: path, paths, const" in e.value.hint  # for the misspelt one
+
+    bad = KUAISHOU.replace(CITY, 'receiver_ctiy = { path = "a" }')
+    with pytest.raises(MappingError) as e:
+        parse_mapping(bad, "kuaishou.toml")
+    assert e.value.hint and "receiver_city" in e.value.hint  # the target's fields, for the misspelt one
+
+    bad = KUAISHOU.replace('"30" = "paid"', '"30" = ""').replace('{ const = "requested" }', '{ const = "x" }')
+    with pytest.raises(MappingError) as e:
+        parse_mapping(bad, "kuaishou.toml")
+    assert "'maps.order_status.codes.30'" in e.value.message
+    assert "'refund.fields.status.const'" in e.value.message
+    assert e.value.hint and "refund.fields.status.const: 'x' is not in refund_status" in e.value.hint
+
+
+def test_a_file_without_targets_is_refused() -> None:
+    with pytest.raises(MappingError) as e:
+        parse_mapping('platform = "kuaishou"\nversion = "1.0.0"\n', "kuaishou.toml")
+    assert "kuaishou.toml" in e.value.message and e.value.hint and "[orders.fields]" in e.value.hint
+
+
+def test_free_text_reasons_keep_their_default_and_overrides_their_empty_value() -> None:
+    """What the closed-vocabulary rules leave alone: the shipped Douyin, JD, Pinduoduo and Taobao
+    files give their refund reasons a default, and Douyin's and Pinduoduo's override maps say ''."""
+    m = parse_mapping(KUAISHOU, "kuaishou.toml")
+    assert m.maps["reason"].default == "other" and m.maps["refund_override"].codes["0"] == ""
+    assert MAPPINGS["douyin"].maps["main_status"].codes["1"] == ""
+
+
+def test_a_mapping_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    path = tmp_path / "kuaishou.toml"
+    path.write_text(KUAISHOU, encoding="utf-8-sig")  # as Windows Notepad saves it
+    assert load_mapping(path).platform == "kuaishou"
+
+
+def test_a_replacement_that_drops_targets_of_the_shipped_file_is_named(tmp_path: Path) -> None:
+    from ecfusion.standardize.mapping import replacement_warnings
+
+    shipped = MAPPINGS_DIR / "taobao.toml"
+    own = tmp_path / "taobao.toml"
+    text = shipped.read_text(encoding="utf-8")
+    own.write_text(text[: text.index("[refund.fields]")], encoding="utf-8")  # no refunds, no products
+    (warning,) = replacement_warnings({"taobao": (load_mapping(own), own)})
+    assert str(own) in warning and "[refund]" in warning and "[listing]" in warning
+    assert "pending" in warning
+    assert replacement_warnings({"taobao": (load_mapping(shipped), shipped)}) == []

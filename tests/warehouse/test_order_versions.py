@@ -14,8 +14,10 @@ import pytest
 
 from ecfusion.warehouse import merge
 
+PULLED = datetime(2026, 11, 20)
 VERSIONS = [
     # order_key, raw_record_id, raw_file, modified_at, status, platform_status, is_new
+    # (+ pulled_at, has_lines, has_contact: the same for every version here)
     ("tb:1", "a1", "f1", datetime(2026, 11, 1, 2), "paid", "WAIT_SELLER_SEND_GOODS", True),
     ("tb:2", "b1", None, datetime(2026, 11, 1, 2), "paid", "WAIT_SELLER_SEND_GOODS", False),
     ("tb:2", "b3", "f1", datetime(2026, 11, 3, 2), "completed", "TRADE_FINISHED", True),
@@ -30,9 +32,12 @@ def con() -> duckdb.DuckDBPyConnection:
     c = duckdb.connect()
     c.execute(
         "CREATE TABLE ver (order_key VARCHAR, raw_record_id VARCHAR, raw_file VARCHAR, "
-        "modified_at TIMESTAMP, status VARCHAR, platform_status VARCHAR, is_new BOOLEAN)"
+        "modified_at TIMESTAMP, status VARCHAR, platform_status VARCHAR, is_new BOOLEAN, pulled_at TIMESTAMP,"
+        " has_lines BOOLEAN, has_contact BOOLEAN)"
     )
-    c.executemany("INSERT INTO ver VALUES (?, ?, ?, ?, ?, ?, ?)", VERSIONS)
+    c.executemany(
+        "INSERT INTO ver VALUES (?, ?, ?, ?, ?, ?, ?, ?, true, true)", [(*v, PULLED) for v in VERSIONS]
+    )
     return c
 
 
@@ -40,8 +45,10 @@ def _decide(con: duckdb.DuckDBPyConnection, forced: set[str]) -> tuple[list[tupl
     """Winners and history as the run computes them, with the keys in ``forced`` sent down the
     exact path as a hash collision would send them."""
     keys = ", ".join(f"'{k}'" for k in sorted(forced)) or "NULL"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE rep AS {merge.repeated_hashes_sql('ver', 'order_key')} "
-                f"UNION ALL SELECT hash(order_key) FROM ver WHERE order_key IN ({keys})")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE rep AS {merge.repeated_hashes_sql('ver', 'order_key')} "
+        f"UNION ALL SELECT hash(order_key) FROM ver WHERE order_key IN ({keys})"
+    )
     con.execute(f"CREATE OR REPLACE TEMP VIEW sev AS {merge.several_versions_sql('ver', 'rep')}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW one AS {merge.single_versions_sql('ver', 'rep')}")
     winners = con.execute(f"SELECT * FROM ({merge.winners_sql('one', 'sev')}) ORDER BY ALL").fetchall()

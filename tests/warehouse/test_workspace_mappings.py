@@ -93,7 +93,7 @@ def test_a_workspace_file_replaces_the_shipped_mapping_of_its_platform(
     order = {
         "tid": 4001, "tid_str": "4001", "status": "TRADE_NEW_STATE", "created": "2026-11-19 10:00:00",
         "modified": "2026-11-19 10:05:00", "payment": "10.00", "total_fee": "10.00",
-        "orders": {"order": []},
+        "orders": {"order": [{"oid": 40010, "num_iid": 1, "num": 1, "price": "10.00"}]},  # one line
     }
     raw.add("taobao", "orders", [order])
     shipped = warehouse.run(workspace)
@@ -218,7 +218,7 @@ def test_quarantined_records_are_taken_again_once_the_mapping_is_fixed(
     def order(tid: int, status: str) -> dict[str, object]:
         return {"tid": tid, "tid_str": str(tid), "status": status, "created": "2026-11-19 10:00:00",
                 "modified": "2026-11-19 10:05:00", "payment": "10.00", "total_fee": "10.00",
-                "orders": {"order": []}}
+                "orders": {"order": [{"oid": tid * 10, "num_iid": 1, "num": 1, "price": "10.00"}]}}
 
     raw.add("taobao", "orders", [order(5001, "WAIT_SELLER_SEND_GOODS"), order(5002, "TRADE_NEW_STATE")])
     assert warehouse.run(workspace).quarantine_by_rule == {"unknown_status": 1}

@@ -9,6 +9,7 @@ inside the commands that use them: every other command starts without them
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,12 +20,13 @@ from rich.text import Text
 
 from ecfusion.cli.app import ENGINE, WAIT_FOR_WRITER, app, console
 from ecfusion.config import Workspace
-from ecfusion.errors import InputError
+from ecfusion.errors import InputError, MappingError
 from ecfusion.standardize.mapping import (
     MAPPINGS_DIR,
     library_files,
     load_mapping,
     own_folder,
+    replacement_warnings,
     workspace_mappings,
 )
 from ecfusion.warehouse import Retry, RunSummary, SnapshotStore, connect
@@ -191,10 +193,13 @@ def mappings_command(
     ws = Workspace.open(workspace)
     own = own_folder(ws)
     table = RichTable("platform", "version", "targets", "file", title=f"mappings in effect (own: {own})")
-    for platform, (m, path) in sorted(library_files(own).items()):
+    files = library_files(own)
+    for platform, (m, path) in sorted(files.items()):
         where = "shipped" if path.parent == MAPPINGS_DIR else str(path)
         table.add_row(platform, m.version, ", ".join(m.rules()), where)
     console.print(table)
+    for warning in replacement_warnings(files):
+        console.print(f"warning: {warning}", soft_wrap=True)
 
 
 @model_app.command("check")
@@ -202,26 +207,34 @@ def check_command(
     files: list[Path] = typer.Argument(..., help="mapping files (.toml) to validate and trace"),
 ) -> None:
     """Validate mapping files and show what each fills: every unified column and the payload fields
-    it reads there (traced from the SQL the file generates)."""
+    it reads there (traced from the SQL the file generates). Every file is checked; the command
+    fails if any is invalid."""
     from ecfusion.lineage.columns import mapping_report
 
-    failed = False
+    exit_code = 0
     for path in files:
-        report = mapping_report(load_mapping(path))
-        m = report.mapping
+        try:
+            m = load_mapping(path)
+        except MappingError as e:
+            print(e.one_line(), file=sys.stderr)  # as the CLI says any error: one line, never wrapped
+            exit_code = max(exit_code, e.exit_code)
+            continue
+        report = mapping_report(m)
         table = RichTable("unified column", "read from", title=f"{path}: {m.platform} v{m.version}")
         for (t, c), found in report.columns.items():
             table.add_row(f"{t}.{c}", "; ".join(s.text(markdown=False) for s in found))
         console.print(table, highlight=False)
         for target, name in report.unread:
-            failed = True
+            exit_code = max(exit_code, 1)
             console.print(
                 f"{path}: [{target}] field '{name}' is read by no unified column: its values would be "
                 "collected and dropped — a gap in ecfusion's model, please report it",
                 highlight=False,
             )
-    if failed:
-        raise typer.Exit(1)
+        for warning in replacement_warnings({m.platform: (m, path)}):
+            console.print(f"warning: {warning}", soft_wrap=True, highlight=False)
+    if exit_code:
+        raise typer.Exit(exit_code)
 
 
 @model_app.command("try")

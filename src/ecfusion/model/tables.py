@@ -516,6 +516,29 @@ ORDER_VERSION = Table(
         C("quality_flags", TEXT, "质量标记", "rules this version was flagged by (kept)"),
         C("raw_record_id", TEXT, "原始记录", "the raw record of this version", nullable=False),
         C("run_id", TEXT, "运行批次", "the run that accepted it"),
+        _time(
+            "pulled_at",
+            "拉取时间",
+            "when the source pulled this version from the platform (raw envelope): of two versions with"
+            " the same modified time and status progress, the one pulled later wins; null: accepted"
+            " before ecfusion kept it (pulled first)",
+            "raw envelope pulled_at",
+        ),
+        C(
+            "has_lines",
+            BOOL,
+            "含明细",
+            "whether this version names its line items; one that does not (a header-only update)"
+            " leaves the order the lines of its latest version that does; null: accepted before"
+            " ecfusion kept it (counts as true)",
+        ),
+        C(
+            "has_contact",
+            BOOL,
+            "含收货人",
+            "whether this version shows the receiver (name or phone); the order keeps the receiver of"
+            " its latest version that does; null: accepted before ecfusion kept it (counts as true)",
+        ),
     ),
     key=("raw_record_id",),
     populated_by="orders",

@@ -41,6 +41,23 @@ ORDER_STATUS_TERMS: dict[OrderStatus, tuple[str, str]] = {
     OrderStatus.REFUNDED: ("已退款关闭", "closed after payment because everything was refunded"),
 }
 
+# 状态进度 — where each status stands in an order's lifecycle. Two versions of one order that the
+# platform stamps with the same modified time are told apart by it (warehouse.merge): the one further
+# along is the later. After-sales come after fulfilment (a refund can be asked for once the goods
+# are on their way or received); the closing statuses are terminal.
+ORDER_STATUS_RANK: dict[OrderStatus, int] = {
+    OrderStatus.CREATED: 0,
+    OrderStatus.PAID: 1,
+    OrderStatus.ON_HOLD: 2,
+    OrderStatus.PARTIALLY_SHIPPED: 3,
+    OrderStatus.SHIPPED: 4,
+    OrderStatus.DELIVERED: 5,
+    OrderStatus.COMPLETED: 6,
+    OrderStatus.REFUNDING: 7,
+    OrderStatus.REFUNDED: 8,
+    OrderStatus.CANCELLED: 8,
+}
+
 
 class LineRefundStatus(StrEnum):
     """统一售后状态 (order line) — where a line stands in after-sales."""
@@ -90,6 +107,16 @@ class RefundStatus(StrEnum):
     REFUSED = "refused"
     CLOSED = "closed"
     REFUNDED = "refunded"
+
+
+# 售后单状态进度 — the same tie-break for two versions of one refund stamped with the same time.
+REFUND_STATUS_RANK: dict[RefundStatus, int] = {
+    RefundStatus.REQUESTED: 0,
+    RefundStatus.RETURNING: 1,
+    RefundStatus.REFUSED: 2,
+    RefundStatus.CLOSED: 2,
+    RefundStatus.REFUNDED: 2,
+}
 
 
 class TicketType(StrEnum):

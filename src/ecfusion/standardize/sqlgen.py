@@ -7,6 +7,11 @@ mapped paths (lines included), then every field is null-detected, defaulted, cas
 yuan or fen → DECIMAL(18,2); times in Beijing text or unix s/ms → UTC TIMESTAMP) and mapped
 through its enum map. Each staged row carries ``_rule``/``_reason``: the first rule it fails
 (unknown_status, missing_required, bad_value) or NULL. Nothing is dropped here.
+
+Rules every value meets, whatever the mapping (docs/mappings.md "Rules every value meets"): blank
+text is no id; a time is one from ``TIME_FROM`` to ``TIME_UNTIL`` (no value, however large, ends
+the run in an overflow); money in fen is a whole number; a ``*_token`` column holds only protected
+tokens, and the reason that refuses a value never repeats it.
 """
 
 from __future__ import annotations
@@ -14,12 +19,23 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from ecfusion.model.spec import MONEY
 from ecfusion.standardize.mapping import EnumMap, FieldRule, Mapping, TargetRule
 from ecfusion.standardize.targets import TARGETS, Target, TargetField
 
 BUSINESS_UTC_OFFSET_HOURS = 8  # Asia/Shanghai; no DST since 1991, so a fixed offset is exact
+
+# The times a record may name (UTC, from inclusive, until exclusive); any other is bad_value. Wide
+# enough for a CRM member who joined in the 1990s, narrow enough to catch a unit mistaken: unix_ms
+# given seconds lands in January 1970, unix_s given milliseconds after the year 50000.
+TIME_FROM, TIME_UNTIL = datetime(1990, 1, 1), datetime(2100, 1, 1)
+TIME_SPAN = f"from {TIME_FROM:%Y-%m-%d} to {TIME_UNTIL:%Y-%m-%d} UTC"
+# What blank text is made of: ASCII white space, the no-break and the ideographic (full-width) space.
+# ``trim`` with these characters reads alike on both engines (their plain ``trim`` does not).
+BLANK_CHARS = " \t\n\r\f\v\u00a0\u3000"
+TOKEN_PREFIX = "ef1:"  # a protected personal value (``ecfusion.security.tokens``)
 
 SQL_TYPES = {
     "text": "VARCHAR",
@@ -128,6 +144,9 @@ class FieldSql:
     value: str  # typed / mapped value
     checks: tuple[tuple[str, str, str], ...]  # (condition, rule, reason-expression)
     flags: tuple[tuple[str, str], ...] = ()  # (condition, flag): kept and flagged, never quarantined
+    # a condition over ``u_<name>``, the value as ``value`` makes it: the typed value ``v_<name>``
+    # is it where the condition holds, else NULL (times: ``time_sql`` and ``TIME_FROM``)
+    kept: str | None = None
 
 
 def _native_text(root: str, fr: FieldRule, item_root: str | None = None) -> str:
@@ -174,16 +193,31 @@ def _whole_number(t: str) -> str:
     )
 
 
+def is_blank(t: str) -> str:
+    """True when text ``t`` is empty or only white space (``BLANK_CHARS``); NULL when it is NULL."""
+    return f"trim({t}, {lit(BLANK_CHARS)}) = ''"
+
+
+def holds_tokens(tf: TargetField) -> bool:
+    """A ``*_token`` column: it holds protected personal values only (``ef1:…``), never text."""
+    return tf.type == "token" and tf.name.endswith("_token")
+
+
 def _typed(tf: TargetField, fr: FieldRule, t: str, utc_offset: int) -> str:
+    if tf.type == "id":  # "" or "  " names nothing: two such orders are not one order ':'
+        return f"CASE WHEN {is_blank(t)} THEN NULL ELSE {t} END"
     if tf.type == "token":  # an empty personal field is no field, whatever the mapping says
+        if holds_tokens(tf):  # anything else is plain text: refused (field_sql), never written
+            return f"CASE WHEN starts_with({t}, {lit(TOKEN_PREFIX)}) THEN {t} END"
         return f"NULLIF({t}, '')"
     if tf.type == "int":
         return _whole_number(t)
     if tf.type == "bool":
         return f"TRY_CAST({t} AS BOOLEAN)"
     if tf.type == "money":
-        if fr.unit == "fen":
-            return f"CAST({_number(t, 'DECIMAL(18,0)')} * CAST(0.01 AS DECIMAL(3,2)) AS {MONEY})"
+        if fr.unit == "fen":  # whole fen only: "199.50" is no amount in fen (a cast would round it)
+            fen = f"TRY_CAST({_whole_number(t)} AS DECIMAL(18,0))"
+            return f"CAST({fen} * CAST(0.01 AS DECIMAL(3,2)) AS {MONEY})"
         return _number(t, MONEY)
     if tf.type == "time":
         return time_sql(t, fr.time, utc_offset)
@@ -191,24 +225,62 @@ def _typed(tf: TargetField, fr: FieldRule, t: str, utc_offset: int) -> str:
 
 
 def _has_offset(t: str) -> str:
-    """Text like 2025-01-04T05:18:38Z or …+08:00: it names its own zone (the mixed_timezone case)."""
-    return f"(length({t}) > 19 AND (right({t}, 1) = 'Z' OR substr({t}, length({t}) - 5, 1) IN ('+', '-')))"
+    """Text that names its own zone (the mixed_timezone case): 2025-01-04T05:18:38Z, …+08:00,
+    …+0800, …+08, … UTC or … GMT. Only a text longer than a date and minutes (16) can: the
+    sign of a date's own '-01' never counts."""
+    n = f"length({t})"
+    sign = " OR ".join(f"substr({t}, {n} - {k}, 1) IN ('+', '-')" for k in (5, 4, 2))
+    return f"({n} > 15 AND (right({t}, 1) IN ('Z', 'z') OR upper(right({t}, 3)) IN ('UTC', 'GMT') OR {sign}))"
+
+
+def _zone_text(t: str) -> str:
+    """A text ``_has_offset`` finds, its zone written ±hh:mm after the time (Z, UTC and GMT as
+    +00:00; +0800 and +08 as +08:00; a space before the zone dropped): DuckDB and Spark read that
+    form alike, and not every other (DuckDB reads no '… +08:00' nor '…GMT', Spark both)."""
+    n = f"length({t})"
+    return (
+        f"CASE WHEN right({t}, 1) IN ('Z', 'z') THEN rtrim(left({t}, {n} - 1)) || '+00:00' "
+        f"WHEN upper(right({t}, 3)) IN ('UTC', 'GMT') THEN rtrim(left({t}, {n} - 3)) || '+00:00' "
+        f"WHEN substr({t}, {n} - 5, 1) IN ('+', '-') THEN rtrim(left({t}, {n} - 6)) || right({t}, 6) "
+        f"WHEN substr({t}, {n} - 4, 1) IN ('+', '-') "
+        f"THEN rtrim(left({t}, {n} - 5)) || substr({t}, {n} - 4, 3) || ':' || right({t}, 2) "
+        f"ELSE rtrim(left({t}, {n} - 3)) || right({t}, 3) || ':00' END"
+    )
+
+
+def _timestamp(at: datetime) -> str:
+    return f"TIMESTAMP '{at:%Y-%m-%d %H:%M:%S}'"
+
+
+def _clamped(x: str, low: str, high: str) -> str:
+    """``x`` held within [low, high], read once (``x`` NULL gives ``low``): a bound one past the
+    range of times keeps an absurd value from overflowing, and is itself refused (``time_within``)."""
+    return f"LEAST(GREATEST({x}, {low}), {high})"
 
 
 def time_sql(t: str, fmt: str, utc_offset: int) -> str:
-    """Native time text → UTC TIMESTAMP: zone-less text is in the platform's zone, text with an
-    offset or Z is converted by it, unix seconds/ms by epoch; the declared format is tried first."""
-    local = f"TRY_CAST({t} AS TIMESTAMP) - INTERVAL {utc_offset} HOUR"
-    zoned = f"CAST(TRY_CAST({t} AS TIMESTAMPTZ) AS TIMESTAMP)"
+    """Native time text → UTC TIMESTAMP: zone-less text is in the platform's zone, text that names
+    its zone is converted by it, unix seconds/ms by epoch; the declared format is tried first.
+    A value outside ``TIME_FROM``…``TIME_UNTIL`` (or none) comes out a bound just outside them,
+    never an arithmetic overflow: the run goes on, and ``time_within`` refuses the value."""
+    shift = timedelta(hours=utc_offset)
+    low, high = _timestamp(TIME_FROM + shift - timedelta(seconds=1)), _timestamp(TIME_UNTIL + shift)
+    local = f"{_clamped(f'TRY_CAST({t} AS TIMESTAMP)', low, high)} - INTERVAL {utc_offset} HOUR"
+    zoned = f"CAST(TRY_CAST({_zone_text(t)} AS TIMESTAMPTZ) AS TIMESTAMP)"
     text = f"CASE WHEN {_has_offset(t)} THEN {zoned} ELSE {local} END"
     if fmt == "datetime":
         return f"CAST({text} AS TIMESTAMP)"
-    epoch = (
-        f"make_timestamp({_whole_number(t)} * 1000000)"
-        if fmt == "unix_s"
-        else f"epoch_ms({_whole_number(t)})"
-    )
+    first, until = (int((d - datetime(1970, 1, 1)).total_seconds()) for d in (TIME_FROM, TIME_UNTIL))
+    if fmt == "unix_s":
+        epoch = f"make_timestamp({_clamped(_whole_number(t), str(first - 1), str(until))} * 1000000)"
+    else:
+        epoch = f"epoch_ms({_clamped(_whole_number(t), str(first * 1000 - 1), str(until * 1000))})"
     return f"CAST(CASE WHEN {t} LIKE '%-%' THEN {text} ELSE {epoch} END AS TIMESTAMP)"
+
+
+def time_within(u: str) -> str:
+    """True when the time ``u`` (UTC) is one a record may name (``TIME_FROM``…``TIME_UNTIL``)."""
+    return f"{u} >= {_timestamp(TIME_FROM)} AND {u} < {_timestamp(TIME_UNTIL)}"
 
 
 def time_flags(m: Mapping, root: str) -> list[str]:
@@ -273,19 +345,58 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
     else:
         value = _typed(tf, fr, text, m.utc_offset_hours)
         if tf.type in ("int", "money", "time", "bool"):
-            unit = (
-                f"money in {fr.unit}" if tf.type == "money" else (fr.time if tf.type == "time" else tf.type)
-            )
             checks.append(
                 (
-                    f"{text} IS NOT NULL AND v_{name} IS NULL",
+                    f"{text} IS NOT NULL AND v_{name} IS NULL{_not_set_time(tf, fr, text)}",
                     "bad_value",
-                    f"{lit(f'{where} = ')} || {text} || {lit(f' is not {unit}')}",
+                    f"{lit(f'{where} = ')} || {text} || {lit(f' is not {_kind(tf, fr)}')}",
                 )
             )
+        if holds_tokens(tf):  # the reason names the field and the path, never the text it refuses
+            checks.append(
+                (f"{text} IS NOT NULL AND v_{name} IS NULL AND NOT {is_blank(text)}", "bad_value",
+                 lit(_plain_text_why(m, f"{target.name}.{name}", fr)))
+            )
     if tf.required or fr.required:
+        if fr.map or tf.type not in ("id", "token"):  # (a blank id or token is NULL already)
+            # blank text is empty: no status code, no required text, not a bad number or time
+            checks.insert(0, (is_blank(text), "missing_required", lit(f"{where} is empty")))
         checks.append((f"v_{name} IS NULL", "missing_required", lit(f"{where} is empty")))
-    return FieldSql(name, text, value, tuple(checks), tuple(flags))
+    kept = time_within(f"u_{name}") if tf.type == "time" else None
+    return FieldSql(name, text, value, tuple(checks), tuple(flags), kept)
+
+
+def _kind(tf: TargetField, fr: FieldRule) -> str:
+    """What a value of ``tf`` must be, as a bad_value reason says it."""
+    if tf.type == "money":
+        return "money in fen (a whole number)" if fr.unit == "fen" else f"money in {fr.unit}"
+    if tf.type == "time":
+        return f"{fr.time}, a time {TIME_SPAN}"
+    return tf.type
+
+
+def _not_set_time(tf: TargetField, fr: FieldRule, t: str) -> str:
+    """The bad_value condition's exception for 0 in an optional unix time: platforms write it for
+    "not yet" (Douyin's pay_time of an unpaid order), so it is no time, not a bad one. In a required
+    time it is bad_value: 1970 is no time a record was made."""
+    if tf.type == "time" and fr.time != "datetime" and not (tf.required or fr.required):
+        return f" AND {t} <> '0'"
+    return ""
+
+
+def _plain_text_why(m: Mapping, field: str, fr: FieldRule) -> str:
+    """Why a ``*_token`` field refuses text that is not a protected token, and the fix: declare
+    the path personal, so that landing encrypts it. The value itself is never in the reason."""
+    paths = ", ".join(fr.all_paths) or "const"
+    kind = next((k for k in ("phone", "id_number", "email", "address", "name") if k in field), "name")
+    path = fr.all_paths[0].removeprefix(ITEM_PREFIX) if fr.all_paths else "field"
+    example = f'"{path}" = "{kind}"'
+    return (
+        f"{field} (path {paths}) is plain text, not a protected token (ef1:…): declare the path "
+        f"personal in the workspace's pii_fields.toml ([platforms.{m.platform}.fields] {example}; "
+        f"[security] pii_fields names another file) and land the records again, so that landing "
+        f"encrypts it"
+    )
 
 
 def field_flags(fields: list[FieldSql]) -> list[str]:
@@ -341,7 +452,8 @@ def layered_select(
     parsed: bool = False,
     record_checks: Sequence[tuple[str, str, str]] = (),
 ) -> str:
-    """text columns (layer 1) → typed ``v_`` columns (layer 2) → values, extras, ``_rule``/``_reason``.
+    """text columns (layer 1) → typed ``v_`` columns (layer 2; a field with ``kept``: ``u_``, and
+    ``v_`` where it is kept, layer 3) → values, extras, ``_rule``/``_reason``.
     ``parsed``: ``root`` is the payload as ``parse_payload`` gives it, NULL when the payload is not
     JSON; such a record fails ``MALFORMED`` before any field check. ``record_checks``: (condition
     over layer 1, rule, reason SQL) of the record as a whole, checked before its fields."""
@@ -354,7 +466,11 @@ def layered_select(
         rule_sql = f"CASE WHEN {cond} THEN {lit(name)} ELSE {rule_sql} END"
         reason_sql = f"CASE WHEN {cond} THEN {lit(name + ': ')} || {why} ELSE {reason_sql} END"
     layer1 = ",\n      ".join([carry, *text_columns(rule, root, item_root), *layer1_extra])
-    typed = ", ".join(f"{f.value} AS v_{f.name}" for f in mapped) or "1 AS _none"
+    typed = ", ".join(f"{f.value} AS {'u' if f.kept else 'v'}_{f.name}" for f in mapped) or "1 AS _none"
+    layer2 = f"SELECT *, {typed}\n  FROM (SELECT {layer1}\n    FROM {source}) AS s1"
+    kept = [f"CASE WHEN {f.kept} THEN u_{f.name} END AS v_{f.name}" for f in mapped if f.kept]
+    if kept:  # layer 3: a value kept only where it may be (times within TIME_FROM…TIME_UNTIL)
+        layer2 = f"SELECT *, {', '.join(kept)}\n  FROM ({layer2}) AS s3"
     final = ",\n    ".join(
         [
             carry,
@@ -364,9 +480,7 @@ def layered_select(
             f"{reason_sql} AS _reason",
         ]
     )
-    return (
-        f"SELECT {final}\nFROM (SELECT *, {typed}\n  FROM (SELECT {layer1}\n    FROM {source}) AS s1) AS s2"
-    )
+    return f"SELECT {final}\nFROM ({layer2}) AS s2"
 
 
 MALFORMED = "malformed_payload"
@@ -442,6 +556,20 @@ def non_object_element(items: str, path: str, keys: list[str]) -> str:
     )
 
 
+def _list_on(path: str) -> str:
+    """The first key on the way to dotted ``path`` whose value in the payload is a list with an
+    element, or NULL. The parse reads a list where it expects an object as NULL (DuckDB: a struct
+    of NULLs), and so does ``json_extract_string`` of a path through it: only the key's own text
+    tells. A second parse: for the records whose ``path`` gave nothing."""
+    parts = path.split(".")
+    whens = []
+    for i in range(1, len(parts)):
+        key = ".".join(parts[:i])
+        text = f"json_extract_string(payload, {lit('$.' + key)})"
+        whens.append(f"WHEN left({text}, 1) = '[' AND {text} <> '[]' THEN {lit(key)}")
+    return f"CASE {' '.join(whens)} END"
+
+
 def orders_header_sql(m: Mapping, raw_view: str) -> str:
     """One row per raw order record of ``m.platform``: typed header + ``_items`` + rule columns."""
     assert m.orders is not None
@@ -468,6 +596,13 @@ def orders_header_sql(m: Mapping, raw_view: str) -> str:
         )
         said = f"{lit(f'order_line items (path {path}) = ')} || _items_unread || ' is not a list of objects'"
         checks.append(("_items_unread IS NOT NULL", "bad_value", said))
+        if "." in path:  # a list on the way (packages.goods, packages a list) reads as no list at all
+            layer1.append(
+                f"CASE WHEN {items} IS NULL AND j IS NOT NULL THEN {_list_on(path)} END AS _items_crossed"
+            )
+            said = (f"{lit(f'order_line items (path {path}) crosses a list at ')} || _items_crossed || "
+                    f"{lit(': a path names object keys, it cannot reach into the elements of a list')}")
+            checks.append(("_items_crossed IS NOT NULL", "bad_value", said))
     ships = _parcels_column(m)
     if ships is not None:
         layer1.append(f"{ships} AS _ships")

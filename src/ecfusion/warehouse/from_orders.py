@@ -35,18 +35,14 @@ def derive(
     e.view(f"{tag}chg_payment", merge.payment_sql(orders, payment_method))
     e.view(f"{tag}all_orders", merge.after_merge_sql("cur_orders", orders, stale, "order_key"))
     e.view(f"{tag}all_lines", merge.after_merge_sql("cur_order_line", lines, stale, "order_key"))
-    # Accounts: this run's orders aggregated per buyer, then merged with the current account row
-    # (latest contact wins, first sighting and raw ids kept) — never a rescan of old orders.
-    e.materialize(f"{tag}cand_accounts", merge.member_account_sql(orders))
-    e.materialize(f"{tag}aff_accounts", merge.affected_sql(f"{tag}cand_accounts", "account_key"))
-    e.materialize(
-        f"{tag}chg_member_account", merge.merged_accounts_sql("cur_member_account", f"{tag}cand_accounts")
-    )
+    _accounts(e, tag, orders, stale)
     e.materialize(f"{tag}aff_listings", merge.affected_listings_sql("cur_order_line", lines, stale))
-    lines_of = (
-        f"(SELECT * FROM {tag}all_lines WHERE listing_key IN (SELECT listing_key FROM {tag}aff_listings))"
-    )
-    e.materialize(f"{tag}chg_listing", merge.listing_sql(lines_of, f"{tag}all_orders"))
+    # Listings: every affected key something still names — an order line, or the product feed (a
+    # key whose last line went away stays while the feed has it, as a rebuild keeps it); a key
+    # neither names any more is deleted by the write. A feed the run changes is overlaid after.
+    of = f"WHERE listing_key IN (SELECT listing_key FROM {tag}aff_listings)"
+    lines_of, feed_of = f"(SELECT * FROM {tag}all_lines {of})", f"(SELECT * FROM cur_listing_feed {of})"
+    e.materialize(f"{tag}chg_listing", merge.listing_sql(lines_of, f"{tag}all_orders", feed_of, full=True))
     e.materialize(f"{tag}old_flag_keys", merge.old_flag_keys_sql("cur_order_line", stale))
     e.view(f"{tag}chg_quality_flag", merge.quality_flag_sql(lines, orders))
     return [
@@ -55,3 +51,68 @@ def derive(
         Write(f"{tag}chg_listing", "unified.listing", "listing_key", f"{tag}aff_listings"),
         Write(f"{tag}chg_quality_flag", "unified.quality_flag", "row_key", f"{tag}old_flag_keys"),
     ]
+
+
+def _accounts(e: Engine, tag: str, orders: str, stale: str) -> None:
+    """``<tag>chg_member_account`` and ``<tag>aff_accounts``: this run's orders aggregated per buyer,
+    merged with the current account row (latest contact wins, first sighting and raw ids kept) —
+    never a rescan of old orders. Only an account an order stopped naming (its key changed, e.g. a
+    Pinduoduo phone key that became an open_address_id) is recomputed from the orders that still
+    name it, and is gone when none does, as a rebuild would have it; when no key changed (nearly
+    every run), the scan that finds those orders has nothing to look for."""
+    cand, left, recounted, redone = (
+        f"{tag}{n}" for n in ("cand_accounts", "left_accounts", "recounted", "recounted_keys")
+    )
+    e.materialize(cand, merge.member_account_sql(orders))
+    e.materialize(left, left_accounts_sql("cur_orders", orders, stale))
+    e.materialize(f"{tag}left_orders", orders_naming_sql("cur_orders", orders, stale, left))
+    e.materialize(recounted, merge.member_account_sql(f"{tag}left_orders"))
+    e.materialize(redone, recounted_keys_sql("cur_member_account", left, recounted))
+    keys = [f"SELECT account_key FROM {r}" for r in (cand, redone)]
+    e.materialize(f"{tag}aff_accounts", merge.touched_sql("account_key", keys))
+    replaced = f"(SELECT * FROM {merge.rows_of(recounted, 'account_key', redone)}) AS replaced"
+    e.materialize(f"{tag}chg_member_account", merge.merged_accounts_sql("cur_member_account", cand, replaced))
+
+
+def left_accounts_sql(cur_orders: str, orders: str, stale: str) -> str:
+    """The account each order in ``stale`` named before this run, where its new row (``orders``)
+    names another or none, with the raw record ids the order gave it."""
+    return (
+        "SELECT c.account_key, c.raw_record_ids\n"
+        "FROM (SELECT order_key, account_key, raw_record_ids\n"
+        f"      FROM {merge.rows_of(cur_orders, 'order_key', stale)}) AS c\n"
+        f"LEFT JOIN {orders} AS n ON n.order_key = c.order_key\n"
+        "WHERE c.account_key IS NOT NULL AND c.account_key IS DISTINCT FROM n.account_key"
+    )
+
+
+def orders_naming_sql(cur_orders: str, orders: str, stale: str, accounts: str) -> str:
+    """Every order that names an account in ``accounts`` once this run's ``orders`` replace the
+    current rows of ``stale``. With no account to look for (no order changed its account), the
+    semi-join's build side is empty and DuckDB skips the scan of the orders."""
+    named = f"account_key IN (SELECT account_key FROM {accounts})"
+    return (
+        f"SELECT * FROM {cur_orders} WHERE {named} AND order_key NOT IN (SELECT order_key FROM {stale})\n"
+        f"UNION ALL SELECT * FROM {orders} WHERE {named}"
+    )
+
+
+def recounted_keys_sql(cur_accounts: str, left: str, recounted: str) -> str:
+    """The accounts in ``left`` whose row is replaced by its recount from orders (``recounted``; no
+    row there: no order names it any more, the account goes): those whose every raw record id came
+    from an order, the ones that left or the ones that stay. An account another source also made
+    (a CRM member, an app user) keeps its row, the order that left included: its orders alone
+    cannot say what that source showed."""
+    ids = "SELECT account_key, unnest(raw_record_ids) AS raw_record_id FROM {}"
+    known = merge.union_all([ids.format(left), ids.format(recounted)])
+    mine = f"{cur_accounts} WHERE account_key IN (SELECT account_key FROM {left})"
+    other = (
+        f"SELECT a.account_key FROM ({ids.format(mine)}) AS a\n"
+        f"LEFT JOIN (SELECT DISTINCT account_key, raw_record_id FROM ({known}) AS u) AS k\n"
+        "  ON k.account_key = a.account_key AND k.raw_record_id = a.raw_record_id\n"
+        "WHERE k.raw_record_id IS NULL"
+    )
+    return (
+        f"SELECT DISTINCT account_key FROM {left}\n"
+        f"WHERE account_key NOT IN (SELECT account_key FROM ({other}) AS o)"
+    )

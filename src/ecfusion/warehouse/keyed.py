@@ -372,11 +372,39 @@ def keyed_quality_flag_sql(table: Table, key: str, changed: str) -> str:
 
 
 # ---------------------------------------------------------------- POS sales → orders
+#
+# A sale row's identity is its receipt and SKU: the export has no line number, and the raw record
+# id (a content hash over the shop and the whole row) changes when the same file is landed under
+# another shop code or when any value of the row is corrected. When a receipt holds several rows
+# of one SKU in a delivery (a landing batch), their values tell them apart: they are numbered in
+# value order (``QL021-01``, ``QL021-01#2``), so the whole export delivered again maps row for row.
+# A row equal to its line's latest version is a duplicate; a different one is the line's next
+# version, and the latest landed wins.
+
+# the values of a sale line: a row that repeats them all is the same sale delivered again
+POS_LINE_VALUES = ("shop_id", "barcode", "title", "quantity", "unit_price", "pay_amount", "business_date")
+# the order in which the versions of a line landed: the current line, then this run's rows by the
+# time their raw file was written, their batch (its id starts with its UTC start time), file and id
+_LANDED = ("is_new", "received_at", "batch_id", "raw_file", "version_raw_record_id")
 
 
-def pos_lines_sql(staged: str, accepted: str) -> str:
-    """Accepted POS sale rows as ``unified.order_line`` rows plus the receipt's header fields."""
-    line_id = "sku_code || '-' || substr(raw_record_id, 1, 8)"  # POS rows carry no line number
+def pos_lines_sql(staged: str, accepted: str, raw: str = "raw_sales") -> str:
+    """Accepted POS sale rows as ``unified.order_line`` rows plus the receipt's header fields and the
+    landing batch and file of each (``raw``: the raw records, for their batch). A line is its
+    receipt's SKU, numbered among the rows of that SKU on the receipt in the same batch (every
+    rule-passing row counts, accepted or not, so the numbering does not depend on what was seen)."""
+    same = "r.batch_id, s.platform, s.receipt_no, s.sku_code"
+    by_value = ", ".join(
+        f"s.{c} NULLS LAST" for c in ("quantity", "unit_price", "pay_amount", "barcode", "title", "sold_at")
+    )
+    landed = f"(SELECT DISTINCT raw_record_id, raw_file, batch_id, received_at FROM {raw})"
+    numbered = (
+        f"(SELECT s.*, r.batch_id, r.received_at,\n"
+        f"    row_number() OVER (PARTITION BY {same} ORDER BY {by_value}, s.raw_record_id) AS _nth\n"
+        f"  FROM {staged} AS s JOIN {landed} AS r\n"
+        "  ON r.raw_record_id = s.raw_record_id AND r.raw_file = s.raw_file WHERE s._rule IS NULL)"
+    )
+    line_id = "sku_code || CASE WHEN _nth > 1 THEN '#' || CAST(_nth AS VARCHAR) ELSE '' END"
     amount = "CAST(quantity * unit_price AS DECIMAL(18,2))"
     acct = sqlgen.account_id_sql("phone_token")
     return (
@@ -394,8 +422,61 @@ def pos_lines_sql(staged: str, accepted: str) -> str:
         "  [raw_record_id] AS raw_record_ids,\n"
         f"  source, sold_at, phone_token, store_name AS shop_name,\n"
         f"  CASE WHEN card_no IS NOT NULL THEN platform || ':' || card_no\n"
-        f"       WHEN {acct} IS NOT NULL THEN platform || ':' || {acct} END AS account_key\n"
-        f"FROM {accepted_rows(staged, accepted)} AS s"
+        f"       WHEN {acct} IS NOT NULL THEN platform || ':' || {acct} END AS account_key,\n"
+        "  raw_record_id, received_at, batch_id, raw_file\n"
+        f"FROM {accepted_rows(numbered, accepted)} AS s"
+    )
+
+
+def _pos_versions_sql(cur_lines: str, lines: str, keys: str, columns: str) -> str:
+    """``columns`` of every version of the lines in ``keys``: the current line (``is_new`` 0) and
+    this run's rows ``lines`` (1), with when, in which batch and file each landed."""
+    return (
+        f"SELECT {columns}, 0 AS is_new, CAST(NULL AS TIMESTAMP) AS received_at, '' AS batch_id,"
+        f" '' AS raw_file FROM {cur_lines}\n"
+        f"  WHERE platform = 'pos' AND {keys}\n"
+        f"UNION ALL SELECT {columns}, 1 AS is_new, received_at, batch_id, raw_file FROM {lines}"
+    )
+
+
+def pos_repeats_sql(rows: str, cur_lines: str) -> str:
+    """Raw record ids of this run's sale rows ``rows`` that repeat the values of their line's
+    previous version (the current line or an earlier-landed row of this run): the same sale
+    delivered again (landed under another shop code, or in another file), a duplicate. A raw record
+    read from several files counts once here (``merge.classify_sql`` makes its later copies the
+    duplicates), or its first copy would repeat its second and the sale be lost."""
+    cols = ("line_key", "version_raw_record_id", *POS_LINE_VALUES)
+    first = "row_number() OVER (PARTITION BY raw_record_id ORDER BY raw_file) = 1"
+    once = f"(SELECT * FROM {rows} QUALIFY {first})"
+    versions = _pos_versions_sql(
+        cur_lines, once, f"line_key IN (SELECT line_key FROM {rows})", ", ".join(cols)
+    )
+    order = ", ".join(_LANDED)
+    prev = ", ".join(
+        f"lag({c}) OVER (PARTITION BY line_key ORDER BY {order}) AS prev_{c}"
+        for c in ("is_new", *POS_LINE_VALUES)
+    )
+    same = " AND ".join(f"{c} IS NOT DISTINCT FROM prev_{c}" for c in POS_LINE_VALUES)
+    return (
+        f"SELECT DISTINCT version_raw_record_id AS raw_record_id FROM (SELECT *, {prev} FROM (\n"
+        f"{versions}) AS v) AS p\nWHERE is_new = 1 AND prev_is_new IS NOT NULL AND {same}"
+    )
+
+
+def pos_changed_lines_sql(cur_lines: str, new_lines: str, affected: str) -> str:
+    """The lines of the ``affected`` receipts after this run: per line its latest-landed version
+    (this run's over the current), keeping the raw record ids of every version it has had."""
+    cols = ORDER_LINE.column_names
+    versions = _pos_versions_sql(
+        cur_lines, new_lines, f"order_key IN (SELECT order_key FROM {affected})", ", ".join(cols)
+    )
+    order = ", ".join(f"{c} DESC" for c in _LANDED)
+    kept = ", ".join(f"ids.{c}" if c == "raw_record_ids" else f"w.{c}" for c in cols)
+    return (
+        f"SELECT {kept} FROM (SELECT * FROM ({versions}) AS v\n"
+        f"  QUALIFY row_number() OVER (PARTITION BY line_key ORDER BY {order}) = 1) AS w\n"
+        f"JOIN (SELECT line_key, {merge.ids_union_sql('raw_record_ids')} AS raw_record_ids FROM (\n"
+        f"{versions}) AS a GROUP BY line_key) AS ids ON ids.line_key = w.line_key"
     )
 
 
@@ -440,7 +521,8 @@ def pos_orders_sql(lines: str, headers: str) -> str:
         f"SELECT {select} FROM (\n"
         "  SELECT order_key, sum(line_amount) AS goods_amount, sum(discount_amount) AS discount_amount,\n"
         "    sum(pay_amount) AS pay_amount, max(version_raw_record_id) AS version_raw_record_id,\n"
-        "    CAST(1 AS BIGINT) AS version_count, list_sort(list(version_raw_record_id)) AS raw_record_ids,\n"
+        "    CAST(1 AS BIGINT) AS version_count,\n"
+        f"    {merge.ids_union_sql('raw_record_ids')} AS raw_record_ids,\n"
         f"    NULLIF(concat_ws(',', {_flag_any('price_out_of_range')}, {_flag_any('mixed_timezone')}), '')"
         " AS quality_flags\n"
         f"  FROM {lines} GROUP BY order_key) AS l\n"
@@ -488,24 +570,23 @@ def pos_headers_sql(new_lines: str, cur_orders: str, affected: str) -> str:
 
 
 def run_pos(engine: Engine, mappings: list[Mapping], files: list[str]) -> StepResult:
-    """POS sales: stage and classify each sale row, then rebuild the affected receipts as orders with
-    their lines, the buyers' member accounts, listings and quality flags."""
+    """POS sales: stage each sale row and key it on its receipt and SKU, classify it (a row that
+    repeats its line's latest version is a duplicate), then rebuild the affected receipts as orders
+    with their lines, the buyers' member accounts, listings and quality flags."""
     e, name = engine, POS_ENTITY
     staged = stage(e, name, POS_TARGET, mappings, files)
+    # every rule-passing row, keyed, before classification: whether it repeats a sale needs its line
+    e.materialize("pos_rows", pos_lines_sql(staged, f"(SELECT raw_record_id, raw_file FROM {staged})"))
+    e.materialize("pos_repeats", pos_repeats_sql("pos_rows", "cur_order_line"))
     seen = (
         "SELECT unnest(raw_record_ids) AS raw_record_id FROM cur_order_line WHERE platform = 'pos' UNION ALL "
-        f"SELECT raw_record_id FROM cur_quarantine WHERE entity = {lit(name)}"
+        f"SELECT raw_record_id FROM cur_quarantine WHERE entity = {lit(name)} UNION ALL "
+        "SELECT raw_record_id FROM pos_repeats"
     )
     accepted = classify(e, name, staged, mappings, POS_TARGET, seen)
-    e.materialize("pos_new_lines", pos_lines_sql(staged, accepted))
+    e.materialize("pos_new_lines", f"SELECT * FROM {accepted_rows('pos_rows', accepted)} AS s")
     e.materialize("aff_pos_orders", merge.affected_sql("pos_new_lines", "order_key"))
-    line_cols = ", ".join(ORDER_LINE.column_names)
-    e.materialize(
-        "chg_pos_lines",
-        f"SELECT {line_cols} FROM (SELECT {line_cols} FROM cur_order_line WHERE order_key IN "
-        f"(SELECT order_key FROM aff_pos_orders) UNION ALL SELECT {line_cols} FROM pos_new_lines) AS u "
-        "QUALIFY row_number() OVER (PARTITION BY line_key ORDER BY version_raw_record_id) = 1",
-    )
+    e.materialize("chg_pos_lines", pos_changed_lines_sql("cur_order_line", "pos_new_lines", "aff_pos_orders"))
     e.view("pos_headers", pos_headers_sql("pos_new_lines", "cur_orders", "aff_pos_orders"))
     e.materialize("chg_pos_orders", pos_orders_sql("chg_pos_lines", "pos_headers"))
     # a receipt is paid at the till and completed as it is rung up: one payment, one status

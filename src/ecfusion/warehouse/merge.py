@@ -3,8 +3,16 @@
 Each function returns one SELECT (DuckDB dialect, transpiled for Spark). A merge touches only
 the keys this run brings (``affected``): it computes their NEW rows from the current rows of
 those keys (``cur_<table>``) and this run's accepted rows, as a union-and-pick — the latest
-``modified_at`` wins per natural key whatever order versions arrive in, ties broken by raw
-record id — and the writer replaces exactly those keys. Re-running changes nothing.
+``modified_at`` wins per natural key whatever order versions arrive in; at the same instant the
+status further along its lifecycle, then (orders) the later pull, then the raw record id — and
+the writer replaces exactly those keys. Re-running changes nothing.
+
+An order's row takes its header from its latest version, its lines from its latest version that
+names lines (a version without a line list is a header-only update; one that would open an order
+without lines is quarantined) and its receiver from its latest version that shows one
+(``unified.order_version`` keeps, per version, its pull time and whether it names lines and shows
+the receiver). Every choice is an associative "latest of", so an incremental build equals a
+rebuild (docs/mappings.md, "How the versions of one order merge").
 
 Orders, the large entity, decide on narrow rows: ``classified_orders_sql`` gives every staged
 record its outcome, ``winners_sql`` picks each touched order's winning version from ids and
@@ -15,10 +23,37 @@ with their current row (``merged_accounts_sql``) instead of rescanning every old
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ecfusion.model.tables import MEMBER_ACCOUNT, ORDER_LINE, ORDERS, REFUND, SHIPMENT, Table
+from ecfusion.model.vocabulary import ORDER_STATUS_RANK, REFUND_STATUS_RANK
 from ecfusion.standardize.sqlgen import lit
 
-VERSION_ORDER = "modified_at DESC NULLS LAST, version_raw_record_id DESC"
+
+def status_rank_sql(ranks: Iterable[tuple[str, int]], column: str = "status") -> str:
+    """The lifecycle rank (``model.vocabulary``) of the status in ``column``; -1 for none."""
+    whens = " ".join(f"WHEN {lit(str(s))} THEN {r}" for s, r in ranks)
+    return f"CASE {column} {whens} ELSE -1 END"
+
+
+# Which of two versions of one row is the later: the later modified time; at the same instant the
+# status further along its lifecycle (a platform stamps an order created and paid in one second
+# with one time); then the later arrival (pulled_at, the raw envelope's); the raw record id last, so
+# the pick is the same on every engine and every run. Never the raw id alone: it is a keyed hash,
+# so the pick would differ from one workspace to the next.
+_ORDER_RANK = status_rank_sql(ORDER_STATUS_RANK.items())
+ORDER_VERSION_LATEST = (
+    f"modified_at DESC NULLS LAST, {_ORDER_RANK} DESC, pulled_at DESC NULLS LAST, raw_record_id DESC"
+)
+# the same order, earliest first (a status history reads versions this way)
+ORDER_VERSION_EARLIEST = (
+    f"modified_at ASC NULLS FIRST, {_ORDER_RANK} ASC, pulled_at ASC NULLS FIRST, raw_record_id ASC"
+)
+# refunds (rows that keep no arrival): time, then status progress, then raw record id
+VERSION_ORDER = (
+    f"modified_at DESC NULLS LAST, {status_rank_sql(REFUND_STATUS_RANK.items())} DESC,"
+    " version_raw_record_id DESC"
+)
 
 
 def _cols(t: Table, prefix: str = "") -> str:
@@ -110,18 +145,87 @@ def _candidates_sql(spec, staged: str, accepted: str, *, extra: dict[str, str] |
 # once, by a join on the winning version's id.
 
 
-def classified_orders_sql(orders: str, bad: str, seen: str) -> str:
+def lineless_versions_sql(headers: list[str]) -> str | None:
+    """The order records of the header relations ``headers`` (``sqlgen.orders_header_sql`` of the
+    platforms whose orders carry a line list) that name no line: the list is absent or empty."""
+    if not headers:
+        return None
+    return union_all([
+        f"SELECT raw_record_id, raw_file FROM {h} WHERE _items IS NULL OR array_length(_items) = 0"
+        for h in headers
+    ])
+
+
+def _orphans_sql(orders: str, lineless: str, known: str) -> str:
+    """The records of ``lineless`` that would open an order without any line: no version the
+    warehouse holds (``known``) and no other record of this run (passing the header rules) names
+    the order. A version that names no line is a header-only update of an order that has lines."""
+    rec = "s.raw_record_id = l.raw_record_id AND s.raw_file = l.raw_file"
+    keys = (
+        f"SELECT s.order_key FROM {orders} AS s JOIN {lineless} AS l ON {rec} WHERE s.order_key IS NOT NULL"
+    )
+    lined = (
+        f"SELECT s.order_key FROM {orders} AS s LEFT JOIN {lineless} AS l ON {rec}\n"
+        f"    WHERE l.raw_record_id IS NULL AND s._rule IS NULL AND s.order_key IN ({keys})"
+    )
+    return (
+        f"SELECT s.raw_record_id, s.raw_file FROM {orders} AS s JOIN {lineless} AS l ON {rec}\n"
+        f"  WHERE s._rule IS NULL AND s.order_key IS NOT NULL\n"
+        f"    AND s.order_key NOT IN (SELECT order_key FROM {known} WHERE order_key IN ({keys}))\n"
+        f"    AND s.order_key NOT IN ({lined})"
+    )
+
+
+_NO_LINES = lit(
+    "missing_required: the order record names no line item (its line list is absent or empty) and the "
+    "order has no version that does; a header-only update is accepted once the order's lines are known"
+)
+
+
+def classified_orders_sql(
+    orders: str,
+    bad: str,
+    seen: str,
+    *,
+    raw: str | None = None,
+    lineless: str | None = None,
+    known: str | None = None,
+) -> str:
     """Narrow: every staged order record's version columns and outcome ('duplicate': seen before
     or a later copy in this run; 'quarantined': a rule failed; else 'unified'), with the rule,
-    reason and mapping of a failed rule."""
+    reason and mapping of a failed rule. ``raw``: the raw records (their envelope's ``pulled_at``);
+    ``lineless`` (``lineless_versions_sql``): the records that name no line, quarantined
+    (missing_required) when they would open an order, the warehouse's versions being ``known``."""
+    arrival = "r.pulled_at" if raw else "CAST(NULL AS TIMESTAMP)"
+    has_lines = "l.raw_record_id IS NULL" if lineless else "true"
+    orphan = "o.raw_record_id IS NOT NULL" if lineless and known else "false"
+    rec = "{a}.raw_record_id = s.raw_record_id AND {a}.raw_file = s.raw_file"
+    failed = f"CASE WHEN b.raw_record_id IS NOT NULL THEN {{b}} WHEN {orphan} THEN {{o}} END"
+    joins = ""
+    if raw:
+        # the envelope's time (the raw record's own, not the run's), cast as the model keeps times
+        joins += (
+            "LEFT JOIN (SELECT raw_record_id, raw_file, CAST(pulled_at AS TIMESTAMP) AS pulled_at\n"
+            f"  FROM {raw}) AS r ON {rec.format(a='r')}\n"
+        )
+    if lineless:
+        joins += f"LEFT JOIN {lineless} AS l ON {rec.format(a='l')}\n"
+        if known:
+            joins += f"LEFT JOIN ({_orphans_sql(orders, lineless, known)}) AS o ON {rec.format(a='o')}\n"
     return (
         "SELECT s.raw_record_id, s.source, s.platform, s.raw_file, s.order_key, s.modified_at, s.status,\n"
-        "  s.platform_status, s.quality_flags,\n"
+        f"  s.platform_status, s.quality_flags, {arrival} AS pulled_at, {has_lines} AS has_lines,\n"
+        "  s.has_contact,\n"
         "  CASE WHEN d.copy > 1 OR seen.raw_record_id IS NOT NULL THEN 'duplicate'\n"
-        "       WHEN b.raw_record_id IS NOT NULL THEN 'quarantined' ELSE 'unified' END AS outcome,\n"
-        "  b._rule AS rule, b._reason AS reason, b._mapping AS mapping\n"
+        f"       WHEN b.raw_record_id IS NOT NULL OR {orphan} THEN 'quarantined' ELSE 'unified' END"
+        " AS outcome,\n"
+        f"  {failed.format(b='b._rule', o=lit('missing_required'))} AS rule,\n"
+        f"  {failed.format(b='b._reason', o=_NO_LINES)} AS reason,\n"
+        f"  {failed.format(b='b._mapping', o='s._mapping')} AS mapping\n"
         "FROM (SELECT raw_record_id, source, platform, raw_file, order_key, modified_at, status,\n"
-        f"        platform_status, quality_flags FROM {orders}) AS s\n"
+        "        platform_status, quality_flags, _mapping,\n"
+        "        receiver_phone_token IS NOT NULL OR receiver_name_token IS NOT NULL AS has_contact\n"
+        f"      FROM {orders}) AS s\n"
         f"LEFT JOIN {bad} AS b ON b.raw_record_id = s.raw_record_id\n"
         # copies of one record in this run (rare): rank only those, never sort the whole stage
         "LEFT JOIN (SELECT raw_record_id, raw_file,\n"
@@ -130,8 +234,9 @@ def classified_orders_sql(orders: str, bad: str, seen: str) -> str:
         f"  WHERE hash(raw_record_id) IN ({repeated_hashes_sql(orders, 'raw_record_id')})) AS d\n"
         "  ON d.raw_record_id = s.raw_record_id AND d.raw_file = s.raw_file\n"
         f"LEFT JOIN (SELECT DISTINCT raw_record_id FROM {seen}) AS seen\n"
-        "  ON seen.raw_record_id = s.raw_record_id"
-    )
+        "  ON seen.raw_record_id = s.raw_record_id\n"
+        f"{joins}"
+    ).rstrip("\n")
 
 
 def outcomes_sql(classified: str) -> str:
@@ -145,19 +250,23 @@ def new_versions_sql(classified: str, run_id: str) -> str:
     """This run's accepted order versions (appended to unified.order_version)."""
     return (
         "SELECT order_key, platform, source, modified_at, status, platform_status, quality_flags,"
-        f" raw_record_id, '{run_id}' AS run_id FROM {classified} WHERE outcome = 'unified'"
+        f" raw_record_id, '{run_id}' AS run_id, pulled_at, has_lines, has_contact\n"
+        f"FROM {classified} WHERE outcome = 'unified'"
     )
 
 
 def touched_versions_sql(classified: str, cur_versions: str) -> str:
-    """Every version of the orders this run touches (narrow: ids, time, status): this run's
-    accepted versions (``is_new``, with their file) and the warehouse's earlier ones."""
+    """Every version of the orders this run touches (narrow: ids, time, status, arrival, whether
+    it names lines and shows the receiver): this run's accepted versions (``is_new``, with their
+    file) and the warehouse's earlier ones. A version accepted before ecfusion kept ``has_lines`` /
+    ``has_contact`` counts as having both: the order's current row holds what it showed."""
+    cols = "order_key, raw_record_id, {file}, modified_at, status, platform_status, pulled_at, {flags}"
+    kept = "COALESCE(has_lines, true) AS has_lines, COALESCE(has_contact, true) AS has_contact"
     return (
-        "SELECT order_key, raw_record_id, raw_file, modified_at, status, platform_status, true AS is_new\n"
+        f"SELECT {cols.format(file='raw_file', flags='has_lines, has_contact')}, true AS is_new\n"
         f"FROM {classified} WHERE outcome = 'unified'\n"
         "UNION ALL\n"
-        "SELECT order_key, raw_record_id, CAST(NULL AS VARCHAR) AS raw_file, modified_at, status,"
-        " platform_status, false AS is_new\n"
+        f"SELECT {cols.format(file='CAST(NULL AS VARCHAR) AS raw_file', flags=kept)}, false AS is_new\n"
         f"FROM {cur_versions}\n"
         f"WHERE order_key IN (SELECT order_key FROM {classified} WHERE outcome = 'unified')"
     )
@@ -178,30 +287,44 @@ def single_versions_sql(versions: str, repeated: str) -> str:
 
 
 def winners_sql(single: str, several: str) -> str:
-    """Per order this run touches: the winning version (latest ``modified_at``, ties by raw record
-    id, whatever order versions arrive in), whether it is new, whether the order existed before,
-    and every version id. An order with one version is its own winner, and new (a version the
-    warehouse held would be a second); a window over narrow rows ranks the others."""
+    """Per order this run touches: the winning version (``ORDER_VERSION_LATEST``: the latest
+    ``modified_at``, at the same instant the status further along, then the later arrival, then
+    the raw record id — whatever order versions arrive in), whether it is new, whether the order
+    existed before, every version id, and the two versions the row takes more from: the latest
+    that names lines (``line_*``: its lines are the order's) and the latest that shows the receiver
+    (``contact_*``). An order with one version is its own winner, and new (a version the warehouse
+    held would be a second); windows over narrow rows rank the others."""
+    order = f"PARTITION BY order_key ORDER BY {{}}{ORDER_VERSION_LATEST}"
     ranked = (
         "SELECT order_key, raw_record_id, raw_file, is_new,\n"
-        "    row_number() OVER (PARTITION BY order_key ORDER BY modified_at DESC, raw_record_id DESC)"
-        " AS rn\n"
+        f"    row_number() OVER ({order.format('')}) AS rn,\n"
+        f"    row_number() OVER ({order.format('has_lines DESC, ')}) AS ln,\n"
+        f"    row_number() OVER ({order.format('has_contact DESC, ')}) AS cn\n"
         f"  FROM {several}"
     )
-    summary = (
-        f"SELECT order_key, count(*) AS n, {ids_list_sql('raw_record_id')} AS ids,"
-        " bool_or(NOT is_new) AS existed\n"
-        f"  FROM {several} GROUP BY order_key"
+
+    def pick(prefix: str, rank: str) -> str:
+        return (
+            f"max(CASE WHEN {rank} = 1 THEN raw_record_id END) AS {prefix}_id,"
+            f" max(CASE WHEN {rank} = 1 THEN raw_file END) AS {prefix}_file,"
+            f" bool_or({rank} = 1 AND is_new) AS {prefix}_new"
+        )
+
+    own = ", ".join(
+        f"raw_record_id AS {p}_id, raw_file AS {p}_file, true AS {p}_new" for p in ("line", "contact")
     )
     return (
         "SELECT order_key, raw_record_id AS win_id, raw_file AS win_file, true AS win_new,\n"
-        "  CAST(1 AS BIGINT) AS version_count, [raw_record_id] AS raw_record_ids, false AS existed\n"
+        "  CAST(1 AS BIGINT) AS version_count, [raw_record_id] AS raw_record_ids, false AS existed,\n"
+        f"  {own}\n"
         f"FROM {single}\n"
         "UNION ALL\n"
-        "SELECT r.order_key, r.raw_record_id AS win_id, r.raw_file AS win_file, r.is_new AS win_new,\n"
-        "  m.n AS version_count, m.ids AS raw_record_ids, m.existed\n"
-        f"FROM ({ranked}) AS r JOIN ({summary}) AS m ON m.order_key = r.order_key\n"
-        "WHERE r.rn = 1"
+        f"SELECT order_key, {pick('win', 'rn')},\n"
+        f"  count(*) AS version_count, {ids_list_sql('raw_record_id')} AS raw_record_ids,"
+        " bool_or(NOT is_new) AS existed,\n"
+        f"  {pick('line', 'ln')},\n"
+        f"  {pick('contact', 'cn')}\n"
+        f"FROM ({ranked}) AS r GROUP BY order_key"
     )
 
 
@@ -231,14 +354,12 @@ CONTACT = (
     "receiver_name_token", "receiver_phone_token", "receiver_phone_bidx", "receiver_phone_masked",
     "receiver_address_token", "receiver_phone_province", "receiver_phone_city",
 )
-_HAS_CONTACT = "(receiver_phone_token IS NOT NULL OR receiver_name_token IS NOT NULL)"
-
-
-def _winner_rows(spec: Table, staged: str, cur: str, winners: str, *, line: bool,
+def _winner_rows(spec: Table, staged: str, cur: str, winners: str, *, line: bool, pick: str = "win",
                  fill: str | None = None) -> str:
-    """Rows of ``spec``'s table for each touched order: from the staged rows of its winning
-    version when that is new, else its current rows (with the version list brought up to date).
-    ``fill`` (orders): the contact to use where the new winner shows none."""
+    """Rows of ``spec``'s table for each touched order: from the staged rows of the version
+    ``pick`` of ``winners_sql`` (the winner; ``line``: the latest that names lines) when that is
+    new, else its current rows (with the version list brought up to date). ``fill`` (orders,
+    ``contact_fill_sql``): the receiver to use where it is not the winner's."""
     if line:
         own = {"version_raw_record_id": "s.raw_record_id", "raw_record_ids": "[s.raw_record_id]"}
         kept = {}
@@ -248,51 +369,51 @@ def _winner_rows(spec: Table, staged: str, cur: str, winners: str, *, line: bool
         kept = {"version_count": "w.version_count", "raw_record_ids": "w.raw_record_ids"}
         if fill:
             own |= {c: f"CASE WHEN f.order_key IS NOT NULL THEN f.{c} ELSE s.{c} END" for c in CONTACT}
+            kept |= {c: f"CASE WHEN f.order_key IS NOT NULL THEN f.{c} ELSE c.{c} END" for c in CONTACT}
     new_cols = ", ".join(f"{own.get(c, 's.' + c)} AS {c}" for c in spec.column_names)
     old_cols = ", ".join(f"{kept.get(c, 'c.' + c)} AS {c}" for c in spec.column_names)
-    fill_join = f"\nLEFT JOIN {fill} AS f ON f.order_key = s.order_key" if fill else ""
+    fill_join = "\nLEFT JOIN {fill} AS f ON f.order_key = {t}.order_key" if fill else ""
     return (
         f"SELECT {new_cols}\nFROM {staged} AS s JOIN {winners} AS w\n"
-        f"  ON s.raw_record_id = w.win_id AND s.raw_file = w.win_file AND w.win_new{fill_join}\n"
+        f"  ON s.raw_record_id = w.{pick}_id AND s.raw_file = w.{pick}_file AND w.{pick}_new"
+        f"{fill_join.format(fill=fill, t='s')}\n"
         "UNION ALL\n"
         f"SELECT {old_cols}\nFROM {cur} AS c JOIN {winners} AS w\n"
-        "  ON c.order_key = w.order_key AND NOT w.win_new"
+        f"  ON c.order_key = w.order_key AND NOT w.{pick}_new{fill_join.format(fill=fill, t='c')}"
     )
 
 
-def contact_fill_sql(staged: str, classified: str, cur: str, winners: str) -> str:
-    """Per order whose new winning version shows no receiver contact: the contact of its latest
-    version that does (this run's accepted versions or the current row), so a later blank
-    version never erases who the receiver was."""
+def contact_fill_sql(staged: str, cur: str, winners: str) -> str:
+    """Per touched order whose receiver is not its winning version's: the receiver of its latest
+    version that shows one (``winners_sql``'s ``contact_*``), from this run's staged row when that
+    version is new, else from the order's current row — which holds the receiver of the latest
+    earlier version that showed one. So a later blank version never erases who the receiver was,
+    and an earlier one arriving late never overrides a later one: the row is the same whatever
+    order versions arrive in."""
     cols = ", ".join(CONTACT)
-    need = (
-        f"SELECT s.order_key FROM {staged} AS s JOIN {winners} AS w\n"
-        "    ON s.raw_record_id = w.win_id AND s.raw_file = w.win_file AND w.win_new\n"
-        "  WHERE w.version_count > 1 AND s.receiver_phone_token IS NULL AND s.receiver_name_token IS NULL"
-    )
+    other = "NOT (w.win_new AND w.contact_id = w.win_id AND w.contact_file = w.win_file)"
     return (
-        f"SELECT order_key, {cols} FROM (\n"
-        f"  SELECT order_key, {cols}, row_number() OVER (\n"
-        "    PARTITION BY order_key ORDER BY modified_at DESC, version DESC) AS rn FROM (\n"
-        f"    SELECT order_key, {cols}, modified_at, raw_record_id AS version FROM {staged}\n"
-        f"    WHERE {_HAS_CONTACT} AND order_key IN ({need})\n"
-        f"      AND raw_record_id IN (SELECT raw_record_id FROM {classified} WHERE outcome = 'unified')\n"
-        "    UNION ALL\n"
-        f"    SELECT order_key, {cols}, modified_at, version_raw_record_id AS version FROM {cur}\n"
-        f"    WHERE {_HAS_CONTACT} AND order_key IN ({need})) AS v) AS r\n"
-        "WHERE rn = 1"
+        f"SELECT s.order_key, {', '.join('s.' + c for c in CONTACT)}\n"
+        f"FROM {staged} AS s JOIN {winners} AS w\n"
+        "  ON s.raw_record_id = w.contact_id AND s.raw_file = w.contact_file AND w.contact_new\n"
+        f"WHERE {other}\n"
+        "UNION ALL\n"
+        f"SELECT order_key, {cols} FROM {cur}\n"
+        f"WHERE order_key IN (SELECT order_key FROM {winners} WHERE win_new AND NOT contact_new)"
     )
 
 
 def changed_orders_sql(staged: str, cur: str, winners: str, fill: str | None = None) -> str:
-    """New state of every order this run touches: the winning version's row (contact from ``fill``
-    where it shows none), all version ids."""
+    """New state of every order this run touches: the winning version's row (receiver from
+    ``fill`` where it is another version's), all version ids."""
     return _winner_rows(ORDERS, staged, cur, winners, line=False, fill=fill)
 
 
 def changed_lines_sql(staged_lines: str, cur: str, winners: str) -> str:
-    """Lines of each touched order's winning version: a version's lines replace the previous ones."""
-    return _winner_rows(ORDER_LINE, staged_lines, cur, winners, line=True)
+    """Lines of each touched order: those of its latest version that names lines. A version's
+    lines replace the previous ones; a version that names none (a header-only update: its line
+    list is absent or empty) leaves the order the lines it had."""
+    return _winner_rows(ORDER_LINE, staged_lines, cur, winners, line=True, pick="line")
 
 
 def changed_shipments_sql(staged_shipments: str, cur: str, winners: str) -> str:
@@ -346,17 +467,18 @@ def old_flag_keys_sql(cur_lines: str, affected: str) -> str:
 
 
 def status_history_sql(single: str, several: str) -> str:
-    """Every transition: a version whose (status, platform_status) differs from the one before it.
-    An order with one version has one entry, its first status."""
+    """Every transition: a version whose (status, platform_status) differs from the one before it,
+    versions in ``ORDER_VERSION_EARLIEST`` order — so two versions stamped with the same instant
+    read forward (created → paid), never backwards. An order with one version has one entry, its
+    first status."""
+    order = f"PARTITION BY order_key ORDER BY {ORDER_VERSION_EARLIEST}"
     return (
         f"{first_status_sql(single, 'raw_record_id')}\nUNION ALL\n"
-        "SELECT order_key, row_number() OVER (PARTITION BY order_key ORDER BY modified_at,"
-        " raw_record_id) AS seq,\n"
+        f"SELECT order_key, row_number() OVER ({order}) AS seq,\n"
         "  prev_status AS from_status, status, platform_status, modified_at AS changed_at, raw_record_id\n"
         "FROM (SELECT *, lag(status) OVER w AS prev_status, lag(platform_status) OVER w AS prev_platform,\n"
         "        row_number() OVER w AS n\n"
-        f"      FROM {several} WINDOW w AS (PARTITION BY order_key ORDER BY modified_at,"
-        f" raw_record_id)) AS v\n"
+        f"      FROM {several} WINDOW w AS ({order})) AS v\n"
         "WHERE n = 1 OR status IS DISTINCT FROM prev_status OR platform_status IS DISTINCT FROM prev_platform"
     )
 
@@ -540,10 +662,17 @@ def candidate_members_sql(members: str, accepted: str) -> str:
     )
 
 
-def merged_accounts_sql(cur: str, accounts: str) -> str:
+def merged_accounts_sql(cur: str, accounts: str, replaced: str | None = None) -> str:
     """New state of the accounts in ``accounts`` (one row per key, e.g. this run's orders
     aggregated per buyer): a key the warehouse has no row for is taken as it is; the others merge
-    with their current row as in ``changed_members_sql``."""
+    with their current row as in ``changed_members_sql``. ``replaced``: rows recomputed whole (e.g.
+    from every order that names the account, after an order stopped naming it), taken as they are
+    instead of merging: a merge only ever adds, so it cannot take an order's contribution away."""
+    if replaced is not None:
+        accounts = (
+            f"(SELECT * FROM {accounts} WHERE account_key NOT IN (SELECT account_key FROM {replaced}))"
+            " AS kept_accounts"
+        )
     known = f"(SELECT account_key FROM {cur})"
     return (
         f"SELECT {_cols(MEMBER_ACCOUNT)} FROM {accounts} WHERE account_key NOT IN {known}\n"
@@ -551,6 +680,7 @@ def merged_accounts_sql(cur: str, accounts: str) -> str:
         + changed_members_sql(
             cur, f"(SELECT * FROM {accounts} WHERE account_key IN {known}) AS known_accounts", accounts
         )
+        + (f"\nUNION ALL SELECT {_cols(MEMBER_ACCOUNT)} FROM {replaced}" if replaced is not None else "")
     )
 
 

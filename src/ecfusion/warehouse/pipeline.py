@@ -153,7 +153,14 @@ class _Run:
             "SELECT raw_record_id FROM cur_quarantine WHERE entity = 'orders'",
         )
         # Decisions on narrow rows (outcome, winning version); the wide rows are read once, below.
-        e.materialize("cls_orders", merge.classified_orders_sql("staged_narrow", "bad_orders", "seen_orders"))
+        lined = [f"hdr_{m.platform}" for m in platforms if m.order_line is not None and m.order_line.items]
+        lineless = merge.lineless_versions_sql(lined)
+        if lineless is not None:
+            e.materialize("lineless_orders", lineless)  # few rows, read by several checks
+        e.materialize("cls_orders", merge.classified_orders_sql(
+            "staged_narrow", "bad_orders", "seen_orders", raw="raw_orders",
+            lineless=None if lineless is None else "lineless_orders", known="cur_order_version",
+        ))
         e.view("out_orders", merge.outcomes_sql("cls_orders"))
         e.view("new_order_version", merge.new_versions_sql("cls_orders", self.run_id))
         e.view("ver_orders", merge.touched_versions_sql("cls_orders", "cur_order_version"))
@@ -164,7 +171,7 @@ class _Run:
         # aff_orders: the orders whose current rows the write replaces (new orders have none).
         e.materialize("aff_orders", merge.stale_orders_sql("win_orders"))
         e.materialize(
-            "fill_orders", merge.contact_fill_sql("staged_orders", "cls_orders", "cur_orders", "win_orders")
+            "fill_orders", merge.contact_fill_sql("staged_orders", "cur_orders", "win_orders")
         )
         e.materialize(
             "chg_orders", merge.changed_orders_sql("staged_orders", "cur_orders", "win_orders", "fill_orders")
