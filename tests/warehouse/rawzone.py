@@ -172,6 +172,28 @@ def rows(ws: Any, sql: str) -> list[tuple[Any, ...]]:
         con.close()
 
 
+Landing = tuple[str, str, list[dict[str, Any]]]  # (platform, entity, payloads): one landing
+
+
+def incremental_and_rebuild(
+    tmp_path: Path, batches: list[list[Landing]], engine: str = "duckdb"
+) -> tuple[Any, Any]:
+    """Two workspaces over the same raw zone: one run per batch on ``engine``, and one run over them
+    all (on DuckDB). Each run must balance."""
+    from ecfusion import warehouse
+    from ecfusion.config import Workspace
+
+    inc, reb = Workspace.init(tmp_path / "incremental"), Workspace.init(tmp_path / "rebuild")
+    inc_raw, reb_raw = RawZone(inc.lake_root), RawZone(reb.lake_root)
+    for day, batch in enumerate(batches):
+        for platform, entity, payloads in batch:
+            for raw in (inc_raw, reb_raw):
+                raw.add(platform, entity, list(payloads), dt=f"2026-11-{20 + day}")
+        assert warehouse.run(inc, engine=engine).balanced
+    assert warehouse.run(reb).balanced
+    return inc, reb
+
+
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """The ``ecfusion`` command as a user runs it (a wide terminal, so table cells stay whole)."""
     env = {**os.environ, "COLUMNS": "250"}

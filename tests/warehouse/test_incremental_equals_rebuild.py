@@ -9,15 +9,13 @@ from typing import Any
 
 import pytest
 from keyed_payloads import taobao_item
-from rawzone import RawZone, taobao_trade, token
+from rawzone import Landing, incremental_and_rebuild, taobao_trade, token
 from rawzone import rows as _rows
 from tests_payloads import PDD
 
-from ecfusion import warehouse
 from ecfusion.config import Workspace
 
 # (platform, entity, payloads): one landing; a batch is the landings of one run
-Landing = tuple[str, str, list[dict[str, Any]]]
 
 LISTINGS = "SELECT listing_key, title, category_path, len(raw_record_ids) FROM unified.listing ORDER BY 1"
 ACCOUNTS = "SELECT account_key, len(raw_record_ids) FROM unified.member_account ORDER BY 1"
@@ -40,22 +38,6 @@ def _pdd(order_sn: str, updated: str, **fields: Any) -> Landing:
     return ("pdd", "orders", [order])
 
 
-def _incremental_and_rebuild(
-    tmp_path: Path, batches: list[list[Landing]], engine: str = "duckdb"
-) -> tuple[Workspace, Workspace]:
-    """Two workspaces over the same raw zone: one run per batch on ``engine``, and one run over them
-    all (on DuckDB)."""
-    inc, reb = Workspace.init(tmp_path / "incremental"), Workspace.init(tmp_path / "rebuild")
-    inc_raw, reb_raw = RawZone(inc.lake_root), RawZone(reb.lake_root)
-    for day, batch in enumerate(batches):
-        for platform, entity, payloads in batch:
-            for raw in (inc_raw, reb_raw):
-                raw.add(platform, entity, list(payloads), dt=f"2026-11-{20 + day}")
-        assert warehouse.run(inc, engine=engine).balanced
-    assert warehouse.run(reb).balanced
-    return inc, reb
-
-
 def _same(inc: Workspace, reb: Workspace, table: str) -> list[tuple[Any, ...]]:
     """Every row of ``table`` in the incremental build, asserted equal to the rebuild's."""
     got = _rows(inc, f"SELECT * FROM unified.{table} ORDER BY ALL")
@@ -65,7 +47,7 @@ def _same(inc: Workspace, reb: Workspace, table: str) -> list[tuple[Any, ...]]:
 
 def test_a_feed_listing_stays_when_the_last_order_line_naming_it_goes(tmp_path: Path) -> None:
     feed = ("taobao", "products", [taobao_item(556, "2026-10-01 00:00:00", category="美妆护肤/面部精华")])
-    inc, reb = _incremental_and_rebuild(tmp_path, [[feed, TWO_LINES], [ONE_LINE]])
+    inc, reb = incremental_and_rebuild(tmp_path, [[feed, TWO_LINES], [ONE_LINE]])
     # 555:777 from its order line; 556:777 and 556:778 from the feed, though no line names them now
     assert _rows(inc, LISTINGS) == [
         ("taobao:555:777", "衬衫 0", None, 1),
@@ -78,16 +60,16 @@ def test_a_feed_listing_stays_when_the_last_order_line_naming_it_goes(tmp_path: 
 
 def test_a_listing_only_order_lines_named_goes_with_its_last_line(tmp_path: Path) -> None:
     other = ("taobao", "orders", [taobao_trade(31, "WAIT_SELLER_SEND_GOODS", "2026-11-01 11:00:00", lines=2)])
-    inc, reb = _incremental_and_rebuild(tmp_path, [[TWO_LINES, other], [ONE_LINE]])
+    inc, reb = incremental_and_rebuild(tmp_path, [[TWO_LINES, other], [ONE_LINE]])
     # 556:778 is still on order 31's line; a SKU nothing names any more is gone from both builds
     assert [k for k, *_ in _same(inc, reb, "listing")] == ["taobao:555:777", "taobao:556:778"]
-    inc, reb = _incremental_and_rebuild(tmp_path / "alone", [[TWO_LINES], [ONE_LINE]])
+    inc, reb = incremental_and_rebuild(tmp_path / "alone", [[TWO_LINES], [ONE_LINE]])
     assert [k for k, *_ in _same(inc, reb, "listing")] == ["taobao:555:777"]
 
 
 def test_a_feed_that_arrives_with_the_change_keeps_its_listing(tmp_path: Path) -> None:
     feed = ("taobao", "products", [taobao_item(556, "2026-11-02 00:00:00", skus=2)])
-    inc, reb = _incremental_and_rebuild(tmp_path, [[TWO_LINES], [ONE_LINE, feed]])
+    inc, reb = incremental_and_rebuild(tmp_path, [[TWO_LINES], [ONE_LINE, feed]])
     keys = [k for k, *_ in _same(inc, reb, "listing")]
     assert keys == ["taobao:555:777", "taobao:556:777", "taobao:556:778"]
 
@@ -95,7 +77,7 @@ def test_a_feed_that_arrives_with_the_change_keeps_its_listing(tmp_path: Path) -
 def test_an_account_no_order_names_any_more_is_gone(tmp_path: Path) -> None:
     phone_only = _pdd("261101-600", "2026-11-01 12:00:00")
     with_oaid = _pdd("261101-600", "2026-11-02 10:00:00", order_status=2, open_address_id="OAID-123")
-    inc, reb = _incremental_and_rebuild(tmp_path, [[phone_only], [with_oaid]])
+    inc, reb = incremental_and_rebuild(tmp_path, [[phone_only], [with_oaid]])
     assert _rows(inc, "SELECT account_key FROM unified.orders") == [("pdd:OAID-123",)]
     # one account, with both versions of the order that names it; no ghost under the phone's key
     assert _rows(inc, ACCOUNTS) == [("pdd:OAID-123", 2)]
@@ -106,7 +88,7 @@ def test_an_account_an_order_left_is_recounted_from_the_orders_that_stay(tmp_pat
     earlier = _pdd("261101-599", "2026-10-20 09:00:00", created_time="2026-10-20 09:00:00")
     phone_only = _pdd("261101-600", "2026-11-01 12:00:00", receiver_name=token("name", "张三"))
     with_oaid = _pdd("261101-600", "2026-11-02 10:00:00", order_status=2, open_address_id="OAID-123")
-    inc, reb = _incremental_and_rebuild(tmp_path, [[earlier, phone_only], [with_oaid]])
+    inc, reb = incremental_and_rebuild(tmp_path, [[earlier, phone_only], [with_oaid]])
     phone_key = _rows(inc, "SELECT account_key FROM unified.orders WHERE order_key = 'pdd:261101-599'")[0][0]
     # the phone's account keeps order 599 only: its raw record, its time, no name order 600 showed
     assert _rows(inc, ACCOUNTS) == [("pdd:OAID-123", 2), (phone_key, 1)]
@@ -126,7 +108,7 @@ def test_on_spark_listings_and_accounts_an_order_left_equal_the_rebuild(tmp_path
     phone_only = _pdd("261101-600", "2026-11-01 12:00:00")
     with_oaid = _pdd("261101-600", "2026-11-02 10:00:00", order_status=2, open_address_id="OAID-123")
     first, second = [feed, TWO_LINES, earlier, phone_only], [ONE_LINE, with_oaid]
-    inc, reb = _incremental_and_rebuild(tmp_path, [first, second], engine="spark")
+    inc, reb = incremental_and_rebuild(tmp_path, [first, second], engine="spark")
     listings = [k for k, *_ in _same(inc, reb, "listing")]
     assert listings == ["pdd:88:99", "taobao:555:777", "taobao:556:777", "taobao:556:778"]
     _same(inc, reb, "member_account")

@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from rawzone import RawZone, taobao_trade, token
+from rawzone import Landing, RawZone, incremental_and_rebuild, taobao_trade, token
 from rawzone import rows as _rows
 from tests_payloads import PDD
 
@@ -22,23 +22,8 @@ from ecfusion import warehouse
 from ecfusion.config import Workspace
 from ecfusion.warehouse import merge
 
-Landing = tuple[str, str, list[dict[str, Any]]]  # (platform, entity, payloads): one landing
-
 STATUS = "SELECT order_key, status, version_count FROM unified.orders ORDER BY 1"
 HISTORY = "SELECT seq, from_status, status FROM unified.order_status_history ORDER BY order_key, seq"
-
-
-def _builds(tmp_path: Path, batches: list[list[Landing]]) -> tuple[Workspace, Workspace]:
-    """Two workspaces over the same raw zone: one run per batch, and one run over them all."""
-    inc, reb = Workspace.init(tmp_path / "incremental"), Workspace.init(tmp_path / "rebuild")
-    inc_raw, reb_raw = RawZone(inc.lake_root), RawZone(reb.lake_root)
-    for day, batch in enumerate(batches):
-        for platform, entity, payloads in batch:
-            for raw in (inc_raw, reb_raw):
-                raw.add(platform, entity, list(payloads), dt=f"2026-11-{20 + day}")
-        assert warehouse.run(inc).balanced
-    assert warehouse.run(reb).balanced
-    return inc, reb
 
 
 def _same(inc: Workspace, reb: Workspace, sql: str) -> list[tuple[Any, ...]]:
@@ -80,7 +65,7 @@ def test_a_same_instant_tie_goes_to_the_status_further_along_and_history_reads_f
     tmp_path: Path, salts: tuple[str, str], split: bool
 ) -> None:
     paid, shipped = _tb11("WAIT_SELLER_SEND_GOODS", salts[0]), _tb11("WAIT_BUYER_CONFIRM_GOODS", salts[1])
-    inc, reb = _builds(tmp_path, [[shipped], [paid]] if split else [[shipped, paid]])
+    inc, reb = incremental_and_rebuild(tmp_path, [[shipped], [paid]] if split else [[shipped, paid]])
     assert _same(inc, reb, STATUS) == [("taobao:11", "shipped", 2)]
     assert _same(inc, reb, HISTORY) == [(1, None, "paid"), (2, "paid", "shipped")]
     _whole(inc, reb, "orders", "order_line", "order_status_history")
@@ -102,7 +87,8 @@ def _created_id_lower(salt: str) -> bool:
 )
 def test_created_and_paid_in_one_second_read_created_then_paid(tmp_path: Path, salt: str) -> None:
     created, paid = _tb12(salt)
-    inc, reb = _builds(tmp_path, [[("taobao", "orders", [paid])], [("taobao", "orders", [created])]])
+    batches = [[("taobao", "orders", [paid])], [("taobao", "orders", [created])]]
+    inc, reb = incremental_and_rebuild(tmp_path, batches)
     assert _same(inc, reb, STATUS) == [("taobao:12", "paid", 2)]
     assert _same(inc, reb, HISTORY) == [(1, None, "created"), (2, "created", "paid")]
 
@@ -156,7 +142,7 @@ LINES = "SELECT order_key, line_key, version_raw_record_id FROM unified.order_li
 def test_a_version_without_its_line_list_keeps_the_orders_lines(tmp_path: Path) -> None:
     v1 = _tb31("WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")
     v2 = _tb31("WAIT_BUYER_CONFIRM_GOODS", "2026-11-02 10:00:00", lines=False)
-    inc, reb = _builds(tmp_path, [[v1], [v2]])
+    inc, reb = incremental_and_rebuild(tmp_path, [[v1], [v2]])
     assert _same(inc, reb, STATUS) == [("taobao:31", "shipped", 2)]
     v1_id = RawZone.record_id("taobao", "orders", v1[2][0])
     assert _same(inc, reb, LINES) == [
@@ -178,7 +164,7 @@ def test_a_header_only_version_arriving_with_or_before_a_later_full_one_changes_
     v1 = _tb31("WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")
     v2 = _tb31("WAIT_BUYER_CONFIRM_GOODS", "2026-11-02 10:00:00", lines=False)
     v3 = _tb31("TRADE_FINISHED", "2026-11-03 10:00:00")
-    inc, reb = _builds(tmp_path, [[v1], [v3], [v2]])
+    inc, reb = incremental_and_rebuild(tmp_path, [[v1], [v3], [v2]])
     assert _same(inc, reb, STATUS) == [("taobao:31", "completed", 3)]
     v3_id = RawZone.record_id("taobao", "orders", v3[2][0])
     assert {r[2] for r in _same(inc, reb, LINES)} == {v3_id}
@@ -200,7 +186,7 @@ def test_an_order_whose_first_version_names_no_line_is_quarantined(tmp_path: Pat
 def test_a_header_only_version_landed_with_the_orders_first_full_one_is_kept(tmp_path: Path) -> None:
     v1 = _tb31("WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")
     v2 = _tb31("WAIT_BUYER_CONFIRM_GOODS", "2026-11-02 10:00:00", lines=False)
-    inc, reb = _builds(tmp_path, [[v2, v1]])
+    inc, reb = incremental_and_rebuild(tmp_path, [[v2, v1]])
     assert _same(inc, reb, STATUS) == [("taobao:31", "shipped", 2)]
     assert len(_rows(inc, LINES)) == 2
 
@@ -247,7 +233,7 @@ def _bidx(phone: str) -> str:
 def test_a_blank_later_version_keeps_the_receiver_of_an_earlier_one_whatever_arrives_first(
     tmp_path: Path, batches: list[list[Landing]]
 ) -> None:
-    inc, reb = _builds(tmp_path, batches)
+    inc, reb = incremental_and_rebuild(tmp_path, batches)
     [(key, status, n, bidx, has_name, address)] = _same(inc, reb, RECEIVER)
     assert (key, status, n, bidx, has_name) == ("pdd:261101-500", "shipped", 2, _bidx("13800000001"), True)
     assert address == V1[2][0]["receiver_address"]
@@ -262,7 +248,7 @@ def test_a_blank_later_version_keeps_the_receiver_of_an_earlier_one_whatever_arr
 def test_the_receiver_is_the_latest_version_that_shows_one(
     tmp_path: Path, batches: list[list[Landing]]
 ) -> None:
-    inc, reb = _builds(tmp_path, batches)
+    inc, reb = incremental_and_rebuild(tmp_path, batches)
     [(_, status, n, bidx, _, address)] = _same(inc, reb, RECEIVER)
     assert (status, n, bidx, address) == ("shipped", 3, _bidx("13900000002"), V2[2][0]["receiver_address"])
     _whole(inc, reb, "orders")

@@ -46,7 +46,7 @@ NO_OVERRIDE = ""  # in an override map: "this code does not override the primary
 # where any wording is still a reason. Every other vocabulary is closed: an unknown status code is
 # quarantined unknown_status (or, for open lists such as carriers, flagged), never guessed.
 REASON_VOCABULARIES = ("refund_reason",)
-ITEM_PREFIX = "item."  # a keyed target with ``items``: a path into one element (``sqlgen.ITEM_PREFIX``)
+ITEM_PREFIX = "item."  # a keyed target with ``items``: a path into one element (sqlgen reads it)
 _KEYS_ONLY = (
     "which a path cannot: it names object keys; a list is read with 'items' (one row per element) or 'kv'"
 )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ecfusion.model.spec import MONEY
-from ecfusion.standardize.mapping import EnumMap, FieldRule, Mapping, TargetRule
+from ecfusion.standardize.mapping import ITEM_PREFIX, EnumMap, FieldRule, Mapping, TargetRule
 from ecfusion.standardize.targets import TARGETS, Target, TargetField
 
 BUSINESS_UTC_OFFSET_HOURS = 8  # Asia/Shanghai; no DST since 1991, so a fixed offset is exact
@@ -61,7 +61,6 @@ def _path_expr(root: str, path: str) -> str:
     return root + "".join("." + ident(p) for p in path.split("."))
 
 
-ITEM_PREFIX = "item."  # keyed targets with ``items``: a path into one item of the list
 
 
 def _item_path_expr(item_root: str, path: str) -> str:
