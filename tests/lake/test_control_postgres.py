@@ -37,9 +37,10 @@ def test_postgres_control_plane_lands_and_resumes_like_sqlite(
     assert (
         _land_twice(on_pg, data) == _land_twice(on_sqlite, data) == [(2_501, 2_500, 0, 1, 3), (0, 0, 0, 0, 0)]
     )
-    state = on_pg.checkpoints.get("douyin", file_stream(data))
+    state = on_pg.checkpoints.get("douyin", file_stream(data, "orders"))
     assert state is not None and state["done"] and state["line"] == 2_501
-    assert state == {**on_sqlite.checkpoints.get("douyin", file_stream(data)), "path": state["path"]}
+    on_sqlite_state = on_sqlite.checkpoints.get("douyin", file_stream(data, "orders"))
+    assert state == {**on_sqlite_state, "path": state["path"]}
     with on_pg.checkpoints.engine.connect() as c:
         assert (
             c.execute(text("select count(*) from ecf_landing_batch where status='succeeded'")).scalar() == 2

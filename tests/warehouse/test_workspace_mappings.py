@@ -196,6 +196,29 @@ def test_model_try_shows_what_a_mapping_makes_of_sample_records(tmp_path: Path) 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["brandshop.toml", "sample.jsonl"]
 
 
+def test_model_try_names_the_fields_whose_path_no_sample_record_has(tmp_path: Path) -> None:
+    """A misspelt path is valid TOML and a valid path: every record reads NULL there, silently,
+    unless the trial says which fields no record of the sample has."""
+    mapping, sample = tmp_path / "brandshop.toml", tmp_path / "sample.jsonl"
+    misspelt = BRANDSHOP.replace('path = "member"', 'path = "membr"').replace('path = "name"', 'path = "nme"')
+    mapping.write_text(misspelt, encoding="utf-8")
+    records = [
+        _order("B1001", "PAID", "2026-11-19 20:01:00", 19900),
+        _order("B1002", "PAID", "2026-11-19 20:02:00", 100),
+    ]
+    records[1]["items"][0]["sku"] = None  # type: ignore[index]  # held by one record: not reported
+    sample.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
+    out = _cli("model", "try", str(mapping), "--sample", str(sample))
+    assert out.returncode == 0, out.stderr
+    said = " ".join(out.stdout.split())
+    assert (
+        "in none of the 2 records (each reads NULL; check the spelling of a path the records do have): "
+        "orders.account_id (path membr); order_line.title (path nme)"
+    ) in said
+    [absent] = [line for line in out.stdout.splitlines() if line.startswith("in none of")]
+    assert "sku_id" not in absent and "orders.pay_amount" not in absent
+
+
 def test_a_mapping_folder_that_is_a_file_or_a_folder_given_as_a_file_is_named(
     workspace: Workspace, tmp_path: Path
 ) -> None:

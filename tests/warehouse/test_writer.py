@@ -77,7 +77,7 @@ HOLDER = textwrap.dedent(
     """
 )
 
-RUN_DEPENDENT = {"run_id", "processed_at", "finished_at"}  # the run's id and wall-clock stamps
+RUN_DEPENDENT = {"run_id", "processed_at", "finished_at", "recorded_at"}  # the run's id and wall-clock stamps
 
 
 def _python(code: str, *args: str, **kw: object) -> subprocess.Popen[str]:

@@ -17,6 +17,7 @@ from ecfusion.errors import InputError
 from ecfusion.lake.encoding import DECLARABLE
 from ecfusion.lake.readers import FORMATS
 from ecfusion.lake.result import LandingSummary
+from ecfusion.standardize.targets import RAW_ENTITIES, unread_entity_hint
 
 ingest_app = typer.Typer(
     help="Land sources into the raw zone of the lake (append-only, idempotent, resumable).",
@@ -67,6 +68,12 @@ def summary_table(summary: LandingSummary, title: str = "landed") -> Table:
 
 def _print_summary(summary: LandingSummary, ws: Workspace) -> None:
     console.print(summary_table(summary))
+    for entity in sorted({e for _, e in summary.results} - set(RAW_ENTITIES)):
+        console.print(
+            f"warning: entity '{entity}' is not one `ecfusion run` reads, so its records will wait as "
+            f"pending: {unread_entity_hint(entity)}",
+            highlight=False,
+        )
     if summary.skipped_files:
         console.print(f"{len(summary.skipped_files)} file(s) already landed, skipped")
     console.print(f"raw zone: {ws.lake_root / 'raw'}   quarantine: {ws.lake_root / 'quarantine'}")

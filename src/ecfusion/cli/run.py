@@ -33,6 +33,7 @@ from ecfusion.warehouse import Retry, RunSummary, SnapshotStore, connect
 from ecfusion.warehouse import run as run_warehouse
 from ecfusion.warehouse.compaction import FileSpace
 from ecfusion.warehouse.pipeline import STEPS
+from ecfusion.warehouse.rebuild import TableChange
 from ecfusion.warehouse.retry import quarantine_groups
 from ecfusion.warehouse.snapshot import describe_writer
 from ecfusion.warehouse.status import SnapshotFile
@@ -120,8 +121,29 @@ def print_summary(s: RunSummary) -> None:
             "mappings folder (docs/mappings.md), then run "
             "`ecfusion run --retry-quarantined --rule unknown_status`"
         )
+    if s.rebuilt is not None:
+        print_rebuilt(s.rebuilt)
     for note in s.notes:
         console.print(note)
+
+
+def print_rebuilt(changes: list[TableChange]) -> None:
+    """What a rebuild changed, per unified table that differs, with the columns that changed most."""
+    differ = [c for c in changes if c.differs]
+    if not differ:
+        console.print("rebuilt from the raw zone: no unified row differs from the snapshot it replaced")
+        return
+    table = RichTable(
+        "table", "before", "after", "added", "removed", "changed", "changed columns (rows)",
+        title="rebuilt from the raw zone: what differs from the snapshot it replaced "
+        "(`ecfusion warehouse rollback` brings that back)",
+    )
+    for c in differ:
+        shown = ", ".join(f"{col} {n:,}" for col, n in list(c.columns.items())[:4])
+        more = f" and {len(c.columns) - 4} more" if len(c.columns) > 4 else ""
+        counts = (c.before, c.after, c.added, c.removed, c.changed)
+        table.add_row(c.table, *(f"{n:,}" for n in counts), shown + more)
+    console.print(table, highlight=False)
 
 
 @app.command("run")
@@ -133,6 +155,10 @@ def run_command(
     ),
     rule: str = typer.Option(None, "--rule", help="with --retry-quarantined: only this rule's records"),
     platform: str = typer.Option(None, "--platform", help="with --retry-quarantined: only this platform's"),
+    rebuild: bool = typer.Option(
+        False, "--rebuild", help="standardize the whole raw zone again with the mappings in effect (after a "
+        "mapping changed) and show what differs from the snapshot it replaces",
+    ),
     wait: float = WAIT_FOR_WRITER,
 ) -> None:
     """Standardize new raw data into the unified model and publish a warehouse snapshot."""
@@ -152,6 +178,7 @@ def run_command(
             progress=progress,
             retry=Retry(rule=rule, platform=platform) if retry else None,
             wait=wait,
+            rebuild=rebuild,
         )
     print_summary(summary)
     if not summary.balanced or summary.unreadable_files:
@@ -264,6 +291,12 @@ def try_command(
         console.print(f"quarantined: {reason}", highlight=False)
     if trial.flagged:
         console.print("flagged and kept: " + ", ".join(f"{k} {v:,}" for k, v in trial.flagged.items()))
+    if trial.absent:
+        console.print(
+            f"in none of the {trial.landed:,} records (each reads NULL; check the spelling of a path the "
+            "records do have): " + "; ".join(trial.absent),
+            highlight=False,
+        )
     for table, found in trial.rows.items():
         title = f"{table}: {trial.counts[table]:,} rows (first {len(found)})"
         shown = RichTable("column", "value", title=title)
@@ -349,7 +382,8 @@ def status_command(
     doing = describe_writer(st.writer) if st.writer else "none at work"
     none = "cannot be read (below)" if st.live_error else "none (`ecfusion run` builds the first)"
     console.print(f"live        {snap(st.live, '', none)}")
-    back = "  (`ecfusion warehouse rollback` brings it back)"
+    back = ("  (rolled back from: `ecfusion warehouse rollback --undo` brings it back)" if st.rolled_back
+            else "  (`ecfusion warehouse rollback` brings it back)")
     console.print(f"previous    {snap(st.previous, back, 'none')}")
     console.print(f"writer      {doing}")
     for d in st.drafts:
@@ -378,6 +412,10 @@ def status_command(
     console.print(f"quarantine  {listed(st.quarantined, 'records', why)}")
     if st.quarantined_at_landing:
         console.print(f"            and at landing {listed(st.quarantined_at_landing, 'inputs', why)}")
+    if st.mapping_error:
+        console.print(f"mappings    cannot be loaded: {st.mapping_error}", highlight=False)
+    for note in st.mappings.notes():
+        console.print(f"mappings    {note}", highlight=False)
     then = (f"the next run compacts {', '.join(st.compacts_next)}" if st.compacts_next
             else "kept until a table is worth compacting")
     console.print(f"deleted     {listed(st.deleted_rows, 'rows still stored', then)}")
@@ -424,8 +462,10 @@ def compact_command(
 @warehouse_app.command("rollback")
 def rollback_command(
     workspace: Path = typer.Option(Path("."), "--workspace", "-w"),
+    undo: bool = typer.Option(False, "--undo", help="make the snapshot the last rollback left live again"),
     wait: float = WAIT_FOR_WRITER,
 ) -> None:
-    """Make the previous warehouse snapshot live again (never under a running writer; never a damaged one)."""
-    prev = SnapshotStore.of(Workspace.open(workspace)).rollback(wait=wait)
+    """Make the previous warehouse snapshot live again (never under a running writer; never a damaged
+    one). One step: a second rollback is refused, `--undo` takes the first one back."""
+    prev = SnapshotStore.of(Workspace.open(workspace)).rollback(wait=wait, undo=undo)
     console.print(f"live snapshot is now {prev.name}")

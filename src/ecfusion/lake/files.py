@@ -1,8 +1,8 @@
 """Landing file sources with per-file checkpoints (standard 4.3.4 file collection, 5.1; 断点续传).
 
 ``ingest_files`` lands CSV, Excel, JSON, JSONL and XML files into the raw zone. Each file has a
-checkpoint ``file:<absolute path>`` holding its identity (size, mtime, SHA-256 of its head) and
-the position durably landed. A re-run skips a file fully landed, resumes one cut short (kill -9,
+checkpoint ``file:<absolute path>#entity=<entity>`` holding its identity (size, mtime, SHA-256 of
+its head) and the position durably landed. A re-run skips a file fully landed, resumes one cut short (kill -9,
 power loss) at its checkpoint, and starts over on a file whose head changed — in every case the
 content hash keeps the lake free of doubles. A file that cannot be read at all is quarantined
 whole with the reason.
@@ -69,13 +69,18 @@ class FileIdentity:
         return cls(st.st_size, st.st_mtime_ns, n, head)
 
 
-def file_stream(path: Path) -> str:
-    return f"file:{path.resolve()}"
+def file_stream(path: Path, entity: str | None = None) -> str:
+    """The checkpoint stream of ``path`` landed as ``entity``: a file landed again as another entity
+    (mistyped, or named after its folder, the first time) is read anew under it. Without ``entity``:
+    the stream an ecfusion before it wrote, still honoured for the files it landed."""
+    return f"file:{path.resolve()}" + (f"#entity={entity}" if entity is not None else "")
 
 
-def _resume_point(lake: RawLake, source: str, path: Path, now: FileIdentity) -> Position | None:
+def _resume_point(lake: RawLake, source: str, entity: str, path: Path, now: FileIdentity) -> Position | None:
     """Where to start reading ``path``: None = already fully landed; Position() = from the top."""
-    state = lake.checkpoints.get(source, file_stream(path))
+    state = lake.checkpoints.get(source, file_stream(path, entity)) or lake.checkpoints.get(
+        source, file_stream(path)
+    )
     if not state:
         return Position()
     same_head = FileIdentity.of(path, int(state["head_len"])).head_sha256 == state["head_sha256"]
@@ -140,7 +145,7 @@ def land_file(
     lake, source = writer.lake, writer.source
     label = label or str(path)
     ident = FileIdentity.of(path)
-    start = _resume_point(lake, source, path, ident)
+    start = _resume_point(lake, source, writer.entity, path, ident)
     if start is None:
         return None
     every = checkpoint_every or lake.target_file_rows
@@ -157,13 +162,13 @@ def land_file(
             pos = item.after
             since += 1
             if since >= every:
-                writer.checkpoint(file_stream(path), _state(path, ident, fmt, pos, False))
+                writer.checkpoint(file_stream(path, writer.entity), _state(path, ident, fmt, pos, False))
                 since = 0
             if progress is not None and fmt in OFFSET_FORMATS and pos.ordinal % _PROGRESS_EVERY == 0:
                 progress(label, pos.offset, ident.size)
     except Unreadable as e:
         writer.quarantine(path.read_bytes(), e.reason, label)
-    writer.checkpoint(file_stream(path), _state(path, ident, fmt, pos, True))
+    writer.checkpoint(file_stream(path, writer.entity), _state(path, ident, fmt, pos, True))
     if progress is not None:
         progress(label, ident.size, ident.size)
     return _delta(before, writer.result)

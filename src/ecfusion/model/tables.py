@@ -929,6 +929,25 @@ RUN_LOG = Table(
     populated_by="every run",
 )
 
+RUN_MAPPING = Table(
+    "run_mapping",
+    "运行映射",
+    "governance",
+    "per run and platform: the mapping file that standardized the platform's records in that run; "
+    "what `ecfusion warehouse status` compares with the mappings in effect now",
+    (
+        C("run_id", TEXT, "运行批次", "run", nullable=False),
+        C("platform", TEXT, "平台", "platform the mapping is for", nullable=False),
+        C("mapping", TEXT, "映射", "the mapping's file name and version, e.g. taobao.toml v1.1.0"),
+        C("rules", TEXT, "映射规则", "the whole mapping as JSON, as it was loaded (comments are not kept)"),
+        C("records", INT, "记录数", "raw records of the platform the run read"),
+        _time("recorded_at", "记录时间", "when"),
+    ),
+    key=("run_id", "platform"),
+    schema="meta",
+    populated_by="every run",
+)
+
 TABLES: tuple[Table, ...] = (
     MEMBER_ACCOUNT,
     MEMBER,
@@ -959,6 +978,7 @@ TABLES: tuple[Table, ...] = (
     QUALITY_FLAG,
     PROCESSED_FILE,
     RUN_LOG,
+    RUN_MAPPING,
 )
 
 DOMAIN_TITLES: dict[str, str] = {

@@ -364,3 +364,19 @@ KEYED_TARGETS = (
 TARGETS: dict[str, Target] = {
     t.name: t for t in (ORDERS, ORDER_LINE, SHIPMENT, REFUND, MEMBER, *KEYED_TARGETS)
 }
+
+# the raw entities some target reads: a raw file of any other entity waits as pending forever
+RAW_ENTITIES: tuple[str, ...] = tuple(sorted({t.raw_entity for t in TARGETS.values() if t.raw_entity}))
+
+
+def unread_entity_hint(entity: str) -> str:
+    """What to tell the user of raw records of ``entity``, which no target reads: the entity it
+    looks like a misspelling of, and the way to land them again."""
+    from difflib import get_close_matches
+
+    close = get_close_matches(entity, RAW_ENTITIES, n=1, cutoff=0.6)
+    if close:
+        return (f"did you mean '{close[0]}'? then land the files again with --entity {close[0]} (they are "
+                f"read anew under it); files of entity={entity} wait in the raw zone, read by no run")
+    return (f"the entities a run reads are {', '.join(RAW_ENTITIES)}: land the files again with --entity "
+            f"set to one of them; files of entity={entity} wait in the raw zone, read by no run")

@@ -21,7 +21,7 @@ import duckdb
 from ecfusion.config import Workspace
 from ecfusion.engine import Engine, open_engine
 from ecfusion.engine.duck import memory_errors
-from ecfusion.errors import EngineError, OutOfMemory
+from ecfusion.errors import EngineError, InputError, OutOfMemory, WorkspaceError
 from ecfusion.model.carriers import carrier_rows
 from ecfusion.model.categories import category_rows
 from ecfusion.model.spec import create_table_sql
@@ -30,12 +30,14 @@ from ecfusion.standardize import sqlgen
 from ecfusion.standardize.mapping import Mapping, workspace_mappings
 from ecfusion.standardize.normalize.completion import ip_database
 from ecfusion.standardize.regions import REGION_SCHEMA, RegionStandardizer
-from ecfusion.warehouse import compaction, discounts, from_orders, keyed, members, merge, spu
+from ecfusion.standardize.targets import unread_entity_hint
+from ecfusion.warehouse import compaction, discounts, from_orders, keyed, mapping_drift, members, merge, spu
+from ecfusion.warehouse import rebuild as rebuild_from_raw
 from ecfusion.warehouse.completion import completion_notes
 from ecfusion.warehouse.from_orders import Write
 from ecfusion.warehouse.lakefiles import RawFile, damaged, platform_counts, scan, unprocessed
 from ecfusion.warehouse.retry import Retry, nothing_released, release
-from ecfusion.warehouse.snapshot import SnapshotStore
+from ecfusion.warehouse.snapshot import SnapshotStore, clone_file
 from ecfusion.warehouse.summary import PlatformFigures, Reconciliation, RunSummary
 
 ProgressFn = Callable[[str, int, int], None]
@@ -480,9 +482,12 @@ def _split(
 ) -> dict[str, list[RawFile]]:
     """Files by entity that every platform in them has a mapping for; the rest are pending."""
     ready: dict[str, list[RawFile]] = {}
+    unread: dict[str, int] = {}  # records of entities no target reads (a mistyped --entity, a folder's name)
     for f in files:
         target = ENTITY_TARGET.get(f.entity)
         platforms = counts.get(str(f.path), {})
+        if target is None:
+            unread[f.entity] = unread.get(f.entity, 0) + sum(platforms.values())
         missing = [
             p for p in platforms if target is None or p not in mappings or target not in mappings[p].rules()
         ]
@@ -492,6 +497,11 @@ def _split(
             summary.files_pending += 1
             continue
         ready.setdefault(f.entity, []).append(f)
+    for entity, n in sorted(unread.items()):
+        summary.notes.append(
+            f"{n:,} raw records of entity '{entity}' wait as pending: no mapping target reads that entity; "
+            + unread_entity_hint(entity)
+        )
     return ready
 
 
@@ -616,6 +626,11 @@ def _stage_and_write(
     run.write()
     _record_files(conn, done + empty, counts, summary.run_id)
     _record_reconciliation(conn, summary.reconciliation, summary.run_id)
+    read: dict[str, int] = {}
+    for f in done:
+        for platform, n in counts[str(f.path)].items():
+            read[platform] = read.get(platform, 0) + n
+    mapping_drift.record(conn, summary.run_id, mappings, read)
     conn.execute("COMMIT")
 
 
@@ -627,10 +642,18 @@ def run(
     mappings: dict[str, Mapping] | None = None,
     retry: Retry | None = None,
     wait: float = 0.0,
+    rebuild: bool = False,
 ) -> RunSummary:
     """Standardize every raw file not processed before, merge, and publish a new warehouse snapshot.
     ``retry``: quarantined records to take again first (``warehouse/retry.py``), after a fix.
-    ``wait``: seconds to wait for another writer of the warehouse (``WarehouseBusy`` after)."""
+    ``wait``: seconds to wait for another writer of the warehouse (``WarehouseBusy`` after).
+    ``rebuild``: standardize every raw file again, into unified tables made anew (``warehouse/rebuild.py``);
+    ``RunSummary.rebuilt`` says what changed against the snapshot it replaces."""
+    if rebuild and retry is not None:
+        raise InputError(
+            "--rebuild and --retry-quarantined do not go together",
+            hint="a rebuild takes every raw record again, the quarantined ones too: use --rebuild alone",
+        )
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     ip_database(ws)  # a misconfigured IP database fails here, before any work, naming the key
     if mappings is None:  # so does a bad file in the workspace's mapping folder, naming file and key
@@ -642,7 +665,9 @@ def run(
     while True:  # again without the raw files an attempt found damaged: each attempt finds new ones
         try:
             with memory_errors():  # outside a stage too (the write, the checkpoint)
-                summary = _attempt(ws, store, run_id, engine, mappings, progress or _noop, retry, wait, found)
+                summary = _attempt(
+                    ws, store, run_id, engine, mappings, progress or _noop, retry, wait, found, rebuild
+                )
             break
         except _DamagedRaw as d:
             found |= d.files
@@ -660,14 +685,24 @@ def _attempt(
     retry: Retry | None,
     wait: float,
     skip: dict[str, str],
+    rebuild: bool = False,
 ) -> RunSummary:
-    """One draft of the run, published if it changed anything; ``skip`` as in ``_standardize``."""
+    """One draft of the run, published if it changed anything; ``skip`` as in ``_standardize``;
+    ``rebuild`` as in ``run``."""
     # Under the writer lock, from reading what is processed to publishing: a draft that is not
     # published (an error, kill -9, nothing new) is deleted and the live snapshot is unchanged.
-    with store.draft(run_id, wait=wait) as draft:
+    build = rebuild_from_raw.start_fresh if rebuild else clone_file
+    with store.draft(run_id, wait=wait, build=build) as draft:
         summary = RunSummary(run_id=run_id, engine=engine, snapshot=draft.path)
+        replaced = store.current()  # the live snapshot the draft was made from, under the lock
         with draft.connection() as conn:
             changed = _standardize(conn, ws, mappings, summary, engine, progress, retry, skip)
+            if rebuild and replaced is not None:
+                _refuse_losing_files(conn, replaced, summary)  # also when it found no raw file at all
+                summary.rebuilt = rebuild_from_raw.compare(conn, replaced)
+            elif rebuild:
+                summary.notes.append("--rebuild: there was no warehouse yet, so this run built the first one")
+            summary.notes += mapping_drift.stale_mappings(conn, mappings).notes()
             summary.platforms = platform_figures(conn)
             summary.notes += completion_notes(ws, conn)
             summary.quality_flags = dict(
@@ -686,3 +721,19 @@ def _attempt(
         summary.snapshot = draft.publish() if changed or store.current() is None else store.current()
     progress("publish", 1, 1)
     return summary
+
+
+def _refuse_losing_files(conn: duckdb.DuckDBPyConnection, replaced: Path, summary: RunSummary) -> None:
+    """A rebuild that could not read every raw file the live snapshot holds would publish a warehouse
+    without their records: refused (the draft is deleted, the live snapshot stays)."""
+    lost = rebuild_from_raw.lost_files(conn, replaced)
+    if not lost:
+        return
+    shown = "; ".join(f"{p} ({summary.unreadable_files.get(p, 'not in the raw zone')})" for p in lost[:3])
+    more = f" and {len(lost) - 3:,} more" if len(lost) > 3 else ""
+    raise WorkspaceError(
+        f"the rebuild did not publish: {len(lost):,} raw files the live warehouse was built from could not "
+        f"be read again, and their records would be lost: {shown}{more}",
+        hint="restore them into the raw zone from the lake's backup and rebuild again; the live snapshot "
+        "is unchanged",
+    )

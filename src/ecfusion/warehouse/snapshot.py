@@ -41,6 +41,9 @@ from ecfusion.warehouse import compaction
 
 POINTER = "CURRENT"
 PREVIOUS = "PREVIOUS"
+# the snapshot a rollback made non-live (PREVIOUS names it then): a second rollback would bring it
+# back, not go further back, so it is refused; ``rollback(undo=True)`` is the way back to it
+ROLLED_BACK = "ROLLED_BACK"
 LOCK = ".writer.lock"
 HOLDER = ".writer.json"  # who holds the lock: pid, host, run, since, command
 _RECORD_FIELDS = {"pid", "host", "run_id", "since", "command"}
@@ -265,6 +268,11 @@ class SnapshotStore:
         prev = self._named(PREVIOUS)
         return prev if prev is not None and prev.exists() else None
 
+    def rolled_back(self) -> bool:
+        """Whether the previous snapshot is the one a rollback took the warehouse back from."""
+        prev = self.previous()
+        return prev is not None and prev == self._named(ROLLED_BACK)
+
     @contextmanager
     def writer(self, run_id: str, *, wait: float = 0.0) -> Iterator[None]:
         """Hold the warehouse's writer lock for the block; waits up to ``wait`` seconds for a
@@ -375,13 +383,18 @@ class SnapshotStore:
         if live is not None and live != snapshot:
             _write_atomic(self.root / PREVIOUS, live.name)
         _write_atomic(self.root / POINTER, snapshot.name)
+        (self.root / ROLLED_BACK).unlink(missing_ok=True)  # the rolled-back-from snapshot is pruned now
         self._prune()
 
-    def rollback(self, *, wait: float = 0.0) -> Path:
+    def rollback(self, *, wait: float = 0.0, undo: bool = False) -> Path:
         """Make the previous snapshot live again (under the writer lock: never under a running writer),
-        once every block of it has been read back (``check_readable``)."""
+        once every block of it has been read back (``check_readable``). One step only: the store keeps
+        one snapshot before the live one, so after a rollback that is the snapshot rolled back from, and
+        a second rollback is refused rather than bringing it back; ``undo`` brings it back."""
         with self.writer("rollback", wait=wait):
             prev, live = self.previous(), self._named(POINTER)  # a live file that is gone is rolled back too
+            if undo != self.rolled_back():
+                raise self._no_rollback(undo, live, prev)
             if prev is None:
                 raise WorkspaceError(
                     f"no previous warehouse snapshot in {self.root}",
@@ -391,7 +404,25 @@ class SnapshotStore:
             _write_atomic(self.root / POINTER, prev.name)
             if live is not None:
                 _write_atomic(self.root / PREVIOUS, live.name)
+            if undo:
+                (self.root / ROLLED_BACK).unlink(missing_ok=True)
+            elif live is not None:
+                _write_atomic(self.root / ROLLED_BACK, live.name)
             return prev
+
+    def _no_rollback(self, undo: bool, live: Path | None, prev: Path | None) -> WorkspaceError:
+        if undo:
+            return WorkspaceError(
+                "no rollback to undo: the live snapshot was published by a run, not made live by a rollback",
+                hint="`ecfusion warehouse rollback` (without --undo) makes the previous snapshot live",
+            )
+        now, left = live.name if live else "the live one", prev.name if prev else "the previous one"
+        return WorkspaceError(
+            f"the warehouse was rolled back already: the live snapshot {now} is the one before {left}, "
+            "which the rollback left; ecfusion keeps one snapshot besides the live one, so there is none "
+            "older to go back to",
+            hint="`ecfusion warehouse rollback --undo` makes the snapshot the rollback left live again",
+        )
 
     def compact(self, *, wait: float = 0.0) -> Compaction:
         """Publish the live snapshot rewritten compactly (``compaction.rewrite``: no tombstone, no

@@ -1,7 +1,7 @@
 """``ecfusion warehouse status``: what is live, what a rollback brings back, whether a writer is
 at work, what the last runs did, what waits in the raw zone (and which of it a run cannot take)
-and in quarantine, and the deleted rows and free blocks the live snapshot still stores
-(``compaction``).
+and in quarantine, which records a mapping changed since standardized (``mapping_drift``), and the
+deleted rows and free blocks the live snapshot still stores (``compaction``).
 
 Read-only and lock-free: it opens the live snapshot the way every reader does and never touches
 the writer lock, so asking never delays or refuses a run. A live snapshot it cannot read (damaged)
@@ -17,10 +17,12 @@ from pathlib import Path
 import duckdb
 
 from ecfusion.config import Workspace
-from ecfusion.errors import WarehouseIOError
+from ecfusion.errors import MappingError, WarehouseIOError
 from ecfusion.lake.result import landing_quarantine
+from ecfusion.standardize.mapping import workspace_mappings
 from ecfusion.warehouse import compaction
 from ecfusion.warehouse.lakefiles import RawFile, discover, platform_counts, unprocessed
+from ecfusion.warehouse.mapping_drift import Drift, stale_mappings
 from ecfusion.warehouse.snapshot import SnapshotStore, io_errors
 
 
@@ -52,6 +54,7 @@ class RunLine:
 class Status:
     live: SnapshotFile | None
     previous: SnapshotFile | None
+    rolled_back: bool  # the previous snapshot is the one a rollback left (``--undo`` brings it back)
     writer: dict[str, object] | None  # the writer at work now, as it recorded itself
     # building-*.duckdb: the draft of the writer at work, or with none at work, what a killed one
     # left (the next writer deletes it)
@@ -70,12 +73,17 @@ class Status:
     free_bytes: int = 0
     # why the live snapshot cannot be read (damaged): then only the files and the writer are known
     live_error: str | None = None
+    # records standardized with mappings other than those in effect (``mapping_drift``)
+    mappings: Drift = field(default_factory=Drift)
+    mapping_error: str | None = None  # why the mappings in effect cannot be loaded (a bad workspace file)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
-def _read_live(out: Status, live: Path, files: list[RawFile], last: int) -> list[RawFile]:
+def _read_live(
+    out: Status, workspace: Workspace, live: Path, files: list[RawFile], last: int
+) -> list[RawFile]:
     """Fill what the live snapshot says into ``out``; returns the raw files it has not read."""
     con = duckdb.connect(str(live), read_only=True)
     try:
@@ -96,6 +104,10 @@ def _read_live(out: Status, live: Path, files: list[RawFile], last: int) -> list
         out.deleted_rows = {t.table: t.dead_rows for t in tables if t.dead_rows}
         out.compacts_next = [t.table for t in tables if t.worth_compacting]
         out.free_bytes = compaction.file_space(con, live, tables).free_bytes
+        try:
+            out.mappings = stale_mappings(con, workspace_mappings(workspace))
+        except MappingError as e:
+            out.mapping_error = e.one_line()
     finally:
         con.close()
     return files
@@ -107,6 +119,7 @@ def status(workspace: Workspace, *, last: int = 5) -> Status:
     out = Status(
         live=None,
         previous=SnapshotFile.of(previous) if previous else None,
+        rolled_back=store.rolled_back(),
         writer=store.writer_now(),
         drafts=[SnapshotFile.of(p) for p in store.drafts()],
     )
@@ -119,7 +132,7 @@ def status(workspace: Workspace, *, last: int = 5) -> Status:
         out.live = SnapshotFile.of(live) if live else None
         if live is not None:
             with io_errors():
-                files = _read_live(out, live, files, last)
+                files = _read_live(out, workspace, live, files, last)
     except WarehouseIOError as e:  # the rest (raw waiting, quarantine, …) is not known
         out.live_error = e.message
         return out

@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ecfusion.warehouse.rebuild import TableChange
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class RunSummary:
     retried: int = 0  # quarantined records released to be taken again (warehouse/retry.py)
     retried_files: int = 0  # the raw files read again for them
     seconds: float = 0.0
+    # a rebuild (``run(rebuild=True)``): each unified table against the snapshot it replaced
+    rebuilt: list[TableChange] | None = None
 
     @property
     def balanced(self) -> bool:

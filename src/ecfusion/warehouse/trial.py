@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from ecfusion.config import Workspace
 from ecfusion.errors import InputError
 from ecfusion.lake import RawLake, ingest_files
 from ecfusion.model.tables import TABLES
-from ecfusion.standardize.mapping import Mapping, load_mappings
+from ecfusion.standardize.mapping import ITEM_PREFIX, Mapping, load_mappings
+from ecfusion.standardize.sqlgen import lit
 from ecfusion.standardize.targets import TARGETS
 from ecfusion.warehouse.pipeline import run
 from ecfusion.warehouse.snapshot import connect
@@ -27,7 +30,7 @@ from ecfusion.warehouse.summary import Reconciliation
 
 # bookkeeping tables a trial does not show: the rows it made are in the others
 _NOT_SHOWN = {"unified.quarantine", "unified.category", "unified.carrier", "meta.processed_file",
-              "meta.run_reconciliation"}
+              "meta.run_reconciliation", "meta.run_mapping"}
 
 
 @dataclass
@@ -44,6 +47,9 @@ class Trial:
     quarantined: list[str] = field(default_factory=list)  # reasons, each starting with its rule
     reconciliation: list[Reconciliation] = field(default_factory=list)
     flagged: dict[str, int] = field(default_factory=dict)
+    # fields whose every path is in none of the landed records ("orders.buyer_nickname (path buyer_nik)"):
+    # a misspelt path reads NULL without an error; a field the sample's records lack reads NULL too
+    absent: list[str] = field(default_factory=list)
 
 
 def raw_entity_of(m: Mapping, entity: str | None) -> str:
@@ -75,9 +81,10 @@ def try_mapping(m: Mapping, sample: Path, *, entity: str | None = None, limit: i
         ws = Workspace.init(Path(tmp) / "trial")
         with RawLake.open(ws, protect_workers=0) as lake:
             landing = ingest_files(lake, m.platform, [sample], entity=entity, platform=m.platform)
-        summary = run(ws, mappings={**load_mappings(), m.platform: m})
         total = landing.total
+        summary = run(ws, mappings={**load_mappings(), m.platform: m})
         trial = Trial(entity, total.landed, total.reasons, total.duplicates)
+        trial.absent = absent_fields(ws, m, entity)
         trial.reconciliation = summary.reconciliation
         trial.flagged = summary.flagged_by_rule
         con = connect(ws)
@@ -96,3 +103,52 @@ def try_mapping(m: Mapping, sample: Path, *, entity: str | None = None, limit: i
         finally:
             con.close()
     return trial
+
+
+def _json_path(keys: str) -> str:
+    """``$."a"."b"`` for the dotted ``keys`` (quoted: a key may be Chinese or hold spaces)."""
+    return "$." + ".".join(f'"{k}"' for k in keys.split("."))
+
+
+def _holds_value(path: str, items: str | None) -> str:
+    """SQL: the record's ``payload`` holds a value (not JSON null) at ``path``; with ``items``, at
+    ``path`` inside some element of the list at ``items``."""
+    if items is None:
+        return f"COALESCE(json_type(payload, {lit(_json_path(path))}) <> 'NULL', false)"
+    found = f"json_extract(payload, {lit(_json_path(items) + '[*].' + _json_path(path)[2:])})"
+    return f"COALESCE(len(list_filter({found}, lambda e: e::VARCHAR <> 'null')) > 0, false)"
+
+
+def absent_fields(ws: Workspace, m: Mapping, entity: str) -> list[str]:
+    """Fields of ``m``'s targets of the raw ``entity`` whose every path is in none of the records
+    landed in ``ws`` (a JSON ``null`` counts as absent), as "target.field (path …)"."""
+    checks: list[tuple[str, str]] = []  # (label, SQL true when the record holds a value there)
+    rules = m.rules()
+    for target, rule in rules.items():
+        # order lines and parcels are nested inside the orders' records (their raw_entity is None)
+        inside_orders = TARGETS[target].raw_entity is None and "orders" in rules
+        of_entity = TARGETS["orders"].raw_entity if inside_orders else TARGETS[target].raw_entity
+        if of_entity != entity:
+            continue
+        per_item = inside_orders and rule.items is not None  # each path is read in every item
+        for name, fr in rule.fields.items():
+            held = [
+                _holds_value(p, rule.items)
+                if per_item
+                else _holds_value(p.removeprefix(ITEM_PREFIX), rule.items)
+                if rule.items is not None and p.startswith(ITEM_PREFIX)
+                else _holds_value(p, None)
+                for p in fr.all_paths
+            ]
+            if held:
+                checks.append((f"{target}.{name} (path {', '.join(fr.all_paths)})", " OR ".join(held)))
+    files = "[" + ", ".join(lit(str(p)) for p in (ws.lake_root / "raw").rglob("*.parquet")) + "]"
+    if not checks or files == "[]":
+        return []
+    with duckdb.connect() as con:
+        counts = con.execute(
+            "SELECT " + ", ".join(f"count(*) FILTER (WHERE {c})" for _, c in checks)
+            + f" FROM read_parquet({files}) WHERE TRY(json_valid(payload))"
+        ).fetchone()
+    assert counts is not None
+    return [label for (label, _), n in zip(checks, counts, strict=True) if not n]
