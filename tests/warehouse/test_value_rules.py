@@ -329,3 +329,24 @@ def test_spark_applies_the_same_rules(tmp_path: Path) -> None:
     ):
         assert rows(duck, sql) == rows(spark, sql)
     assert rows(duck, "SELECT count(*) FROM unified.orders") == [(len(ZONES) + 5,)]
+
+
+def test_order_lines_flagged_outside_their_bounds_are_counted_in_the_run_summary(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    """Before: a line of 100,000 shirts or one at 999,999.00 a piece was flagged in
+    unified.quality_flag, and the run summary said nothing (its flags were the records' own)."""
+    many, dear = taobao_trade(1, "TRADE_FINISHED", "2026-11-01 10:00:00"), taobao_trade(
+        2, "TRADE_FINISHED", "2026-11-01 10:00:00", lines=2
+    )
+    many["orders"]["order"][0]["num"] = 100_000
+    dear["orders"]["order"][1]["price"] = "999999.00"
+    raw.add("taobao", "orders", [many, dear, taobao_trade(3, "TRADE_FINISHED", "2026-11-01 10:00:00")])
+    s = warehouse.run(workspace)
+    assert s.flagged_lines_by_rule == {"price_out_of_range": 1, "quantity_out_of_range": 1}
+    assert s.flagged_by_rule == {}  # the orders' own values are within bounds
+    flagged = rows(workspace, "SELECT row_key, rule FROM unified.quality_flag ORDER BY 1")
+    assert flagged == [("taobao:1:10", "quantity_out_of_range"), ("taobao:2:21", "price_out_of_range")]
+    # a later version of another order rewrites only that order's lines: nothing flagged again
+    raw.add("taobao", "orders", [taobao_trade(3, "TRADE_CLOSED", "2026-11-02 10:00:00")], dt="2026-11-21")
+    assert warehouse.run(workspace).flagged_lines_by_rule == {}

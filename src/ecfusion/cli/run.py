@@ -102,6 +102,7 @@ def print_summary(s: RunSummary) -> None:
     for title, counts in (
         ("quarantined by rule", s.quarantine_by_rule),
         ("flagged and kept, by rule", s.flagged_by_rule),
+        ("order lines flagged and kept, by rule (`unified.quality_flag` says why)", s.flagged_lines_by_rule),
         ("pending: raw records with no mapping yet (left for a later run; a platform's mapping file goes "
          "in the workspace's mappings folder, docs/mappings.md)", s.pending_reasons),
     ):
@@ -291,6 +292,9 @@ def try_command(
         console.print(f"quarantined: {reason}", highlight=False)
     if trial.flagged:
         console.print("flagged and kept: " + ", ".join(f"{k} {v:,}" for k, v in trial.flagged.items()))
+    if trial.flagged_lines:
+        lines = trial.flagged_lines.items()
+        console.print("order lines flagged and kept: " + ", ".join(f"{k} {v:,}" for k, v in lines))
     if trial.absent:
         console.print(
             f"in none of the {trial.landed:,} records (each reads NULL; check the spelling of a path the "

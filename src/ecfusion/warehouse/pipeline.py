@@ -394,6 +394,17 @@ class _Run:
         )
         return {str(r): int(n) for r, n in rows}  # type: ignore[call-overload]
 
+    def line_flags(self) -> dict[str, int]:
+        """Flags on the order lines this run wrote from platform orders (``unified.quality_flag``
+        holds them with their reason)."""
+        if "out_orders" not in self.outcomes:
+            return {}
+        rows = self.engine.scalar_rows(
+            "SELECT rule, count(*) FROM (SELECT unnest(string_split(quality_flags, ',')) AS rule "
+            "FROM chg_order_line WHERE quality_flags IS NOT NULL) AS f GROUP BY rule ORDER BY rule"
+        )
+        return {str(r): int(n) for r, n in rows}  # type: ignore[call-overload]
+
     def reconcile(self) -> list[Reconciliation]:
         rows = self.engine.scalar_rows(
             "SELECT source, entity, count(*), count(*) FILTER (WHERE outcome = 'unified'),\n"
@@ -617,6 +628,7 @@ def _stage_and_write(
     summary.reconciliation = run.reconcile()
     summary.quarantine_by_rule = run.quarantine_rules()
     summary.flagged_by_rule = run.version_flags()
+    summary.flagged_lines_by_rule = run.line_flags()
     for rule, n in run.kept_flags().items():
         summary.flagged_by_rule[rule] = summary.flagged_by_rule.get(rule, 0) + n
     done = [f for fs in ready.values() for f in fs]

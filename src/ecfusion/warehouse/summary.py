@@ -58,6 +58,9 @@ class RunSummary:
     platforms: list[PlatformFigures] = field(default_factory=list)
     quarantine_by_rule: dict[str, int] = field(default_factory=dict)
     flagged_by_rule: dict[str, int] = field(default_factory=dict)  # this run's records, kept with a flag
+    # the order lines this run wrote from platform orders, kept with a flag (price or quantity
+    # outside the mapping's bounds); by rule, beside the records' own flags, never added to them
+    flagged_lines_by_rule: dict[str, int] = field(default_factory=dict)
     quality_flags: dict[str, int] = field(default_factory=dict)  # current rows of the warehouse
     notes: list[str] = field(default_factory=list)  # one line each, e.g. whether IP completion is on
     retried: int = 0  # quarantined records released to be taken again (warehouse/retry.py)

@@ -47,6 +47,7 @@ class Trial:
     quarantined: list[str] = field(default_factory=list)  # reasons, each starting with its rule
     reconciliation: list[Reconciliation] = field(default_factory=list)
     flagged: dict[str, int] = field(default_factory=dict)
+    flagged_lines: dict[str, int] = field(default_factory=dict)  # order lines kept with a flag
     # fields whose every path is in none of the landed records ("orders.buyer_nickname (path buyer_nik)"):
     # a misspelt path reads NULL without an error; a field the sample's records lack reads NULL too
     absent: list[str] = field(default_factory=list)
@@ -87,6 +88,7 @@ def try_mapping(m: Mapping, sample: Path, *, entity: str | None = None, limit: i
         trial.absent = absent_fields(ws, m, entity)
         trial.reconciliation = summary.reconciliation
         trial.flagged = summary.flagged_by_rule
+        trial.flagged_lines = summary.flagged_lines_by_rule
         con = connect(ws)
         try:
             for t in TABLES:
