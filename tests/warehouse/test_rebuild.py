@@ -230,3 +230,26 @@ def test_a_second_rollback_is_refused_rather_than_bringing_back_what_the_first_l
     assert not store.rolled_back()
     store.rollback()
     assert len(statuses(ws)) == 2
+
+
+def test_each_run_records_its_mappings_and_keeps_each_set_of_rules_once(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    for day in (1, 2, 3):
+        raw.add(
+            "taobao",
+            "orders",
+            [taobao_trade(day, "TRADE_FINISHED", "2026-11-02 11:00:00")],
+            dt=f"2026-11-2{day}",
+        )
+        warehouse.run(workspace)
+    recorded = rows(
+        workspace,
+        "SELECT platform, mapping, records, rules IS NOT NULL FROM meta.run_mapping ORDER BY run_id",
+    )
+    # a warehouse of a thousand daily runs holds the mapping's JSON once, not a thousand times
+    assert recorded == [
+        ("taobao", "taobao.toml v1.1.0", 1, True),
+        *[("taobao", "taobao.toml v1.1.0", 1, False)] * 2,
+    ]
+    assert rows(workspace, "SELECT count(DISTINCT digest) FROM meta.run_mapping") == [(1,)]

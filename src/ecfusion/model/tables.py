@@ -939,7 +939,9 @@ RUN_MAPPING = Table(
         C("run_id", TEXT, "运行批次", "run", nullable=False),
         C("platform", TEXT, "平台", "platform the mapping is for", nullable=False),
         C("mapping", TEXT, "映射", "the mapping's file name and version, e.g. taobao.toml v1.1.0"),
-        C("rules", TEXT, "映射规则", "the whole mapping as JSON, as it was loaded (comments are not kept)"),
+        C("digest", TEXT, "映射摘要", "SHA-256 of the mapping as JSON, 16 hex digits: one per set of rules"),
+        C("rules", TEXT, "映射规则", "the whole mapping as JSON, as it was loaded (comments are not kept); "
+          "on the first row of its digest only, NULL on the others"),
         C("records", INT, "记录数", "raw records of the platform the run read"),
         _time("recorded_at", "记录时间", "when"),
     ),

@@ -3,7 +3,8 @@
 A run standardizes each platform's records with the mapping in effect then, and the merge keeps
 what it made: a mapping edited since (a path corrected, a status mapped otherwise, ``fen`` for
 ``yuan``) changes only the records read after the edit. So every run records, per platform it read,
-the mapping it used (``meta.run_mapping``: the label and the whole mapping as JSON), and
+the mapping it used (``meta.run_mapping``: the label, a digest, and the whole mapping as JSON on
+the first row of its digest only: a warehouse of a thousand runs keeps each mapping once), and
 ``stale_mappings`` compares those with the mappings in effect now. ``ecfusion run`` and
 ``ecfusion warehouse status`` say, per platform, how many raw records an older mapping
 standardized; ``ecfusion run --rebuild`` standardizes the whole raw zone again with the mappings
@@ -17,10 +18,10 @@ takes it again: the documented way to teach a map a new status), and the ``versi
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import duckdb
 
@@ -71,19 +72,26 @@ class Drift:
         return out
 
 
+def digest(m: Mapping) -> str:
+    return hashlib.sha256(m.model_dump_json().encode()).hexdigest()[:16]
+
+
 def record(
     conn: duckdb.DuckDBPyConnection, run_id: str, mappings: dict[str, Mapping], records: dict[str, int]
 ) -> None:
-    """Insert the mapping of each platform this run read ``records`` of (inside the run's transaction)."""
+    """Insert the mapping of each platform this run read ``records`` of (inside the run's transaction);
+    its rules only when no earlier row holds the same digest."""
     now = datetime.now(UTC).replace(tzinfo=None)
-    conn.executemany(
-        "INSERT INTO meta.run_mapping VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            (run_id, p, mappings[p].label, mappings[p].model_dump_json(), n, now)
-            for p, n in sorted(records.items())
-            if p in mappings
-        ],
-    )
+    for p, n in sorted(records.items()):
+        if p not in mappings:
+            continue
+        m = mappings[p]
+        d = digest(m)
+        conn.execute(
+            "INSERT INTO meta.run_mapping SELECT ?, ?, ?, ?, "
+            "CASE WHEN EXISTS (SELECT 1 FROM meta.run_mapping WHERE digest = ?) THEN NULL ELSE ? END, ?, ?",
+            [run_id, p, m.label, d, d, m.model_dump_json(), n, now],
+        )
 
 
 def _has_run_mapping(conn: duckdb.DuckDBPyConnection) -> bool:
@@ -100,16 +108,17 @@ def stale_mappings(conn: duckdb.DuckDBPyConnection, mappings: dict[str, Mapping]
         [(unrecorded,)] = conn.execute("SELECT COALESCE(sum(rows), 0) FROM meta.processed_file").fetchall()
         return Drift(unrecorded=int(unrecorded))
     used = conn.execute(
-        "SELECT platform, mapping, rules, sum(records) FROM meta.run_mapping GROUP BY ALL ORDER BY ALL"
+        "SELECT platform, mapping, digest, any_value(rules) FILTER (WHERE rules IS NOT NULL), sum(records) "
+        "FROM meta.run_mapping GROUP BY ALL ORDER BY ALL"
     ).fetchall()
     [(unrecorded,)] = conn.execute(
         "SELECT COALESCE(sum(rows), 0) FROM meta.processed_file "
         "WHERE run_id NOT IN (SELECT run_id FROM meta.run_mapping)"
     ).fetchall()
     by_platform: dict[str, tuple[int, list[str]]] = {}
-    for platform, label, rules, n in used:
+    for platform, label, used_digest, rules, n in used:
         now = mappings.get(platform)
-        if now is not None and not may_change_accepted(json.loads(rules), now):
+        if now is not None and (used_digest == digest(now) or not may_change_accepted(rules, now)):
             continue
         count, labels = by_platform.get(platform, (0, []))
         by_platform[platform] = (count + int(n), labels if label in labels else [*labels, label])
@@ -120,14 +129,16 @@ def stale_mappings(conn: duckdb.DuckDBPyConnection, mappings: dict[str, Mapping]
     return Drift(stale, int(unrecorded))
 
 
-def may_change_accepted(recorded: dict[str, Any], now: Mapping) -> bool:
-    """Whether a record the mapping ``recorded`` (JSON, as a run stored it) accepted could unify
-    otherwise under ``now``: any difference but the ``version`` and ``reference`` texts and codes
-    added to a map that quarantines unknown codes. The recorded rules are read by today's model
-    first, so a setting a newer ecfusion added, at its default, is no difference; rules today's
-    model refuses are one."""
+def may_change_accepted(recorded: str | None, now: Mapping) -> bool:
+    """Whether a record the mapping ``recorded`` (JSON text, as a run stored it) accepted could
+    unify otherwise under ``now``: any difference but the ``version`` and ``reference`` texts and
+    codes added to a map that quarantines unknown codes. The recorded rules are read by today's
+    model first, so a setting a newer ecfusion added, at its default, is no difference; rules today's
+    model refuses, or rules not kept, are one."""
+    if recorded is None:
+        return True
     try:
-        old = json.loads(Mapping.model_validate(recorded).model_dump_json())
+        old = json.loads(Mapping.model_validate_json(recorded).model_dump_json())
     except ValueError:  # pydantic's ValidationError: a setting this ecfusion no longer has or allows
         return True
     new = json.loads(now.model_dump_json())
