@@ -52,6 +52,18 @@ def first_day(raw: RawZone) -> None:
     )
 
 
+def three_daily_runs(ws: Workspace, raw: RawZone) -> None:
+    """Three days, a new finished trade and a run each: trades 1, 2 and 3."""
+    for day in (1, 2, 3):
+        raw.add(
+            "taobao",
+            "orders",
+            [taobao_trade(day, "TRADE_FINISHED", "2026-11-02 11:00:00")],
+            dt=f"2026-11-2{day}",
+        )
+        warehouse.run(ws)
+
+
 def test_a_changed_status_map_is_named_and_a_rebuild_applies_it_to_the_records_before_it(
     workspace: Workspace, raw: RawZone, tmp_path: Path
 ) -> None:
@@ -202,14 +214,7 @@ def test_a_second_rollback_is_refused_rather_than_bringing_back_what_the_first_l
     workspace: Workspace, raw: RawZone
 ) -> None:
     ws, store = workspace, SnapshotStore.of(workspace)
-    for day in (1, 2, 3):
-        raw.add(
-            "taobao",
-            "orders",
-            [taobao_trade(day, "TRADE_FINISHED", "2026-11-02 11:00:00")],
-            dt=f"2026-11-2{day}",
-        )
-        warehouse.run(ws)
+    three_daily_runs(ws, raw)
     third = store.current()
     store.rollback()
     assert len(statuses(ws)) == 2
@@ -235,14 +240,7 @@ def test_a_second_rollback_is_refused_rather_than_bringing_back_what_the_first_l
 def test_each_run_records_its_mappings_and_keeps_each_set_of_rules_once(
     workspace: Workspace, raw: RawZone
 ) -> None:
-    for day in (1, 2, 3):
-        raw.add(
-            "taobao",
-            "orders",
-            [taobao_trade(day, "TRADE_FINISHED", "2026-11-02 11:00:00")],
-            dt=f"2026-11-2{day}",
-        )
-        warehouse.run(workspace)
+    three_daily_runs(workspace, raw)
     recorded = rows(
         workspace,
         "SELECT platform, mapping, records, rules IS NOT NULL FROM meta.run_mapping ORDER BY run_id",

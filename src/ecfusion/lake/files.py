@@ -2,9 +2,9 @@
 
 ``ingest_files`` lands CSV, Excel, JSON, JSONL and XML files into the raw zone. Each file has a
 checkpoint ``file:<absolute path>#entity=<entity>`` holding its identity (size, mtime, SHA-256 of
-its head) and the position durably landed. A re-run skips a file fully landed, resumes one cut short (kill -9,
-power loss) at its checkpoint, and starts over on a file whose head changed — in every case the
-content hash keeps the lake free of doubles. A file that cannot be read at all is quarantined
+its head) and the position durably landed. A re-run skips a file fully landed, resumes one cut
+short (kill -9, power loss) at its checkpoint, and starts over on a file whose head changed — in
+every case the content hash keeps the lake free of doubles. A file that cannot be read at all is quarantined
 whole with the reason.
 """
 

@@ -384,26 +384,25 @@ class _Run:
         )
         self.writes.append(Write("new_quarantine", "unified.quarantine"))
 
-    def version_flags(self) -> dict[str, int]:
-        """Flags raised on this run's accepted records (every version, not only the latest)."""
+    def _order_flags(self, relation: str) -> dict[str, int]:
+        """Rows of ``relation`` (this run's order versions or lines) per rule of their comma list
+        ``quality_flags``; none when the run read no order."""
         if "out_orders" not in self.outcomes:
             return {}
         rows = self.engine.scalar_rows(
             "SELECT rule, count(*) FROM (SELECT unnest(string_split(quality_flags, ',')) AS rule "
-            "FROM new_order_version WHERE quality_flags IS NOT NULL) AS f GROUP BY rule ORDER BY rule"
+            f"FROM {relation} WHERE quality_flags IS NOT NULL) AS f GROUP BY rule ORDER BY rule"
         )
         return {str(r): int(n) for r, n in rows}  # type: ignore[call-overload]
+
+    def version_flags(self) -> dict[str, int]:
+        """Flags raised on this run's accepted records (every version, not only the latest)."""
+        return self._order_flags("new_order_version")
 
     def line_flags(self) -> dict[str, int]:
         """Flags on the order lines this run wrote from platform orders (``unified.quality_flag``
         holds them with their reason)."""
-        if "out_orders" not in self.outcomes:
-            return {}
-        rows = self.engine.scalar_rows(
-            "SELECT rule, count(*) FROM (SELECT unnest(string_split(quality_flags, ',')) AS rule "
-            "FROM chg_order_line WHERE quality_flags IS NOT NULL) AS f GROUP BY rule ORDER BY rule"
-        )
-        return {str(r): int(n) for r, n in rows}  # type: ignore[call-overload]
+        return self._order_flags("chg_order_line")
 
     def reconcile(self) -> list[Reconciliation]:
         rows = self.engine.scalar_rows(

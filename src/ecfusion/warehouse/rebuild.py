@@ -38,10 +38,11 @@ def start_fresh(live: Path, draft: Path) -> None:
     schemas that are not built from the raw zone, table by table, and nothing else."""
     con = duckdb.connect(str(draft))
     try:
-        con.execute(f"ATTACH '{_quoted(live)}' AS live (READ_ONLY)")
+        con.execute("ATTACH ? AS live (READ_ONLY)", [str(live)])
         kept = con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'live' "
-            f"AND schema_name NOT IN ({', '.join(repr(s) for s in BUILT_FROM_RAW)}) ORDER BY ALL"
+            "AND NOT list_contains(?, schema_name) ORDER BY ALL",
+            [list(BUILT_FROM_RAW)],
         ).fetchall()
         con.execute("BEGIN TRANSACTION")
         for schema, table in kept:
@@ -52,10 +53,6 @@ def start_fresh(live: Path, draft: Path) -> None:
         con.execute("CHECKPOINT")
     finally:
         con.close()
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 @dataclass(frozen=True)
@@ -78,7 +75,7 @@ class TableChange:
 @contextmanager
 def _attached(conn: duckdb.DuckDBPyConnection, before: Path) -> Iterator[None]:
     """``before`` (the snapshot a rebuild replaces) attached read-only as ``before_rebuild``."""
-    conn.execute(f"ATTACH '{_quoted(before)}' AS before_rebuild (READ_ONLY)")
+    conn.execute("ATTACH ? AS before_rebuild (READ_ONLY)", [str(before)])
     try:
         yield
     finally:

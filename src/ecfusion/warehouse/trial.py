@@ -121,6 +121,16 @@ def _holds_value(path: str, items: str | None) -> str:
     return f"COALESCE(len(list_filter({found}, lambda e: e::VARCHAR <> 'null')) > 0, false)"
 
 
+def _where(path: str, items: str | None, per_item: bool) -> tuple[str, str | None]:
+    """(path, list it is read in) of a field's ``path``: in every item of a line or parcel list, in
+    the item list of a keyed target for an ``item.`` path, else in the record itself."""
+    if per_item:
+        return path, items
+    if items is not None and path.startswith(ITEM_PREFIX):
+        return path.removeprefix(ITEM_PREFIX), items
+    return path, None
+
+
 def absent_fields(ws: Workspace, m: Mapping, entity: str) -> list[str]:
     """Fields of ``m``'s targets of the raw ``entity`` whose every path is in none of the records
     landed in ``ws`` (a JSON ``null`` counts as absent), as "target.field (path …)"."""
@@ -134,14 +144,7 @@ def absent_fields(ws: Workspace, m: Mapping, entity: str) -> list[str]:
             continue
         per_item = inside_orders and rule.items is not None  # each path is read in every item
         for name, fr in rule.fields.items():
-            held = [
-                _holds_value(p, rule.items)
-                if per_item
-                else _holds_value(p.removeprefix(ITEM_PREFIX), rule.items)
-                if rule.items is not None and p.startswith(ITEM_PREFIX)
-                else _holds_value(p, None)
-                for p in fr.all_paths
-            ]
+            held = [_holds_value(*_where(p, rule.items, per_item)) for p in fr.all_paths]
             if held:
                 checks.append((f"{target}.{name} (path {', '.join(fr.all_paths)})", " OR ".join(held)))
     files = "[" + ", ".join(lit(str(p)) for p in (ws.lake_root / "raw").rglob("*.parquet")) + "]"
