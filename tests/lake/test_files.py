@@ -187,3 +187,74 @@ def test_csv_reader_never_crashes_and_every_item_is_a_record_or_a_reason(
         assert (it.record is None) == (it.reason is not None)
         if it.record is not None:
             assert set(it.record) == {"id", "name"}
+
+
+# A platform's API response saved whole, as platforms.md documents each: the records are inside.
+RESPONSES = {
+    "taobao": {
+        "trades_sold_increment_get_response": {
+            "total_results": 2,
+            "has_next": False,
+            "trades": {"trade": [{"tid": 1}, {"tid": 2}]},
+        }
+    },
+    "jd": {
+        "jingdong_pop_order_enSearch_responce": {
+            "code": "0",
+            "searchorderinfo_result": {
+                "orderTotal": 2,
+                "orderInfoList": [{"orderId": "1"}, {"orderId": "2"}],
+                "apiResult": {"success": True},
+            },
+        }
+    },
+    "pdd": {
+        "order_sn_increment_get_response": {
+            "total_count": 2,
+            "has_next": False,
+            "order_sn_list": [{"order_sn": "1"}, {"order_sn": "2"}],
+        }
+    },
+    "douyin": {
+        "code": 10000,
+        "msg": "success",
+        "sub_code": "",
+        "sub_msg": "",
+        "log_id": "L1",
+        "data": {"page": 0, "size": 2, "total": 2, "shop_order_list": [{"order_id": "1"}, {"order_id": "2"}]},
+    },
+}
+
+
+@pytest.mark.parametrize("platform", sorted(RESPONSES))
+def test_a_saved_api_response_lands_its_records_not_itself(
+    lake: RawLake, tmp_path: Path, platform: str
+) -> None:
+    """Before: the whole response landed as one record without an order id (quarantined by the run
+    as missing_required) — the user had to cut the records out by hand."""
+    path = tmp_path / f"{platform}.json"
+    path.write_text(json.dumps(RESPONSES[platform]), encoding="utf-8")
+    r = ingest_files(lake, platform, [path], entity="orders").total
+    assert (r.offered, r.landed, r.quarantined) == (2, 2, 0)
+    ids = sorted(
+        next(iter(json.loads(p).values()))
+        for p in lake.read_raw(platform, "orders").column("payload").to_pylist()
+    )
+    assert ids in ([1, 2], ["1", "2"])
+
+
+def test_an_empty_page_lands_nothing_and_an_error_response_is_quarantined_with_its_message(
+    lake: RawLake, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text(
+        json.dumps({"trades_sold_increment_get_response": {"total_results": 0, "has_next": False}})
+    )
+    r = ingest_files(lake, "taobao", [empty], entity="orders").total
+    assert (r.offered, r.landed, r.quarantined) == (0, 0, 0)
+    error = tmp_path / "error.json"
+    error.write_text(json.dumps({"error_response": {"code": 27, "msg": "Invalid session", "sub_code": "x"}}))
+    r = ingest_files(lake, "taobao", [error], entity="orders").total
+    assert (r.offered, r.landed, r.quarantined) == (1, 0, 1)
+    [held] = lake.read_quarantine("taobao", "orders")
+    assert held.reason == "api_error: the platform's error response (27 Invalid session), not records"

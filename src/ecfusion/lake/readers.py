@@ -246,11 +246,49 @@ def _csv_rows(
 # -- JSON -----------------------------------------------------------------------------------------
 
 
+# the envelope keys beside ``data`` in Douyin's and Kuaishou's responses (platforms.md)
+_ENVELOPE_KEYS = {"code", "msg", "message", "sub_code", "sub_msg", "log_id", "request_id", "result",
+                  "success", "error_msg", "host_name"}
+
+
+def _api_response_records(doc: dict[str, Any]) -> list[Any] | None:
+    """The records of a platform's API response saved whole (platforms.md), or None when ``doc`` is
+    not one: ``{"<api>_response": …}`` (Taobao, Pinduoduo; JD's ``…_responce``) or ``{"code": …,
+    "data": {…}}`` (Douyin, Kuaishou), then down the one object per level to the one list of
+    objects (``trades.trade``, ``searchorderinfo_result.orderInfoList``, ``shop_order_list``). A
+    response without such a list is an empty page: no record. An error response is unreadable."""
+    if len(doc) == 1 and "error_response" in doc:
+        error = doc["error_response"] if isinstance(doc["error_response"], dict) else {}
+        told = ("code", "error_code", "msg", "error_msg", "sub_msg", "zh_desc")
+        said = " ".join(str(error[k]) for k in told if error.get(k) not in (None, ""))
+        raise Unreadable(f"api_error: the platform's error response ({said or 'no message'}), not records")
+    if len(doc) == 1 and next(iter(doc)).endswith(("_response", "_responce")):
+        node = next(iter(doc.values()))
+    elif isinstance(doc.get("data"), dict) and set(doc) - {"data"} <= _ENVELOPE_KEYS and len(doc) > 1:
+        node = doc["data"]
+    else:
+        return None
+    for _ in range(4):
+        if not isinstance(node, dict):
+            break
+        lists = [v for v in node.values() if isinstance(v, list) and all(isinstance(x, dict) for x in v)]
+        if len(lists) == 1:
+            return lists[0]
+        objects = [v for v in node.values() if isinstance(v, dict)]
+        if len(lists) > 1 or len(objects) != 1:
+            break
+        node = objects[0]
+    return []
+
+
 def _json_records(doc: Any) -> list[Any]:
-    """An array is its elements; ``{"data": [...]}``-style wrappers (one list value) are unwrapped;
+    """An array is its elements; a platform's whole API response, its records
+    (``_api_response_records``); ``{"data": [...]}``-style wrappers (one list value) are unwrapped;
     any other object is one record."""
     if isinstance(doc, list):
         return doc
+    if isinstance(doc, dict) and (records := _api_response_records(doc)) is not None:
+        return records
     if isinstance(doc, dict):
         lists = [v for v in doc.values() if isinstance(v, list)]
         if len(lists) == 1 and all(isinstance(x, dict) for x in lists[0]) and len(doc) <= 3:
