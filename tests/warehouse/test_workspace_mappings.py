@@ -248,6 +248,11 @@ def test_quarantined_records_are_taken_again_once_the_mapping_is_fixed(
     shown = _cli("warehouse", "quarantine", "-w", str(workspace.root), "--rule", "unknown_status")
     assert shown.returncode == 0, shown.stderr
     assert "orders.status code TRADE_NEW_STATE (path status) is not in maps.order_status" in shown.stdout
+    # a misspelt filter finds nothing, and says what there is (before: "nothing in quarantine that matches")
+    misspelt = _cli("warehouse", "quarantine", "-w", str(workspace.root), "--rule", "unknown_stauts")
+    assert " ".join(misspelt.stdout.split()) == (
+        "nothing in quarantine that matches rule 'unknown_stauts'; in quarantine: unknown_status 1 (taobao 1)"
+    )
     text = (MAPPINGS_DIR / "taobao.toml").read_text(encoding="utf-8")
     own_folder(workspace).mkdir()
     known = 'TRADE_FINISHED = "completed"'

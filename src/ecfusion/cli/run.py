@@ -34,7 +34,7 @@ from ecfusion.warehouse import run as run_warehouse
 from ecfusion.warehouse.compaction import FileSpace
 from ecfusion.warehouse.pipeline import STEPS
 from ecfusion.warehouse.rebuild import TableChange
-from ecfusion.warehouse.retry import quarantine_groups
+from ecfusion.warehouse.retry import quarantine_groups, waiting
 from ecfusion.warehouse.snapshot import describe_writer
 from ecfusion.warehouse.status import SnapshotFile
 from ecfusion.warehouse.status import status as warehouse_status
@@ -326,17 +326,21 @@ def quarantine_command(
     from ecfusion.lake.result import landing_quarantine
 
     ws = Workspace.open(workspace)
-    groups = []
+    groups, there = [], ""
+    which = Retry(rule=rule, platform=platform)
     if SnapshotStore.of(ws).current() is not None:  # before the first run, only landing has quarantined
         con = connect(ws)
         try:
-            groups = quarantine_groups(con, Retry(rule=rule, platform=platform))
+            groups = quarantine_groups(con, which)
+            if not groups and (rule or platform):
+                there = f"; in quarantine: {waiting(con)}"
         finally:
             con.close()
     # landing's reasons are not a run's rules: --rule chooses among the run's only
     landed = [] if rule else [g for g in landing_quarantine(ws.lake_root) if platform in (None, g.source)]
     if not groups and not landed:
-        console.print("nothing in quarantine" + (" that matches" if rule or platform else ""))
+        matching = f" that matches {which.describe()}" if rule or platform else ""
+        console.print(f"nothing in quarantine{matching}{there}", highlight=False)
         return
     if groups:
         table = RichTable("rule", "platform", "entity", "mapping", "records", "reasons", title="quarantine")

@@ -51,18 +51,23 @@ class Released:
     files: int
 
 
-def nothing_released(conn: duckdb.DuckDBPyConnection, retry: Retry) -> str:
-    """The run's note when ``retry`` matched no quarantined record (a rule or platform misspelt, or
-    already taken again): what does wait there, by rule and platform, so the right one can be given."""
-    waiting = conn.execute(
+def waiting(conn: duckdb.DuckDBPyConnection) -> str:
+    """What waits in quarantine, by rule and platform ("unknown_status 6 (taobao 4, jd 2); …"), so a
+    rule or platform misspelt in a filter can be given right."""
+    rows = conn.execute(
         "SELECT rule, sum(n), string_agg(platform || ' ' || n, ', ' ORDER BY n DESC, platform) FROM "
         "(SELECT rule, platform, count(*) AS n FROM unified.quarantine GROUP BY ALL) AS g "
         "GROUP BY rule ORDER BY 2 DESC, 1"
     ).fetchall()
-    there = "; ".join(f"{rule} {n:,} ({where})" for rule, n, where in waiting) or "nothing, it is empty"
+    return "; ".join(f"{rule} {n:,} ({where})" for rule, n, where in rows) or "nothing, it is empty"
+
+
+def nothing_released(conn: duckdb.DuckDBPyConnection, retry: Retry) -> str:
+    """The run's note when ``retry`` matched no quarantined record (a rule or platform misspelt, or
+    already taken again): what does wait there."""
     return (
         f"--retry-quarantined took nothing: no quarantined record matches {retry.describe()}; "
-        f"in quarantine: {there}"
+        f"in quarantine: {waiting(conn)}"
     )
 
 
