@@ -54,6 +54,7 @@ def test_unified_rows_carry_raw_record_ids() -> None:
         "quality_flag",
         "processed_file",
         "run_reconciliation",
+        "run_mapping",
         "order_version",
         "order_status_history",
         "category",
