@@ -258,3 +258,30 @@ def test_an_empty_page_lands_nothing_and_an_error_response_is_quarantined_with_i
     assert (r.offered, r.landed, r.quarantined) == (1, 0, 1)
     [held] = lake.read_quarantine("taobao", "orders")
     assert held.reason == "api_error: the platform's error response (27 Invalid session), not records"
+
+
+def test_jsonl_of_api_response_pages_lands_every_page_s_records_and_resumes_inside_a_page(
+    lake: RawLake, tmp_path: Path
+) -> None:
+    """A crawler that writes each page it pulled as a line: each page's records land, an error page
+    is quarantined with its message, and a landing cut between two records of one page reads that
+    page again on resume (never past a record not yet landed)."""
+    page = RESPONSES["taobao"]
+    one = {"trades_sold_increment_get_response": {"total_results": 1, "trades": {"trade": [{"tid": 3}]}}}
+    error = {"error_response": {"code": 7, "msg": "App Call Limited"}}
+    path = tmp_path / "pages.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in (page, one, error, {"tid": 4})) + "\n", encoding="utf-8")
+    items = list(read_jsonl(path, "pages.jsonl"))
+    assert [i.record for i in items if i.record] == [{"tid": 1}, {"tid": 2}, {"tid": 3}, {"tid": 4}]
+    assert [i.reason for i in items if i.reason] == [
+        "api_error: the platform's error response (7 App Call Limited), not records"
+    ]
+    # cut after the page's first record: resuming reads the whole page again, then the rest
+    again = list(read_jsonl(path, "pages.jsonl", start=items[0].after))
+    assert [i.record for i in again if i.record] == [{"tid": 1}, {"tid": 2}, {"tid": 3}, {"tid": 4}]
+    # after its last record: the next page
+    assert [i.record for i in read_jsonl(path, "pages.jsonl", start=items[1].after) if i.record][0] == {
+        "tid": 3
+    }
+    r = ingest_files(lake, "taobao", [path], entity="orders").total
+    assert (r.offered, r.landed, r.quarantined) == (5, 4, 1)

@@ -97,19 +97,35 @@ def _not_an_object(value: Any) -> str:
 def read_jsonl(
     path: Path, label: str, encoding: str = "auto", start: Position = Position()
 ) -> Iterator[FileItem]:
-    """One JSON object per line; a bad line is quarantined byte for byte, the rest lands."""
+    """One JSON object per line; a bad line is quarantined byte for byte, the rest lands. A line that
+    is a platform's whole API response (a crawler's page per line) gives its records
+    (``_api_response_records``): every one but the line's last resumes at the line's start, so a
+    landing cut between them reads the line again (the content hash drops what had landed)."""
     enc = _text_encoding(path, encoding)
     offset, line, ordinal = max(start.offset, enc.bom_length), start.line, start.ordinal
     with open(path, "rb") as f:
         f.seek(offset)
         for raw in f:
+            begun = Position(offset, line, ordinal)
             offset += len(raw)
             line += 1
             body = raw.rstrip(b"\r\n")
             if not body.strip():
                 continue
-            ordinal += 1
-            yield _jsonl_item(body, enc, f"{label}:{line}", Position(offset, line, ordinal))
+            location = f"{label}:{line}"
+            item = _jsonl_item(body, enc, location, Position(offset, line, ordinal + 1))
+            try:
+                records = _api_response_records(item.record) if item.record is not None else None
+            except Unreadable as e:  # a page the platform refused: the line is quarantined with its message
+                item, records = FileItem(None, body, e.reason, location, item.after), None
+            if records is None:
+                ordinal += 1
+                yield item
+                continue
+            for i, record in enumerate(records, start=1):
+                ordinal += 1
+                after = Position(offset, line, ordinal) if i == len(records) else begun
+                yield FileItem(record, None, None, f"{location}[{i - 1}]", after)
 
 
 def _jsonl_item(body: bytes, enc: TextEncoding, location: str, after: Position) -> FileItem:
