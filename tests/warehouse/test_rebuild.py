@@ -93,6 +93,16 @@ def test_a_changed_status_map_is_named_and_a_rebuild_applies_it_to_the_records_b
     )
     before = store.current()
 
+    # a dry run shows what the rebuild would change and publishes nothing
+    tried = cli("run", "--rebuild", "--dry-run", "-w", str(ws.root))
+    assert tried.returncode == 0, tried.stderr
+    tried_lines = [" ".join(line.replace("│", " ").split()) for line in tried.stdout.splitlines()]
+    assert "orders 4 4 0 0 1 status 1" in tried_lines
+    assert "--dry-run: nothing was published; the live snapshot is unchanged" in " ".join(
+        tried.stdout.split()
+    )
+    assert store.current() == before and store.drafts() == [] and statuses(ws)["1"] == "refunded"
+
     rebuilt = cli("run", "--rebuild", "-w", str(ws.root))
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert statuses(ws) == {"1": "cancelled", "2": "paid", "3": "completed", "4": "cancelled"}

@@ -160,6 +160,10 @@ def run_command(
         False, "--rebuild", help="standardize the whole raw zone again with the mappings in effect (after a "
         "mapping changed) and show what differs from the snapshot it replaces",
     ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="do all of it and print the summary, but publish nothing (with --rebuild: "
+        "what a mapping change would do to the warehouse)",
+    ),
     wait: float = WAIT_FOR_WRITER,
 ) -> None:
     """Standardize new raw data into the unified model and publish a warehouse snapshot."""
@@ -180,6 +184,7 @@ def run_command(
             retry=Retry(rule=rule, platform=platform) if retry else None,
             wait=wait,
             rebuild=rebuild,
+            dry_run=dry_run,
         )
     print_summary(summary)
     if not summary.balanced or summary.unreadable_files:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -654,12 +655,15 @@ def run(
     retry: Retry | None = None,
     wait: float = 0.0,
     rebuild: bool = False,
+    dry_run: bool = False,
 ) -> RunSummary:
     """Standardize every raw file not processed before, merge, and publish a new warehouse snapshot.
     ``retry``: quarantined records to take again first (``warehouse/retry.py``), after a fix.
     ``wait``: seconds to wait for another writer of the warehouse (``WarehouseBusy`` after).
     ``rebuild``: standardize every raw file again, into unified tables made anew (``warehouse/rebuild.py``);
-    ``RunSummary.rebuilt`` says what changed against the snapshot it replaces."""
+    ``RunSummary.rebuilt`` says what changed against the snapshot it replaces.
+    ``dry_run``: all of it, summary included, but the draft is deleted instead of published (what a
+    mapping change would do to the warehouse, seen before it does it)."""
     if rebuild and retry is not None:
         raise InputError(
             "--rebuild and --retry-quarantined do not go together",
@@ -677,13 +681,23 @@ def run(
         try:
             with memory_errors():  # outside a stage too (the write, the checkpoint)
                 summary = _attempt(
-                    ws, store, run_id, engine, mappings, progress or _noop, retry, wait, found, rebuild
+                    ws, store, run_id, engine, mappings, progress or _noop, retry, wait, found,
+                    _Mode(rebuild, dry_run),
                 )
             break
         except _DamagedRaw as d:
             found |= d.files
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+@dataclass(frozen=True)
+class _Mode:
+    """How a run treats the live snapshot: built on (default) or made anew (``rebuild``), and
+    replaced (default) or left as it is (``dry_run``)."""
+
+    rebuild: bool = False
+    dry_run: bool = False
 
 
 def _attempt(
@@ -696,12 +710,13 @@ def _attempt(
     retry: Retry | None,
     wait: float,
     skip: dict[str, str],
-    rebuild: bool = False,
+    mode: _Mode = _Mode(),
 ) -> RunSummary:
-    """One draft of the run, published if it changed anything; ``skip`` as in ``_standardize``;
-    ``rebuild`` as in ``run``."""
+    """One draft of the run, published if it changed anything (and ``mode`` is no dry run); ``skip``
+    as in ``_standardize``."""
     # Under the writer lock, from reading what is processed to publishing: a draft that is not
-    # published (an error, kill -9, nothing new) is deleted and the live snapshot is unchanged.
+    # published (an error, kill -9, nothing new, a dry run) is deleted and the live snapshot is unchanged.
+    rebuild = mode.rebuild
     build = rebuild_from_raw.start_fresh if rebuild else clone_file
     with store.draft(run_id, wait=wait, build=build) as draft:
         summary = RunSummary(run_id=run_id, engine=engine, snapshot=draft.path)
@@ -729,7 +744,11 @@ def _attempt(
                 f"the {mb[0]:,.1f} MB file are free blocks now, which later runs reuse "
                 "(`ecfusion warehouse compact` gives them back to the disk)"
             )
-        summary.snapshot = draft.publish() if changed or store.current() is None else store.current()
+        if mode.dry_run:
+            summary.snapshot = store.current()
+            summary.notes.append("--dry-run: nothing was published; the live snapshot is unchanged")
+        else:
+            summary.snapshot = draft.publish() if changed or store.current() is None else store.current()
     progress("publish", 1, 1)
     return summary
 
