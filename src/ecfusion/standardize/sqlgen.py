@@ -467,8 +467,9 @@ def layered_select(
     parsed: bool = False,
     record_checks: Sequence[tuple[str, str, str]] = (),
 ) -> str:
-    """text columns (layer 1) → typed ``v_`` columns (layer 2; a field with ``kept``: ``u_``, and
-    ``v_`` where it is kept, layer 3) → values, extras, ``_rule``/``_reason``.
+    """text columns (layer 1) → each text time's zone test ``z_`` (``FieldSql.zone``, layer 1b) →
+    typed ``v_`` columns (layer 2; a field with ``kept``: ``u_``, and ``v_`` where it is kept,
+    layer 3) → values, extras, ``_rule``/``_reason``.
     ``parsed``: ``root`` is the payload as ``parse_payload`` gives it, NULL when the payload is not
     JSON; such a record fails ``MALFORMED`` before any field check. ``record_checks``: (condition
     over layer 1, rule, reason SQL) of the record as a whole, checked before its fields."""
