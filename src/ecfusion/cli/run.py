@@ -165,13 +165,17 @@ def run_command(
         "what a mapping change would do to the warehouse)",
     ),
     wait: float = WAIT_FOR_WRITER,
+    as_json: bool = typer.Option(
+        False, "--json", help="print the run's summary as JSON, no progress bar (for a scheduler: exit 1 "
+        "when it does not balance)",
+    ),
 ) -> None:
     """Standardize new raw data into the unified model and publish a warehouse snapshot."""
     ws = Workspace.open(workspace)
     if (rule or platform) and not retry:
         raise InputError("--rule and --platform choose what --retry-quarantined takes again",
                          hint="add --retry-quarantined")
-    with Progress(console=console, transient=True) as bar:
+    with Progress(console=console, transient=True, disable=as_json) as bar:
         task = bar.add_task("standardize", total=len(STEPS))
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -186,7 +190,10 @@ def run_command(
             rebuild=rebuild,
             dry_run=dry_run,
         )
-    print_summary(summary)
+    if as_json:
+        print(json.dumps(summary.as_dict(), default=str, ensure_ascii=False, indent=1))
+    else:
+        print_summary(summary)
     if not summary.balanced or summary.unreadable_files:
         raise typer.Exit(1)
 

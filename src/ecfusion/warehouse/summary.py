@@ -7,7 +7,7 @@ mapping picks them up.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,3 +76,8 @@ class RunSummary:
     @property
     def raw_in(self) -> int:
         return sum(r.raw_in for r in self.reconciliation)
+
+    def as_dict(self) -> dict[str, object]:
+        """Every field, and ``balanced`` (what schedulers check): what ``ecfusion run --json``
+        prints. Money stays exact: a Decimal is printed as its text by the caller."""
+        return {**asdict(self), "balanced": self.balanced}
