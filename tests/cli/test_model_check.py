@@ -4,36 +4,15 @@ some of its targets named before a run leaves their records pending."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.kuaishou_mapping import HEAD, ORDER_KEYS
+from tests.warehouse.rawzone import cli
 
 from ecfusion.config import Workspace
 from ecfusion.standardize.mapping import MAPPINGS_DIR, own_folder
 
-GOOD = """
-platform = "kuaishou"
-version = "1.0.0"
-
-[maps.order_status]
-vocabulary = "order_status"
-[maps.order_status.codes]
-"10" = "created"
-"30" = "paid"
-
-[orders.fields]
-platform_order_id = { path = "oid" }
-status = { path = "status", map = "order_status" }
-modified_at = { path = "updateTime", time = "unix_ms" }
-"""
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "250"}  # a wide terminal: table cells and warnings stay whole
-    return subprocess.run(
-        [sys.executable, "-m", "ecfusion", *args], capture_output=True, text=True, env=env, timeout=120
-    )
+GOOD = HEAD + ORDER_KEYS + 'modified_at = { path = "updateTime", time = "unix_ms" }\n'
 
 
 def _taobao_without_refunds_and_listings(folder: Path) -> Path:
@@ -51,7 +30,7 @@ def test_model_check_checks_every_file_and_fails_if_any_is_bad(tmp_path: Path) -
     first.write_text(GOOD, encoding="utf-8")
     bad.write_text(GOOD.replace('"30" = "paid"', '"30" = "payed"'), encoding="utf-8")
     last.write_text(GOOD.replace('"kuaishou"', '"kuaishou2"'), encoding="utf-8")
-    out = run_cli("model", "check", str(first), str(bad), str(last))
+    out = cli("model", "check", str(first), str(bad), str(last))
     assert out.returncode != 0
     assert "a.toml: kuaishou" in out.stdout and "c.toml: kuaishou2" in out.stdout  # the files after it too
     (line,) = out.stderr.splitlines()
@@ -61,7 +40,7 @@ def test_model_check_checks_every_file_and_fails_if_any_is_bad(tmp_path: Path) -
 
 def test_model_check_warns_of_a_replacement_that_drops_shipped_targets(tmp_path: Path) -> None:
     own = _taobao_without_refunds_and_listings(tmp_path)
-    out = run_cli("model", "check", str(own))
+    out = cli("model", "check", str(own))
     assert out.returncode == 0, out.stderr  # a warning: a workspace may mean to leave them out
     warning = next(line for line in out.stdout.splitlines() if line.startswith("warning:"))
     assert str(own) in warning and "[refund], [listing]" in warning and "pending" in warning
@@ -71,7 +50,7 @@ def test_model_mappings_warns_of_a_replacement_that_drops_shipped_targets(tmp_pa
     ws = Workspace.init(tmp_path / "ws")
     own_folder(ws).mkdir()
     own = _taobao_without_refunds_and_listings(own_folder(ws))
-    out = run_cli("model", "mappings", "-w", str(ws.root))
+    out = cli("model", "mappings", "-w", str(ws.root))
     assert out.returncode == 0, out.stderr
     warning = next(line for line in out.stdout.splitlines() if line.startswith("warning:"))
     assert str(own) in warning and "[refund], [listing]" in warning

@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from tests.kuaishou_mapping import HEAD
 
 from ecfusion.errors import MappingError
 from ecfusion.standardize import sqlgen
@@ -336,15 +337,7 @@ def test_invalid_mapping_names_file_and_key(text: str, key: str) -> None:
 # passed `model check` and then wrote wrong data or failed `ecfusion run`. Each is now refused when
 # the file is loaded, naming the file, the key and the fix.
 
-KUAISHOU = """
-platform = "kuaishou"
-version = "1.0.0"
-
-[maps.order_status]
-vocabulary = "order_status"
-[maps.order_status.codes]
-"10" = "created"
-"30" = "paid"
+KUAISHOU = HEAD + """\
 "40" = "shipped"
 "70" = "completed"
 

@@ -161,6 +161,11 @@ def taobao_trade(
     return trade
 
 
+def jsonl(records: list[dict[str, Any]]) -> str:
+    """``records`` as a JSON-lines file's text (UTF-8 Chinese kept as it is), as an export writes it."""
+    return "\n".join(json.dumps(r, ensure_ascii=False) for r in records)
+
+
 def rows(ws: Any, sql: str) -> list[tuple[Any, ...]]:
     """The rows of ``sql`` on the workspace's live warehouse snapshot."""
     from ecfusion import warehouse

@@ -4,10 +4,9 @@ and at every run which entity was meant, and landing the file again under it wor
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from rawzone import cli, rows, taobao_trade
+from rawzone import cli, jsonl, rows, taobao_trade
 
 from ecfusion.config import Workspace
 
@@ -19,7 +18,7 @@ def test_a_mistyped_entity_is_named_with_the_one_meant_and_the_file_lands_again_
     export = tmp_path / "downloads" / "trades.jsonl"
     export.parent.mkdir()
     trades = [taobao_trade(i, "TRADE_FINISHED", "2026-11-02 10:00:00") for i in (1, 2, 3)]
-    export.write_text("\n".join(json.dumps(t, ensure_ascii=False) for t in trades), encoding="utf-8")
+    export.write_text(jsonl(trades), encoding="utf-8")
 
     landed = cli("ingest", "files", "taobao", str(export), "--entity", "order", "-w", ws)
     assert landed.returncode == 0, landed.stderr

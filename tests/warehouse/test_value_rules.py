@@ -18,26 +18,14 @@ from typing import Any
 
 import pytest
 from rawzone import RawZone, rows, taobao_trade, token
+from tests.kuaishou_mapping import HEAD, ORDER_KEYS
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
 from ecfusion.lake import RawLake
 from ecfusion.standardize.mapping import own_folder
 
-KUAISHOU = """
-platform = "kuaishou"
-version = "1.0.0"
-reference = "a workspace's own mapping of Kuaishou's order API"
-
-[maps.order_status]
-vocabulary = "order_status"
-[maps.order_status.codes]
-"10" = "created"
-"30" = "paid"
-
-[orders.fields]
-platform_order_id = { path = "oid" }
-status = { path = "status", map = "order_status" }
+KUAISHOU = HEAD + ORDER_KEYS + """\
 created_at = { path = "createTime", time = "unix_ms", required = true }
 paid_at = { path = "payTime", time = "unix_s" }
 modified_at = { path = "updateTime" }
@@ -54,18 +42,7 @@ unit_price = { path = "price", unit = "fen" }
 """
 
 # the same shop's export where the goods sit inside each package
-PACKAGES = """
-platform = "kuaishou_pkg"
-version = "1.0.0"
-
-[maps.order_status]
-vocabulary = "order_status"
-[maps.order_status.codes]
-"30" = "paid"
-
-[orders.fields]
-platform_order_id = { path = "oid" }
-status = { path = "status", map = "order_status" }
+PACKAGES = HEAD.replace('"kuaishou"', '"kuaishou_pkg"') + ORDER_KEYS + """\
 modified_at = { path = "updateTime" }
 
 [order_line]

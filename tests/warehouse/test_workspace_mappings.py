@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from rawzone import RawZone, taobao_trade
+from rawzone import RawZone, jsonl, taobao_trade
 from rawzone import cli as _cli
 from rawzone import rows as _rows
 
@@ -183,7 +183,7 @@ def test_model_try_shows_what_a_mapping_makes_of_sample_records(tmp_path: Path) 
         _order("B1002", "REFUNDING", "2026-11-19 21:01:00", 100),
         _order("B1003", "PAID", "not a time", 100),
     ]
-    sample.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n{broken\n",
+    sample.write_text(jsonl(records) + "\n{broken\n",
                       encoding="utf-8")
     out = _cli("model", "try", str(mapping), "--sample", str(sample))
     assert out.returncode == 0, out.stderr
@@ -207,7 +207,7 @@ def test_model_try_names_the_fields_whose_path_no_sample_record_has(tmp_path: Pa
         _order("B1002", "PAID", "2026-11-19 20:02:00", 100),
     ]
     records[1]["items"][0]["sku"] = None  # type: ignore[index]  # held by one record: not reported
-    sample.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
+    sample.write_text(jsonl(records), encoding="utf-8")
     out = _cli("model", "try", str(mapping), "--sample", str(sample))
     assert out.returncode == 0, out.stderr
     said = " ".join(out.stdout.split())
