@@ -10,9 +10,9 @@ platform allows, from the cursor minus an overlap up to the server's clock minus
 (``ecfusion.sources.windows``). Inside a window pages are read **from the last page backwards**:
 results are sorted newest-modified first, and an order modified while we page leaves the window,
 shifting later rows towards page 1 — reading backwards means such a shift can only make us see a
-row twice, never miss one. A page that repeats another page's rows (a known platform fault) is
-fetched again. The cursor advances to a window's end only with the batch of its page 1, i.e. once
-every page of the window has been landed.
+row twice, never miss one. A page answered with rows other pages already listed (a known platform
+fault: page p carries page p+1's rows) is fetched again (``_page``). The cursor advances to a
+window's end only with the batch of its page 1, i.e. once every page of the window has been landed.
 """
 
 from __future__ import annotations
@@ -251,27 +251,30 @@ class PlatformConnector:
             if not listed.items or page * size >= listed.total:
                 break
             page += 1
-        while suspects:
-            yield self._batch(
-                stream, self._page(stream, None, suspects.pop(), size, seen, suspects).items, before
-            )
+        for items in self._suspects(stream, None, size, seen, suspects):
+            yield self._batch(stream, items, before)
         yield self._batch(stream, [], {"synced_at": format_cursor(self.transport.clock.now())})
 
     def _pages_backward(self, stream: str, window: Window) -> Iterator[tuple[list[dict[str, Any]], bool]]:
-        """Pages of one window, last to first; ``True`` comes with the batch that completes the window."""
+        """Pages of one window, last to first; ``True`` comes with the batch that completes the window.
+
+        The first read of page 1 only learns how many pages there are (its rows are valid versions,
+        so they are landed too); it is not a reference for the repeated-page check, as page 1 is
+        read again last, checked against every later page.
+        """
         size = self.config.window.page_size
         seen: dict[int, frozenset[str]] = {}
         suspects: set[int] = set()
-        first = self._page(stream, window, 1, size, seen, suspects)
+        first = self._page(stream, window, 1, size, {}, set())
         pages = max(1, math.ceil(first.total / size))
         if pages == 1:
             yield first.items, True
             return
-        yield first.items, False  # valid versions; page 1 is read again last
+        yield first.items, False
         for page in range(pages, 0, -1):
             yield self._page(stream, window, page, size, seen, suspects).items, False
-        while suspects:  # a page that turned out to have carried another page's rows
-            yield self._page(stream, window, suspects.pop(), size, seen, suspects).items, False
+        for items in self._suspects(stream, window, size, seen, suspects):
+            yield items, False
         yield [], True
 
     def _page(
@@ -283,30 +286,52 @@ class PlatformConnector:
         seen: dict[int, frozenset[str]],
         suspects: set[int],
     ) -> ListPage:
-        """One page, checked against the window's other pages for the "repeated page" fault.
+        """One page, checked for the "repeated page" fault against the pages read before it.
 
-        If a page's rows equal another page's, it is asked again; the same answer twice means the
-        *other* page was the faulty one, which is then read again (``suspects``).
+        An answer whose every row was already listed on other pages of this pass is suspect: page p
+        carrying page p+1's rows looks like that even after rows moved up between the two reads,
+        when the answer no longer *equals* the other page. A correct page looks like that only if a
+        whole page of rows left the window between the reads, so the page is asked again; the same
+        answer twice is accepted, and the pages it repeats are read again (``suspects``), for then
+        it was their answer that was wrong (paging forward, a faulty page is only seen to repeat
+        when the page it carried is read).
         """
         key_field = self.STREAMS[stream].info.key_field or ""
         previous: frozenset[str] | None = None
         for _ in range(self.config.retry.attempts):
             listed = self.list_page(stream, window, page, size)
             keys = frozenset(str(i.get(key_field)) for i in listed.items if isinstance(i, dict))
-            clash = next((p for p, k in seen.items() if p != page and keys and k == keys), None)
-            if clash is None or keys == previous:
-                if clash is not None:
-                    suspects.add(clash)
-                    seen.pop(clash)
+            repeats = {p for p, other in seen.items() if p != page and keys & other}
+            repeated = bool(keys) and keys <= frozenset().union(*(seen[p] for p in repeats))
+            if not repeated or keys == previous:
+                if repeated:
+                    suspects.update(repeats)
+                    for p in repeats:
+                        seen.pop(p)
                 seen[page] = keys
                 self.stats.pages += 1
                 return listed
             previous = keys
-            self.stats.retries += 1  # the platform repeated another page's rows: ask again
+            self.stats.retries += 1  # the platform repeated other pages' rows: ask again
         raise ResponseInvalid(
             f"{self.config.name}: page {page} of {stream} keeps repeating another page",
             hint="the platform's paging is inconsistent; try again later",
         )
+
+    def _suspects(
+        self,
+        stream: str,
+        window: Window | None,
+        size: int,
+        seen: dict[int, frozenset[str]],
+        suspects: set[int],
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Read again the pages that turned out to have carried other pages' rows, each once."""
+        done: set[int] = set()
+        while todo := suspects - done:
+            page = min(todo)
+            done.add(page)
+            yield self._page(stream, window, page, size, seen, suspects).items
 
     def _batch(self, stream: str, items: list[dict[str, Any]], state: State) -> Batch:
         good, bad = self._validate(stream, items)
