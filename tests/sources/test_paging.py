@@ -12,7 +12,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from ecfusion.sources.contract import StreamInfo
+from ecfusion.sources.failures import ResponseInvalid
 from ecfusion.sources.platforms.base import ListPage, PlatformConfig, PlatformConnector, StreamSpec, Window
 from ecfusion.sources.windows import WindowSettings
 
@@ -23,13 +26,24 @@ class Listing:
     """The window's rows, newest first, as the platform holds them from one list call to the next.
 
     ``leave[n]`` are the orders modified again (so gone from the window) before list call ``n``;
-    call numbers in ``faulty`` answer page p with page p+1's rows, as the mock's ``duplicate_page``.
+    call numbers in ``faulty`` answer page p with page p+1's rows, as the mock's ``duplicate_page``;
+    those in ``empty`` answer with no rows; ``phantom`` orders are counted in the total, never listed.
     """
 
-    def __init__(self, rows: int, *, leave: dict[int, list[str]], faulty: set[int]) -> None:
+    def __init__(
+        self,
+        rows: int,
+        *,
+        leave: dict[int, list[str]] | None = None,
+        faulty: set[int] = frozenset(),  # type: ignore[assignment]
+        empty: set[int] = frozenset(),  # type: ignore[assignment]
+        phantom: int = 0,
+    ) -> None:
         self.rows = [f"o{i:02d}" for i in range(rows)]
-        self.leave = leave
+        self.leave = leave or {}
         self.faulty = faulty
+        self.empty = empty
+        self.phantom = phantom
         self.calls = 0
 
     def answer(self, page: int, size: int) -> ListPage:
@@ -38,8 +52,9 @@ class Listing:
             self.rows.remove(key)
         if self.calls in self.faulty and page * size < len(self.rows):
             page += 1
-        chosen = self.rows[(page - 1) * size : page * size]
-        return ListPage([{"tid": k, "modified": "2026-09-01 10:00:00"} for k in chosen], len(self.rows))
+        chosen = [] if self.calls in self.empty else self.rows[(page - 1) * size : page * size]
+        rows = [{"tid": k, "modified": "2026-09-01 10:00:00"} for k in chosen]
+        return ListPage(rows, len(self.rows) + self.phantom)
 
 
 class ListingConnector(PlatformConnector):
@@ -101,7 +116,28 @@ def test_a_repeated_middle_page_is_asked_again_after_rows_moved_up() -> None:
 def test_a_whole_page_leaving_between_two_reads_is_not_mistaken_for_a_repeated_page() -> None:
     # Between page 2 and the last read of page 1 the whole of page 1 leaves: page 1 now holds
     # exactly the rows page 2 held. Asked twice with the same answer, it is accepted, not an error.
-    listing = Listing(6, leave={3: ["o00", "o01", "o02"]}, faulty=set())
+    listing = Listing(6, leave={3: ["o00", "o01", "o02"]})
     landed, states = read_all(listing)
     assert set(listing.rows) <= landed
     assert "cursor" in states[-1]
+
+
+def test_a_page_answered_empty_is_caught_by_the_count_and_the_window_paged_again() -> None:
+    # 9 rows, 3 pages; page 3 answers with no rows (no repeated-page check can see that). The
+    # window holds more orders than were listed, so it is paged again before the cursor moves.
+    listing = Listing(9, empty={2})
+    landed, states = read_all(listing)
+    assert set(listing.rows) <= landed
+    assert "cursor" in states[-1]
+
+
+def test_a_window_that_never_lists_what_it_counts_fails_and_keeps_the_cursor() -> None:
+    # The platform counts 7 orders but lists 6, pass after pass: the stream fails with both
+    # figures, and no state it produced moves the cursor past the window.
+    listing = Listing(6, phantom=1)
+    connector = ListingConnector(listing)
+    states = []
+    with pytest.raises(ResponseInvalid, match="lists 7 but 6 could be read in two passes"):
+        for batch in connector.read("orders", None):
+            states.append(dict(batch.state))
+    assert states and all("cursor" not in s for s in states)
