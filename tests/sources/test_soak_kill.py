@@ -98,8 +98,12 @@ def test_sigkilled_sync_loses_nothing_and_doubles_nothing(tmp_path: Path) -> Non
         for m in mocks.values():
             m.state.clock.set(START + timedelta(days=3), speed=0.0)
         for _ in range(3):
-            if subprocess.call(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+            final = subprocess.run(cmd, capture_output=True, text=True)
+            if final.returncode == 0:
                 break
+        assert final.returncode == 0, (
+            f"no final sync completed:\n{final.stdout[-3000:]}\n{final.stderr[-3000:]}"
+        )
         for p, m in mocks.items():
             store = m.state.stores["orders"]
             served = set(store.served())
