@@ -8,11 +8,12 @@ must not advance its cursor past one it has not seen.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from ecfusion.sources.contract import StreamInfo
 from ecfusion.sources.failures import ResponseInvalid
@@ -35,8 +36,8 @@ class Listing:
         rows: int,
         *,
         leave: dict[int, list[str]] | None = None,
-        faulty: set[int] = frozenset(),  # type: ignore[assignment]
-        empty: set[int] = frozenset(),  # type: ignore[assignment]
+        faulty: AbstractSet[int] = frozenset(),
+        empty: AbstractSet[int] = frozenset(),
         phantom: int = 0,
     ) -> None:
         self.rows = [f"o{i:02d}" for i in range(rows)]
@@ -69,7 +70,7 @@ class ListingConnector(PlatformConnector):
                 kind="listing",
                 base_url="http://listing.invalid",
                 app_key="k",
-                app_secret="s",  # type: ignore[arg-type]
+                app_secret=SecretStr("s"),
                 window=WindowSettings(start=now - timedelta(hours=1), page_size=SIZE, lag_seconds=0),
             )
         )
@@ -87,8 +88,7 @@ def read_all(listing: Listing) -> tuple[set[str], list[dict[str, Any]]]:
     connector = ListingConnector(listing)
     landed: set[str] = set()
     states = []
-    batches: Iterator[Any] = connector.read("orders", None)
-    for batch in batches:
+    for batch in connector.read("orders", None):
         landed.update(str(r["tid"]) for r in batch.records)
         states.append(dict(batch.state))
     return landed, states
