@@ -28,7 +28,8 @@ class Listing:
 
     ``leave[n]`` are the orders modified again (so gone from the window) before list call ``n``;
     call numbers in ``faulty`` answer page p with page p+1's rows, as the mock's ``duplicate_page``;
-    those in ``empty`` answer with no rows; ``phantom`` orders are counted in the total, never listed.
+    those in ``empty`` answer with no rows; ``phantom`` orders are counted in the total, never listed;
+    ``late[n]`` are (position, order) the platform indexes into the window before call ``n``.
     """
 
     def __init__(
@@ -39,18 +40,22 @@ class Listing:
         faulty: AbstractSet[int] = frozenset(),
         empty: AbstractSet[int] = frozenset(),
         phantom: int = 0,
+        late: dict[int, list[tuple[int, str]]] | None = None,
     ) -> None:
         self.rows = [f"o{i:02d}" for i in range(rows)]
         self.leave = leave or {}
         self.faulty = faulty
         self.empty = empty
         self.phantom = phantom
+        self.late = late or {}
         self.calls = 0
 
     def answer(self, page: int, size: int) -> ListPage:
         self.calls += 1
         for key in self.leave.get(self.calls, []):
             self.rows.remove(key)
+        for at, key in self.late.get(self.calls, []):
+            self.rows.insert(at, key)
         if self.calls in self.faulty and page * size < len(self.rows):
             page += 1
         chosen = [] if self.calls in self.empty else self.rows[(page - 1) * size : page * size]
@@ -128,6 +133,15 @@ def test_a_page_answered_empty_is_caught_by_the_count_and_the_window_paged_again
     listing = Listing(9, empty={2})
     landed, states = read_all(listing)
     assert set(listing.rows) <= landed
+    assert "cursor" in states[-1]
+
+
+def test_an_order_indexed_late_onto_a_page_already_read_is_read_by_a_second_pass() -> None:
+    # 6 rows, 2 pages; before the last read of page 1, the platform indexes o03a into page 2,
+    # which was read already. Page 1 now counts 7 orders where 6 were listed: paged again.
+    listing = Listing(6, late={3: [(4, "o03a")]})
+    landed, states = read_all(listing)
+    assert "o03a" in landed and set(listing.rows) <= landed
     assert "cursor" in states[-1]
 
 
