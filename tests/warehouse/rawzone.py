@@ -207,6 +207,11 @@ def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     )
 
 
+def one_line(output: str) -> str:
+    """A command's output as one line: Rich wraps a long line at the terminal's width."""
+    return " ".join(output.split())
+
+
 def damage_payload_page(path: Path) -> None:
     """Flip 16 bytes inside the compressed dictionary page of the ``payload`` column, as a block
     gone bad on disk would: the footer and every other column still read, so only the stage that

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from rawzone import RawZone, cli, rows, taobao_trade
+from rawzone import RawZone, cli, one_line, rows, taobao_trade
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
@@ -149,7 +149,7 @@ def test_the_run_that_compacts_says_so_in_its_summary(ws: Workspace) -> None:
     raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
     shown = cli("run", "-w", str(ws.root))
     assert shown.returncode == 0, shown.stderr
-    said = " ".join(shown.stdout.split())
+    said = one_line(shown.stdout)
     why = "compacted at this run's checkpoint (why it took longer): unified.payment: 300,000 replaced rows"
     assert why in said
     # and how much of the file its vacuum left free, as `warehouse compact` measures it
@@ -224,7 +224,7 @@ def test_compact_returns_free_blocks_and_tombstones_to_the_disk_and_keeps_every_
     payments = table_storage(ws, "unified.payment")
     assert payments.row_groups <= math.ceil(600_000 / ROW_GROUP_ROWS) + 2
     assert compacted.stat().st_size < live.stat().st_size
-    said = " ".join(done.stdout.split())
+    said = one_line(done.stdout)
     assert f"before {live.stat().st_size / 1e6:,.1f} MB" in said and "120,000 replaced rows" in said
     assert f"after {compacted.stat().st_size / 1e6:,.1f} MB, 0.0 MB of it free, 0 replaced rows" in said
     assert reader.execute("SELECT count(*) FROM unified.payment").fetchall() == [(600_000,)]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from rawzone import RawZone, cli, rows, taobao_trade
+from rawzone import RawZone, cli, one_line, rows, taobao_trade
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
@@ -77,7 +77,7 @@ def test_a_damaged_live_snapshot_is_named_refused_and_recovered_by_rollback_and_
 
     shown = cli("warehouse", "status", "-w", str(ws.root))
     assert shown.returncode == 1 and "Traceback" not in shown.stderr
-    said = " ".join(shown.stdout.split())
+    said = one_line(shown.stdout)
     assert "DAMAGED a warehouse snapshot file is damaged" in said and live.name in said
     assert "`ecfusion warehouse rollback` makes the previous snapshot live" in said
     as_json = cli("warehouse", "status", "-w", str(ws.root), "--json")
@@ -103,7 +103,7 @@ def test_a_live_snapshot_deleted_outside_ecfusion_is_not_taken_for_an_empty_ware
     ws, store = two_runs, SnapshotStore.of(two_runs)
     live.unlink()
     shown = cli("warehouse", "status", "-w", str(ws.root))
-    said = " ".join(shown.stdout.split())
+    said = one_line(shown.stdout)
     assert shown.returncode == 1 and "live cannot be read (below)" in said
     assert f"DAMAGED the live warehouse snapshot {live.name}, named in" in said and "is missing" in said
     # a run would otherwise have started a new warehouse from nothing, quietly

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rawzone import RawZone, cli, rows, taobao_trade
+from rawzone import RawZone, cli, one_line, rows, taobao_trade
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
@@ -89,7 +89,7 @@ def test_a_changed_status_map_is_named_and_a_rebuild_applies_it_to_the_records_b
     assert shown.returncode == 0
     assert (
         "mappings mapping changed since: taobao: 3 raw records were standardized with taobao.toml v1.1.0"
-        in (" ".join(shown.stdout.split()))
+        in one_line(shown.stdout)
     )
     before = store.current()
 
@@ -180,13 +180,13 @@ def test_a_warehouse_an_earlier_ecfusion_built_is_said_to_have_unrecorded_mappin
     warehouse.run(ws)
     with fused_store.update(ws, "older") as con:  # as an ecfusion before meta.run_mapping left it
         con.execute("DROP TABLE meta.run_mapping")
-    said = " ".join(cli("warehouse", "status", "-w", str(ws.root)).stdout.split())
+    said = one_line(cli("warehouse", "status", "-w", str(ws.root)).stdout)
     assert (
         "3 raw records were standardized by an earlier ecfusion, which did not record the mappings it used"
         in said
     )
     assert warehouse.run(ws, rebuild=True).balanced
-    said = " ".join(cli("warehouse", "status", "-w", str(ws.root)).stdout.split())
+    said = one_line(cli("warehouse", "status", "-w", str(ws.root)).stdout)
     assert "mappings" not in said
 
 
@@ -228,7 +228,7 @@ def test_a_second_rollback_is_refused_rather_than_bringing_back_what_the_first_l
     third = store.current()
     store.rollback()
     assert len(statuses(ws)) == 2
-    shown = " ".join(cli("warehouse", "status", "-w", str(ws.root)).stdout.split())
+    shown = one_line(cli("warehouse", "status", "-w", str(ws.root)).stdout)
     assert "(rolled back from: `ecfusion warehouse rollback --undo` brings it back)" in shown
     # before: a second rollback made the third run's snapshot live again, the one just rolled back from
     again = cli("warehouse", "rollback", "-w", str(ws.root))

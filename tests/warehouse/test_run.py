@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from rawzone import RawZone, cli, damage_payload_page, taobao_trade, token
+from rawzone import RawZone, cli, damage_payload_page, one_line, taobao_trade, token
 from rawzone import rows as _rows
 
 from ecfusion import warehouse
@@ -417,7 +417,7 @@ def test_an_unreadable_raw_file_is_named_left_for_later_and_the_rest_is_taken(
     whole = damaged.read_bytes()
     damage(damaged)
     shown = cli("run", "-w", str(workspace.root))
-    said = " ".join(shown.stdout.split())
+    said = one_line(shown.stdout)
     # no traceback, and no error blaming a mapping (what a stage failing on the payloads said)
     assert shown.returncode == 1 and "Traceback" not in shown.stderr and "mapping" not in shown.stderr
     relative = str(damaged.relative_to(workspace.lake_root))
@@ -433,7 +433,7 @@ def test_an_unreadable_raw_file_is_named_left_for_later_and_the_rest_is_taken(
     seen = {} if damage is damage_payload_page else {relative: why}
     assert status(workspace).files_unreadable == seen
     asked = cli("warehouse", "status", "-w", str(workspace.root))
-    shown_status = " ".join(asked.stdout.split())
+    shown_status = one_line(asked.stdout)
     assert asked.returncode == 0 and "raw waiting 1 files" in shown_status
     assert ("of which a run cannot take 1 (" in shown_status) == bool(seen)
     assert (f"{relative}: {why}" in shown_status) == bool(seen)

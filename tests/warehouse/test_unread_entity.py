@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rawzone import cli, jsonl, rows, taobao_trade
+from rawzone import cli, jsonl, one_line, rows, taobao_trade
 
 from ecfusion.config import Workspace
 
@@ -22,7 +22,7 @@ def test_a_mistyped_entity_is_named_with_the_one_meant_and_the_file_lands_again_
 
     landed = cli("ingest", "files", "taobao", str(export), "--entity", "order", "-w", ws)
     assert landed.returncode == 0, landed.stderr
-    said = " ".join(landed.stdout.split())
+    said = one_line(landed.stdout)
     assert (
         "warning: entity 'order' is not one `ecfusion run` reads, so its records will wait as pending: "
         "did you mean 'orders'? then land the files again with --entity orders"
@@ -33,7 +33,7 @@ def test_a_mistyped_entity_is_named_with_the_one_meant_and_the_file_lands_again_
     assert (
         "3 raw records of entity 'order' wait as pending: no mapping target reads that entity; did you "
         "mean 'orders'?"
-    ) in " ".join(ran.stdout.split())
+    ) in one_line(ran.stdout)
 
     # before: "1 file(s) already landed, skipped" — the file's checkpoint did not know its entity
     again = cli("ingest", "files", "taobao", str(export), "--entity", "orders", "-w", ws)
@@ -48,6 +48,6 @@ def test_a_mistyped_entity_is_named_with_the_one_meant_and_the_file_lands_again_
 
     # a file whose folder name became its entity, nothing like one a run reads
     folder = cli("ingest", "files", "taobao", str(export), "-w", ws)
-    said = " ".join(folder.stdout.split())
+    said = one_line(folder.stdout)
     assert "entity 'downloads' is not one `ecfusion run` reads" in said
     assert "the entities a run reads are ad_clicks, ad_impressions, campaigns" in said

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from rawzone import RawZone, jsonl, taobao_trade
+from rawzone import RawZone, jsonl, one_line, taobao_trade
 from rawzone import cli as _cli
 from rawzone import rows as _rows
 
@@ -210,7 +210,7 @@ def test_model_try_names_the_fields_whose_path_no_sample_record_has(tmp_path: Pa
     sample.write_text(jsonl(records), encoding="utf-8")
     out = _cli("model", "try", str(mapping), "--sample", str(sample))
     assert out.returncode == 0, out.stderr
-    said = " ".join(out.stdout.split())
+    said = one_line(out.stdout)
     assert (
         "in none of the 2 records (each reads NULL; check the spelling of a path the records do have): "
         "orders.account_id (path membr); order_line.title (path nme)"
@@ -250,7 +250,7 @@ def test_quarantined_records_are_taken_again_once_the_mapping_is_fixed(
     assert "orders.status code TRADE_NEW_STATE (path status) is not in maps.order_status" in shown.stdout
     # a misspelt filter finds nothing, and says what there is (before: "nothing in quarantine that matches")
     misspelt = _cli("warehouse", "quarantine", "-w", str(workspace.root), "--rule", "unknown_stauts")
-    assert " ".join(misspelt.stdout.split()) == (
+    assert one_line(misspelt.stdout) == (
         "nothing in quarantine that matches rule 'unknown_stauts'; in quarantine: unknown_status 1 (taobao 1)"
     )
     text = (MAPPINGS_DIR / "taobao.toml").read_text(encoding="utf-8")

@@ -35,6 +35,7 @@ SOURCE = C(
     "source", TEXT, "数据源", "configured source name the record was collected from", "", "envelope source"
 )
 SHOP = C("shop_id", TEXT, "店铺", "shop or store the record belongs to", "", "envelope shop_id")
+RUN_ID = C("run_id", TEXT, "运行批次", "run", nullable=False)  # the key of the meta tables kept per run
 BIZ_DATE = C("business_date", DATE, "业务日期", "calendar date of the event in Asia/Shanghai", "date (UTC+8)")
 
 
@@ -915,7 +916,7 @@ RUN_LOG = Table(
     "governance",
     "per run, source and entity: in = unified + quarantined + duplicates",
     (
-        C("run_id", TEXT, "运行批次", "run", nullable=False),
+        RUN_ID,
         SOURCE,
         C("entity", TEXT, "实体", "entity"),
         C("raw_in", INT, "输入", "raw records read"),
@@ -936,7 +937,7 @@ RUN_MAPPING = Table(
     "per run and platform: the mapping file that standardized the platform's records in that run; "
     "what `ecfusion warehouse status` compares with the mappings in effect now",
     (
-        C("run_id", TEXT, "运行批次", "run", nullable=False),
+        RUN_ID,
         C("platform", TEXT, "平台", "platform the mapping is for", nullable=False),
         C("mapping", TEXT, "映射", "the mapping's file name and version, e.g. taobao.toml v1.1.0"),
         C("digest", TEXT, "映射摘要", "SHA-256 of the mapping as JSON, 16 hex digits: one per set of rules"),

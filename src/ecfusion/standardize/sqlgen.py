@@ -270,6 +270,12 @@ def zone_column(name: str) -> str:
     return f"z_{name}"
 
 
+def _names_own_zone(name: str, fr: FieldRule) -> str:
+    """SQL: the time field ``name`` names its own zone (the mixed_timezone case): a text time, its
+    ``z_`` column; a unix-time field, a text holding a '-' (a date where a number was declared)."""
+    return zone_column(name) if fr.time == "datetime" else f"t_{name} LIKE '%-%'"
+
+
 def time_sql(t: str, fmt: str, utc_offset: int, zone: str | None = None) -> str:
     """Native time text → UTC TIMESTAMP: zone-less text is in the platform's zone, text that names
     its zone is converted by it, unix seconds/ms by epoch; the declared format is tried first.
@@ -303,7 +309,7 @@ def time_flags(m: Mapping, root: str) -> list[str]:
     for name, fr in m.orders.fields.items():
         if TARGETS["orders"].field(name) is None or TARGETS["orders"].field(name).type != "time":  # type: ignore[union-attr]
             continue
-        conds.append(zone_column(name) if fr.time == "datetime" else f"t_{name} LIKE '%-%'")
+        conds.append(_names_own_zone(name, fr))
     return [f"CASE WHEN {' OR '.join(conds)} THEN 'mixed_timezone' END"] if conds else []
 
 
@@ -1020,8 +1026,7 @@ def keyed_flags(target: Target, rule: TargetRule, m: Mapping, fields: list[Field
         if tf is None or fr.const is not None:
             continue
         if tf.type == "time":
-            own_zone = zone_column(name) if fr.time == "datetime" else f"t_{name} LIKE '%-%'"
-            conds.append(f"CASE WHEN {own_zone} THEN 'mixed_timezone' END")
+            conds.append(f"CASE WHEN {_names_own_zone(name, fr)} THEN 'mixed_timezone' END")
         if tf.type == "money":
             conds.append(
                 f"CASE WHEN v_{name} < 0 OR v_{name} > {m.max_order_amount} THEN 'price_out_of_range' END"

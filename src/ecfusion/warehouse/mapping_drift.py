@@ -115,10 +115,11 @@ def stale_mappings(conn: duckdb.DuckDBPyConnection, mappings: dict[str, Mapping]
         "SELECT COALESCE(sum(rows), 0) FROM meta.processed_file "
         "WHERE run_id NOT IN (SELECT run_id FROM meta.run_mapping)"
     ).fetchall()
+    digests = {p: digest(m) for p, m in mappings.items()}
     by_platform: dict[str, tuple[int, list[str]]] = {}
     for platform, label, used_digest, rules, n in used:
         now = mappings.get(platform)
-        if now is not None and (used_digest == digest(now) or not may_change_accepted(rules, now)):
+        if now is not None and (used_digest == digests[platform] or not may_change_accepted(rules, now)):
             continue
         count, labels = by_platform.get(platform, (0, []))
         by_platform[platform] = (count + int(n), labels if label in labels else [*labels, label])

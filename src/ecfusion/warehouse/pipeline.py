@@ -11,6 +11,7 @@ the engine: stage SQL goes through the ``Engine`` seam.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -638,10 +639,9 @@ def _stage_and_write(
     run.write()
     _record_files(conn, done + empty, counts, summary.run_id)
     _record_reconciliation(conn, summary.reconciliation, summary.run_id)
-    read: dict[str, int] = {}
+    read: Counter[str] = Counter()  # raw records per platform the run read
     for f in done:
-        for platform, n in counts[str(f.path)].items():
-            read[platform] = read.get(platform, 0) + n
+        read.update(counts[str(f.path)])
     mapping_drift.record(conn, summary.run_id, mappings, read)
     conn.execute("COMMIT")
 
@@ -745,10 +745,10 @@ def _attempt(
                 "(`ecfusion warehouse compact` gives them back to the disk)"
             )
         if mode.dry_run:
-            summary.snapshot = store.current()
+            summary.snapshot = replaced
             summary.notes.append("--dry-run: nothing was published; the live snapshot is unchanged")
         else:
-            summary.snapshot = draft.publish() if changed or store.current() is None else store.current()
+            summary.snapshot = draft.publish() if changed or replaced is None else replaced
     progress("publish", 1, 1)
     return summary
 
