@@ -19,7 +19,7 @@ def _taobao_without_refunds_and_listings(folder: Path) -> Path:
     text = (MAPPINGS_DIR / "taobao.toml").read_text(encoding="utf-8")
     own = folder / "taobao.toml"
     own.write_text(
-        text[: text.index("[refund.fields]")].replace('version = "1.1.0"', 'version = "1.1.0-ws"'),
+        text[: text.index("[refund.fields]")].replace('version = "1.2.0"', 'version = "1.2.0-ws"'),
         encoding="utf-8",
     )
     return own

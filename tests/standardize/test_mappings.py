@@ -159,6 +159,10 @@ HEADER_CASES = [
     ("douyin", {}, "platform_order_id", "6920000000000000123"),  # > 2^53, exact
     ("douyin", {}, "pay_amount", Decimal("120.00")),  # fen → yuan
     ("douyin", {}, "goods_amount", Decimal("123.45")),
+    # order_amount is after the promotions and with postage: goods are before either
+    ("douyin", {"promotion_amount": 500, "post_amount": 600}, "goods_amount", Decimal("122.45")),
+    ("douyin", {"promotion_amount": 500}, "discount_amount", Decimal("5.00")),
+    ("douyin", {}, "discount_amount", Decimal("0.00")),
     ("douyin", {}, "created_at", datetime(2025, 11, 1, 0, 0)),  # unix seconds
     ("douyin", {}, "paid_at", None),  # 0 = not paid
     ("douyin", {}, "status", "shipped"),
@@ -220,6 +224,8 @@ REJECT_CASES = [
     ("taobao", {"buyer_message": "测试订单，请勿发货"}, "test_order", "buyer_message"),
     ("pdd", {"remark": "测试订单勿发货"}, "test_order", "remark"),
     ("douyin", {"seller_words": "测试单"}, "test_order", "seller_words"),
+    # an amount added to another is one, or its record fails: never counted as 0
+    ("douyin", {"promotion_amount": "5.5"}, "bad_value", "goods_amount (path promotion_amount) = 5.5"),
 ]
 
 
@@ -230,6 +236,17 @@ def test_bad_records_get_a_rule_and_reason(
     head, _ = _stage(platform, {**BASE[platform], **patch})
     assert head["_rule"] == rule
     assert in_reason in head["_reason"]
+
+
+def test_a_taobao_line_amount_is_num_times_price_and_its_discount_all_it_was_not_paid() -> None:
+    payload = json.loads(json.dumps(TAOBAO))
+    # total_fee is after the line's own discount_fee; divide_order_fee after the order's share too
+    line = payload["orders"]["order"][0]
+    line |= {"total_fee": "90.00", "discount_fee": "10.00", "divide_order_fee": "85.00"}
+    _, lines = _stage("taobao", payload)
+    amounts = {k: lines[0][k] for k in ("line_amount", "discount_amount", "pay_amount")}
+    assert amounts == {"line_amount": Decimal("100.00"), "discount_amount": Decimal("15.00"),
+                       "pay_amount": Decimal("85.00")}
 
 
 def test_price_outlier_is_flagged_not_dropped() -> None:
@@ -409,6 +426,9 @@ KUAISHOU_MISTAKES = [
     (('modified_at = { path = "updateTime", time = "unix_ms" }\ngoods',
       'modified_at = { path = "updateTime", time = "unix_ms", unit = "fen" }\ngoods'),
      "orders.fields.modified_at.unit", "money fields"),
+    (('modified_at = { path = "updateTime", time = "unix_ms" }\ngoods',
+      'modified_at = { path = "updateTime", time = "unix_ms", add = ["x"] }\ngoods'),
+     "orders.fields.modified_at.add", "money fields"),
     # paths are dotted object keys
     ((CITY, 'receiver_city = { path = "" }'), "orders.fields.receiver_city.path", "empty"),
     ((CITY, 'receiver_city = { path = "addressInfo..city" }'), "orders.fields.receiver_city.path", "'..'"),

@@ -85,12 +85,12 @@ def test_the_allocation_follows_the_order_and_the_coupon_whichever_lands_first(
     coupon_part = "SELECT sum(amount) FROM unified.discount_allocation WHERE source = 'coupon'"
     assert _rows(workspace, coupon_part) == [(Decimal("4.00"),)]
 
-    # a later version of the order: the platform's own discount went (each line now 2.00 off),
-    # so the coupon explains all of it and nothing is left over
+    # a later version of the order: the platform's own discount went (each line now 2.00 off, paid
+    # 103.04), so the coupon explains all of it and nothing is left over
     later = _trade()
     later["modified"] = "2026-11-01 11:00:00"
     for line in later["orders"]["order"]:
-        line["discount_fee"] = "2.00"
+        line |= {"discount_fee": "2.00", "total_fee": "103.04", "payment": "103.04"}
     raw.add("taobao", "orders", [later], dt="2026-11-21")
     warehouse.run(workspace)
     assert _rows(workspace, "SELECT DISTINCT source FROM unified.discount_allocation") == [("coupon",)]

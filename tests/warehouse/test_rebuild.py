@@ -5,6 +5,7 @@ live snapshot holds, keeping what is not built from the raw zone, and saying wha
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -18,12 +19,13 @@ from ecfusion.standardize.mapping import MAPPINGS_DIR, own_folder
 from ecfusion.warehouse.snapshot import SnapshotStore
 
 SHIPPED = (MAPPINGS_DIR / "taobao.toml").read_text(encoding="utf-8")
+V = tomllib.loads(SHIPPED)["version"]  # the shipped file's version
 CLOSED = 'TRADE_CLOSED = "refunded"'
 
 
 def own_taobao(ws: Workspace, *, version: str, replace: tuple[str, str] = ("", "")) -> None:
     """The workspace's copy of the shipped Taobao mapping, under ``version``, with one text replaced."""
-    text = SHIPPED.replace('version = "1.1.0"', f'version = "{version}"')
+    text = SHIPPED.replace(f'version = "{V}"', f'version = "{version}"')
     if replace[0]:
         assert replace[0] in text
         text = text.replace(*replace)
@@ -74,21 +76,21 @@ def test_a_changed_status_map_is_named_and_a_rebuild_applies_it_to_the_records_b
         con.execute("CREATE SCHEMA fused; CREATE TABLE fused.identity AS SELECT 'one-1' AS one_id")
 
     # the merchant learns that a closed paid trade is a cancellation in their shop, and says so
-    own_taobao(ws, version="1.1.0-acme", replace=(CLOSED, 'TRADE_CLOSED = "cancelled"'))
+    own_taobao(ws, version=f"{V}-acme", replace=(CLOSED, 'TRADE_CLOSED = "cancelled"'))
     raw.add("taobao", "orders", [taobao_trade(4, "TRADE_CLOSED", "2026-11-02 11:00:00")], dt="2026-11-21")
     second = warehouse.run(ws)
     # the same platform code means two things in one warehouse now, and the run says why
     assert statuses(ws) == {"1": "refunded", "2": "paid", "3": "completed", "4": "cancelled"}
     said = [n for n in second.notes if n.startswith("mapping changed since")]
     assert said == [
-        "mapping changed since: taobao: 3 raw records were standardized with taobao.toml v1.1.0, not "
-        "taobao.toml v1.1.0-acme: their unified rows keep what the older rules made of them; `ecfusion run "
+        f"mapping changed since: taobao: 3 raw records were standardized with taobao.toml v{V}, not "
+        f"taobao.toml v{V}-acme: their unified rows keep what the older rules made of them; `ecfusion run "
         "--rebuild` standardizes the whole raw zone again with the mappings in effect"
     ]
     shown = cli("warehouse", "status", "-w", str(ws.root))
     assert shown.returncode == 0
     assert (
-        "mappings mapping changed since: taobao: 3 raw records were standardized with taobao.toml v1.1.0"
+        f"mappings mapping changed since: taobao: 3 raw records were standardized with taobao.toml v{V}"
         in one_line(shown.stdout)
     )
     before = store.current()
@@ -122,7 +124,7 @@ def test_a_changed_status_map_is_named_and_a_rebuild_applies_it_to_the_records_b
 
     # exactly what a warehouse built from nothing with the mapping in effect holds
     fresh = Workspace.init(tmp_path / "fresh")
-    own_taobao(fresh, version="1.1.0-acme", replace=(CLOSED, 'TRADE_CLOSED = "cancelled"'))
+    own_taobao(fresh, version=f"{V}-acme", replace=(CLOSED, 'TRADE_CLOSED = "cancelled"'))
     fresh_raw = RawZone(fresh.lake_root)
     first_day(fresh_raw)
     fresh_raw.add(
@@ -160,14 +162,14 @@ def test_codes_added_to_a_quarantining_map_are_not_a_change_that_needs_a_rebuild
     own_taobao(ws, version="1.1.2", replace=(CLOSED, ""))
     said = [n for n in warehouse.run(ws).notes if "mapping changed" in n]
     assert said and said[0].startswith(
-        "mapping changed since: taobao: 3 raw records were standardized with taobao.toml v1.1.0, "
+        f"mapping changed since: taobao: 3 raw records were standardized with taobao.toml v{V}, "
         "not taobao.toml v1.1.2"
     )
     # an edit under the same version is a change too, and said to be one
-    own_taobao(ws, version="1.1.0", replace=('TRADE_FINISHED = "completed"', 'TRADE_FINISHED = "delivered"'))
+    own_taobao(ws, version=V, replace=('TRADE_FINISHED = "completed"', 'TRADE_FINISHED = "delivered"'))
     said = [n for n in warehouse.run(ws).notes if "mapping changed" in n]
     assert (
-        "standardized with taobao.toml v1.1.0 before it was edited, not taobao.toml v1.1.0 as it is now"
+        f"standardized with taobao.toml v{V} before it was edited, not taobao.toml v{V} as it is now"
         in said[0]
     )
 
@@ -257,7 +259,7 @@ def test_each_run_records_its_mappings_and_keeps_each_set_of_rules_once(
     )
     # a warehouse of a thousand daily runs holds the mapping's JSON once, not a thousand times
     assert recorded == [
-        ("taobao", "taobao.toml v1.1.0", 1, True),
-        *[("taobao", "taobao.toml v1.1.0", 1, False)] * 2,
+        ("taobao", f"taobao.toml v{V}", 1, True),
+        *[("taobao", f"taobao.toml v{V}", 1, False)] * 2,
     ]
     assert rows(workspace, "SELECT count(DISTINCT digest) FROM meta.run_mapping") == [(1,)]

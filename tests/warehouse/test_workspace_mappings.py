@@ -102,7 +102,7 @@ def test_a_workspace_file_replaces_the_shipped_mapping_of_its_platform(
     text = (MAPPINGS_DIR / "taobao.toml").read_text(encoding="utf-8")
     own_folder(workspace).mkdir()
     (own_folder(workspace) / "taobao.toml").write_text(
-        text.replace('version = "1.1.0"', 'version = "1.1.0-ws"').replace(
+        text.replace('version = "1.2.0"', 'version = "1.2.0-ws"').replace(
             'TRADE_FINISHED = "completed"', 'TRADE_FINISHED = "completed"\nTRADE_NEW_STATE = "paid"'
         ),
         encoding="utf-8",

@@ -256,14 +256,20 @@ def _paths(rule: TargetRule, fr: FieldRule, target: str) -> tuple[str, ...]:
     """The field's payload paths as a reader finds them: a path inside a list names the list."""
     if fr.const is not None:
         return (f"'{fr.const}'",)
-    shown = []
-    for p in fr.all_paths:
-        if p.startswith(sqlgen.ITEM_PREFIX) and rule.items:
-            p = f"{rule.items}[].{p.removeprefix(sqlgen.ITEM_PREFIX)}"
-        elif rule.items and TARGETS[target].raw_entity is None:  # nested in the order: per line/parcel
-            p = f"{rule.items}[].{p}"
-        shown.append(p)
-    return tuple(shown)
+    return tuple(_shown(rule, p, target) for p in fr.all_paths)
+
+
+def _shown(rule: TargetRule, p: str, target: str) -> str:
+    if p.startswith(sqlgen.ITEM_PREFIX) and rule.items:
+        return f"{rule.items}[].{p.removeprefix(sqlgen.ITEM_PREFIX)}"
+    if rule.items and TARGETS[target].raw_entity is None:  # nested in the order: per line/parcel
+        return f"{rule.items}[].{p}"
+    return p
+
+
+def _terms(rule: TargetRule, fr: FieldRule, target: str) -> str:
+    """The amounts a money field adds and subtracts, as a reader finds them: "+ a − b"."""
+    return " ".join(f"{'+' if sign == '+' else '−'} {_shown(rule, p, target)}" for sign, p in fr.terms)
 
 
 def _leaf_sources(m: Mapping, target: str, relation: str, column: str) -> list[SourceField]:
@@ -285,6 +291,8 @@ def _leaf_sources(m: Mapping, target: str, relation: str, column: str) -> list[S
             o = fr.overrides[int(found["i"])]
             return [SourceField(m.platform, owner, position, name, (o.path,), f"overrides, map {o.map}")]
         how = _how(m, owner, name, fr, native=column.startswith("t_"))
+        if fr.terms and not column.startswith("t_"):
+            how = ", ".join(filter(None, [how, _terms(rule, fr, owner)]))
         return [SourceField(m.platform, owner, position, name, _paths(rule, fr, owner), how)]
     return []
 

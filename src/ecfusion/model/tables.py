@@ -482,13 +482,18 @@ ORDER_LINE = Table(
         C("spec_text", TEXT, "规格", "spec text"),
         C("quantity", INT, "数量", "units bought", "pcs"),
         _money("unit_price", "单价", "unit price before discounts"),
-        _money("line_amount", "明细金额", "quantity × unit price (or the platform's line total)"),
+        _money(
+            "line_amount",
+            "明细金额",
+            "quantity × unit price, before any discount (or the platform's line total before discounts)",
+        ),
         _money(
             "discount_amount",
             "分摊优惠",
-            "discount allocated to the line: the platform's own share where its lines carry one (taobao "
-            "discount_fee, douyin origin − pay); else the order's discount spread over its lines by "
-            "amount, in whole fen by the largest remainder (jd, pdd), so the lines add up to the order",
+            "discount allocated to the line: line_amount − what was paid for it where the platform's lines "
+            "say what was paid (taobao divide_order_fee, douyin pay_amount); else the order's discount "
+            "spread over its lines by amount, in whole fen by the largest remainder (jd, pdd), so the "
+            "lines add up to the order",
         ),
         _money("pay_amount", "明细实付", "amount paid for the line after allocated discounts"),
         C("refund_status", TEXT, "售后状态", "unified line refund status (vocabulary line_refund_status)"),

@@ -137,6 +137,12 @@ class FieldRule(_Strict):
     pattern: Re2Pattern | None = Field(
         None, description="keep the first group this regular expression (RE2, as DuckDB reads it) captures"
     )
+    add: list[DottedPath] = Field(
+        default_factory=list, description="money: amounts at these paths added to the value (not set: 0)"
+    )
+    subtract: list[DottedPath] = Field(
+        default_factory=list, description="money: amounts at these paths subtracted from it (not set: 0)"
+    )
     required: bool = False
 
     @model_validator(mode="after")
@@ -149,6 +155,16 @@ class FieldRule(_Strict):
     @property
     def all_paths(self) -> list[str]:
         return [self.path] if self.path is not None else list(self.paths)
+
+    @property
+    def read_paths(self) -> list[str]:
+        """Every payload path the field reads: its value's and its terms'."""
+        return self.all_paths + [p for _, p in self.terms]
+
+    @property
+    def terms(self) -> list[tuple[str, str]]:
+        """('+' or '-', path) of each amount ``add`` and ``subtract`` apply to the value, in order."""
+        return [("+", p) for p in self.add] + [("-", p) for p in self.subtract]
 
 
 class EnumMap(_Strict):
@@ -334,7 +350,7 @@ _ONE_ROW = ("orders", "refund", "member")  # one staged row per record: no list 
 def _check_kind(key: str, name: str, fr: FieldRule, kind: str) -> list[Problem]:
     """A key given that the field's kind does not read (silently ignored by the SQL) is a mistake."""
     problems = []
-    for option, wants in (("unit", "money"), ("time", "time")):
+    for option, wants in (("unit", "money"), ("time", "time"), ("add", "money"), ("subtract", "money")):
         if option in fr.model_fields_set and kind != wants:
             problems.append((
                 f"{key}.{option}",
@@ -387,7 +403,7 @@ def _check_items(target: Target, rule: TargetRule) -> list[Problem]:
     if target not in KEYED_TARGETS:
         return []
     problems = []
-    item_paths = {n: [p.startswith(ITEM_PREFIX) for p in fr.all_paths] for n, fr in rule.fields.items()}
+    item_paths = {n: [p.startswith(ITEM_PREFIX) for p in fr.read_paths] for n, fr in rule.fields.items()}
     if not any(any(found) for found in item_paths.values()):
         fix = (
             f"[{t}] makes one row per element of '{rule.items}', whose fields are read by paths starting "
@@ -460,9 +476,11 @@ def _reads(t: str, rule: TargetRule, item: bool | None = None) -> list[Read]:
     out = []
     for name, fr in rule.fields.items():
         key = f"{t}.fields.{name}"
-        for p in fr.all_paths:
+        reads = [(p, "list" if fr.kv else "value", key) for p in fr.all_paths]
+        reads += [(p, "value", f"{key}.{'add' if sign == '+' else 'subtract'}") for sign, p in fr.terms]
+        for p, kind, at in reads:
             if item is None or p.startswith(ITEM_PREFIX) == item:
-                out.append((p.removeprefix(ITEM_PREFIX) if item else p, "list" if fr.kv else "value", key))
+                out.append((p.removeprefix(ITEM_PREFIX) if item else p, kind, at))
         out += [(o.path, "value", f"{key}.overrides.{i}.path") for i, o in enumerate(fr.overrides)]
     return out
 

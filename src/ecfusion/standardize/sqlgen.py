@@ -82,11 +82,17 @@ def _insert(tree: dict[str, object], path: str, leaf: object) -> None:
         node[parts[-1]] = leaf
 
 
+def _leaves(fr: FieldRule) -> list[tuple[str, object]]:
+    """(path, parse type) of each path ``fr`` reads: text, or a ``kv`` list of key/value objects."""
+    value: object = [{fr.kv[0]: "VARCHAR", fr.kv[1]: "VARCHAR"}] if fr.kv else "VARCHAR"
+    return [(p, value) for p in fr.all_paths] + [(p, "VARCHAR") for _, p in fr.terms]
+
+
 def _rule_tree(rule: TargetRule) -> dict[str, object]:
     tree: dict[str, object] = {}
     for fr in rule.fields.values():
-        for p in fr.all_paths:
-            _insert(tree, p, [{fr.kv[0]: "VARCHAR", fr.kv[1]: "VARCHAR"}] if fr.kv else "VARCHAR")
+        for p, leaf in _leaves(fr):
+            _insert(tree, p, leaf)
         for o in fr.overrides:
             _insert(tree, o.path, "VARCHAR")
     return tree
@@ -151,18 +157,27 @@ class FieldSql:
     zone: str | None = None
 
 
+def _read(root: str, p: str, item_root: str | None) -> str:
+    """Path ``p`` of the record ``root`` (or, starting ``item.``, of the element ``item_root``)."""
+    return _item_path_expr(item_root, p) if item_root and p.startswith(ITEM_PREFIX) else _path_expr(root, p)
+
+
+def _not_null_value(e: str, fr: FieldRule) -> str:
+    if not fr.null_values:
+        return e
+    return f"CASE WHEN {e} IN ({', '.join(lit(v) for v in fr.null_values)}) THEN NULL ELSE {e} END"
+
+
 def _native_text(root: str, fr: FieldRule, item_root: str | None = None) -> str:
     if fr.const is not None:
         return lit(fr.const)
     exprs = []
     for p in fr.all_paths:
-        e = _item_path_expr(item_root, p) if item_root and p.startswith(ITEM_PREFIX) else _path_expr(root, p)
+        e = _read(root, p, item_root)
         if fr.kv:
             k, v = (ident(x) for x in fr.kv)
             e = f"NULLIF(array_to_string(list_transform({e}, lambda s: s.{k} || ':' || s.{v}), ';'), '')"
-        if fr.null_values:
-            e = f"CASE WHEN {e} IN ({', '.join(lit(v) for v in fr.null_values)}) THEN NULL ELSE {e} END"
-        exprs.append(e)
+        exprs.append(_not_null_value(e, fr))
     if fr.join is not None:
         e = f"NULLIF(concat_ws({lit(fr.join)}, {', '.join(exprs)}), '')"
     else:
@@ -373,6 +388,9 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
                     f"{lit(f'{where} = ')} || {text} || {lit(f' is not {_kind(tf, fr)}')}",
                 )
             )
+        if fr.terms:
+            value, term_checks = _with_terms(target, tf, fr, value)
+            checks += term_checks
         if holds_tokens(tf):  # the reason names the field and the path, never the text it refuses
             checks.append(
                 (f"{text} IS NOT NULL AND v_{name} IS NULL AND NOT {is_blank(text)}", "bad_value",
@@ -385,6 +403,25 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
         checks.append((f"v_{name} IS NULL", "missing_required", lit(f"{where} is empty")))
     kept = time_within(f"u_{name}") if tf.type == "time" else None
     return FieldSql(name, text, value, tuple(checks), tuple(flags), kept, zone)
+
+
+def _with_terms(
+    target: Target, tf: TargetField, fr: FieldRule, value: str
+) -> tuple[str, list[tuple[str, str, str]]]:
+    """``value`` with the amounts ``fr`` adds and subtracts (``FieldRule.terms``, in the field's
+    unit; one not set counts 0), and the bad_value check of each: an amount that is not one
+    fails its record, never counts 0."""
+    total, checks = value, []
+    for i, (sign, p) in enumerate(fr.terms):
+        text = _term_text(tf.name, i)
+        typed = _typed(tf, fr, text, 0)
+        total = f"{total} {sign} COALESCE({typed}, 0)"
+        checks.append((
+            f"{text} IS NOT NULL AND {typed} IS NULL",
+            "bad_value",
+            f"{lit(f'{target.name}.{tf.name} (path {p}) = ')} || {text} || {lit(f' is not {_kind(tf, fr)}')}",
+        ))
+    return f"CAST({total} AS {MONEY})", checks
 
 
 def _kind(tf: TargetField, fr: FieldRule) -> str:
@@ -457,7 +494,14 @@ def text_columns(rule: TargetRule, root: str, item_root: str | None = None) -> l
     for name, fr in rule.fields.items():
         cols.append(f"{_native_text(root, fr, item_root)} AS t_{name}")
         cols += [f"{_path_expr(root, o.path)} AS o_{name}_{i}" for i, o in enumerate(fr.overrides)]
+        cols += [f"{_not_null_value(_read(root, p, item_root), fr)} AS {_term_text(name, i)}"
+                 for i, (_, p) in enumerate(fr.terms)]
     return cols
+
+
+def _term_text(name: str, i: int) -> str:
+    """The text column of the ``i``-th amount field ``name`` adds or subtracts (``FieldRule.terms``)."""
+    return f"x_{name}_{i}"
 
 
 def layered_select(
@@ -989,9 +1033,8 @@ def _keyed_structure(rule: TargetRule, extra_paths: tuple[str, ...]) -> str:
     if rule.items:
         item_tree: dict[str, object] = {}
         for fr in rule.fields.values():
-            for p in fr.all_paths:
+            for p, leaf in _leaves(fr):
                 if p.startswith(ITEM_PREFIX):
-                    leaf = [{fr.kv[0]: "VARCHAR", fr.kv[1]: "VARCHAR"}] if fr.kv else "VARCHAR"
                     _insert(item_tree, p.removeprefix(ITEM_PREFIX), leaf)
         _insert(tree, rule.items, [item_tree])
     return json.dumps(tree, ensure_ascii=False, separators=(",", ":"))
