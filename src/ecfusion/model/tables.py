@@ -390,8 +390,18 @@ ORDERS = Table(
             "when the order was placed",
         ),
         _time("paid_at", "支付时间", "when payment was confirmed"),
-        _time("shipped_at", "发货时间", "when the seller shipped"),
-        _time("finished_at", "完成时间", "when the trade finished"),
+        _time(
+            "shipped_at",
+            "发货时间",
+            "when the seller shipped (empty on JD: its order names no ship time; see the parcel's "
+            "unified.tracking_event)",
+        ),
+        _time(
+            "finished_at",
+            "完成时间",
+            "when the trade ended: the buyer confirmed receipt (or the platform did for them); on Taobao "
+            "and JD also when a closed trade was closed. Empty while the order is open",
+        ),
         _time(
             "modified_at",
             "修改时间",

@@ -1,5 +1,5 @@
-"""An order's amounts mean the same on every platform (issue 3: "one money type"; the data
-dictionary's definitions of goods_amount, discount_amount, line_amount and pay_amount).
+"""An order's amounts and times mean the same on every platform (issue 3: "one money type, one
+clock"; the data dictionary's definitions of the amounts and of paid_at … finished_at).
 
 Each platform sends other totals: Taobao's line ``total_fee`` is after the line's discount, Douyin's
 ``order_amount`` is after the order's promotions and with postage, JD and Pinduoduo give the order's
@@ -7,11 +7,14 @@ discount alone. Unified, on every platform of a clean simulated merchant: an ord
 sum of its lines' amounts before discounts, its discount the sum of its lines' discounts, a line's
 amount is quantity × unit price and less its discount is what was paid for it, and a paid order's
 goods − discount + freight is what the buyer paid.
+
+Times: an order is paid after it was placed, shipped after it was paid, finished after it shipped;
+an order still open (placed, paid, held, shipped) has not finished, and a completed one has
+(Pinduoduo's ``confirm_time`` is when the deal was made, not when it ended; Douyin's end is
+``finish_time``).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
@@ -42,26 +45,57 @@ GROUP BY o.platform ORDER BY o.platform
 """
 
 
-@pytest.mark.slow
-def test_order_and_line_amounts_agree_on_every_platform(tmp_path: Path) -> None:
+# per platform: how many break each rule of the order's times (all must be 0), and how many orders
+# finished, for the rules to say something
+TIMES = """
+SELECT platform,
+    count(*) FILTER (WHERE paid_at < created_at) AS paid_before_placed,
+    count(*) FILTER (WHERE shipped_at < paid_at) AS shipped_before_paid,
+    count(*) FILTER (WHERE finished_at < COALESCE(shipped_at, paid_at)) AS finished_before_shipped,
+    count(*) FILTER (WHERE status IN ('created', 'paid', 'on_hold', 'partially_shipped', 'shipped')
+        AND finished_at IS NOT NULL) AS open_but_finished,
+    count(*) FILTER (WHERE status = 'completed' AND finished_at IS NULL) AS completed_not_finished,
+    count(finished_at) AS finished
+FROM unified.orders GROUP BY platform ORDER BY platform
+"""
+
+
+@pytest.fixture(scope="module")
+def merchant(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """A clean simulated merchant (no injected defect), standardized."""
     from ecfusion.lake import RawLake
     from ecfusion.lake.manifest import ingest_manifest
     from ecfusion.simulate.defects import DefectRates
     from ecfusion.simulate.generate import generate
 
-    sources = tmp_path / "sources"
-    generate(sources, persons=600, days=30, seed=5, defects=DefectRates.scaled_to(0.0))
-    ws = Workspace.init(tmp_path / "ws")
-    ingest_manifest(RawLake.open(ws), sources)
+    tmp = tmp_path_factory.mktemp("merchant")
+    generate(tmp / "sources", persons=600, days=30, seed=5, defects=DefectRates.scaled_to(0.0))
+    ws = Workspace.init(tmp / "ws")
+    ingest_manifest(RawLake.open(ws), tmp / "sources")
     assert warehouse.run(ws).balanced
+    return ws
 
+
+def _by_platform(ws: Workspace, sql: str) -> dict[str, dict[str, int]]:
     con = warehouse.connect(ws)
-    cur = con.execute(IDENTITIES)
+    cur = con.execute(sql)
     names = [d[0] for d in cur.description]
     found = {r[0]: dict(zip(names[1:], r[1:], strict=True)) for r in cur.fetchall()}
     con.close()
     assert set(found) == PLATFORMS
-    for platform, row in found.items():
+    return found
+
+
+@pytest.mark.slow
+def test_order_and_line_amounts_agree_on_every_platform(merchant: Workspace) -> None:
+    for platform, row in _by_platform(merchant, IDENTITIES).items():
         # enough orders, some of them discounted, for the identities to say something
         assert row.pop("orders") >= 20 and row.pop("discounted") >= 5, (platform, row)
+        assert row == dict.fromkeys(row, 0), platform
+
+
+@pytest.mark.slow
+def test_order_times_agree_on_every_platform(merchant: Workspace) -> None:
+    for platform, row in _by_platform(merchant, TIMES).items():
+        assert row.pop("finished") >= 10, (platform, row)
         assert row == dict.fromkeys(row, 0), platform
