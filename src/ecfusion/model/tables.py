@@ -506,7 +506,13 @@ ORDER_LINE = Table(
             "lines add up to the order",
         ),
         _money("pay_amount", "明细实付", "amount paid for the line after allocated discounts"),
-        C("refund_status", TEXT, "售后状态", "unified line refund status (vocabulary line_refund_status)"),
+        C(
+            "refund_status",
+            TEXT,
+            "售后状态",
+            "unified line refund status (vocabulary line_refund_status); empty where the platform's "
+            "order lines carry none (JD, Pinduoduo): their refunds are in unified.refund",
+        ),
         C("platform_refund_status", TEXT, "平台售后状态", "platform's line refund code"),
         BIZ_DATE,
         C("quality_flags", TEXT, "质量标记", "comma list of outlier rules the line fails (kept, flagged)"),

@@ -850,6 +850,9 @@ def lines_stage_sql(lines_view: str, m: Mapping) -> str:
                 "or item id")
     rule = f"COALESCE(_rule, CASE WHEN {line_id} IS NULL THEN 'missing_required' END)"
     reason = f"COALESCE(_reason, CASE WHEN {line_id} IS NULL THEN {no_id} END)"
+    # 'none' only where the platform's lines say so; lines that carry no refund state (JD,
+    # Pinduoduo) leave it unknown rather than claim no refund: their refunds are unified.refund's
+    refund = "COALESCE(refund_status, 'none')" if "refund_status" in m.order_line.fields else "refund_status"
     staged = (
         f"SELECT raw_record_id, raw_file, platform, shop_id, order_key, platform_order_id, business_date,\n"
         f"    {line_id} AS line_id,\n"
@@ -862,7 +865,7 @@ def lines_stage_sql(lines_view: str, m: Mapping) -> str:
         f" CAST(0 AS DECIMAL(18,2))) AS discount_amount,\n"
         f"    COALESCE(pay_amount, CAST({amount} - COALESCE(discount_amount, 0) AS DECIMAL(18,2)))"
         f" AS pay_amount,\n"
-        f"    COALESCE(refund_status, 'none') AS refund_status, platform_refund_status,\n"
+        f"    {refund} AS refund_status, platform_refund_status,\n"
         f"    NULLIF(concat_ws(',', CASE WHEN {price} <= 0 OR {price} > {m.max_unit_price} "
         f"THEN 'price_out_of_range' END,\n"
         f"      CASE WHEN quantity <= 0 OR quantity > {m.max_quantity} THEN 'quantity_out_of_range' END), '')"
