@@ -10,10 +10,13 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    from ecfusion.config import Workspace
 
 TS = pa.timestamp("us", tz="UTC")
 RAW_SCHEMA = pa.schema(
@@ -175,6 +178,22 @@ def rows(ws: Any, sql: str) -> list[tuple[Any, ...]]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def landed_merchant(root: Path, *, persons: int, days: int, seed: int, defects: float) -> Workspace:
+    """A workspace (``root``/ws) with a simulated merchant landed in its raw zone, not yet run; the
+    merchant's sources and their truth/ are in ``root``/sources. ``defects``: the share of records
+    given an injected defect (0: none)."""
+    from ecfusion.config import Workspace
+    from ecfusion.lake import RawLake
+    from ecfusion.lake.manifest import ingest_manifest
+    from ecfusion.simulate.defects import DefectRates
+    from ecfusion.simulate.generate import generate
+
+    generate(root / "sources", persons=persons, days=days, seed=seed, defects=DefectRates.scaled_to(defects))
+    ws = Workspace.init(root / "ws")
+    ingest_manifest(RawLake.open(ws), root / "sources")
+    return ws
 
 
 Landing = tuple[str, str, list[dict[str, Any]]]  # (platform, entity, payloads): one landing

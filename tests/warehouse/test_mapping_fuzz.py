@@ -21,14 +21,10 @@ from typing import Any
 
 import duckdb
 import pytest
-from rawzone import RawZone, rows
+from rawzone import RawZone, landed_merchant, rows
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
-from ecfusion.lake import RawLake
-from ecfusion.lake.manifest import ingest_manifest
-from ecfusion.simulate.defects import DefectRates
-from ecfusion.simulate.generate import generate
 
 Path_ = tuple[str | int, ...]
 MUTATIONS = ("removed", "emptied", "retyped")
@@ -70,10 +66,7 @@ def mutated(record: dict[str, Any], path: Path_, how: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def clean_records(tmp_path_factory: pytest.TempPathFactory) -> list[Kind]:
     """(source, entity, platform, payload): one landed record of each kind a simulated merchant has."""
-    root = tmp_path_factory.mktemp("merchant")
-    generate(root / "sources", persons=200, days=30, seed=3, defects=DefectRates.none())
-    ws = Workspace.init(root / "ws")
-    ingest_manifest(RawLake.open(ws), root / "sources")
+    ws = landed_merchant(tmp_path_factory.mktemp("merchant"), persons=200, days=30, seed=3, defects=0.0)
     files = [str(p) for p in sorted((ws.lake_root / "raw").rglob("*.parquet"))]
     found = duckdb.sql(
         f"SELECT source, entity, platform, arg_min(payload, raw_record_id) FROM read_parquet({files}, "

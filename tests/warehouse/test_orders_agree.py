@@ -17,6 +17,7 @@ an order still open (placed, paid, held, shipped) has not finished, and a comple
 from __future__ import annotations
 
 import pytest
+from rawzone import landed_merchant
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
@@ -63,15 +64,7 @@ FROM unified.orders GROUP BY platform ORDER BY platform
 @pytest.fixture(scope="module")
 def merchant(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """A clean simulated merchant (no injected defect), standardized."""
-    from ecfusion.lake import RawLake
-    from ecfusion.lake.manifest import ingest_manifest
-    from ecfusion.simulate.defects import DefectRates
-    from ecfusion.simulate.generate import generate
-
-    tmp = tmp_path_factory.mktemp("merchant")
-    generate(tmp / "sources", persons=600, days=30, seed=5, defects=DefectRates.scaled_to(0.0))
-    ws = Workspace.init(tmp / "ws")
-    ingest_manifest(RawLake.open(ws), tmp / "sources")
+    ws = landed_merchant(tmp_path_factory.mktemp("merchant"), persons=600, days=30, seed=5, defects=0.0)
     assert warehouse.run(ws).balanced
     return ws
 

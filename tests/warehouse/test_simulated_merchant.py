@@ -13,9 +13,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from rawzone import landed_merchant
 
 from ecfusion import warehouse
-from ecfusion.config import Workspace
 
 QUARANTINED = {"missing_required", "unknown_status", "test_order"}
 FLAGGED = {"price_out_of_range", "mixed_timezone"}
@@ -23,15 +23,8 @@ FLAGGED = {"price_out_of_range", "mixed_timezone"}
 
 @pytest.mark.slow
 def test_every_injected_order_defect_is_accounted_for(tmp_path: Path) -> None:
-    from ecfusion.lake import RawLake
-    from ecfusion.lake.manifest import ingest_manifest
-    from ecfusion.simulate.defects import DefectRates
-    from ecfusion.simulate.generate import generate
-
+    ws = landed_merchant(tmp_path, persons=400, days=30, seed=11, defects=0.05)
     sources = tmp_path / "sources"
-    generate(sources, persons=400, days=30, seed=11, defects=DefectRates.scaled_to(0.05))
-    ws = Workspace.init(tmp_path / "ws")
-    ingest_manifest(RawLake.open(ws), sources)
     summary = warehouse.run(ws)
     assert summary.balanced
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from rawzone import RawZone, cli, rows, taobao_trade
+from rawzone import RawZone, cli, landed_merchant, rows, taobao_trade
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
@@ -149,15 +149,7 @@ def _increment(ws: Workspace) -> None:
 @pytest.fixture(scope="module")
 def merchant(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace with the simulated merchant landed, never run."""
-    from ecfusion.lake import RawLake
-    from ecfusion.lake.manifest import ingest_manifest
-    from ecfusion.simulate.defects import DefectRates
-    from ecfusion.simulate.generate import generate
-
-    root = tmp_path_factory.mktemp("merchant")
-    generate(root / "sources", persons=300, days=20, seed=5, defects=DefectRates.scaled_to(0.05))
-    ws = Workspace.init(root / "ws")
-    ingest_manifest(RawLake.open(ws), root / "sources")
+    ws = landed_merchant(tmp_path_factory.mktemp("merchant"), persons=300, days=20, seed=5, defects=0.05)
     return ws.root
 
 

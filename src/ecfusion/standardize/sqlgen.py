@@ -162,7 +162,8 @@ def _read(root: str, p: str, item_root: str | None) -> str:
     return _item_path_expr(item_root, p) if item_root and p.startswith(ITEM_PREFIX) else _path_expr(root, p)
 
 
-def _not_null_value(e: str, fr: FieldRule) -> str:
+def _nulled(e: str, fr: FieldRule) -> str:
+    """Text ``e``, NULL where it is one of the field's ``null_values`` (texts that mean "not set")."""
     if not fr.null_values:
         return e
     return f"CASE WHEN {e} IN ({', '.join(lit(v) for v in fr.null_values)}) THEN NULL ELSE {e} END"
@@ -177,7 +178,7 @@ def _native_text(root: str, fr: FieldRule, item_root: str | None = None) -> str:
         if fr.kv:
             k, v = (ident(x) for x in fr.kv)
             e = f"NULLIF(array_to_string(list_transform({e}, lambda s: s.{k} || ':' || s.{v}), ';'), '')"
-        exprs.append(_not_null_value(e, fr))
+        exprs.append(_nulled(e, fr))
     if fr.join is not None:
         e = f"NULLIF(concat_ws({lit(fr.join)}, {', '.join(exprs)}), '')"
     else:
@@ -414,7 +415,7 @@ def _with_terms(
     total, checks = value, []
     for i, (sign, p) in enumerate(fr.terms):
         text = _term_text(tf.name, i)
-        typed = _typed(tf, fr, text, 0)
+        typed = _typed(tf, fr, text, utc_offset=0)  # an amount: no clock
         total = f"{total} {sign} COALESCE({typed}, 0)"
         checks.append((
             f"{text} IS NOT NULL AND {typed} IS NULL",
@@ -494,7 +495,7 @@ def text_columns(rule: TargetRule, root: str, item_root: str | None = None) -> l
     for name, fr in rule.fields.items():
         cols.append(f"{_native_text(root, fr, item_root)} AS t_{name}")
         cols += [f"{_path_expr(root, o.path)} AS o_{name}_{i}" for i, o in enumerate(fr.overrides)]
-        cols += [f"{_not_null_value(_read(root, p, item_root), fr)} AS {_term_text(name, i)}"
+        cols += [f"{_nulled(_read(root, p, item_root), fr)} AS {_term_text(name, i)}"
                  for i, (_, p) in enumerate(fr.terms)]
     return cols
 
