@@ -12,6 +12,10 @@ Times: an order is paid after it was placed, shipped after it was paid, finished
 an order still open (placed, paid, held, shipped) has not finished, and a completed one has
 (Pinduoduo's ``confirm_time`` is when the deal was made, not when it ended; Douyin's end is
 ``finish_time``).
+
+Refunds: one reason text is one unified reason on every platform (七天无理由退换货 was
+changed_mind on Taobao and 'other' elsewhere). Shops: an order whose platform names its shop
+(Taobao's seller_nick, Douyin's shop_name, a POS store) carries the name.
 """
 
 from __future__ import annotations
@@ -92,3 +96,31 @@ def test_order_times_agree_on_every_platform(merchant: Workspace) -> None:
     for platform, row in _by_platform(merchant, TIMES).items():
         assert row.pop("finished") >= 10, (platform, row)
         assert row == dict.fromkeys(row, 0), platform
+
+
+@pytest.mark.slow
+def test_a_refund_reason_text_is_one_unified_reason_on_every_platform(merchant: Workspace) -> None:
+    con = warehouse.connect(merchant)
+    by_text = con.execute(
+        "SELECT platform_reason, list(DISTINCT platform || ' ' || reason ORDER BY 1) FROM unified.refund "
+        "GROUP BY ALL HAVING count(DISTINCT reason) > 1"
+    ).fetchall()
+    refunds, platforms, other = con.execute(
+        "SELECT count(*), count(DISTINCT platform), count(*) FILTER (WHERE reason = 'other') "
+        "FROM unified.refund"
+    ).fetchone()
+    con.close()
+    assert refunds >= 15 and platforms == 4
+    assert by_text == []
+    assert other == 0  # every text the simulated platforms send is in their maps
+
+
+@pytest.mark.slow
+def test_an_order_carries_its_shop_name_where_its_platform_names_the_shop(merchant: Workspace) -> None:
+    con = warehouse.connect(merchant)
+    named = dict(con.execute(
+        "SELECT platform, count(*) FILTER (WHERE shop_name IS NULL) FROM unified.orders "
+        "WHERE platform IN ('taobao', 'douyin', 'pos') GROUP BY ALL"
+    ).fetchall())
+    con.close()
+    assert named == {"taobao": 0, "douyin": 0, "pos": 0}
