@@ -21,7 +21,7 @@ changed_mind on Taobao and 'other' elsewhere). Shops: an order whose platform na
 from __future__ import annotations
 
 import pytest
-from rawzone import landed_merchant
+from rawzone import landed_merchant, rows
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
@@ -100,16 +100,16 @@ def test_order_times_agree_on_every_platform(merchant: Workspace) -> None:
 
 @pytest.mark.slow
 def test_a_refund_reason_text_is_one_unified_reason_on_every_platform(merchant: Workspace) -> None:
-    con = warehouse.connect(merchant)
-    by_text = con.execute(
+    by_text = rows(
+        merchant,
         "SELECT platform_reason, list(DISTINCT platform || ' ' || reason ORDER BY 1) FROM unified.refund "
-        "GROUP BY ALL HAVING count(DISTINCT reason) > 1"
-    ).fetchall()
-    refunds, platforms, other = con.execute(
+        "GROUP BY ALL HAVING count(DISTINCT reason) > 1",
+    )
+    [(refunds, platforms, other)] = rows(
+        merchant,
         "SELECT count(*), count(DISTINCT platform), count(*) FILTER (WHERE reason = 'other') "
-        "FROM unified.refund"
-    ).fetchone()
-    con.close()
+        "FROM unified.refund",
+    )
     assert refunds >= 15 and platforms == 4
     assert by_text == []
     assert other == 0  # every text the simulated platforms send is in their maps
@@ -117,10 +117,9 @@ def test_a_refund_reason_text_is_one_unified_reason_on_every_platform(merchant: 
 
 @pytest.mark.slow
 def test_an_order_carries_its_shop_name_where_its_platform_names_the_shop(merchant: Workspace) -> None:
-    con = warehouse.connect(merchant)
-    named = dict(con.execute(
+    named = dict(rows(
+        merchant,
         "SELECT platform, count(*) FILTER (WHERE shop_name IS NULL) FROM unified.orders "
-        "WHERE platform IN ('taobao', 'douyin', 'pos') GROUP BY ALL"
-    ).fetchall())
-    con.close()
+        "WHERE platform IN ('taobao', 'douyin', 'pos') GROUP BY ALL",
+    ))
     assert named == {"taobao": 0, "douyin": 0, "pos": 0}
