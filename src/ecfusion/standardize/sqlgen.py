@@ -155,6 +155,9 @@ class FieldSql:
     # a text time: whether the text names its own zone (``_has_offset``), computed once as the column
     # ``z_<name>`` that ``value`` and the mixed_timezone flag both read
     zone: str | None = None
+    # the typed amount of each of ``FieldRule.terms`` (over its text ``x_<name>_<i>``), computed
+    # once as the column ``xv_<name>_<i>`` (``_term_value``) that ``value`` and its check both read
+    term_values: tuple[str, ...] = ()
 
 
 def _read(root: str, p: str, item_root: str | None) -> str:
@@ -349,6 +352,7 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
     checks: list[tuple[str, str, str]] = []
     flags: list[tuple[str, str]] = []
     zone: str | None = None
+    term_values: tuple[str, ...] = ()
     if fr.map:
         emap = m.enum_map(fr.map)
         value = _map_case(text, emap)
@@ -392,6 +396,8 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
         if fr.terms:
             value, term_checks = _with_terms(target, tf, fr, value)
             checks += term_checks
+            # an amount has no clock: no utc offset
+            term_values = tuple(_typed(tf, fr, _term_text(name, i), 0) for i in range(len(fr.terms)))
         if holds_tokens(tf):  # the reason names the field and the path, never the text it refuses
             checks.append(
                 (f"{text} IS NOT NULL AND v_{name} IS NULL AND NOT {is_blank(text)}", "bad_value",
@@ -403,7 +409,7 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
             checks.insert(0, (is_blank(text), "missing_required", lit(f"{where} is empty")))
         checks.append((f"v_{name} IS NULL", "missing_required", lit(f"{where} is empty")))
     kept = time_within(f"u_{name}") if tf.type == "time" else None
-    return FieldSql(name, text, value, tuple(checks), tuple(flags), kept, zone)
+    return FieldSql(name, text, value, tuple(checks), tuple(flags), kept, zone, term_values)
 
 
 def _with_terms(
@@ -414,8 +420,7 @@ def _with_terms(
     fails its record, never counts 0."""
     total, checks = value, []
     for i, (sign, p) in enumerate(fr.terms):
-        text = _term_text(tf.name, i)
-        typed = _typed(tf, fr, text, utc_offset=0)  # an amount: no clock
+        text, typed = _term_text(tf.name, i), _term_value(tf.name, i)
         total = f"{total} {sign} COALESCE({typed}, 0)"
         checks.append((
             f"{text} IS NOT NULL AND {typed} IS NULL",
@@ -505,6 +510,11 @@ def _term_text(name: str, i: int) -> str:
     return f"x_{name}_{i}"
 
 
+def _term_value(name: str, i: int) -> str:
+    """The typed column of that amount (``FieldSql.term_values``)."""
+    return f"xv_{name}_{i}"
+
+
 def layered_select(
     carry: str,
     source: str,
@@ -518,7 +528,8 @@ def layered_select(
     parsed: bool = False,
     record_checks: Sequence[tuple[str, str, str]] = (),
 ) -> str:
-    """text columns (layer 1) → each text time's zone test ``z_`` (``FieldSql.zone``, layer 1b) →
+    """text columns (layer 1) → each text time's zone test ``z_`` (``FieldSql.zone``) and each added
+    or subtracted amount typed, ``xv_`` (``FieldSql.term_values``; layer 1b) →
     typed ``v_`` columns (layer 2; a field with ``kept``: ``u_``, and ``v_`` where it is kept,
     layer 3) → values, extras, ``_rule``/``_reason``.
     ``parsed``: ``root`` is the payload as ``parse_payload`` gives it, NULL when the payload is not
@@ -535,8 +546,11 @@ def layered_select(
     layer1 = ",\n      ".join([carry, *text_columns(rule, root, item_root), *layer1_extra])
     texts = f"(SELECT {layer1}\n    FROM {source}) AS s1"
     zones = [f"{f.zone} AS {zone_column(f.name)}" for f in mapped if f.zone]
-    if zones:  # each text time's zone test once, for its value and its mixed_timezone flag
-        texts = f"(SELECT *, {', '.join(zones)}\n    FROM {texts}) AS s0"
+    # each text time's zone test once, for its value and its mixed_timezone flag; each added or
+    # subtracted amount typed once, for its field's value and its bad_value check
+    once = zones + [f"{t} AS {_term_value(f.name, i)}" for f in mapped for i, t in enumerate(f.term_values)]
+    if once:
+        texts = f"(SELECT *, {', '.join(once)}\n    FROM {texts}) AS s0"
     typed = ", ".join(f"{f.value} AS {'u' if f.kept else 'v'}_{f.name}" for f in mapped) or "1 AS _none"
     layer2 = f"SELECT *, {typed}\n  FROM {texts}"
     kept = [f"CASE WHEN {f.kept} THEN u_{f.name} END AS v_{f.name}" for f in mapped if f.kept]
