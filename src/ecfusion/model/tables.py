@@ -692,7 +692,8 @@ REFUND = Table(
         C("line_key", TEXT, "明细键", "line refunded, when known"),
         C("status", TEXT, "统一售后状态", "unified refund status"),
         C("platform_status", TEXT, "平台售后状态", "platform code"),
-        C("reason", TEXT, "统一退款原因", "unified refund reason"),
+        C("reason", TEXT, "统一退款原因", "unified refund reason: the map's default ('other') for a text its"
+          " codes lack, NULL when the refund gives none"),
         C("platform_reason", TEXT, "平台退款原因", "reason text as given"),
         C("has_return", BOOL, "是否退货", "goods are returned"),
         _money("amount", "退款金额", "refund amount"),

@@ -33,7 +33,17 @@ from ecfusion.standardize.mapping import Mapping, workspace_mappings
 from ecfusion.standardize.normalize.completion import ip_database
 from ecfusion.standardize.regions import REGION_SCHEMA, RegionStandardizer
 from ecfusion.standardize.targets import unread_entity_hint
-from ecfusion.warehouse import compaction, discounts, from_orders, keyed, mapping_drift, members, merge, spu
+from ecfusion.warehouse import (
+    compaction,
+    discounts,
+    from_orders,
+    keyed,
+    mapping_drift,
+    members,
+    merge,
+    reasons,
+    spu,
+)
 from ecfusion.warehouse import rebuild as rebuild_from_raw
 from ecfusion.warehouse.completion import completion_notes
 from ecfusion.warehouse.from_orders import Write
@@ -114,6 +124,7 @@ class _Run:
         self.writes: list[Write] = []
         self.outcomes: list[str] = []
         self.flag_queries: list[str] = []
+        self.notes: list[str] = []  # for the run summary, from what the stages found
         self.ip_db: Path | None = None  # IP → region completion (completion.ip_database), off by default
         # unified.member_account as this run has left it so far: the member merge replaces it
         self.accounts_now = "SELECT * FROM cur_member_account"
@@ -236,8 +247,8 @@ class _Run:
     def refunds(self, files: list[RawFile], counts: dict[str, dict[str, int]]) -> None:
         e = self.engine
         e.register_parquet("raw_refunds", [str(f.path) for f in files])
-        views = []
-        for m in self._platforms(files, counts):
+        views, platforms = [], self._platforms(files, counts)
+        for m in platforms:
             e.view(f"ref_{m.platform}", sqlgen.refund_stage_sql(m, "raw_refunds"))
             views.append(f"ref_{m.platform}")
         e.materialize("stg_refunds", merge.union_views(views))
@@ -256,6 +267,9 @@ class _Run:
         e.materialize("cand_refunds", merge.candidate_refunds_sql("stg_refunds", "acc_refunds"))
         e.materialize("aff_refunds", merge.affected_sql("cand_refunds", "refund_key"))
         e.materialize("chg_refund", merge.changed_refunds_sql("cur_refund", "cand_refunds", "aff_refunds"))
+        unmatched = reasons.unmatched_sql("cand_refunds", platforms)
+        if unmatched is not None and (said := reasons.note(e.scalar_rows(unmatched), self.mappings)):
+            self.notes.append(said)
         self.writes.append(Write("chg_refund", "unified.refund", "refund_key", "aff_refunds"))
         self.outcomes.append("out_refunds")
         self.progress("merge refunds", 1, 1)
@@ -628,6 +642,7 @@ def _stage_and_write(
     run.quarantine()
     summary.reconciliation = run.reconcile()
     summary.quarantine_by_rule = run.quarantine_rules()
+    summary.notes += run.notes
     summary.flagged_by_rule = run.version_flags()
     summary.flagged_lines_by_rule = run.line_flags()
     for rule, n in run.kept_flags().items():
