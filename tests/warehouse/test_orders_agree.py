@@ -14,8 +14,12 @@ an order still open (placed, paid, held, shipped) has not finished, and a comple
 ``finish_time``).
 
 Refunds: one reason text is one unified reason on every platform (七天无理由退换货 was
-changed_mind on Taobao and 'other' elsewhere). Shops: an order whose platform names its shop
-(Taobao's seller_nick, Douyin's shop_name, a POS store) carries the name.
+changed_mind on Taobao and 'other' elsewhere); a refund is of one line, of no more than the line
+paid, and an order refunded in full has a refund on each line (the simulated platforms sent one
+refund of the whole payment, postage included, on one line of the order).
+
+Shops: an order whose platform names its shop (Taobao's seller_nick, Douyin's shop_name, a POS
+store) carries the name.
 """
 
 from __future__ import annotations
@@ -113,6 +117,22 @@ def test_a_refund_reason_text_is_one_unified_reason_on_every_platform(merchant: 
     assert refunds >= 15 and platforms == 4
     assert by_text == []
     assert other == 0  # every text the simulated platforms send is in their maps
+
+
+@pytest.mark.slow
+def test_a_refund_is_of_one_line_and_no_more_than_it_paid(merchant: Workspace) -> None:
+    [(refunds, on_a_line, over)] = rows(
+        merchant,
+        "SELECT count(*), count(l.line_key), count(*) FILTER (WHERE r.amount > l.pay_amount)\n"
+        "FROM unified.refund AS r LEFT JOIN unified.order_line AS l ON l.line_key = r.line_key",
+    )
+    assert refunds >= 15 and (on_a_line, over) == (refunds, 0)
+    unrefunded = rows(
+        merchant,
+        "SELECT l.line_key FROM unified.orders AS o JOIN unified.order_line AS l USING (order_key)\n"
+        "WHERE o.status = 'refunded' AND l.line_key NOT IN (SELECT line_key FROM unified.refund)",
+    )
+    assert unrefunded == []
 
 
 @pytest.mark.slow

@@ -68,14 +68,18 @@ class Line:
 
 @dataclass(slots=True)
 class Refund:
+    """One line's refund: a whole order's refund is one per line, as the platforms keep them
+    (Taobao per sub-order, JD per SKU service, Douyin per SKU order, Pinduoduo per goods)."""
+
     refund_id: str
     line_index: int
     applied: int  # Beijing seconds
     done: int
-    amount_fen: int
+    amount_fen: int  # what the buyer paid for the line
     reason: str
     after_ship: bool
     returned_goods: bool
+    whole: bool  # one of the refunds of every line of the order
 
 
 @dataclass(slots=True)
@@ -95,7 +99,7 @@ class OrderDraft:
     finish_time: int = 0
     logistics: tuple[str, str] = ("", "")
     tracking_no: str = ""
-    refund: Refund | None = None
+    refunds: list[Refund] = field(default_factory=list)
     coupon_id: str = ""
     campaign_id: str = ""
     extra: dict[str, object] = field(default_factory=dict)
@@ -224,7 +228,7 @@ def _life_cycle(d: OrderDraft, r: random.Random) -> None:
     if u < 0.09:  # refunded in full before shipping
         applied = d.pay_time + _between(r, hour, 20 * hour)
         done = applied + _between(r, hour, 30 * hour)
-        d.refund = _refund(d, r, applied, done, after_ship=False, whole=True)
+        d.refunds = _refunds(d, r, applied, done, after_ship=False, whole=True)
         d.versions += [(applied, REFUNDING), (done, REFUNDED_CLOSED)]
         return
     d.ship_time = d.pay_time + _between(r, 2 * hour, 60 * hour)
@@ -234,7 +238,7 @@ def _life_cycle(d: OrderDraft, r: random.Random) -> None:
     if u < 0.12:  # returned in full after shipping
         applied = d.ship_time + _between(r, 20 * hour, 96 * hour)
         done = applied + _between(r, 24 * hour, 120 * hour)
-        d.refund = _refund(d, r, applied, done, after_ship=True, whole=True)
+        d.refunds = _refunds(d, r, applied, done, after_ship=True, whole=True)
         d.versions += [(applied, REFUNDING), (done, REFUNDED_CLOSED)]
         return
     d.finish_time = d.ship_time + _between(r, 48 * hour, 10 * 24 * hour)
@@ -242,25 +246,23 @@ def _life_cycle(d: OrderDraft, r: random.Random) -> None:
     if u < 0.17:  # partial refund of one line after receipt
         applied = d.finish_time + _between(r, hour, 7 * 24 * hour)
         done = applied + _between(r, 24 * hour, 96 * hour)
-        d.refund = _refund(d, r, applied, done, after_ship=True, whole=False)
+        d.refunds = _refunds(d, r, applied, done, after_ship=True, whole=False)
         d.versions.append((done, PART_REFUNDED))
 
 
-def _refund(
+def _refunds(
     d: OrderDraft, r: random.Random, applied: int, done: int, *, after_ship: bool, whole: bool
-) -> Refund:
+) -> list[Refund]:
+    """The refunds of every line (``whole``) or of one drawn line, each of what the line was paid
+    (postage is no line's), with one reason; ids ``<seq><line>`` (an order has at most 3 lines)."""
     idx = _between(r, len(d.lines))
-    amount = d.payment_fen if whole else d.lines[idx].pay_fen
-    return Refund(
-        f"{d.seq:012d}",
-        idx,
-        applied,
-        done,
-        amount,
-        r.choice(REFUND_REASONS),
-        after_ship,
-        after_ship and r.random() < 0.7,
-    )
+    reason = r.choice(REFUND_REASONS)
+    returned = after_ship and r.random() < 0.7
+    lines = range(len(d.lines)) if whole else (idx,)
+    return [
+        Refund(f"{d.seq:011d}{i}", i, applied, done, d.lines[i].pay_fen, reason, after_ship, returned, whole)
+        for i in lines
+    ]
 
 
 # heap entries: (modified time, order sequence, version index, draft); seq is unique, so drafts

@@ -114,7 +114,8 @@ def run_platform(world: World, platform: str) -> TaskResult:
             orders.open(f"{base}/orders/part-{part:05d}.jsonl")
         orders.write(shape.render_order(draft, step, modified, tt), draft.order_id)
         if stage in (REFUNDED_CLOSED, PART_REFUNDED):
-            refunds.write(shape.render_refund(draft, tt), draft.order_id)
+            for refund in draft.refunds:
+                refunds.write(shape.render_refund(draft, refund, tt), draft.order_id)
     world.tick(pending_ticks)
     for sink in (orders, refunds, tickets, coupons, traces):
         sink.close()

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from ecfusion.simulate.calendar import TimeText
 from ecfusion.simulate.catalog import Listing
 from ecfusion.simulate.defects import Mutator
-from ecfusion.simulate.orders import OrderDraft
+from ecfusion.simulate.orders import OrderDraft, Refund
 
 
 class PlatformShape(Protocol):
@@ -27,7 +27,7 @@ class PlatformShape(Protocol):
 
     def render_order(self, draft: OrderDraft, step: int, modified: int, tt: TimeText) -> dict[str, Any]: ...
 
-    def render_refund(self, draft: OrderDraft, tt: TimeText) -> dict[str, Any]: ...
+    def render_refund(self, draft: OrderDraft, refund: Refund, tt: TimeText) -> dict[str, Any]: ...
 
     def render_item(self, skus: list[Listing], tt: TimeText, listed_at: int) -> dict[str, Any]: ...
 

@@ -25,6 +25,7 @@ from ecfusion.simulate.orders import (
     REFUNDING,
     SHIPPED,
     OrderDraft,
+    Refund,
 )
 from ecfusion.simulate.platforms.masking import mask_detail, mask_name, mask_phone_middle, opaque
 from ecfusion.simulate.traces import KUAIDI100_CODE
@@ -153,13 +154,13 @@ def render_order(draft: OrderDraft, step: int, modified: int, tt: TimeText) -> d
     stage = draft.versions[step][1]
     shipped = bool(draft.ship_time) and draft.ship_time <= modified
     status, desc, main = _status(draft, stage, shipped)
-    refund = draft.refund
+    refunded = {x.line_index for x in draft.refunds}
     head, base_lines = _base(draft)
     updated = unix(modified)
     sku_orders = []
     for i, base in enumerate(base_lines):
         after = _NO_AFTER_SALE
-        if refund is not None and (refund.line_index == i or refund.amount_fen == draft.payment_fen):
+        if i in refunded:
             if stage == REFUNDING:
                 after = {"after_sale_status": 6, "refund_status": 1}
             elif stage in (REFUNDED_CLOSED, PART_REFUNDED):
@@ -197,9 +198,7 @@ def render_order(draft: OrderDraft, step: int, modified: int, tt: TimeText) -> d
     return rec
 
 
-def render_refund(draft: OrderDraft, tt: TimeText) -> dict[str, Any]:
-    refund = draft.refund
-    assert refund is not None
+def render_refund(draft: OrderDraft, refund: Refund, tt: TimeText) -> dict[str, Any]:
     ln = draft.lines[refund.line_index]
     kind = (
         0 if refund.returned_goods else (1 if refund.after_ship else 2)

@@ -24,6 +24,7 @@ from ecfusion.simulate.orders import (
     REFUNDING,
     SHIPPED,
     OrderDraft,
+    Refund,
 )
 from ecfusion.simulate.platforms.masking import is_plain_time, opaque, shift_to_iso, yuan_text
 
@@ -163,9 +164,7 @@ def render_order(draft: OrderDraft, step: int, modified: int, tt: TimeText) -> d
     return rec
 
 
-def render_refund(draft: OrderDraft, tt: TimeText) -> dict[str, Any]:
-    refund = draft.refund
-    assert refund is not None
+def render_refund(draft: OrderDraft, refund: Refund, tt: TimeText) -> dict[str, Any]:
     ln = draft.lines[refund.line_index]
     return {
         "serviceId": int(f"9{refund.refund_id}"),

@@ -26,6 +26,7 @@ from ecfusion.simulate.orders import (
     REFUNDING,
     SHIPPED,
     OrderDraft,
+    Refund,
 )
 from ecfusion.simulate.platforms.masking import (
     is_plain_time,
@@ -150,9 +151,7 @@ def render_order(draft: OrderDraft, step: int, modified: int, tt: TimeText) -> d
     return rec
 
 
-def render_refund(draft: OrderDraft, tt: TimeText) -> dict[str, Any]:
-    refund = draft.refund
-    assert refund is not None
+def render_refund(draft: OrderDraft, refund: Refund, tt: TimeText) -> dict[str, Any]:
     ln = draft.lines[refund.line_index]
     return {
         "id": int(f"7{refund.refund_id}"),

@@ -25,6 +25,7 @@ from ecfusion.simulate.orders import (
     REFUNDING,
     SHIPPED,
     OrderDraft,
+    Refund,
 )
 from ecfusion.simulate.platforms.masking import is_plain_time, opaque, shift_to_iso, yuan_text
 
@@ -158,7 +159,7 @@ def render_order(draft: OrderDraft, step: int, modified: int, tt: TimeText) -> d
     else:
         status = _STATUS[stage]
     head, base_lines = _base(draft, tt)
-    refund = draft.refund
+    refunded = {x.line_index: x for x in draft.refunds}
     rec = dict(head)
     rec["status"] = status
     rec["modified"] = tt(modified)
@@ -174,7 +175,7 @@ def render_order(draft: OrderDraft, step: int, modified: int, tt: TimeText) -> d
     orders = []
     for i, base in enumerate(base_lines):
         refund_status = "NO_REFUND"
-        if refund is not None and (refund.line_index == i or refund.amount_fen == draft.payment_fen):
+        if i in refunded:
             if stage == REFUNDING:
                 refund_status = "WAIT_SELLER_AGREE"
             elif stage in (REFUNDED_CLOSED, PART_REFUNDED):
@@ -186,16 +187,14 @@ def render_order(draft: OrderDraft, step: int, modified: int, tt: TimeText) -> d
             line["logistics_company"] = draft.logistics[1]
             line["consign_time"] = rec["consign_time"]
         line["refund_status"] = refund_status
-        if refund_status != "NO_REFUND" and refund is not None:
-            line["refund_id"] = 180_000_000_000_000 + int(refund.refund_id)
+        if refund_status != "NO_REFUND":
+            line["refund_id"] = 180_000_000_000_000 + int(refunded[i].refund_id)
         orders.append(line)
     rec["orders"] = {"order": orders}
     return rec
 
 
-def render_refund(draft: OrderDraft, tt: TimeText) -> dict[str, Any]:
-    refund = draft.refund
-    assert refund is not None
+def render_refund(draft: OrderDraft, refund: Refund, tt: TimeText) -> dict[str, Any]:
     ln = draft.lines[refund.line_index]
     return {
         "refund_id": 180_000_000_000_000 + int(refund.refund_id),
@@ -205,7 +204,7 @@ def render_refund(draft: OrderDraft, tt: TimeText) -> dict[str, Any]:
         "buyer_open_uid": draft.account.account_id,
         "seller_nick": shop,
         "status": "SUCCESS",
-        "order_status": "TRADE_CLOSED" if refund.amount_fen == draft.payment_fen else "TRADE_FINISHED",
+        "order_status": "TRADE_CLOSED" if refund.whole else "TRADE_FINISHED",
         "refund_fee": yuan_text(refund.amount_fen),
         "total_fee": yuan_text(draft.total_fen),
         "payment": yuan_text(draft.payment_fen),
