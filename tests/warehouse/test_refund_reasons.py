@@ -89,3 +89,12 @@ def test_the_summary_names_the_most_given_texts_and_counts_the_rest(
     [note] = reason_notes(warehouse.run(workspace))
     assert "'原因0' 8, '原因1' 7, '原因2' 6, '原因3' 5, '原因4' 4 and 3 more texts (6 refunds)" in note
     assert f"{len(refunds):,} refunds" in note
+
+
+def test_a_number_in_a_reason_text_is_not_printed(workspace: Workspace, raw: RawZone) -> None:
+    """JD passes on the buyer's own words: a phone number in them stays out of the summary."""
+    texts = ["联系我13800138000，不想要了", "订单号12345678910有误"]
+    raw.add("jd", "refunds", [jd_refund(i, text) for i, text in enumerate(texts)])
+    [note] = reason_notes(warehouse.run(workspace))
+    assert "'联系我***********，不想要了' 1" in note and "'订单号***********有误' 1" in note
+    assert "13800138000" not in note and "12345678910" not in note

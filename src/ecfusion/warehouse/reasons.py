@@ -9,6 +9,8 @@ summary names the texts it met, with how many refunds gave each, and how to map 
 
 from __future__ import annotations
 
+import re
+
 from ecfusion.standardize.mapping import Mapping
 from ecfusion.standardize.sqlgen import lit
 
@@ -73,5 +75,11 @@ def note(rows: list[tuple[object, ...]], mappings: dict[str, Mapping]) -> str | 
 
 
 def _shown(text: str) -> str:
-    """``text`` quoted, cut to ``LONGEST`` characters."""
+    """``text`` quoted, cut to ``LONGEST`` characters. A reason is the buyer's own words where a
+    platform passes them on (JD's questionDesc): a run of 7 or more digits (a phone or order number)
+    is shown as '*'s, since the summary goes to consoles and logs the warehouse's roles do not guard."""
+    text = _NUMBER.sub(lambda m: "*" * len(m.group()), text)
     return repr(text if len(text) <= LONGEST else text[:LONGEST] + "…")
+
+
+_NUMBER = re.compile(r"\d{7,}")
