@@ -333,8 +333,9 @@ def time_flags(m: Mapping, root: str) -> list[str]:
 
 
 def _map_case(t: str, emap: EnumMap) -> str:
-    """The unified value of native code ``t``: NULL for a code the map lacks, or the map's default
-    (free-text reasons) — for a text that is there: none given, or a blank one, is no reason."""
+    """The unified value of native code ``t``. A code the map lacks gives NULL, or the map's
+    ``default`` (free-text reasons) — only for a text that is there: a reason not given, or blank,
+    is none."""
     whens = " ".join(f"WHEN {lit(code)} THEN {lit(value)}" for code, value in emap.codes.items())
     default = "NULL" if emap.default is None else f"CASE WHEN NOT {is_blank(t)} THEN {lit(emap.default)} END"
     return f"CASE {t} {whens} ELSE {default} END"
