@@ -161,7 +161,7 @@ def test_spark_quarantines_and_unifies_the_same_records_as_duckdb(
     """One run on each engine: every kind's structural mutations (a list's element retyped among
     them: before, DuckDB and Spark gave such orders different rules, and 5 products and traces
     records different reasons) and the orders' odd values. Both engines quarantine the same records
-    for the same reasons, and unify the same orders, lines, parcels and listings."""
+    for the same reasons, and unify the same orders, lines, parcels, refunds and listings."""
     orders = [r for r in clean_records if r[1] == "orders"]
     assert {r[2] for r in orders} == {"taobao", "jd", "pdd", "douyin"}
     duck = Workspace.init(tmp_path / "duck")
@@ -182,6 +182,8 @@ def test_spark_quarantines_and_unifies_the_same_records_as_duckdb(
         "SELECT * FROM unified.orders ORDER BY order_key",
         "SELECT * FROM unified.order_line ORDER BY line_key",
         "SELECT * FROM unified.shipment ORDER BY shipment_key",
+        # reasons: a text no code names is the map's default, none given is none, on both
+        "SELECT * FROM unified.refund ORDER BY refund_key",
         # a SKU's latest line: versions modified in the same second, told apart the same way
         "SELECT * FROM unified.listing ORDER BY listing_key",
     ):
