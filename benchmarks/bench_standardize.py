@@ -218,6 +218,17 @@ def incremental_figures(runs: list[tuple[float, float, int]]) -> dict[str, objec
     }
 
 
+def slowest_steps(runs: list[dict[str, float]], shown: int = 15) -> dict[str, float]:
+    """The ``shown`` slowest steps by their median seconds over ``runs`` (a step a run lacks: 0),
+    and the rest added up."""
+    names = {n for r in runs for n in r}
+    median = {n: statistics.median(r.get(n, 0.0) for r in runs) for n in names}
+    ranked = sorted(median.items(), key=lambda kv: -kv[1])
+    out = {n: round(sec, 2) for n, sec in ranked[:shown]}
+    out[f"{max(len(ranked) - shown, 0)} other steps"] = round(sum(sec for _, sec in ranked[shown:]), 2)
+    return out
+
+
 def timed_run(template: Path, scratch: Path) -> tuple[float, warehouse.RunSummary, Path]:
     """One ``warehouse.run`` over a fresh copy of the template workspace (its raw zone unprocessed)."""
     ws_root = scratch / "ws"
@@ -245,10 +256,11 @@ def main() -> None:
         floors_read = [floor(files, False) for _ in range(args.repeat)]
         floors_parse = [floor(files, True) for _ in range(args.repeat)]
         floors_mapped = [floor_transform(files) for _ in range(args.repeat)]
-        times, writes, incremental = [], [], []
+        times, writes, incremental, steps = [], [], [], []
         for _ in range(args.repeat):
             seconds, summary, ws_root = timed_run(template.root, Path(tmp))
             times.append(seconds)
+            steps.append(summary.timings)
             assert summary.snapshot is not None
             writes.append(floor_write(summary.snapshot, Path(tmp)))
             incremental.append(timed_increment(ws_root, Path(tmp), args.orders, args.increment))
@@ -286,6 +298,9 @@ def main() -> None:
         "floor_write_output_s": round(floor_written, 2),
         "floor_read_mapped_plus_write_s": round(floor_mapped + floor_written, 2),
         "ratio_to_floor_read_mapped_plus_write": round(seconds / (floor_mapped + floor_written), 2),
+        # where the run's time goes (``RunSummary.timings``, what `ecfusion run --timings` prints):
+        # each step's median over the runs, the slowest first
+        "slowest_steps_s": slowest_steps(steps),
         "incremental": incremental_figures(incremental),
         "load_average_at_start": [round(x, 2) for x in load_at_start],
         # the process's peak over all runs: each run's own peak is not lower than the largest

@@ -128,6 +128,25 @@ def print_summary(s: RunSummary) -> None:
         console.print(note)
 
 
+SLOWEST = 12  # steps --timings names; the rest are added up
+
+
+def print_timings(s: RunSummary) -> None:
+    """Where the run's time went: its slowest steps, then the rest added up."""
+    steps = list(s.timings.items())  # largest first
+    table = RichTable("step", "seconds", "share", title=f"where the run's {s.seconds:.1f} s went")
+    for step, seconds in steps[:SLOWEST]:
+        table.add_row(step, f"{seconds:.2f}", f"{seconds / s.seconds:.0%}" if s.seconds else "-")
+    console.print(table)
+    rest, stepped = sum(sec for _, sec in steps[SLOWEST:]), sum(sec for _, sec in steps)
+    console.print(
+        f"{max(len(steps) - SLOWEST, 0)} other steps: {rest:.2f} s; outside any step (finding the raw files, "
+        f"planning, the summary, publishing): {max(s.seconds - stepped, 0.0):.2f} s. A step is a relation "
+        "the engine computed (hdr_<platform>: a platform's records read; cls_: each record's outcome; chg_: "
+        "the rows a table gets), a table written (write …), the commit or the checkpoint"
+    )
+
+
 def print_rebuilt(changes: list[TableChange]) -> None:
     """What a rebuild changed, per unified table that differs, with the columns that changed most."""
     differ = [c for c in changes if c.differs]
@@ -169,6 +188,10 @@ def run_command(
         False, "--json", help="print the run's summary as JSON, no progress bar (for a scheduler: exit 1 "
         "when it does not balance)",
     ),
+    timings: bool = typer.Option(
+        False, "--timings", help="also print where the run's time went, slowest steps first (--json always "
+        "has them)",
+    ),
 ) -> None:
     """Standardize new raw data into the unified model and publish a warehouse snapshot."""
     ws = Workspace.open(workspace)
@@ -194,6 +217,8 @@ def run_command(
         print(json.dumps(summary.as_dict(), default=str, ensure_ascii=False, indent=1))
     else:
         print_summary(summary)
+        if timings:
+            print_timings(summary)
     if not summary.balanced or summary.unreadable_files:
         raise typer.Exit(1)
 

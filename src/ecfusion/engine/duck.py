@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import duckdb
 import pyarrow as pa
 
-from ecfusion.engine.base import BatchFn
+from ecfusion.engine.base import BatchFn, Timings
 from ecfusion.errors import EngineError, OutOfMemory
 from ecfusion.standardize.sqlgen import lit
 
@@ -44,6 +44,7 @@ class DuckDBEngine:
     def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
         self.conn = conn
         self._arrow: dict[str, object] = {}  # keep registered Arrow objects alive
+        self.timings = Timings()
         conn.execute("SET TimeZone = 'UTC'")
         conn.execute("SET preserve_insertion_order = false")  # order is by key, never by insertion
 
@@ -91,7 +92,8 @@ class DuckDBEngine:
 
     def materialize(self, name: str, sql: str) -> None:
         self._run(f"DROP VIEW IF EXISTS {name}", name)
-        self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", name)
+        with self.timings.timed(name):
+            self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", name)
 
     def table(self, name: str) -> pa.Table:
         return self.conn.sql(f"SELECT * FROM {name}").to_arrow_table()
@@ -100,8 +102,9 @@ class DuckDBEngine:
         return self._run(sql, "a summary query").fetchall()
 
     def map_batches(self, name: str, source: str, fn: BatchFn, schema: pa.Schema) -> None:
-        reader: pa.RecordBatchReader = self.conn.sql(f"SELECT * FROM {source}").to_arrow_reader(65_536)
-        out = pa.Table.from_batches((fn(b) for b in reader), schema=schema)
+        with self.timings.timed(name):
+            reader: pa.RecordBatchReader = self.conn.sql(f"SELECT * FROM {source}").to_arrow_reader(65_536)
+            out = pa.Table.from_batches((fn(b) for b in reader), schema=schema)
         self.register_arrow(name, out)
 
     def write_table(self, source: str, warehouse: duckdb.DuckDBPyConnection, target: str) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ecfusion.engine.base import BatchFn
+from ecfusion.engine.base import BatchFn, Timings
 from ecfusion.engine.dialect import to_spark
 from ecfusion.errors import EngineError
 
@@ -125,6 +125,7 @@ class SparkEngine:
     def __init__(self, session: Any) -> None:
         self.spark = session
         self._cached: list[Any] = []
+        self.timings = Timings()
 
     @classmethod
     def local(cls, cores: int = 2, *, log: Path | None = None) -> SparkEngine:
@@ -186,7 +187,7 @@ class SparkEngine:
         # An eager local checkpoint computes the relation once and cuts its plan: later stages
         # see a leaf, not the whole chain of views above it (which Spark would re-analyse and
         # re-optimise at every step, the dominant cost of a many-stage pipeline).
-        with self._computing(name):
+        with self._computing(name), self.timings.timed(name):
             df = self._sql(sql, name).localCheckpoint(eager=True)
         self._cached.append(df)
         df.createOrReplaceTempView(name)

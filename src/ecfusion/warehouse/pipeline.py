@@ -450,11 +450,12 @@ class _Run:
     def write(self) -> None:
         """Apply every write (inside the run's transaction): replace the affected keys, append the rest."""
         for w in self.writes:
-            if w.key is not None and w.keys is not None:
-                keys = self._to_warehouse(w.keys)
-                self.conn.execute(f"DELETE FROM {w.target} WHERE {w.key} IN (SELECT {w.key} FROM {keys})")
-            rows = self._to_warehouse(w.relation)
-            self.conn.execute(f"INSERT INTO {w.target} BY NAME SELECT * FROM {rows}")
+            with self.engine.timings.timed(f"write {w.target}"):
+                if w.key is not None and w.keys is not None:
+                    keys = self._to_warehouse(w.keys)
+                    self.conn.execute(f"DELETE FROM {w.target} WHERE {w.key} IN (SELECT {w.key} FROM {keys})")
+                rows = self._to_warehouse(w.relation)
+                self.conn.execute(f"INSERT INTO {w.target} BY NAME SELECT * FROM {rows}")
 
 
 def _record_files(
@@ -658,7 +659,9 @@ def _stage_and_write(
     for f in done:
         read.update(counts[str(f.path)])
     mapping_drift.record(conn, summary.run_id, mappings, read)
-    conn.execute("COMMIT")
+    with engine.timings.timed("commit"):
+        conn.execute("COMMIT")
+    summary.timings = engine.timings.seconds
 
 
 def run(
@@ -751,6 +754,11 @@ def _attempt(
                     "SELECT rule, count(*) FROM unified.quality_flag GROUP BY rule ORDER BY rule"
                 ).fetchall()
             )
+        for step, seconds in (("draft from the live snapshot", draft.built_seconds),
+                              ("checkpoint", draft.checkpoint_seconds)):
+            if seconds is not None:
+                summary.timings[step] = seconds
+        summary.timings = dict(sorted(summary.timings.items(), key=lambda kv: -kv[1]))
         if changed and draft.compacting:  # its checkpoint wrote, so it vacuumed: say why it took longer
             dropped = "; ".join(f"{t.table}: {t.what_compacts}" for t in draft.compacting)
             mb = (draft.path.stat().st_size / 1e6, compaction.free_bytes_of(draft.path) / 1e6)

@@ -187,6 +187,8 @@ class Draft:
     published: Path | None = field(default=None, init=False)
     # the tables worth compacting when ``connection`` opened: its checkpoints compact them
     compacting: list[compaction.TableStorage] = field(default_factory=list, init=False)
+    built_seconds: float | None = field(default=None, init=False)  # making it from the live one
+    checkpoint_seconds: float | None = field(default=None, init=False)  # of ``connection``'s last one
 
     @contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -198,7 +200,9 @@ class Draft:
         try:
             self.compacting = compaction.configure(con)
             yield con
+            started = time.perf_counter()
             con.execute("CHECKPOINT")
+            self.checkpoint_seconds = time.perf_counter() - started
         finally:
             con.close()
 
@@ -367,10 +371,12 @@ class SnapshotStore:
             live = self.current()
             try:
                 if live is not None:  # inside: a build that fails (a full disk) leaves no draft either
+                    started = time.perf_counter()
                     try:
                         build(live, d.path)
                     except OSError as e:  # the copy's (the rewrite's are DuckDB's: io_error)
                         raise _not_written(str(e)) from e
+                    d.built_seconds = time.perf_counter() - started
                 yield d
             finally:
                 if d.published is None:

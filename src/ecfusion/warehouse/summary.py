@@ -66,6 +66,9 @@ class RunSummary:
     retried: int = 0  # quarantined records released to be taken again (warehouse/retry.py)
     retried_files: int = 0  # the raw files read again for them
     seconds: float = 0.0
+    # seconds per step that took time (a relation the engine computed, a table written, the commit
+    # and the checkpoint), largest first: where ``seconds`` went (``ecfusion run --timings``)
+    timings: dict[str, float] = field(default_factory=dict)
     # a rebuild (``run(rebuild=True)``): each unified table against the snapshot it replaced
     rebuilt: list[TableChange] | None = None
 
