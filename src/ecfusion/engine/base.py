@@ -7,37 +7,22 @@ DuckDB warehouse snapshot. Splink's database API is the model: run this SQL, giv
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import duckdb
 import pyarrow as pa
 
+from ecfusion.timings import Timings
+
 BatchFn = Callable[[pa.RecordBatch], pa.RecordBatch]
-
-
-class Timings:
-    """Seconds spent per named step of a run (a relation computed, a table written), added up when
-    a name recurs: what ``ecfusion run --timings`` and the benchmark show of where a run's time goes."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def timed(self, name: str) -> Iterator[None]:
-        """Add the block's wall time to ``name`` (also when it raises)."""
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
 
 
 class Engine(Protocol):
     name: str
-    timings: Timings  # each relation ``materialize`` or ``map_batches`` computed
+    # each relation ``materialize`` computed (DuckDB: ``map_batches`` too; Spark maps lazily, inside
+    # the relation that reads the map)
+    timings: Timings
 
     def register_parquet(self, name: str, paths: Sequence[str]) -> None:
         """Expose Parquet files as relation ``name`` with an extra ``raw_file`` column (the path)."""

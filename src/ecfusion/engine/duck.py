@@ -12,9 +12,10 @@ from contextlib import contextmanager
 import duckdb
 import pyarrow as pa
 
-from ecfusion.engine.base import BatchFn, Timings
+from ecfusion.engine.base import BatchFn
 from ecfusion.errors import EngineError, OutOfMemory
 from ecfusion.standardize.sqlgen import lit
+from ecfusion.timings import Timings
 
 
 def out_of_memory(error: duckdb.OutOfMemoryException, where: str, now: str = "") -> OutOfMemory:

@@ -20,9 +20,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ecfusion.engine.base import BatchFn, Timings
+from ecfusion.engine.base import BatchFn
 from ecfusion.engine.dialect import to_spark
 from ecfusion.errors import EngineError
+from ecfusion.timings import Timings
 
 # Where the JVM writes its own output when the caller names no file (tests, a bare SparkEngine).
 DEFAULT_LOG = Path(tempfile.gettempdir()) / "ecfusion-spark.log"

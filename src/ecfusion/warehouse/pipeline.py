@@ -754,11 +754,8 @@ def _attempt(
                     "SELECT rule, count(*) FROM unified.quality_flag GROUP BY rule ORDER BY rule"
                 ).fetchall()
             )
-        for step, seconds in (("draft from the live snapshot", draft.built_seconds),
-                              ("checkpoint", draft.checkpoint_seconds)):
-            if seconds is not None:
-                summary.timings[step] = seconds
-        summary.timings = dict(sorted(summary.timings.items(), key=lambda kv: -kv[1]))
+        steps = summary.timings | draft.timings.seconds
+        summary.timings = dict(sorted(steps.items(), key=lambda kv: -kv[1]))
         if changed and draft.compacting:  # its checkpoint wrote, so it vacuumed: say why it took longer
             dropped = "; ".join(f"{t.table}: {t.what_compacts}" for t in draft.compacting)
             mb = (draft.path.stat().st_size / 1e6, compaction.free_bytes_of(draft.path) / 1e6)

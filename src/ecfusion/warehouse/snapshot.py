@@ -37,6 +37,7 @@ from filelock import FileLock, Timeout
 
 from ecfusion.config import Workspace
 from ecfusion.errors import WarehouseBusy, WarehouseIOError, WorkspaceError
+from ecfusion.timings import Timings
 from ecfusion.warehouse import compaction
 
 POINTER = "CURRENT"
@@ -187,8 +188,8 @@ class Draft:
     published: Path | None = field(default=None, init=False)
     # the tables worth compacting when ``connection`` opened: its checkpoints compact them
     compacting: list[compaction.TableStorage] = field(default_factory=list, init=False)
-    built_seconds: float | None = field(default=None, init=False)  # making it from the live one
-    checkpoint_seconds: float | None = field(default=None, init=False)  # of ``connection``'s last one
+    # seconds of its own steps: made from the live snapshot, checkpointed (``RunSummary.timings``)
+    timings: Timings = field(default_factory=Timings, init=False)
 
     @contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -200,9 +201,8 @@ class Draft:
         try:
             self.compacting = compaction.configure(con)
             yield con
-            started = time.perf_counter()
-            con.execute("CHECKPOINT")
-            self.checkpoint_seconds = time.perf_counter() - started
+            with self.timings.timed("checkpoint"):
+                con.execute("CHECKPOINT")
         finally:
             con.close()
 
@@ -371,12 +371,11 @@ class SnapshotStore:
             live = self.current()
             try:
                 if live is not None:  # inside: a build that fails (a full disk) leaves no draft either
-                    started = time.perf_counter()
                     try:
-                        build(live, d.path)
+                        with d.timings.timed("draft from the live snapshot"):
+                            build(live, d.path)
                     except OSError as e:  # the copy's (the rewrite's are DuckDB's: io_error)
                         raise _not_written(str(e)) from e
-                    d.built_seconds = time.perf_counter() - started
                 yield d
             finally:
                 if d.published is None:
