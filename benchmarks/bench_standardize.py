@@ -37,6 +37,7 @@ from ecfusion import warehouse  # noqa: E402
 from ecfusion.config import Workspace  # noqa: E402
 from ecfusion.standardize import sqlgen
 from ecfusion.standardize.mapping import load_mappings
+from ecfusion.timings import slowest
 
 PAYLOAD_SQL = {
     "taobao": """json_object('tid', 4000000000000 + i, 'tid_str', (4000000000000 + i)::VARCHAR,
@@ -222,11 +223,8 @@ def slowest_steps(runs: list[dict[str, float]], shown: int = 15) -> dict[str, fl
     """The ``shown`` slowest steps by their median seconds over ``runs`` (a step a run lacks: 0),
     and the rest added up."""
     names = {n for r in runs for n in r}
-    median = {n: statistics.median(r.get(n, 0.0) for r in runs) for n in names}
-    ranked = sorted(median.items(), key=lambda kv: -kv[1])
-    out = {n: round(sec, 2) for n, sec in ranked[:shown]}
-    out[f"{max(len(ranked) - shown, 0)} other steps"] = round(sum(sec for _, sec in ranked[shown:]), 2)
-    return out
+    top, others, rest = slowest({n: statistics.median(r.get(n, 0.0) for r in runs) for n in names}, shown)
+    return {**{n: round(sec, 2) for n, sec in top}, f"{others} other steps": round(rest, 2)}
 
 
 def timed_run(template: Path, scratch: Path) -> tuple[float, warehouse.RunSummary, Path]:

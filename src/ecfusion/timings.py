@@ -4,7 +4,7 @@ the snapshot store and the CLI's light commands can use it without loading an en
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 
@@ -23,3 +23,11 @@ class Timings:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+def slowest(seconds: Mapping[str, float], shown: int) -> tuple[list[tuple[str, float]], int, float]:
+    """The ``shown`` slowest steps of ``seconds``, slowest first; how many others there are, and
+    their seconds added up (what ``--timings`` and the benchmark show)."""
+    ranked = sorted(seconds.items(), key=lambda kv: -kv[1])
+    rest = ranked[shown:]
+    return ranked[:shown], len(rest), sum(sec for _, sec in rest)

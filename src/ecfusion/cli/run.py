@@ -29,6 +29,7 @@ from ecfusion.standardize.mapping import (
     replacement_warnings,
     workspace_mappings,
 )
+from ecfusion.timings import slowest
 from ecfusion.warehouse import Retry, RunSummary, SnapshotStore, connect
 from ecfusion.warehouse import run as run_warehouse
 from ecfusion.warehouse.compaction import FileSpace
@@ -133,15 +134,15 @@ SLOWEST = 12  # steps --timings names; the rest are added up
 
 def print_timings(s: RunSummary) -> None:
     """Where the run's time went: its slowest steps, then the rest added up."""
-    steps = list(s.timings.items())  # largest first
+    top, others, rest = slowest(s.timings, SLOWEST)
     table = RichTable("step", "seconds", "share", title=f"where the run's {s.seconds:.1f} s went")
-    for step, seconds in steps[:SLOWEST]:
+    for step, seconds in top:
         table.add_row(step, f"{seconds:.2f}", f"{seconds / s.seconds:.0%}" if s.seconds else "-")
     console.print(table)
-    rest, stepped = sum(sec for _, sec in steps[SLOWEST:]), sum(sec for _, sec in steps)
+    outside = max(s.seconds - sum(s.timings.values()), 0.0)
     console.print(
-        f"{max(len(steps) - SLOWEST, 0)} other steps: {rest:.2f} s; outside any step (finding the raw files, "
-        f"planning, the summary, publishing): {max(s.seconds - stepped, 0.0):.2f} s. A step is a relation "
+        f"{others} other steps: {rest:.2f} s; outside any step (finding the raw files, "
+        f"planning, the summary, publishing): {outside:.2f} s. A step is a relation "
         "the engine computed (hdr_<platform>: a platform's records read; cls_: each record's outcome; chg_: "
         "the rows a table gets), a table written (write …), the commit or the checkpoint"
     )
