@@ -149,6 +149,10 @@ HEADER_CASES = [
     ("jd", {}, "status", "paid"),
     ("jd", {"orderState": "FINISHED_L"}, "status", "completed"),
     ("jd", {"orderState": "LOCKED"}, "status", "on_hold"),
+    ("jd", {"orderState": "TRADE_CANCELED"}, "status", "cancelled"),  # closed before payment
+    # closed after payment: its payment went back (maps.order_status.when_paid)
+    ("jd", {"orderState": "TRADE_CANCELED", "paymentConfirmTime": "2026-11-01 10:05:00"}, "status",
+     "refunded"),
     ("jd", {}, "receiver_phone_bidx", "BIDX1"),
     ("jd", {}, "receiver_district", "朝阳区"),
     ("pdd", {}, "pay_amount", Decimal("19.90")),  # yuan JSON number
@@ -465,7 +469,24 @@ KUAISHOU_MISTAKES = [
     # pydantic's own errors: the key path and a fix, not the message again
     (('version = "1.0.0"\n', ""), "version", "add it"),
     (('"10" = "created"', '"10" = 10'), "maps.order_status.codes.10", "found 10"),
+    # what a code means once the order was paid: a code of the order's own status map, a status
+    (('"70" = "completed"\n', '"70" = "completed"\n[maps.order_status.when_paid]\n"80" = "refunded"\n'),
+     "maps.order_status.when_paid.80", "list it under codes"),
+    (('"1" = "refunding"\n', '"1" = "refunding"\n[maps.refund_override.when_paid]\n"1" = "refunded"\n'),
+     "maps.refund_override.when_paid", "not in one used under 'overrides'"),
+    (('"70" = "completed"\n', '"70" = "completed"\n[maps.order_status.when_paid]\n"70" = "refunded"\n'),
+     "orders.fields.status.overrides", "which one wins"),
 ]
+
+
+def test_a_status_that_asks_whether_the_order_was_paid_needs_its_payment_time() -> None:
+    jd = (Path(sqlgen.__file__).parent / "mappings" / "jd.toml").read_text(encoding="utf-8")
+    paid_at = 'paid_at = { path = "paymentConfirmTime", null_values = ["0001-01-01 00:00:00", ""] }\n'
+    assert paid_at in jd and "[maps.order_status.when_paid]" in jd
+    with pytest.raises(MappingError) as e:
+        parse_mapping(jd.replace(paid_at, ""), "mappings/jd.toml")
+    assert "'orders.fields.status'" in e.value.message
+    assert e.value.hint and "map orders.paid_at" in e.value.hint
 
 
 def test_the_audited_mapping_loads() -> None:

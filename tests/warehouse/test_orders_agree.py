@@ -22,6 +22,9 @@ spread by largest remainder, and a platform's own split of a refunded line may r
 by a fen; and Pinduoduo's order-level refund_status says "refunded" after a refund of part of the
 order too, so only Taobao's and Douyin's refunded orders are refunded on every line.
 
+Closed orders: cancelled is closed before payment, refunded closed after it (the vocabulary's
+definitions). JD closes both with TRADE_CANCELED; a paid one is refunded, and has its refunds.
+
 Shops: an order whose platform names its shop (Taobao's seller_nick, Douyin's shop_name, a POS
 store) carries the name.
 """
@@ -69,6 +72,16 @@ SELECT platform,
         AND finished_at IS NOT NULL) AS open_but_finished,
     count(*) FILTER (WHERE status = 'completed' AND finished_at IS NULL) AS completed_not_finished,
     count(finished_at) AS finished
+FROM unified.orders GROUP BY platform ORDER BY platform
+"""
+
+# per platform: closed orders whose status contradicts their payment (both must be 0), and how many
+# orders were refunded
+CLOSED = """
+SELECT platform,
+    count(*) FILTER (WHERE status = 'cancelled' AND paid_at IS NOT NULL) AS cancelled_after_payment,
+    count(*) FILTER (WHERE status = 'refunded' AND paid_at IS NULL) AS refunded_unpaid,
+    count(*) FILTER (WHERE status = 'refunded') AS refunded
 FROM unified.orders GROUP BY platform ORDER BY platform
 """
 
@@ -149,3 +162,16 @@ def test_an_order_carries_its_shop_name_where_its_platform_names_the_shop(mercha
         "WHERE platform IN ('taobao', 'douyin', 'pos') GROUP BY ALL",
     ))
     assert named == {"taobao": 0, "douyin": 0, "pos": 0}
+
+
+@pytest.mark.slow
+def test_an_order_closed_after_payment_is_refunded_never_cancelled(merchant: Workspace) -> None:
+    found = _by_platform(merchant, CLOSED)
+    assert sum(row.pop("refunded") for row in found.values()) >= 10  # for the rule to say something
+    assert found == dict.fromkeys(PLATFORMS, {"cancelled_after_payment": 0, "refunded_unpaid": 0})
+    [(closed, without_refund)] = rows(
+        merchant,
+        "SELECT count(*), count(*) FILTER (WHERE order_key NOT IN (SELECT order_key FROM unified.refund))\n"
+        "FROM unified.orders WHERE platform_status = 'TRADE_CANCELED' AND status = 'refunded'",
+    )
+    assert closed >= 3 and without_refund == 0

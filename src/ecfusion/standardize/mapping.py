@@ -179,6 +179,12 @@ class EnumMap(_Strict):
         "it 'unknown_<vocabulary>' and keep it with the value NULL (open lists such as carriers, where "
         "an unlisted code is still a real parcel); 'flag' works on orders, shipment and keyed targets",
     )
+    when_paid: dict[str, str] = Field(
+        default_factory=dict,
+        description="order statuses only: code → value for an order that was paid (its paid_at is set), "
+        "where one code closes an order before and after payment (JD's TRADE_CANCELED: cancelled unpaid, "
+        "refunded once paid)",
+    )
 
 
 class TestMarker(_Strict):
@@ -340,6 +346,31 @@ def _check_maps(m: Mapping) -> list[Problem]:
         elif emap.default is not None and emap.default not in allowed:
             fix = f"'{emap.default}' is not in {emap.vocabulary}: use one of {sorted(allowed)}"
             problems.append((f"maps.{name}.default", fix))
+        problems += _check_when_paid(name, emap, allowed, uses.get(name, set()))
+    return problems
+
+
+def _check_when_paid(name: str, emap: EnumMap, allowed: set[str], uses: set[str]) -> list[Problem]:
+    """``when_paid`` gives a status of a code the map has, in a map an order's own status reads."""
+    if not emap.when_paid:
+        return []
+    key = f"maps.{name}.when_paid"
+    if emap.vocabulary != "order_status" or "override" in uses:
+        fix = (
+            "when_paid says what an order's own status code means once the order was paid: it belongs in "
+            "the order_status map that orders.status reads with 'map', not in one used under 'overrides' "
+            "or into another vocabulary; remove it"
+        )
+        return [(key, fix)]
+    problems = []
+    for code, value in emap.when_paid.items():
+        if code not in emap.codes:
+            fix = f"'{code}' is not a code of maps.{name}: list it under codes (its value unpaid) first"
+        elif value not in allowed:
+            fix = f"'{value}' is not in order_status: use one of {sorted(allowed)}"
+        else:
+            continue
+        problems.append((f"{key}.{code}", fix))
     return problems
 
 
@@ -388,6 +419,20 @@ def _check_coded(
         )
         problems.append((key, fix))
     return problems
+
+
+def _check_paid_status(target: Target, rule: TargetRule, key: str, fr: FieldRule) -> list[Problem]:
+    """A map with ``when_paid`` is read by orders.status, whose record says when it was paid."""
+    if target.name != "orders" or key != "orders.fields.status":
+        return [(key, f"map '{fr.map}' has when_paid, which only an order's status reads: use another map")]
+    if fr.overrides:
+        fix = (f"map '{fr.map}' has when_paid and the status has overrides: which one wins is not defined; "
+               "give the override map the after-payment value, or drop when_paid")
+        return [(f"{key}.overrides", fix)]
+    if "paid_at" not in rule.fields:
+        fix = f"map '{fr.map}' has when_paid, which asks whether the order was paid: map orders.paid_at"
+        return [(key, fix)]
+    return []
 
 
 def _check_items(target: Target, rule: TargetRule) -> list[Problem]:
@@ -447,6 +492,8 @@ def _check_target(m: Mapping, target: Target, rule: TargetRule) -> list[Problem]
         if fr.overrides and fr.map is None:
             fix = "overrides replace the value the field's own map gives: give 'map'"
             problems.append((f"{key}.overrides", fix))
+        if fr.map is not None and defined and m.enum_map(fr.map).when_paid:
+            problems += _check_paid_status(target, rule, key, fr)
         if fr.join is not None and not fr.paths:
             problems.append((key, "'join' joins the values of 'paths': give 'paths'"))
         problems += _check_kind(key, name, fr, tf.type)

@@ -158,6 +158,9 @@ class FieldSql:
     # the typed amount of each of ``FieldRule.terms`` (over its text ``x_<name>_<i>``), computed
     # once as the column ``xv_<name>_<i>`` (``_term_value``) that ``value`` and its check both read
     term_values: tuple[str, ...] = ()
+    # the field's column in the last layer, where every typed value is known (else ``v_<name>``): an
+    # order status that depends on whether the order was paid (``EnumMap.when_paid``)
+    final: str | None = None
 
 
 def _read(root: str, p: str, item_root: str | None) -> str:
@@ -412,7 +415,18 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
             checks.insert(0, (is_blank(text), "missing_required", lit(f"{where} is empty")))
         checks.append((f"v_{name} IS NULL", "missing_required", lit(f"{where} is empty")))
     kept = time_within(f"u_{name}") if tf.type == "time" else None
-    return FieldSql(name, text, value, tuple(checks), tuple(flags), kept, zone, term_values)
+    final = _when_paid(text, m.enum_map(fr.map), name) if fr.map else None
+    return FieldSql(name, text, value, tuple(checks), tuple(flags), kept, zone, term_values, final)
+
+
+def _when_paid(text: str, emap: EnumMap, name: str) -> str | None:
+    """The status of an order that was paid where its code says otherwise before payment
+    (``EnumMap.when_paid``: JD's TRADE_CANCELED is an order cancelled unpaid, or refunded once
+    paid); None for a map without it."""
+    if not emap.when_paid:
+        return None
+    whens = " ".join(f"WHEN {lit(c)} THEN {lit(v)}" for c, v in emap.when_paid.items())
+    return f"CASE WHEN v_paid_at IS NOT NULL THEN CASE {text} {whens} ELSE v_{name} END ELSE v_{name} END"
 
 
 def _with_terms(
@@ -562,7 +576,8 @@ def layered_select(
     final = ",\n    ".join(
         [
             carry,
-            *(f"v_{f.name} AS {f.name}" if f in mapped else f"{f.value} AS {f.name}" for f in fields),
+            *(f"{f.final or 'v_' + f.name} AS {f.name}" if f in mapped else f"{f.value} AS {f.name}"
+              for f in fields),
             *final_extra,
             f"{rule_sql} AS _rule",
             f"{reason_sql} AS _reason",
