@@ -269,6 +269,10 @@ def test_standardizer_batch_and_pickling(xdb: Path) -> None:
     out = step(batch)
     assert out.column("ip_province").to_pylist() == ["广东省", None, None, None]
     assert out.column("ip_city").to_pylist() == ["深圳市", None, None, None]
+    assert out.column("ip_bad").to_pylist() == [False, None, True, False]
+    off = IpRegionStandardizer(None)(batch)  # completion off: no region, the addresses still read
+    assert off.column("ip_province").null_count == 4
+    assert off.column("ip_bad").to_pylist() == [False, None, True, False]
 
 
 def _workspace(tmp_path: Path, ip_database_line: str) -> Workspace:

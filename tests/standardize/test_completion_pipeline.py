@@ -75,11 +75,14 @@ def test_ip_regions_join_back_on_the_engine(tmp_path: Path) -> None:
     engine.view("ev", "SELECT * FROM (VALUES ('e1', '1.0.3.4'), ('e2', '1.0.3.4'), ('e3', '9.9.9.9'),"
                       " ('e4', NULL), ('e5', 'not-an-ip')) AS t(event_id, ip)")
     on = add_ip_regions(engine, "ev", db)
-    assert conn.execute(f"SELECT event_id, ip_province, ip_city FROM {on} ORDER BY 1").fetchall() == [
-        ("e1", "广东省", "深圳市"), ("e2", "广东省", "深圳市"), ("e3", None, None), ("e4", None, None),
-        ("e5", None, None)]
-    off = add_ip_regions(engine, "ev", None)
-    assert conn.execute(f"SELECT count(*), count(ip_province) FROM {off}").fetchone() == (5, 0)
+    got = conn.execute(f"SELECT event_id, ip_province, ip_city, _ip_bad FROM {on} ORDER BY 1").fetchall()
+    assert got == [
+        ("e1", "广东省", "深圳市", False), ("e2", "广东省", "深圳市", False), ("e3", None, None, False),
+        ("e4", None, None, False), ("e5", None, None, True)]
+    engine.view("ev_again", "SELECT * FROM ev")
+    off = add_ip_regions(engine, "ev_again", None)  # completion off: no region, the IPs still checked
+    assert conn.execute(f"SELECT count(*), count(ip_province), list(event_id) FILTER (WHERE _ip_bad) "
+                        f"FROM {off}").fetchone() == (5, 0, ["e5"])
     engine.close()
 
 
@@ -106,3 +109,32 @@ def test_behaviour_events_get_the_ip_region_when_a_database_is_configured(tmp_pa
         con.close()
     beijing = ("北京市", "北京市")
     assert rows == [("E0", *beijing), ("E1", *beijing), ("E2", None, None), ("E3", None, None)]
+
+
+def test_an_event_whose_ip_is_no_address_is_kept_and_flagged(tmp_path: Path) -> None:
+    """With IP completion off (no database): the IPs are still read as logs write them, and an
+    event whose IP is none is kept, flagged bad_ip, counted in the summary and in the quality
+    flags a dashboard reads — never a region left empty without a word."""
+    ws = Workspace.init(tmp_path / "ws")
+    ips = ["36.96.1.2", "036.096.001.002", "1.0.0.1:8080", "２４０e::1", "999.1.1.1", "未知", None]
+    with RawLake.open(ws, protect_workers=0) as lake, lake.writer(source="app", entity="events",
+                                                                  platform="app") as w:
+        for n, ip in enumerate(ips):
+            w.add({"event_id": f"E{n}", "event_type": "view", "ts": 1761955200000 + n, "ip": ip,
+                   "device_id": "d1", "user_id": "u1"}, record_key=f"E{n}")
+    summary = warehouse.run(ws)
+    assert summary.balanced and summary.notes[0].startswith("IP → region completion: off")
+    assert summary.flagged_by_rule.get("bad_ip") == 2
+    con = warehouse.connect(ws)
+    try:
+        flagged = con.execute(
+            "SELECT event_id, ip FROM unified.behaviour_event WHERE contains(quality_flags, 'bad_ip') "
+            "ORDER BY 1").fetchall()
+        kept = con.execute("SELECT count(*) FROM unified.behaviour_event").fetchone()
+        rows = con.execute("SELECT rule, count(*) FROM unified.quality_flag WHERE rule = 'bad_ip' "
+                           "GROUP BY rule").fetchall()
+    finally:
+        con.close()
+    assert flagged == [("E4", "999.1.1.1"), ("E5", "未知")]
+    assert kept == (len(ips),)
+    assert rows == [("bad_ip", 2)]

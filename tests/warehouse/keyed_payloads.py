@@ -93,14 +93,15 @@ def pos_row(
 
 
 def event(
-    event_id: str, kind: str = "view", ts: object = 1762000000000, user: str | None = "U1"
+    event_id: str, kind: str = "view", ts: object = 1762000000000, user: str | None = "U1",
+    ip: str = "120.21.0.206",
 ) -> dict[str, Any]:
     return {
         "event_id": event_id,
         "event_type": kind,
         "ts": ts,
         "device_id": "D-1",
-        "ip": "120.21.0.206",
+        "ip": ip,
         "user_id": user,
         "openid": None,
         "sku": "QL00155",
@@ -178,7 +179,7 @@ def land_all(raw: RawZone) -> None:
         "events",
         [
             event("E1"),
-            event("E2", "search", user=None),
+            event("E2", "search", user=None, ip="120.21.0"),  # no IP address: flagged bad_ip
             event("E3", ts="2026-11-01T10:00:00+08:00"),
             event("E4", "share"),
         ],

@@ -52,9 +52,10 @@ def test_every_keyed_entity_lands_reconciles_and_quarantines_with_reason(
     reasons = " | ".join(why for _, _, why in q)
     assert "behaviour_event.event_type code share" in reasons and "美妆护肤/不存在" in reasons
     assert "外星人" in reasons and "pos_sale.receipt_no (path 小票号) is empty" in reasons
-    assert s.flagged_by_rule == {"mixed_timezone": 1, "price_out_of_range": 1}
+    assert s.flagged_by_rule == {"mixed_timezone": 1, "price_out_of_range": 1, "bad_ip": 1}
     flags = _rows(workspace, "SELECT table_name, row_key, rule FROM unified.quality_flag ORDER BY ALL")
     assert ("behaviour_event", "E3", "mixed_timezone") in flags
+    assert ("behaviour_event", "E2", "bad_ip") in flags
     assert any(t == "order_line" and k.startswith("pos:SH0022:") for t, k, _ in flags)
     assert ("orders", "pos:SH0022", "price_out_of_range") in flags
     counts = {

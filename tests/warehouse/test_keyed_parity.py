@@ -79,7 +79,8 @@ def test_keyed_entities_identical_on_duckdb_and_spark(tmp_path: Path) -> None:
     b = warehouse.run(spark_ws, engine="spark")
     assert a.reconciliation == b.reconciliation and a.balanced and not a.pending_reasons
     assert a.flagged_by_rule == b.flagged_by_rule
-    assert a.flagged_by_rule == {"mixed_timezone": 1, "price_out_of_range": 1, "unknown_carrier": 1}
+    assert a.flagged_by_rule == {"mixed_timezone": 1, "price_out_of_range": 1, "unknown_carrier": 1,
+                                 "bad_ip": 1}
     left, right = _dump(duck), _dump(spark_ws)
     assert all(left[t] for t in TABLES), [t for t in TABLES if not left[t]]
     for t in left:

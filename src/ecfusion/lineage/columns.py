@@ -125,7 +125,7 @@ def _keyed(spec: keyed.KeyedEntity) -> Stage:
         sql = sqlgen.keyed_stage_sql(m, TARGETS[spec.target], raw)
         if spec.ip_column:  # warehouse.completion: the region is looked up by the IP
             ip = spec.ip_column
-            sql = f"SELECT *, {ip} AS ip_province, {ip} AS ip_city FROM ({sql}) AS s"
+            sql = f"SELECT *, {ip} AS ip_province, {ip} AS ip_city, {ip} IS NULL AS _ip_bad FROM ({sql}) AS s"
         return {"stg": sql}
 
     return Stage(spec.table, spec.target, lambda m: f"SELECT {spec.select()} FROM stg", staged, {raw: _RAW})

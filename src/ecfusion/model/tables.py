@@ -847,7 +847,8 @@ BEHAVIOUR_EVENT = Table(
         C("ip_city", TEXT, "IP归属市", "city of the client IP (same source)"),
         _time("event_at", "时间", "event time"),
         BIZ_DATE,
-        C("quality_flags", TEXT, "质量标记", "rules the event fails but is kept for: mixed_timezone"),
+        C("quality_flags", TEXT, "质量标记", "rules the event fails but is kept for: mixed_timezone, "
+          "bad_ip (its ip is no IP address; checked with IP completion off too)"),
         RAW_IDS,
     ),
     key=("event_id",),

@@ -8,7 +8,8 @@ Two completions reach the unified tables:
 * **IP → region** runs here, because IPs are not personal fields in ``pii_fields.toml`` and stay
   readable in the lake: ``add_ip_regions`` looks up the run's DISTINCT IPs (row-wise, Arrow
   batches, so Spark runs it with ``mapInArrow``) and joins ``ip_province`` / ``ip_city`` back in
-  SQL. Without a configured database it adds NULL columns, and ``completion_notes`` says so.
+  SQL. Without a configured database the region columns are NULL, and ``completion_notes`` says so;
+  the IPs are still read, and an event whose IP is no address is flagged ``bad_ip`` (kept).
 """
 
 from __future__ import annotations
@@ -28,17 +29,15 @@ from ecfusion.standardize.normalize.completion import (
 
 def add_ip_regions(engine: Engine, staged: str, ip_db: Path | None, *, ip_column: str = "ip") -> str:
     """``staged`` plus ``ip_province`` and ``ip_city`` (official division names; NULL when the IP is
-    unknown, malformed or completion is off). Returns the new relation's name."""
+    unknown, malformed or completion is off) and ``_ip_bad``: the IP text is no IP address (checked
+    with completion off too; its row is kept and flagged ``bad_ip``). Returns the new relation's name."""
     out = f"{staged}_ipregion"
-    if ip_db is None:
-        engine.view(out, f"SELECT *, CAST(NULL AS VARCHAR) AS ip_province, CAST(NULL AS VARCHAR) AS ip_city "
-                         f"FROM {staged}")
-        return out
     engine.materialize(f"{staged}_ips", f"SELECT DISTINCT CAST({ip_column} AS VARCHAR) AS ip FROM {staged} "
                                         f"WHERE {ip_column} IS NOT NULL")
     engine.map_batches(f"{staged}_ipmap", f"{staged}_ips", IpRegionStandardizer(ip_db), IP_REGION_SCHEMA)
-    engine.view(out, f"SELECT s.*, r.ip_province, r.ip_city FROM {staged} AS s "
-                     f"LEFT JOIN {staged}_ipmap AS r ON r.ip = CAST(s.{ip_column} AS VARCHAR)")
+    engine.view(out, f"SELECT s.*, r.ip_province, r.ip_city, COALESCE(r.ip_bad, false) AS _ip_bad "
+                     f"FROM {staged} AS s LEFT JOIN {staged}_ipmap AS r "
+                     f"ON r.ip = CAST(s.{ip_column} AS VARCHAR)")
     return out
 
 

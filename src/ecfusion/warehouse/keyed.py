@@ -72,6 +72,14 @@ class KeyedEntity:
         exprs = {"raw_record_ids": "[raw_record_id]", **self.columns}
         return ", ".join(f"{exprs.get(c, c)} AS {c}" for c in self.table.column_names)
 
+    def flags(self) -> str:
+        """SQL of a staged row's quality flags (what the run summary counts by rule)."""
+        return self.columns.get("quality_flags", "_flags")
+
+
+# A staged row's flags with ``bad_ip``: its IP is no address (``completion.add_ip_regions``).
+_IP_FLAGS = "NULLIF(concat_ws(',', NULLIF(_flags, ''), CASE WHEN _ip_bad THEN 'bad_ip' END), '')"
+
 
 _AD = {
     "business_date": _local_date("touched_at"),
@@ -112,7 +120,7 @@ KEYED: tuple[KeyedEntity, ...] = (
             "account_key": "CASE WHEN user_id IS NOT NULL THEN platform || ':' || user_id END",
             "listing_key": "CAST(NULL AS VARCHAR)",
             "business_date": _local_date("event_at"),
-            "quality_flags": "_flags",
+            "quality_flags": _IP_FLAGS,
         },
         account_time="event_at",
         ip_column="ip",
@@ -270,12 +278,14 @@ def accepted_rows(staged: str, accepted: str) -> str:
     )
 
 
-def flags_sql(staged: str, accepted: str) -> str:
-    """This run's accepted records by flag (one per record and rule, however many items it has)."""
+def flags_sql(staged: str, accepted: str, flags: str = "_flags") -> str:
+    """This run's accepted records by flag (one per record and rule, however many items it has);
+    ``flags``: SQL of a staged row's flags (``KeyedEntity.flags``)."""
     return (
         "SELECT flag, count(*) FROM "
-        "(SELECT DISTINCT raw_record_id, unnest(string_split(_flags, ',')) AS flag "
-        f"FROM {accepted_rows(staged, accepted)} AS r WHERE _flags IS NOT NULL) AS f GROUP BY flag"
+        f"(SELECT DISTINCT raw_record_id, unnest(string_split(f, ',')) AS flag FROM "
+        f"(SELECT raw_record_id, {flags} AS f FROM {accepted_rows(staged, accepted)} AS r) AS r "
+        "WHERE f IS NOT NULL) AS f GROUP BY flag"
     )
 
 
@@ -324,7 +334,7 @@ def run_keyed(
         e.materialize(f"flag_{name}", keyed_quality_flag_sql(t, spec.key, f"chg_{name}"))
         e.view(f"flagkeys_{name}", f"SELECT {spec.key} AS row_key FROM aff_{name}")
         writes.append(Write(f"flag_{name}", "unified.quality_flag", "row_key", f"flagkeys_{name}"))
-    return StepResult([f"out_{name}"], writes, [flags_sql(staged, accepted)])
+    return StepResult([f"out_{name}"], writes, [flags_sql(staged, accepted, spec.flags())])
 
 
 def _device_accounts(e: Engine, spec: KeyedEntity, accounts: str) -> Write:

@@ -401,27 +401,35 @@ class IpRegions:
         )
 
 
-IP_REGION_SCHEMA = pa.schema([("ip", pa.string()), ("ip_province", pa.string()), ("ip_city", pa.string())])
+IP_REGION_SCHEMA = pa.schema(
+    [("ip", pa.string()), ("ip_province", pa.string()), ("ip_city", pa.string()), ("ip_bad", pa.bool_())]
+)
 
 
 class IpRegionStandardizer:
-    """Callable Arrow batch (column ``ip``) → batch (``ip``, ``ip_province``, ``ip_city``) for the
-    engine's ``map_batches`` over a run's DISTINCT IPs; opens the database lazily so it can be
-    shipped to Spark workers (only the path is pickled)."""
+    """Callable Arrow batch (column ``ip``) → batch (``ip``, ``ip_province``, ``ip_city``,
+    ``ip_bad``) for the engine's ``map_batches`` over a run's DISTINCT IPs. ``ip_bad``: the text is
+    no IP address as ``parse_ip`` reads them (null for no text); the regions are null without a
+    database (``path`` None: IP completion off, the addresses are still checked). Opens the
+    database lazily so it can be shipped to Spark workers (only the path is pickled)."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = None if path is None else str(path)
         self._regions: IpRegions | None = None
 
     def __getstate__(self) -> dict[str, object]:
         return {"path": self.path, "_regions": None}
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        ips = batch.column("ip")
+        bad = pa.array([None if not ip else parse_ip(ip) is None for ip in ips.to_pylist()], pa.bool_())
+        if self.path is None:
+            none = pa.nulls(len(ips), pa.string())
+            return pa.RecordBatch.from_arrays([ips, none, none, bad], schema=IP_REGION_SCHEMA)
         if self._regions is None:
             self._regions = IpRegions.open(self.path)
-        ips = batch.column("ip")
         places = self._regions.lookup_array(ips)
-        return pa.RecordBatch.from_arrays([ips, places.field("province"), places.field("city")],
+        return pa.RecordBatch.from_arrays([ips, places.field("province"), places.field("city"), bad],
                                           schema=IP_REGION_SCHEMA)
 
 
