@@ -69,16 +69,17 @@ class KeyedEntity:
     account_time: str | None = None
 
     def select(self) -> str:
-        exprs = {"raw_record_ids": "[raw_record_id]", **self.columns}
+        exprs = {"raw_record_ids": "[raw_record_id]", **self.columns, "quality_flags": self.flags()}
         return ", ".join(f"{exprs.get(c, c)} AS {c}" for c in self.table.column_names)
 
     def flags(self) -> str:
-        """SQL of a staged row's quality flags (what the run summary counts by rule)."""
-        return self.columns.get("quality_flags", "_flags")
-
-
-# A staged row's flags with ``bad_ip``: its IP is no address (``completion.add_ip_regions``).
-_IP_FLAGS = "NULLIF(concat_ws(',', NULLIF(_flags, ''), CASE WHEN _ip_bad THEN 'bad_ip' END), '')"
+        """SQL of a staged row's quality flags (its ``quality_flags``, what the run summary counts by
+        rule): the mapping's, and ``bad_ip`` where the entity's IP is no address
+        (``completion.add_ip_regions``)."""
+        flags = self.columns.get("quality_flags", "_flags")
+        if self.ip_column is None:
+            return flags
+        return f"NULLIF(concat_ws(',', NULLIF({flags}, ''), CASE WHEN _ip_bad THEN 'bad_ip' END), '')"
 
 
 _AD = {
@@ -120,7 +121,7 @@ KEYED: tuple[KeyedEntity, ...] = (
             "account_key": "CASE WHEN user_id IS NOT NULL THEN platform || ':' || user_id END",
             "listing_key": "CAST(NULL AS VARCHAR)",
             "business_date": _local_date("event_at"),
-            "quality_flags": _IP_FLAGS,
+            "quality_flags": "_flags",
         },
         account_time="event_at",
         ip_column="ip",
