@@ -69,7 +69,11 @@ def test_duckdb_and_spark_give_identical_unified_tables(tmp_path: Path) -> None:
     )
     # parcels: in the order's own fields (JD, Pinduoduo: one with a carrier id no list knows) or in a list
     shipped_jd = JD | {"modified": "2026-11-02 10:00:00", "waybill": "J1", "logisticsId": "467"}
-    raw.add("jd", "orders", [JD, shipped_jd])
+    # TRADE_CANCELED: refunded once paid, cancelled before (maps.order_status.when_paid)
+    cancelled = {"orderState": "TRADE_CANCELED", "modified": "2026-11-02 11:00:00"}
+    unpaid = {"orderId": "300100201", "paymentConfirmTime": "0001-01-01 00:00:00"}
+    paid = {"orderId": "300100202"}
+    raw.add("jd", "orders", [JD, shipped_jd, JD | cancelled | paid, JD | cancelled | unpaid])
     raw.add("pdd", "orders", [PDD | {"order_status": 2, "tracking_number": "P1", "logistics_id": 7}])
     parcels = [
         {"tracking_no": "D1", "company": "yunda", "ship_time": 1761958000},
@@ -84,6 +88,8 @@ def test_duckdb_and_spark_give_identical_unified_tables(tmp_path: Path) -> None:
     assert a.quarantine_by_rule == b.quarantine_by_rule and a.quarantine_by_rule["malformed_payload"] == 3
     tables = _dump(duck)
     assert len(tables["shipment"]) == 6 and len(tables["carrier"]) > 10
+    jd = {r[0]: r[7] for r in tables["orders"] if r[0] in ("jd:300100201", "jd:300100202")}
+    assert jd == {"jd:300100201": "cancelled", "jd:300100202": "refunded"}
     assert [r for r in tables["quality_flag"] if r[0] == "shipment"]  # the unknown Pinduoduo carrier
     assert _dump(spark_ws) == tables
 
