@@ -421,9 +421,9 @@ def _check_coded(
     return problems
 
 
-def _check_paid_status(target: Target, rule: TargetRule, key: str, fr: FieldRule) -> list[Problem]:
+def _check_paid_status(rule: TargetRule, key: str, fr: FieldRule) -> list[Problem]:
     """A map with ``when_paid`` is read by orders.status, whose record says when it was paid."""
-    if target.name != "orders" or key != "orders.fields.status":
+    if key != "orders.fields.status":
         return [(key, f"map '{fr.map}' has when_paid, which only an order's status reads: use another map")]
     if fr.overrides:
         fix = (f"map '{fr.map}' has when_paid and the status has overrides: which one wins is not defined; "
@@ -493,7 +493,7 @@ def _check_target(m: Mapping, target: Target, rule: TargetRule) -> list[Problem]
             fix = "overrides replace the value the field's own map gives: give 'map'"
             problems.append((f"{key}.overrides", fix))
         if fr.map is not None and defined and m.enum_map(fr.map).when_paid:
-            problems += _check_paid_status(target, rule, key, fr)
+            problems += _check_paid_status(rule, key, fr)
         if fr.join is not None and not fr.paths:
             problems.append((key, "'join' joins the values of 'paths': give 'paths'"))
         problems += _check_kind(key, name, fr, tf.type)

@@ -425,8 +425,8 @@ def _when_paid(text: str, emap: EnumMap, name: str) -> str | None:
     paid); None for a map without it."""
     if not emap.when_paid:
         return None
-    whens = " ".join(f"WHEN {lit(c)} THEN {lit(v)}" for c, v in emap.when_paid.items())
-    return f"CASE WHEN v_paid_at IS NOT NULL THEN CASE {text} {whens} ELSE v_{name} END ELSE v_{name} END"
+    whens = " ".join(f"WHEN {text} = {lit(c)} THEN {lit(v)}" for c, v in emap.when_paid.items())
+    return f"CASE WHEN v_paid_at IS NULL THEN v_{name} {whens} ELSE v_{name} END"
 
 
 def _with_terms(

@@ -424,13 +424,13 @@ class IpRegionStandardizer:
         ips = batch.column("ip")
         bad = pa.array([None if not ip else parse_ip(ip) is None for ip in ips.to_pylist()], pa.bool_())
         if self.path is None:
-            none = pa.nulls(len(ips), pa.string())
-            return pa.RecordBatch.from_arrays([ips, none, none, bad], schema=IP_REGION_SCHEMA)
-        if self._regions is None:
-            self._regions = IpRegions.open(self.path)
-        places = self._regions.lookup_array(ips)
-        return pa.RecordBatch.from_arrays([ips, places.field("province"), places.field("city"), bad],
-                                          schema=IP_REGION_SCHEMA)
+            province = city = pa.nulls(len(ips), pa.string())
+        else:
+            if self._regions is None:
+                self._regions = IpRegions.open(self.path)
+            places = self._regions.lookup_array(ips)
+            province, city = places.field("province"), places.field("city")
+        return pa.RecordBatch.from_arrays([ips, province, city, bad], schema=IP_REGION_SCHEMA)
 
 
 def ip_database(workspace: Workspace) -> Path | None:
