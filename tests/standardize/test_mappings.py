@@ -153,6 +153,9 @@ HEADER_CASES = [
     # closed after payment: its payment went back (maps.order_status.when_paid)
     ("jd", {"orderState": "TRADE_CANCELED", "paymentConfirmTime": "2026-11-01 10:05:00"}, "status",
      "refunded"),
+    # the parent of a split order: its parts are orders of their own and carry its payment
+    ("jd", {"orderState": "PARENT_TRADE_CANCELED", "paymentConfirmTime": "2026-11-01 10:05:00"}, "status",
+     "split"),
     ("jd", {}, "receiver_phone_bidx", "BIDX1"),
     ("jd", {}, "receiver_district", "朝阳区"),
     ("pdd", {}, "pay_amount", Decimal("19.90")),  # yuan JSON number

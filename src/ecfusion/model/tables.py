@@ -588,7 +588,8 @@ PAYMENT = Table(
     "payment",
     "支付",
     "trade",
-    "one row per paid order: the payment the platform confirmed",
+    "one row per paid order: the payment the platform confirmed (an order split into others has"
+    " none: its parts carry the payment)",
     (
         C("payment_key", TEXT, "支付键", "<order_key>:pay", nullable=False),
         C("order_key", TEXT, "订单键", "order"),

@@ -23,6 +23,7 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
     REFUNDING = "refunding"
     REFUNDED = "refunded"
+    SPLIT = "split"
 
 
 ORDER_STATUS_TERMS: dict[OrderStatus, tuple[str, str]] = {
@@ -39,6 +40,11 @@ ORDER_STATUS_TERMS: dict[OrderStatus, tuple[str, str]] = {
     OrderStatus.CANCELLED: ("已取消", "closed before payment"),
     OrderStatus.REFUNDING: ("退款中", "an after-sales refund of the whole order is in progress"),
     OrderStatus.REFUNDED: ("已退款关闭", "closed after payment because everything was refunded"),
+    OrderStatus.SPLIT: (
+        "已拆单",
+        "replaced by the orders the platform split it into, which carry its lines and payment"
+        " (not counted in GMV, no payment of its own)",
+    ),
 }
 
 # 状态进度 — where each status stands in an order's lifecycle. Two versions of one order that the
@@ -56,6 +62,7 @@ ORDER_STATUS_RANK: dict[OrderStatus, int] = {
     OrderStatus.REFUNDING: 7,
     OrderStatus.REFUNDED: 8,
     OrderStatus.CANCELLED: 8,
+    OrderStatus.SPLIT: 8,
 }
 
 

@@ -495,12 +495,13 @@ def first_status_sql(rows: str, raw_id: str = "version_raw_record_id") -> str:
 
 def payment_sql(orders: str, method: str = "platform_escrow") -> str:
     """One payment per paid order: an online order is paid into the platform's escrow; a store
-    sale at the till (``method`` 'in_store')."""
+    sale at the till (``method`` 'in_store'). An order split into others has none: its parts carry
+    the payment."""
     return (
         f"SELECT order_key || ':pay' AS payment_key, order_key, platform, '{method}' AS method,\n"
         "  paid_at, pay_amount AS amount,\n"
         "  CAST(paid_at + INTERVAL 8 HOUR AS DATE) AS business_date, raw_record_ids\n"
-        f"FROM {orders} WHERE paid_at IS NOT NULL"
+        f"FROM {orders} WHERE paid_at IS NOT NULL AND status <> 'split'"
     )
 
 

@@ -477,13 +477,14 @@ def _record_reconciliation(conn: duckdb.DuckDBPyConnection, recs: list[Reconcili
 
 
 def platform_figures(conn: duckdb.DuckDBPyConnection) -> list[PlatformFigures]:
-    """Orders, GMV (paid amount of paid orders, without price outliers) and refunds per platform;
+    """Orders, GMV (paid amount of paid orders, without price outliers and orders split into others,
+    whose parts carry the payment) and refunds per platform;
     parcels, how many a tracking event says were delivered, and the median hours from shipping (the
     parcel's first tracking event where the platform gives no ship time: JD) to delivery."""
     rows = conn.execute(
         "WITH o AS (SELECT platform, count(*) AS n, sum(pay_amount) FILTER (WHERE (paid_at IS NOT NULL OR "
-        "status NOT IN ('created', 'cancelled')) AND COALESCE(quality_flags, '') NOT LIKE"
-        " '%price_out_of_range%') "
+        "status NOT IN ('created', 'cancelled')) AND status <> 'split'"
+        " AND COALESCE(quality_flags, '') NOT LIKE '%price_out_of_range%') "
         "AS gmv FROM unified.orders GROUP BY platform),\n"
         "r AS (SELECT platform, count(*) AS n, sum(amount) FILTER (WHERE status = 'refunded') AS amt "
         "FROM unified.refund GROUP BY platform),\n"
