@@ -53,6 +53,11 @@ class LakeSection(_Section):
     target_file_rows: int = Field(200_000, ge=1_000, description="rows per Parquet file before rolling")
 
 
+# DuckDB gains nothing from more threads than cores, and each one is a process slot of the machine:
+# 100000 of them starved it of processes (no shell, no service could start one) before DuckDB failed
+MAX_THREADS = 256
+
+
 class WarehouseSection(_Section):
     engine: EngineName = "duckdb"
     path: str = "warehouse"
@@ -62,7 +67,10 @@ class WarehouseSection(_Section):
         "beside the warehouse; a stage that still does not fit fails the run); '' = DuckDB's default, "
         "80% of the machine's memory",
     )
-    threads: int = Field(0, ge=0, description="DuckDB threads of a run; 0 = one per core")
+    threads: int = Field(
+        0, ge=0, le=MAX_THREADS,
+        description=f"DuckDB threads of a run; 0 = one per core (at most {MAX_THREADS})",
+    )
 
     @field_validator("memory_limit")
     @classmethod
@@ -152,7 +160,7 @@ engine = "duckdb"                   # "duckdb" (embedded) or "spark" (needs the 
 path = "warehouse"
 memory_limit = ""                   # most memory DuckDB may use in a run, e.g. "6GB" (past it, it spills
                                     # to disk); "" = DuckDB's default, 80% of the machine's memory
-threads = 0                         # DuckDB threads of a run; 0 = one per core
+threads = 0                         # DuckDB threads of a run; 0 = one per core (at most 256)
 
 [control]
 url = ""                            # SQLAlchemy URL of the control plane; "" = SQLite file control.db here

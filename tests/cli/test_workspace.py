@@ -44,6 +44,11 @@ def test_init_writes_commented_default_config_and_private_master_key(tmp_path: P
             "key 'warehouse.threads' is invalid (Input should be greater than or equal to 0; it is -1); "
             "fix: correct the value (its default is 0)",
         ),
+        # a thread per unit of work starves the machine of processes before DuckDB refuses it
+        (
+            "[warehouse]\nthreads = 100000\n",
+            "key 'warehouse.threads' is invalid (Input should be less than or equal to 256; it is 100000)",
+        ),
         ("[workspace]\ntimezone = 'Asia/Shangai'\n", "'Asia/Shangai' is not a time zone name"),
         ("[lake]\ntarget_file_rows = 'x'\n", "it is 'x'); fix: correct the value (its default is 200000)"),
     ],
