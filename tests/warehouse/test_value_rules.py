@@ -120,6 +120,20 @@ def test_an_empty_or_blank_id_is_missing_not_an_order_of_its_own(workspace: Work
     assert rows(workspace, lines) == [("kuaishou:K4:S9", "S9")]
 
 
+def test_an_id_padded_with_blanks_is_the_id(workspace: Workspace, raw: RawZone) -> None:
+    """An export pads an id, or a copy from a web page leaves a zero-width space: the same order,
+    never a second one counted twice (before: 'kuaishou: K5' beside 'kuaishou:K5')."""
+    later = order("K5\u200b", updateTime="2025-12-01 11:00:00",
+                  orderItemList=[{"itemId": "\ufeffI1 ", "skuId": " S1", "num": 1, "price": 19950}])
+    run(workspace, raw, [order(" K5\u3000"), later])
+    assert rows(workspace, "SELECT order_key, platform_order_id, version_count FROM unified.orders") == [
+        ("kuaishou:K5", "K5", 2)
+    ]
+    assert rows(workspace, "SELECT line_key, line_id, sku_id FROM unified.order_line") == [
+        ("kuaishou:K5:I1", "I1", "S1")
+    ]
+
+
 def test_a_blank_id_of_a_member_refund_or_keyed_record_is_missing(workspace: Workspace, raw: RawZone) -> None:
     """The shipped mappings read "" as not set (null_values); " " was an id of its own."""
     member = {"member_id": " ", "mobile": token("phone", "13800138000"),
@@ -198,6 +212,21 @@ def test_money_in_fen_is_a_whole_number(workspace: Workspace, raw: RawZone) -> N
         ("kuaishou:F4", Decimal("199.50")),
         ("kuaishou:F6", Decimal("-1.00")),
     ]
+
+
+def test_a_reason_quotes_the_first_hundred_characters_of_a_long_text(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    """A field holding a whole document is refused with its start, not copied into every reason
+    and every `ecfusion warehouse quarantine` (before: a reason of 20,067 characters)."""
+    long_fee, long_status = order("L1", totalFee="9" * 20_000), order("L2", status="S" * 500)
+    run(workspace, raw, [long_fee, long_status])
+    assert quarantined(workspace) == {
+        rid(long_fee): ("bad_value", "bad_value: orders.goods_amount (path totalFee) = " + "9" * 100
+                        + "… is not money in fen (a whole number)"),
+        rid(long_status): ("unknown_status", "unknown_status: orders.status code " + "S" * 100
+                           + "… (path status) is not in maps.order_status of kuaishou.toml v1.0.0"),
+    }
 
 
 # (modified text, flagged mixed_timezone): each names 2025-12-01 02:00 UTC
@@ -280,7 +309,8 @@ def land_every_case(ws: Workspace) -> None:
     cases = [r for r, _, _ in BLANK_IDS] + [r for r, _ in BAD_TIMES]
     cases += [order(f"Z{i}", updateTime=text) for i, (text, _) in enumerate(ZONES)]
     cases += [order("F1", totalFee="199.50"), order("F4", totalFee="１９９５０"), order("T9", payTime=0),
-              order("P1", addressInfo={"consignee": "王小明"}), order("K1")]
+              order("P1", addressInfo={"consignee": "王小明"}), order("K1"), order(" K5\u200b"),
+              order("L1", totalFee="9" * 300), order("L2", status="S" * 300)]  # reasons cut alike
     raw.add("kuaishou", "orders", cases)
     nested = {"oid": "N1", "status": "30", "updateTime": "2025-12-01 10:05:00",
               "packages": [{"goods": [{"itemId": "a"}]}]}
@@ -299,14 +329,14 @@ def test_spark_applies_the_same_rules(tmp_path: Path) -> None:
     install(spark, KUAISHOU, PACKAGES)
     a, b = warehouse.run(duck, engine="duckdb"), warehouse.run(spark, engine="spark")
     assert a.balanced and a.reconciliation == b.reconciliation
-    assert a.quarantine_by_rule == {"missing_required": 6, "bad_value": 11}
+    assert a.quarantine_by_rule == {"missing_required": 6, "bad_value": 12, "unknown_status": 1}
     for sql in (
         "SELECT raw_record_id, rule, reason FROM unified.quarantine ORDER BY ALL",
         "SELECT * FROM unified.orders ORDER BY order_key",
         "SELECT * FROM unified.order_line ORDER BY line_key",
     ):
         assert rows(duck, sql) == rows(spark, sql)
-    assert rows(duck, "SELECT count(*) FROM unified.orders") == [(len(ZONES) + 5,)]
+    assert rows(duck, "SELECT count(*) FROM unified.orders") == [(len(ZONES) + 6,)]
 
 
 def test_order_lines_flagged_outside_their_bounds_are_counted_in_the_run_summary(
@@ -328,3 +358,16 @@ def test_order_lines_flagged_outside_their_bounds_are_counted_in_the_run_summary
     # a later version of another order rewrites only that order's lines: nothing flagged again
     raw.add("taobao", "orders", [taobao_trade(3, "TRADE_CLOSED", "2026-11-02 10:00:00")], dt="2026-11-21")
     assert warehouse.run(workspace).flagged_lines_by_rule == {}
+
+
+def test_a_flag_reason_names_a_value_that_is_not_there(workspace: Workspace, raw: RawZone) -> None:
+    """A line of no pieces and no price is flagged with both said (before: the reason was NULL,
+    the missing price emptying the whole text)."""
+    none = taobao_trade(1, "TRADE_FINISHED", "2026-11-01 10:00:00")
+    none["orders"]["order"][0]["num"] = 0
+    del none["orders"]["order"][0]["price"]
+    raw.add("taobao", "orders", [none])
+    assert warehouse.run(workspace).flagged_lines_by_rule == {"quantity_out_of_range": 1}
+    assert rows(workspace, "SELECT row_key, reason FROM unified.quality_flag") == [
+        ("taobao:1:10", "quantity_out_of_range: unit_price null, quantity 0")
+    ]

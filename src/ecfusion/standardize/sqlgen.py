@@ -32,9 +32,10 @@ BUSINESS_UTC_OFFSET_HOURS = 8  # Asia/Shanghai; no DST since 1991, so a fixed of
 # given seconds lands in January 1970, unix_s given milliseconds after the year 50000.
 TIME_FROM, TIME_UNTIL = datetime(1990, 1, 1), datetime(2100, 1, 1)
 TIME_SPAN = f"from {TIME_FROM:%Y-%m-%d} to {TIME_UNTIL:%Y-%m-%d} UTC"
-# What blank text is made of: ASCII white space, the no-break and the ideographic (full-width) space.
+# What blank text is made of: ASCII white space, the no-break and the ideographic (full-width) space,
+# and the invisible zero-width space and byte-order mark a copy from a web page or an export leaves.
 # ``trim`` with these characters reads alike on both engines (their plain ``trim`` does not).
-BLANK_CHARS = " \t\n\r\f\v\u00a0\u3000"
+BLANK_CHARS = " \t\n\r\f\v\u00a0\u3000\u200b\ufeff"
 TOKEN_PREFIX = "ef1:"  # a protected personal value (``ecfusion.security.tokens``)
 
 SQL_TYPES = {
@@ -229,7 +230,8 @@ def holds_tokens(tf: TargetField) -> bool:
 
 def _typed(tf: TargetField, fr: FieldRule, t: str, utc_offset: int, zone: str | None = None) -> str:
     if tf.type == "id":  # "" or "  " names nothing: two such orders are not one order ':'
-        return f"CASE WHEN {is_blank(t)} THEN NULL ELSE {t} END"
+        # and " 9200001" is 9200001: an export's padding must not make a second order of one
+        return f"NULLIF(trim({t}, {lit(BLANK_CHARS)}), '')"
     if tf.type == "token":  # an empty personal field is no field, whatever the mapping says
         if holds_tokens(tf):  # anything else is plain text: refused (field_sql), never written
             return f"CASE WHEN starts_with({t}, {lit(TOKEN_PREFIX)}) THEN {t} END"
@@ -344,6 +346,14 @@ def _map_case(t: str, emap: EnumMap) -> str:
     return f"CASE {t} {whens} ELSE {default} END"
 
 
+SHOWN = 100  # characters of a refused text a reason quotes: enough to know it, never a whole payload
+
+
+def _shown(t: str) -> str:
+    """SQL: text ``t`` as a reason quotes it, cut after ``SHOWN`` characters ('…' marks the cut)."""
+    return f"CASE WHEN length({t}) > {SHOWN} THEN left({t}, {SHOWN}) || '…' ELSE {t} END"
+
+
 def _known(t: str, emap: EnumMap) -> str:
     return f"{t} IN ({', '.join(lit(c) for c in emap.codes)})"
 
@@ -370,7 +380,7 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
                 (
                     f"{otext} IS NOT NULL AND NOT {_known(otext, omap)}",
                     "unknown_status",
-                    f"{lit(f'{target.name}.{name} code ')} || {otext} || "
+                    f"{lit(f'{target.name}.{name} code ')} || {_shown(otext)} || "
                     f"{lit(f' (path {o.path}) is not in maps.{o.map} of {m.label}')}",
                 )
             )
@@ -383,7 +393,7 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
                 (
                     unknown,
                     "unknown_status",
-                    f"{lit(f'{target.name}.{name} code ')} || {text} || "
+                    f"{lit(f'{target.name}.{name} code ')} || {_shown(text)} || "
                     f"{lit(f' (path {fr.path}) is not in maps.{fr.map} of {m.label}')}",
                 ),
             )
@@ -396,7 +406,7 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
                 (
                     f"{text} IS NOT NULL AND v_{name} IS NULL{_not_set_time(tf, fr, text)}",
                     "bad_value",
-                    f"{lit(f'{where} = ')} || {text} || {lit(f' is not {_kind(tf, fr)}')}",
+                    f"{lit(f'{where} = ')} || {_shown(text)} || {lit(f' is not {_kind(tf, fr)}')}",
                 )
             )
         if fr.terms:
@@ -442,7 +452,8 @@ def _with_terms(
         checks.append((
             f"{text} IS NOT NULL AND {typed} IS NULL",
             "bad_value",
-            f"{lit(f'{target.name}.{tf.name} (path {p}) = ')} || {text} || {lit(f' is not {_kind(tf, fr)}')}",
+            f"{lit(f'{target.name}.{tf.name} (path {p}) = ')} || {_shown(text)} || "
+            f"{lit(f' is not {_kind(tf, fr)}')}",
         ))
     return f"CAST({total} AS {MONEY})", checks
 

@@ -623,7 +623,8 @@ def quality_flag_sql(lines: str, orders: str) -> str:
         [
             flag_rows_sql(
                 "order_line", "line_key", lines,
-                "'unit_price ' || CAST(unit_price AS VARCHAR) || ', quantity ' || CAST(quantity AS VARCHAR)",
+                "'unit_price ' || COALESCE(CAST(unit_price AS VARCHAR), 'null') || ', quantity ' || "
+                "COALESCE(CAST(quantity AS VARCHAR), 'null')",
             ),
             flag_rows_sql(
                 "orders", "order_key", orders,
