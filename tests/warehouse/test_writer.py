@@ -24,6 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psutil
 import pytest
 from rawzone import RawZone, cli, landed_merchant, rows, taobao_trade
 
@@ -298,6 +299,25 @@ def test_a_writer_record_under_a_reused_pid_is_not_a_writer(workspace: Workspace
         (workspace.warehouse_root / ".writer.json").write_text(json.dumps(record | {"since": since}))
         # a process alive under that pid, started after the record: the pid was reused
         assert (store.writer_now() is not None) is at_work
+
+
+def test_a_writer_killed_and_not_yet_reaped_holds_nothing(workspace: Workspace, raw: RawZone) -> None:
+    """A scheduler kills a run with SIGKILL and has not waited on it yet: the process lingers as a
+    zombie. Before, the next run took it for a writer at work and refused (exit 75), saying its
+    lock file "was deleted while it ran"."""
+    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    holder = _hold(workspace)
+    try:
+        os.kill(holder.pid, signal.SIGKILL)  # not waited on: a zombie until holder.wait() below
+        deadline = time.monotonic() + 10
+        while psutil.Process(holder.pid).status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline, "the killed holder never became a zombie"
+            time.sleep(0.05)
+        assert SnapshotStore.of(workspace).writer_now() is None
+        s = warehouse.run(workspace)
+        assert s.balanced and rows(workspace, "SELECT count(*) FROM unified.orders") == [(1,)]
+    finally:
+        holder.wait()
 
 
 def test_deleting_the_lock_file_under_a_running_writer_does_not_let_a_second_one_in(

@@ -335,7 +335,8 @@ class SnapshotStore:
     def writer_now(self) -> dict[str, object] | None:
         """The writer at work now, as it recorded itself, or None. Read without touching the lock
         (trying it could refuse a writer starting that instant): a record a killed writer left
-        is told apart by its process being gone, or being a newer process under a reused pid."""
+        is told apart by its process being gone (or a zombie), or being a newer process under a
+        reused pid."""
         h = self._record()
         if h is None:
             return None
@@ -347,7 +348,12 @@ class SnapshotStore:
         if h["host"] != socket.gethostname():
             return h  # another machine's writer (a shared folder): its record is all we know
         try:
-            started = datetime.fromtimestamp(psutil.Process(pid).create_time(), UTC)
+            process = psutil.Process(pid)
+            # killed and not yet reaped by its parent (a scheduler that has not waited on it): a
+            # zombie holds no lock and does no work
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return None
+            started = datetime.fromtimestamp(process.create_time(), UTC)
         except psutil.Error:
             return None
         return h if started <= since + timedelta(seconds=2) else None
