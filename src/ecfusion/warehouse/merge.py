@@ -691,14 +691,19 @@ def changed_members_sql(cur: str, candidates: str, affected: str) -> str:
     carries a value wins, so a record that does not carry a field (an app-event sighting has no
     phone, a shipped Pinduoduo order no receiver) never erases what an earlier one showed. The
     first sighting, the last sighting, every device and every raw record id are kept. "Latest" is
-    ``last_seen_at``, ties broken by the highest raw record id, whatever order records arrive in."""
+    ``last_seen_at``, ties broken by the highest raw record id, whatever order records arrive in;
+    then the candidate before the current row. That last tie is an order's own: a version arriving
+    late (the one that showed the receiver) makes the order's row anew, with the same last time and
+    the same highest id as the account's row from the order's earlier state, and the new row holds
+    all the old one knew. Left to the engine, either could win, and an account kept the masked
+    phone of one version beside the phone of another."""
     union = (
-        f"SELECT {_cols(MEMBER_ACCOUNT)} FROM {rows_of(cur, 'account_key', affected)} "
-        f"UNION ALL SELECT {_cols(MEMBER_ACCOUNT)} FROM {candidates}"
+        f"SELECT {_cols(MEMBER_ACCOUNT)}, 0 AS _new FROM {rows_of(cur, 'account_key', affected)} "
+        f"UNION ALL SELECT {_cols(MEMBER_ACCOUNT)}, 1 AS _new FROM {candidates}"
     )
     ranked = (
         f"SELECT *, row_number() OVER (PARTITION BY account_key ORDER BY last_seen_at DESC NULLS LAST,"
-        f" list_max(raw_record_ids) DESC) AS _rank FROM ({union}) AS u"
+        f" list_max(raw_record_ids) DESC, _new DESC) AS _rank FROM ({union}) AS u"
     )
     special = {
         "account_key": "account_key",
