@@ -617,20 +617,17 @@ def flag_rows_sql(table: str, key: str, rows: str, why: str, raw_id: str = "vers
     )
 
 
+def _values_said(*columns: str) -> str:
+    """SQL: 'a 1, b null' — each column named with its value, 'null' where it has none."""
+    return " || ', ' || ".join(f"'{c} ' || COALESCE(CAST({c} AS VARCHAR), 'null')" for c in columns)
+
+
 def quality_flag_sql(lines: str, orders: str) -> str:
     """One row per (row, rule) an outlier or format rule flagged on a kept order or line (L3 b)."""
     return union_all(
         [
-            flag_rows_sql(
-                "order_line", "line_key", lines,
-                "'unit_price ' || COALESCE(CAST(unit_price AS VARCHAR), 'null') || ', quantity ' || "
-                "COALESCE(CAST(quantity AS VARCHAR), 'null')",
-            ),
-            flag_rows_sql(
-                "orders", "order_key", orders,
-                "'pay_amount ' || COALESCE(CAST(pay_amount AS VARCHAR), 'null') || ', created_at ' || "
-                "COALESCE(CAST(created_at AS VARCHAR), 'null')",
-            ),
+            flag_rows_sql("order_line", "line_key", lines, _values_said("unit_price", "quantity")),
+            flag_rows_sql("orders", "order_key", orders, _values_said("pay_amount", "created_at")),
         ]
     )
 
