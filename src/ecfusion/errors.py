@@ -59,6 +59,25 @@ class WarehouseIOError(WorkspaceError):
     exit_code = 74  # EX_IOERR (sysexits.h)
 
 
+class PathError(EcfusionError):
+    """A file or folder a command needs is not usable as it is: a read-only folder, a file where
+    a folder belongs (or a folder where a file does), no permission. The operating system's own
+    words and the path, never a traceback."""
+
+    code = "ECF130"
+    exit_code = 74  # EX_IOERR (sysexits.h)
+
+    @classmethod
+    def of(cls, e: OSError) -> PathError:
+        paths = " → ".join(str(p) for p in (e.filename, e.filename2) if p is not None)
+        said = e.strerror or str(e)
+        return cls(
+            f"{said}: {paths}" if paths else said,
+            hint="check that path: that it is there, a file or a folder as the command needs, and that "
+            "this user may write to it",
+        )
+
+
 class InputError(EcfusionError):
     """A file or record offered by a user cannot be read at all (not: a bad row, which is quarantined)."""
 

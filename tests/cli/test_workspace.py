@@ -72,6 +72,29 @@ def test_cli_prints_one_line_without_traceback_on_bad_config(tmp_path: Path) -> 
     assert len(lines) == 1 and lines[0].startswith("error[ECF100]") and "warehouse.engine" in lines[0]
 
 
+def test_a_file_where_a_folder_belongs_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """The file system's refusals (a file named like the warehouse folder, a folder named like the
+    configuration or the dictionary's output) were tracebacks of FileExistsError/IsADirectoryError."""
+    ws = tmp_path / "ws"
+    Workspace.init(ws)
+    (ws / "warehouse").rmdir()
+    (ws / "warehouse").write_text("not a folder")
+    (tmp_path / "out.md").mkdir()
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "ecfusion.toml").mkdir()
+    for args, said in (
+        (("warehouse", "status", "-w", str(ws)), f"File exists: {ws / 'warehouse'}"),
+        (("run", "-w", str(ws)), f"File exists: {ws / 'warehouse'}"),
+        (("model", "dictionary", "--out", str(tmp_path / "out.md")),
+         f"Is a directory: {tmp_path / 'out.md'}"),
+        (("run", "-w", str(tmp_path / "cfg")), f"Is a directory: {tmp_path / 'cfg' / 'ecfusion.toml'}"),
+    ):
+        proc = run_cli(*args)
+        assert proc.returncode == 74, proc.stderr
+        [line] = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        assert line.startswith(f"error[ECF130]: {said} (hint: check that path"), line
+
+
 def test_master_key_from_environment_must_be_32_bytes(tmp_path: Path) -> None:
     Workspace.init(tmp_path)
     ws = Workspace.open(tmp_path)

@@ -22,7 +22,7 @@ from typing import Any
 
 from rich.markup import escape
 
-from ecfusion.errors import EcfusionError
+from ecfusion.errors import EcfusionError, PathError
 
 
 def _load_commands() -> None:
@@ -86,9 +86,14 @@ def main(argv: list[str] | None = None) -> int:
         print(e.one_line(), file=sys.stderr)  # one line, never wrapped
         return e.exit_code
     except KeyboardInterrupt:
-        print("interrupted; what was landed is durable and will not be landed twice", file=sys.stderr)
-        return 130
+        return _interrupted()
+    except OSError as e:  # the file system said no (read-only, a file where a folder belongs, …)
+        error = PathError.of(e)
+        print(error.one_line(), file=sys.stderr)
+        return error.exit_code
     except Exception as e:
+        if _an_interrupt(e):
+            return _interrupted()
         # Usage errors and aborts of the click that typer bundles: shown as click shows them.
         if type(e).__name__ == "Abort":
             return 1
@@ -96,7 +101,19 @@ def main(argv: list[str] | None = None) -> int:
             e.show()
             return int(e.exit_code)
         raise
+    if code == 130:  # Typer turns Ctrl-C outside a query into Exit(130), which comes back as 130
+        return _interrupted()
     return code if isinstance(code, int) else 0
+
+
+def _an_interrupt(e: BaseException) -> bool:
+    """Ctrl-C inside a DuckDB query, which stops it with RuntimeError('Query interrupted')."""
+    return isinstance(e, RuntimeError) and str(e) == "Query interrupted"
+
+
+def _interrupted() -> int:
+    print("interrupted; what was landed is durable and will not be landed twice", file=sys.stderr)
+    return 130
 
 
 def run() -> None:
