@@ -60,7 +60,10 @@ MAX_THREADS = 256
 
 class WarehouseSection(_Section):
     engine: EngineName = "duckdb"
-    path: str = "warehouse"
+    # "" would be the workspace itself: a second warehouse beside ecfusion.toml, the real one ignored
+    path: str = Field(
+        "warehouse", min_length=1, description="folder of the warehouse, relative to the workspace"
+    )
     memory_limit: str = Field(
         "",
         description="the most memory DuckDB may use in a run, e.g. '6GB' (past it, it spills to disk "

@@ -49,6 +49,9 @@ def test_init_writes_commented_default_config_and_private_master_key(tmp_path: P
             "[warehouse]\nthreads = 100000\n",
             "key 'warehouse.threads' is invalid (Input should be less than or equal to 256; it is 100000)",
         ),
+        # "" was the workspace folder itself: a second warehouse beside ecfusion.toml
+        ("[warehouse]\npath = ''\n",
+         "key 'warehouse.path' is invalid (String should have at least 1 character"),
         ("[workspace]\ntimezone = 'Asia/Shangai'\n", "'Asia/Shangai' is not a time zone name"),
         ("[lake]\ntarget_file_rows = 'x'\n", "it is 'x'); fix: correct the value (its default is 200000)"),
     ],

@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from tests.kuaishou_mapping import HEAD
+from tests.kuaishou_mapping import HEAD, ORDER_KEYS
 
 from ecfusion.errors import MappingError
 from ecfusion.standardize import sqlgen
@@ -348,6 +348,12 @@ MAPPING_ERRORS = [
         'reason = { path = "r", map = "r" }\n',
         "refund.fields.reason",
     ),
+    # a platform's name is part of SQL names: 'brand-shop' stopped every run with a parser error
+    ('platform = "brand-shop"\nversion = "1"\n', "key 'platform'"),
+    ('platform = "Tao Bao"\nversion = "1"\n', "key 'platform'"),
+    # an empty test marker is in every text: it quarantined every record as a test order
+    ('platform = "x"\nversion = "1"\n[[test_markers]]\npath = "buyer_message"\ncontains = ""\n',
+     "test_markers.0.contains"),
 ]
 
 
@@ -357,6 +363,24 @@ def test_invalid_mapping_names_file_and_key(text: str, key: str) -> None:
         parse_mapping(text, "bad.toml")
     assert "bad.toml" in err.value.message and key in err.value.message
     assert err.value.hint
+
+
+@pytest.mark.parametrize(("name", "suggested"), [("brand-shop", "brand_shop"), ("Tao Bao", "tao_bao")])
+def test_a_platform_name_that_cannot_name_tables_is_refused(name: str, suggested: str) -> None:
+    with pytest.raises(MappingError) as err:
+        parse_mapping(f'platform = "{name}"\nversion = "1"\n', "bad.toml")
+    assert f"'{name}' is not a platform name" in str(err.value.hint)
+    assert f'(such as "{suggested}")' in str(err.value.hint)
+
+
+def test_an_editors_files_beside_the_mappings_are_not_mappings(tmp_path: Path) -> None:
+    """Emacs keeps a lock link .#kuaishou.toml (pointing nowhere) while the file is edited, vim a
+    swap file: before, every run stopped on 'mapping file …/.#kuaishou.toml not found'."""
+    text = HEAD + ORDER_KEYS + 'modified_at = { path = "updateTime" }\n'
+    (tmp_path / "kuaishou.toml").write_text(text, encoding="utf-8")
+    (tmp_path / ".#kuaishou.toml").symlink_to("root@host.1234:1764900000")
+    (tmp_path / ".kuaishou.toml.swp.toml").write_text(text, encoding="utf-8")
+    assert list(load_mappings(tmp_path)) == ["kuaishou"]
 
 
 # ---------------------------------------------------------------- a new platform's mistakes, refused at load

@@ -16,6 +16,7 @@ only values of the field's vocabulary — no guessed status, no empty one.
 
 from __future__ import annotations
 
+import re
 import tomllib
 import types
 from functools import cache
@@ -109,6 +110,10 @@ DottedPath = Annotated[str, AfterValidator(_dotted)]
 Re2Pattern = Annotated[str, AfterValidator(_re2)]
 
 
+# a platform's name is part of the names of the tables a run makes for it (hdr_<platform>, …)
+PLATFORM_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -191,7 +196,7 @@ class TestMarker(_Strict):
     """A payload text that marks a test order (quarantined with rule test_order)."""
 
     path: DottedPath
-    contains: str
+    contains: str = Field(min_length=1, description="the text; empty would mark every record")
     target: str = Field(
         "orders", description="the target whose records it marks: orders or a keyed target (pos_sale)"
     )
@@ -249,6 +254,12 @@ class Mapping(_Strict):
             raise ValueError(
                 f"'{platform}' names no platform: give the platform the raw records carry in their envelope "
                 "(the source's configured platform, such as \"taobao\")"
+            )
+        if not PLATFORM_NAME.fullmatch(platform):  # it names the run's tables (hdr_<platform>, …)
+            raise ValueError(
+                f"'{platform}' is not a platform name: lowercase letters, digits and '_', starting with a "
+                f"letter (such as \"{re.sub(r'[^a-z0-9_]+', '_', platform.lower()).strip('_') or 'shop'}\"), "
+                "the name the source gives its raw records"
             )
         return platform
 
@@ -710,7 +721,8 @@ def load_mapping(path: Path) -> Mapping:
 def mapping_files(folder: Path = MAPPINGS_DIR) -> dict[str, tuple[Mapping, Path]]:
     """Every ``*.toml`` mapping in ``folder`` and its file, by platform."""
     out: dict[str, tuple[Mapping, Path]] = {}
-    for path in sorted(folder.glob("*.toml")):
+    # a name starting '.' is an editor's (Emacs' lock link .#taobao.toml, a swap file), not a mapping
+    for path in sorted(p for p in folder.glob("*.toml") if not p.name.startswith(".")):
         m = load_mapping(path)
         if m.platform in out:
             raise MappingError(
