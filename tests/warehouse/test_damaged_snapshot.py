@@ -115,6 +115,28 @@ def test_a_live_snapshot_deleted_outside_ecfusion_is_not_taken_for_an_empty_ware
     rollback_and_run(ws)
 
 
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [(b"garbage\x00\xff", "bytes that are no text"), (b"", "nothing"), (b"models\n", "'models'")],
+    ids=["not-text", "empty", "a-folder"],
+)
+def test_a_current_that_names_no_snapshot_is_said_and_rolled_back(
+    two_runs: Workspace, raw: RawZone, written: bytes, said: str
+) -> None:
+    """CURRENT written over (by hand, by a damaged disk): before, status, run and rollback showed
+    a UnicodeDecodeError traceback, or took the folder it named for a file that could not be written."""
+    ws, store = two_runs, SnapshotStore.of(two_runs)
+    (store.root / "models").mkdir(exist_ok=True)
+    (store.root / "CURRENT").write_bytes(written)
+    why = f"{store.root / 'CURRENT'} names no warehouse snapshot: it holds {said}"
+    shown = cli("warehouse", "status", "-w", str(ws.root))
+    assert "Traceback" not in shown.stderr and f"DAMAGED {why}" in one_line(shown.stdout)
+    raw.add("taobao", "orders", [taobao_trade(3, "WAIT_SELLER_SEND_GOODS", "2026-11-01 12:05:00")])
+    refused = cli("run", "-w", str(ws.root))
+    assert refused.returncode == 74 and refused.stderr.startswith(f"error[ECF112]: {why} (hint: ")
+    rollback_and_run(ws)  # the way back it names
+
+
 @pytest.mark.parametrize("damage", [truncate, break_checksums], ids=["truncated", "checksums"])
 def test_a_rollback_onto_a_damaged_previous_snapshot_is_refused_and_the_live_one_kept(
     two_runs: Workspace, live: Path, damage: Callable[[Path], None]

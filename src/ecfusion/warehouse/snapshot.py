@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import socket
 import sys
@@ -45,6 +46,7 @@ PREVIOUS = "PREVIOUS"
 # the snapshot a rollback made non-live (PREVIOUS names it then): a second rollback would bring it
 # back, not go further back, so it is refused; ``rollback(undo=True)`` is the way back to it
 ROLLED_BACK = "ROLLED_BACK"
+SNAPSHOT_NAME = re.compile(r"snapshot-[A-Za-z0-9_.-]+\.duckdb")  # what the pointer files name
 LOCK = ".writer.lock"
 HOLDER = ".writer.json"  # who holds the lock: pid, host, run, since, command
 _RECORD_FIELDS = {"pid", "host", "run_id", "since", "command"}
@@ -248,11 +250,22 @@ class SnapshotStore:
         return cls(root, workspace.config.warehouse.duckdb_settings())
 
     def _named(self, name: str) -> Path | None:
-        """The snapshot file the pointer file ``name`` names (it may be missing), or None."""
+        """The snapshot file the pointer file ``name`` names (it may be missing), or None.
+        ``WarehouseIOError`` when the pointer holds no snapshot's name (written over by hand or by a
+        damaged disk): a folder, the empty text or bytes that are no text are not a warehouse."""
         p = self.root / name
         if not p.exists():
             return None
-        return self.root / p.read_text(encoding="utf-8").strip()
+        try:
+            named = p.read_bytes().decode("utf-8").strip()
+        except UnicodeDecodeError:
+            named = None
+        if named is None or not SNAPSHOT_NAME.fullmatch(named):
+            shown = "bytes that are no text" if named is None else repr(named[:60]) if named else "nothing"
+            ways = "`ecfusion warehouse rollback` makes the previous snapshot live; or write into it the name"
+            ways += f" of a snapshot file in {self.root} (snapshot-….duckdb)"
+            raise WarehouseIOError(f"{p} names no warehouse snapshot: it holds {shown}", hint=ways)
+        return self.root / named
 
     def current(self) -> Path | None:
         """The live snapshot file, or None before the first run. ``WarehouseIOError`` when
@@ -403,7 +416,11 @@ class SnapshotStore:
         one snapshot before the live one, so after a rollback that is the snapshot rolled back from, and
         a second rollback is refused rather than bringing it back; ``undo`` brings it back."""
         with self.writer("rollback", wait=wait):
-            prev, live = self.previous(), self._named(POINTER)  # a live file that is gone is rolled back too
+            prev = self.previous()
+            try:  # a live file that is gone is rolled back too, and so is a CURRENT that names none
+                live = self._named(POINTER)
+            except WarehouseIOError:
+                live = None
             if undo != self.rolled_back():
                 raise self._no_rollback(undo, live, prev)
             if prev is None:
