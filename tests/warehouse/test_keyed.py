@@ -4,6 +4,7 @@ points) and POS sales through the generic keyed path (issue 3 Build items 1–2,
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from keyed_payloads import app_user, coupon, event, land_all, taobao_item
@@ -236,3 +237,25 @@ def test_app_user_table_after_the_events_keeps_their_devices(workspace: Workspac
     warehouse.run(workspace)
     # the user row is older than the event, yet its phone and openid fill what the events lacked
     assert _rows(workspace, APP_ACCOUNT) == [("app:U1", True, "oU1", ["D-1"], 2, True)]
+
+
+def test_an_impression_and_a_click_that_share_an_id_are_two_touches(tmp_path: Path) -> None:
+    """An ad platform numbering impressions and clicks apart may give both the id 1001. Before, the
+    two were one row of unified.ad_touch (both counted unified in the reconciliation), the
+    impression's or the click's by the order they arrived in."""
+    impression = {"impression_id": "1001", "campaign": "c", "ts": 1762000000000, "cost_fen": 5}
+    click = {"click_id": "1001", "impression_id": "999", "campaign": "c", "ts": 1762000001000, "cost_fen": 21}
+    landings = [("ad_impressions", impression), ("ad_clicks", click)]
+    for order in (landings, landings[::-1], None):  # one run each, in both orders; both in one run
+        ws = Workspace.init(tmp_path / f"ws-{order is None}-{order and order[0][0]}")
+        raw = RawZone(ws.lake_root)
+        for entity, record in order or landings:
+            raw.add("ads", entity, [record], source="ads")
+            if order is not None:
+                assert warehouse.run(ws).balanced
+        if order is None:
+            assert warehouse.run(ws).balanced
+        assert _rows(ws, "SELECT touch_key, touch_type, cost FROM unified.ad_touch ORDER BY 1") == [
+            ("click:1001", "click", Decimal("0.21")),
+            ("impression:1001", "impression", Decimal("0.05")),
+        ]

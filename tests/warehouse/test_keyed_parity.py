@@ -21,7 +21,7 @@ TABLES = {
     "category": "category_id",
     "inventory_snapshot": "snapshot_key",
     "behaviour_event": "event_id",
-    "ad_touch": "touch_id",
+    "ad_touch": "touch_key",
     "service_ticket": "ticket_id",
     "campaign": "campaign_id",
     "coupon": "coupon_id",

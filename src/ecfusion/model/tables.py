@@ -862,6 +862,8 @@ AD_TOUCH = Table(
     "advertising",
     "ad impression or click",
     (
+        C("touch_key", TEXT, "触点键", "<touch_type>:<touch_id>: an impression and a click may share an id",
+          nullable=False),
         C("touch_id", TEXT, "触点ID", "impression/click id", nullable=False),
         C("touch_type", TEXT, "类型", "impression, click"),
         C("impression_id", TEXT, "曝光ID", "the impression a click followed"),
@@ -875,7 +877,7 @@ AD_TOUCH = Table(
         _money("cost", "花费", "cost"),
         RAW_IDS,
     ),
-    key=("touch_id",),
+    key=("touch_key",),
     populated_by="ad impression and click logs",
 )
 

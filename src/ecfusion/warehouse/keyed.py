@@ -126,10 +126,13 @@ KEYED: tuple[KeyedEntity, ...] = (
         account_time="event_at",
         ip_column="ip",
     ),
-    KeyedEntity(
-        "ad_impressions", "ad_impression", AD_TOUCH, "touch_id", {"touch_type": "'impression'", **_AD}
+    # an impression and a click are two touches whatever their ids: the logs number them apart
+    *(
+        KeyedEntity(entity, target, AD_TOUCH, "touch_key",
+                    {"touch_key": f"'{kind}:' || touch_id", "touch_type": f"'{kind}'", **_AD})
+        for entity, target, kind in (("ad_impressions", "ad_impression", "impression"),
+                                     ("ad_clicks", "ad_click", "click"))
     ),
-    KeyedEntity("ad_clicks", "ad_click", AD_TOUCH, "touch_id", {"touch_type": "'click'", **_AD}),
     KeyedEntity(
         "tickets",
         "service_ticket",
