@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from rawzone import RawZone, token
@@ -159,3 +160,23 @@ def test_an_older_member_record_arriving_late_does_not_replace_the_card(
     [row] = _members(workspace)
     assert (row[0], row[1], row[10]) == ("crm:M0004", "886000000099", datetime(2026, 11, 3, 2, 0))
     assert _rows(workspace, "SELECT len(raw_record_ids) FROM unified.member") == [(2,)]
+
+
+def test_two_records_of_one_instant_give_one_card_in_both_tables_whatever_their_order(tmp_path: Path) -> None:
+    """The CRM sends a member twice with the same updated_at, the card re-issued. Before, the
+    member's card was the later run's (C1 when C1b had landed first) while its account's was the
+    higher raw id's: two cards for one member, and another card after a rebuild."""
+    at = "2026-11-01T10:00:00"
+    first, second = member("M0005", "C1", at), member("M0005", "C1b", at)
+    cards = "SELECT (SELECT card_no FROM unified.member), (SELECT card_no FROM unified.member_account)"
+    seen: set[object] = set()
+    for name, runs in (("a", [[first], [second]]), ("b", [[second], [first]]), ("one", [[first, second]])):
+        ws = Workspace.init(tmp_path / name)
+        raw = RawZone(ws.lake_root)
+        for day, records in enumerate(runs):
+            raw.add("crm", "members", records, source="crm", dt=f"2026-11-2{day}")
+            assert warehouse.run(ws).balanced
+        [(member_card, account_card)] = _rows(ws, cards)
+        assert member_card == account_card, name
+        seen.add(member_card)
+    assert len(seen) == 1

@@ -116,7 +116,9 @@ def changed_members_sql(accounts: str, points: str, levels: str, cards: str, aff
         "member_key": "a.account_key",
         "source": _newer("source"),
         "member_id": "a.platform_account_id",
-        "card_no": _newer("card_no"),
+        # the account's: one card in both tables, merged by the account's rule (latest record, ties
+        # by raw id), whatever order the records arrive in
+        "card_no": "a.card_no",
         "level_code": "l.level_code",
         "level_name": "l.level_name",
         "points_balance": balance,
