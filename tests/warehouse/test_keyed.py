@@ -259,3 +259,24 @@ def test_an_impression_and_a_click_that_share_an_id_are_two_touches(tmp_path: Pa
             ("click:1001", "click", Decimal("0.21")),
             ("impression:1001", "impression", Decimal("0.05")),
         ]
+
+
+def test_a_flagged_keyed_row_is_found_in_quality_flag(workspace: Workspace, raw: RawZone) -> None:
+    """The run summary counted flags on listings, inventory and ad touches ("flagged and kept") that
+    no table held: unified.listing_feed, inventory_snapshot and ad_touch had no quality_flags, and
+    unified.quality_flag no row. A user told "price_out_of_range 3" could not find one of them."""
+    raw.add("taobao", "products", [taobao_item(556, "2026-11-01 09:00:00", price="-1.00", skus=1)])
+    raw.add("erp", "inventory", [{"snapshot_date": "2026-11-08", "warehouse_code": "WH-GZ",
+                                  "sku_code": "QL00151", "on_hand": "3", "unit_cost": "-1"}], source="erp")
+    raw.add("ads", "ad_impressions", [{"impression_id": "IM9", "ts": 1762000000000, "cost_fen": -5}],
+            source="ads")
+    s = warehouse.run(workspace)
+    assert s.balanced and s.flagged_by_rule == {"price_out_of_range": 3}
+    flags = "SELECT table_name, row_key, rule FROM unified.quality_flag ORDER BY ALL"
+    assert _rows(workspace, flags) == [
+        ("ad_touch", "impression:IM9", "price_out_of_range"),
+        ("inventory_snapshot", "WH-GZ:QL00151:2026-11-08", "price_out_of_range"),
+        ("listing_feed", "taobao:556:777", "price_out_of_range"),
+    ]
+    for table in ("ad_touch", "inventory_snapshot", "listing_feed"):
+        assert _rows(workspace, f"SELECT quality_flags FROM unified.{table}") == [("price_out_of_range",)]

@@ -37,6 +37,9 @@ SOURCE = C(
 SHOP = C("shop_id", TEXT, "店铺", "shop or store the record belongs to", "", "envelope shop_id")
 RUN_ID = C("run_id", TEXT, "运行批次", "run", nullable=False)  # the key of the meta tables kept per run
 BIZ_DATE = C("business_date", DATE, "业务日期", "calendar date of the event in Asia/Shanghai", "date (UTC+8)")
+# a kept row's outlier and format rules (price_out_of_range, mixed_timezone, …); unified.quality_flag
+# has a row with the reason for each
+KEPT_FLAGS = C("quality_flags", TEXT, "质量标记", "comma list of rules the row fails (kept, flagged)")
 
 
 def _money(name: str, zh: str, definition: str, sources: str = "") -> Column:
@@ -170,6 +173,7 @@ MEMBER_LEVEL = Table(
             "price paid at this level, in percent (100 = no discount)",
             "%",
         ),
+        KEPT_FLAGS,
         RAW_IDS,
     ),
     key=("level_code",),
@@ -188,6 +192,7 @@ POINTS_ENTRY = Table(
         C("reason", TEXT, "原因", "reason as given"),
         _time("created_at", "发生时间", "when"),
         BIZ_DATE,
+        KEPT_FLAGS,
         RAW_IDS,
     ),
     key=("entry_key",),
@@ -243,6 +248,7 @@ SKU = Table(
         C("spec_text", TEXT, "规格", "spec as the master writes it"),
         _money("list_price", "吊牌价", "list price"),
         _time("modified_at", "更新时间", "when the master last changed the record"),
+        KEPT_FLAGS,
         RAW_IDS,
     ),
     key=("sku_code",),
@@ -345,6 +351,7 @@ LISTING_FEED = Table(
             "修改时间",
             "last modification of the item (version order)",
         ),
+        KEPT_FLAGS,
         RAW_IDS,
     ),
     key=("listing_key",),
@@ -624,6 +631,7 @@ CAMPAIGN = Table(
         C("platforms", TEXT, "投放平台", "platforms the campaign runs on, as a JSON list"),
         C("channels", TEXT, "触达渠道", "channels it is announced on, as a JSON list"),
         _money("budget", "预算", "campaign budget"),
+        KEPT_FLAGS,
         RAW_IDS,
     ),
     key=("campaign_id",),
@@ -648,6 +656,7 @@ COUPON = Table(
         C("order_key", TEXT, "订单键", "order it was used on"),
         C("status", TEXT, "券状态", "unified status (vocabulary coupon_status)"),
         C("platform_status", TEXT, "原始状态", "status code as given"),
+        KEPT_FLAGS,
         RAW_IDS,
     ),
     key=("coupon_id",),
@@ -729,6 +738,7 @@ SERVICE_TICKET = Table(
         _time("created_at", "创建时间", "opened"),
         _time("closed_at", "关闭时间", "closed"),
         BIZ_DATE,
+        KEPT_FLAGS,
         RAW_IDS,
     ),
     key=("ticket_id",),
@@ -820,6 +830,7 @@ INVENTORY_SNAPSHOT = Table(
         C("available", INT, "可用数量", "units that can be sold", "pcs"),
         C("in_transit", INT, "在途数量", "units on their way in", "pcs"),
         _money("unit_cost", "单位成本", "unit cost"),
+        KEPT_FLAGS,
         RAW_IDS,
     ),
     key=("snapshot_key",),
@@ -875,6 +886,7 @@ AD_TOUCH = Table(
         _time("touched_at", "时间", "event time"),
         BIZ_DATE,
         _money("cost", "花费", "cost"),
+        KEPT_FLAGS,
         RAW_IDS,
     ),
     key=("touch_key",),
