@@ -72,12 +72,13 @@ class RawZone:
         *,
         source: str | None = None,
         dt: str = "2026-11-20",
+        pulled_at: datetime | None = None,
     ) -> Path:
         source = source or platform
         self.n += 1
         folder = self.root / "raw" / f"source={source}" / f"entity={entity}" / f"dt={dt}"
         folder.mkdir(parents=True, exist_ok=True)
-        now = datetime(2026, 11, 20, tzinfo=UTC)
+        now = pulled_at or datetime(2026, 11, 20, tzinfo=UTC)
         rows = []
         for p in payloads:  # a str is the payload's text as it is (e.g. not JSON at all)
             text = self.text(p)

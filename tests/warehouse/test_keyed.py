@@ -3,6 +3,7 @@ points) and POS sales through the generic keyed path (issue 3 Build items 1–2,
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -280,3 +281,22 @@ def test_a_flagged_keyed_row_is_found_in_quality_flag(workspace: Workspace, raw:
     ]
     for table in ("ad_touch", "inventory_snapshot", "listing_feed"):
         assert _rows(workspace, f"SELECT quality_flags FROM unified.{table}") == [("price_out_of_range",)]
+
+
+def test_a_snapshot_sent_again_later_replaces_the_row(workspace: Workspace, raw: RawZone) -> None:
+    """The ERP re-sends a day's stock, corrected (the data dictionary: "a re-sent snapshot replaces
+    the row"). Before, the row kept whichever of the two had the higher raw record id (a hash): here
+    the first, 20 on hand, against the corrected 10."""
+    day = {"snapshot_date": "2026-11-08", "warehouse_code": "WH-GZ", "sku_code": "I1"}
+    sent, again = datetime(2026, 11, 8, 16, tzinfo=UTC), datetime(2026, 11, 8, 18, tzinfo=UTC)
+    on_hand = "SELECT on_hand, pulled_at FROM unified.inventory_snapshot"
+    raw.add("erp", "inventory", [day | {"on_hand": "20"}], source="erp", pulled_at=sent)
+    assert warehouse.run(workspace).balanced
+    raw.add("erp", "inventory", [day | {"on_hand": "10"}], source="erp", dt="2026-11-21", pulled_at=again)
+    assert warehouse.run(workspace).balanced
+    assert _rows(workspace, on_hand) == [(10, again.replace(tzinfo=None))]
+    # a copy of the first pulled before the correction, landed after it (a backfill): the row stays
+    raw.add("erp", "inventory", [day | {"on_hand": "20", "in_transit": "0"}], source="erp", dt="2026-11-22",
+            pulled_at=sent)
+    assert warehouse.run(workspace).balanced
+    assert _rows(workspace, on_hand) == [(10, again.replace(tzinfo=None))]

@@ -4,7 +4,7 @@ flagged; the events join the orders' parcels on the tracking number."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from rawzone import RawZone
@@ -61,6 +61,22 @@ def test_each_push_repeats_the_history_which_is_stored_once(workspace: Workspace
     again = warehouse.run(workspace)
     assert [(r.unified, r.duplicates) for r in again.reconciliation] == [(0, 1)]
     assert _rows(workspace, "SELECT * FROM unified.tracking_event ORDER BY event_key") == before
+
+
+def test_a_push_that_corrects_the_carrier_keeps_each_event_once(workspace: Workspace, raw: RawZone) -> None:
+    """The first push named the wrong carrier; the next names the right one and repeats the
+    history. Before, the event key held the carrier: 'collected' was stored twice, once per carrier,
+    and the parcel had two carriers."""
+    first = datetime(2026, 11, 2, 3, tzinfo=UTC)
+    raw.add("kuaidi100", "traces", [push(JOURNEY[:1], com="yuantong")], source="logistics", pulled_at=first)
+    assert warehouse.run(workspace).balanced
+    raw.add("kuaidi100", "traces", [push(JOURNEY[:2])], source="logistics", dt="2026-11-21",
+            pulled_at=first + timedelta(hours=12))
+    assert warehouse.run(workspace).balanced
+    assert _rows(workspace, "SELECT event, carrier_code FROM unified.tracking_event ORDER BY event_at") == [
+        ("collected", "ZTO"),
+        ("in_transit", "ZTO"),
+    ]
 
 
 def test_events_join_the_parcel_the_order_names(workspace: Workspace, raw: RawZone) -> None:

@@ -65,7 +65,7 @@ _RAW = {f.name: "VARCHAR" for f in RAW_SCHEMA} | {"raw_file": "VARCHAR"}
 _REGIONS = {c: "VARCHAR" for c in ("province", "city", "district", "std_province", "std_city",
                                     "std_district")}
 _FIELD_LEAF = re.compile(r"^(?:[vt]_(?P<field>\w+?)|o_(?P<overridden>\w+)_(?P<i>\d+))$")
-ENVELOPE_COLUMNS = ("raw_record_id", "source", "platform", "shop_id", "raw_file")
+ENVELOPE_COLUMNS = ("raw_record_id", "source", "platform", "shop_id", "raw_file", "pulled_at")
 
 
 @dataclass(frozen=True, order=True)

@@ -551,7 +551,7 @@ ORDER_VERSION = Table(
             "when the source pulled this version from the platform (raw envelope): of two versions with"
             " the same modified time and status progress, the one pulled later wins; null: accepted"
             " before ecfusion kept it (pulled first)",
-            "raw envelope pulled_at",
+            "envelope pulled_at",
         ),
         C(
             "has_lines",
@@ -792,8 +792,8 @@ TRACKING_EVENT = Table(
     "one event of a parcel's journey as its carrier reported it; joins unified.shipment on "
     "tracking_no (a feed may report a parcel before or after the order names it)",
     (
-        C("event_key", TEXT, "轨迹键", "<carrier_code or carrier>:<tracking_no>:<event_at>:<event>:"
-          "<first 8 hex of md5(description)>", nullable=False),
+        C("event_key", TEXT, "轨迹键", "<tracking_no>:<event_at>:<event>:<first 8 hex of md5(description)>"
+          " (not the carrier: a push that corrects it reports the same events)", nullable=False),
         C("tracking_no", TEXT, "运单号", "joins unified.shipment.tracking_no"),
         C("carrier", TEXT, "物流公司", "carrier as the feed gives it"),
         C("carrier_code", TEXT, "统一物流公司编码", "joins unified.carrier; NULL (flagged "
@@ -804,6 +804,8 @@ TRACKING_EVENT = Table(
         C("description", TEXT, "描述", "the carrier's text (personal data in it is tokenized at landing)"),
         C("location", TEXT, "地点", "area the event happened in"),
         BIZ_DATE,
+        _time("pulled_at", "拉取时间", "when the push that reported it arrived: a later push's carrier"
+              " replaces an earlier one's"),
         C("quality_flags", TEXT, "质量标记", "comma list of rules the event fails (kept, flagged)"),
         RAW_IDS,
     ),
@@ -830,6 +832,8 @@ INVENTORY_SNAPSHOT = Table(
         C("available", INT, "可用数量", "units that can be sold", "pcs"),
         C("in_transit", INT, "在途数量", "units on their way in", "pcs"),
         _money("unit_cost", "单位成本", "unit cost"),
+        _time("pulled_at", "拉取时间", "when the snapshot was pulled from its source: a snapshot re-sent"
+              " later replaces the row"),
         KEPT_FLAGS,
         RAW_IDS,
     ),

@@ -647,6 +647,9 @@ account_id_sql = _account_id
 # ---------------------------------------------------------------- orders and lines
 
 ENVELOPE = "raw_record_id, source, platform, shop_id, raw_file"
+# a keyed record also carries when it was pulled: of two records of one key that name no version of
+# their own (a snapshot re-sent, a parcel's history pushed again), the one pulled later is the later
+KEYED_ENVELOPE = f"{ENVELOPE}, pulled_at"
 
 
 def line_id_paths(m: Mapping) -> list[str]:
@@ -1159,13 +1162,14 @@ def keyed_stage_sql(m: Mapping, target: Target, raw_view: str) -> str:
         items = f", unnest({objects}) AS item"
         payload = "payload, "
     source = (
-        f"(SELECT {ENVELOPE}, j{items} FROM\n"
-        f"      (SELECT {ENVELOPE}, {payload}{parse_payload(structure)} AS j\n"
+        f"(SELECT {KEYED_ENVELOPE}, j{items} FROM\n"
+        f"      (SELECT {ENVELOPE}, CAST(pulled_at AS TIMESTAMP) AS pulled_at, {payload}"
+        f"{parse_payload(structure)} AS j\n"
         f"        FROM {raw_view} WHERE platform = {lit(m.platform)}) AS p) AS src"
     )
     final = [*native, keyed_flags(target, rule, m, fields), f"{lit(m.label)} AS _mapping"]
     # with items, a record whose payload is not JSON has no item: bad_sql names it (missing_required)
     return layered_select(
-        ENVELOPE, source, rule, fields, "j", layer1, final, item_root="item" if rule.items else None,
-        parsed=not rule.items,
+        KEYED_ENVELOPE, source, rule, fields, "j", layer1, final,
+        item_root="item" if rule.items else None, parsed=not rule.items,
     )

@@ -111,6 +111,7 @@ KEYED: tuple[KeyedEntity, ...] = (
             f"CAST({_local_date('snapshot_at')} AS VARCHAR)",
             "snapshot_date": _local_date("snapshot_at"),
         },
+        version="pulled_at",  # a snapshot re-sent (corrected) replaces the one sent before
     ),
     KeyedEntity(
         "events",
@@ -185,12 +186,14 @@ KEYED: tuple[KeyedEntity, ...] = (
         TRACKING_EVENT,
         "event_key",
         {
-            # a push repeats the parcel's history: the same event (time, status, text) is one row
-            "event_key": "COALESCE(carrier_code, carrier, '') || ':' || tracking_no || ':' || "
-            "CAST(event_at AS VARCHAR) || ':' || event || ':' || left(md5(COALESCE(description, '')), 8)",
+            # a push repeats the parcel's history: the same event (time, status, text) is one row,
+            # whatever carrier the push names (a later push may correct it: the later one wins)
+            "event_key": "tracking_no || ':' || CAST(event_at AS VARCHAR) || ':' || event || ':' || "
+            "left(md5(COALESCE(description, '')), 8)",
             "business_date": _local_date("event_at"),
             "quality_flags": "_flags",
         },
+        version="pulled_at",
     ),
     KeyedEntity(
         "product_master",
