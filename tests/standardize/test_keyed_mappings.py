@@ -24,7 +24,8 @@ def _stage(platform: str, target: str, payload: dict[str, Any]) -> list[dict[str
     con.execute("SET TimeZone = 'UTC'")
     con.execute(
         "CREATE TABLE raw AS SELECT 'r1' AS raw_record_id, 'src' AS source, ? AS platform, "
-        "'shop' AS shop_id, 'f.parquet' AS raw_file, ? AS payload",
+        "'shop' AS shop_id, 'f.parquet' AS raw_file, TIMESTAMPTZ '2026-11-20 00:00:00+00' AS pulled_at, "
+        "? AS payload",
         [platform, json.dumps(payload, ensure_ascii=False)],
     )
     sql = sqlgen.keyed_stage_sql(MAPPINGS[platform], TARGETS[target], "raw")
