@@ -36,6 +36,13 @@ TIME_SPAN = f"from {TIME_FROM:%Y-%m-%d} to {TIME_UNTIL:%Y-%m-%d} UTC"
 # and the invisible zero-width space and byte-order mark a copy from a web page or an export leaves.
 # ``trim`` with these characters reads alike on both engines (their plain ``trim`` does not).
 BLANK_CHARS = " \t\n\r\f\v\u00a0\u3000\u200b\ufeff"
+# ... as a class of one regular expression, read alike by RE2 (DuckDB) and java.util.regex (Spark):
+# \x0B, not \v (Java's \v is every vertical space). Tests with it cost a tenth of DuckDB's trim with
+# a character set, which walks the text grapheme by grapheme: some 30 such trims per order made a
+# sixth of a run.
+_BLANK_CLASS = "[ \\t\\n\\r\\f\\x0B\u00a0\u3000\u200b\ufeff]"
+_ALL_BLANK = f"^{_BLANK_CLASS}*\\z"
+_BLANK_EDGE = f"^{_BLANK_CLASS}|{_BLANK_CLASS}\\z"
 TOKEN_PREFIX = "ef1:"  # a protected personal value (``ecfusion.security.tokens``)
 
 SQL_TYPES = {
@@ -220,7 +227,16 @@ def _whole_number(t: str) -> str:
 
 def is_blank(t: str) -> str:
     """True when text ``t`` is empty or only white space (``BLANK_CHARS``); NULL when it is NULL."""
-    return f"trim({t}, {lit(BLANK_CHARS)}) = ''"
+    return f"regexp_matches({t}, {lit(_ALL_BLANK)})"
+
+
+def trimmed(t: str) -> str:
+    """Text ``t`` without the blanks at its ends, NULL when nothing else is left: the trim itself
+    only for the few texts that start or end with one."""
+    return (
+        f"CASE WHEN regexp_matches({t}, {lit(_BLANK_EDGE)}) THEN NULLIF(trim({t}, {lit(BLANK_CHARS)}), '') "
+        f"ELSE NULLIF({t}, '') END"
+    )
 
 
 def holds_tokens(tf: TargetField) -> bool:
@@ -231,7 +247,7 @@ def holds_tokens(tf: TargetField) -> bool:
 def _typed(tf: TargetField, fr: FieldRule, t: str, utc_offset: int, zone: str | None = None) -> str:
     if tf.type == "id":  # "" or "  " names nothing: two such orders are not one order ':'
         # and " 9200001" is 9200001: an export's padding must not make a second order of one
-        return f"NULLIF(trim({t}, {lit(BLANK_CHARS)}), '')"
+        return trimmed(t)
     if tf.type == "token":  # an empty personal field is no field, whatever the mapping says
         if holds_tokens(tf):  # anything else is plain text: refused (field_sql), never written
             return f"CASE WHEN starts_with({t}, {lit(TOKEN_PREFIX)}) THEN {t} END"
