@@ -256,10 +256,10 @@ class Mapping(_Strict):
                 "(the source's configured platform, such as \"taobao\")"
             )
         if not PLATFORM_NAME.fullmatch(platform):  # it names the run's tables (hdr_<platform>, …)
+            like = re.sub(r"[^a-z0-9_]+", "_", platform.lower()).strip("_") or "shop"
             raise ValueError(
                 f"'{platform}' is not a platform name: lowercase letters, digits and '_', starting with a "
-                f"letter (such as \"{re.sub(r'[^a-z0-9_]+', '_', platform.lower()).strip('_') or 'shop'}\"), "
-                "the name the source gives its raw records"
+                f'letter (such as "{like}"), the name the source gives its raw records'
             )
         return platform
 

@@ -85,9 +85,9 @@ def points_sql(ledger: str, affected: str) -> str:
 
 
 def latest_cards_sql() -> str:
-    """Card and source of each member's latest CRM record accepted in this run."""
+    """Source of each member's latest CRM record accepted in this run (its card is the account's)."""
     return (
-        "SELECT s.account_key, s.card_no, s.source, s.modified_at FROM stg_members AS s\n"
+        "SELECT s.account_key, s.source, s.modified_at FROM stg_members AS s\n"
         "JOIN acc_members AS a ON a.raw_record_id = s.raw_record_id AND a.raw_file = s.raw_file\n"
         f"WHERE s.platform = '{PLATFORM}'\n"
         "QUALIFY row_number() OVER (PARTITION BY s.account_key ORDER BY s.modified_at DESC NULLS LAST,"
@@ -168,8 +168,8 @@ def run_members(engine: Engine, inputs: MemberInputs) -> list[Write]:
     else:
         e.view(
             "mbr_cards",
-            "SELECT CAST(NULL AS VARCHAR) AS account_key, CAST(NULL AS VARCHAR) AS card_no, "
-            "CAST(NULL AS VARCHAR) AS source, CAST(NULL AS TIMESTAMP) AS modified_at WHERE 1 = 0",
+            "SELECT CAST(NULL AS VARCHAR) AS account_key, CAST(NULL AS VARCHAR) AS source, "
+            "CAST(NULL AS TIMESTAMP) AS modified_at WHERE 1 = 0",
         )
     e.materialize(
         "chg_member", changed_members_sql("mbr_accounts", "mbr_points", "mbr_levels", "mbr_cards", "mbr_aff")
