@@ -351,6 +351,7 @@ MAPPING_ERRORS = [
     # a platform's name is part of SQL names: 'brand-shop' stopped every run with a parser error
     ('platform = "brand-shop"\nversion = "1"\n', "key 'platform'"),
     ('platform = "Tao Bao"\nversion = "1"\n', "key 'platform'"),
+    ('platform = "1688-shop"\nversion = "1"\n', "key 'platform'"),
     # an empty test marker is in every text: it quarantined every record as a test order
     ('platform = "x"\nversion = "1"\n[[test_markers]]\npath = "buyer_message"\ncontains = ""\n',
      "test_markers.0.contains"),
@@ -365,12 +366,19 @@ def test_invalid_mapping_names_file_and_key(text: str, key: str) -> None:
     assert err.value.hint
 
 
-@pytest.mark.parametrize(("name", "suggested"), [("brand-shop", "brand_shop"), ("Tao Bao", "tao_bao")])
+@pytest.mark.parametrize(
+    ("name", "suggested"), [("brand-shop", "brand_shop"), ("Tao Bao", "tao_bao"), ("1688-shop", "1688_shop")]
+)
 def test_a_platform_name_that_cannot_name_tables_is_refused(name: str, suggested: str) -> None:
     with pytest.raises(MappingError) as err:
         parse_mapping(f'platform = "{name}"\nversion = "1"\n', "bad.toml")
     assert f"'{name}' is not a platform name" in str(err.value.hint)
     assert f'(such as "{suggested}")' in str(err.value.hint)
+
+
+def test_a_platform_named_by_digits_is_a_platform() -> None:
+    text = HEAD.replace('"kuaishou"', '"1688"') + ORDER_KEYS + 'modified_at = { path = "updateTime" }\n'
+    assert parse_mapping(text, "1688.toml").platform == "1688"
 
 
 def test_an_editors_files_beside_the_mappings_are_not_mappings(tmp_path: Path) -> None:

@@ -111,7 +111,7 @@ Re2Pattern = Annotated[str, AfterValidator(_re2)]
 
 
 # a platform's name is part of the names of the tables a run makes for it (hdr_<platform>, …)
-PLATFORM_NAME = re.compile(r"[a-z][a-z0-9_]*")
+PLATFORM_NAME = re.compile(r"[a-z0-9_]+")  # 1688 (Alibaba's wholesale site) is a platform too
 
 
 class _Strict(BaseModel):
@@ -258,8 +258,8 @@ class Mapping(_Strict):
         if not PLATFORM_NAME.fullmatch(platform):  # it names the run's tables (hdr_<platform>, …)
             like = re.sub(r"[^a-z0-9_]+", "_", platform.lower()).strip("_") or "shop"
             raise ValueError(
-                f"'{platform}' is not a platform name: lowercase letters, digits and '_', starting with a "
-                f'letter (such as "{like}"), the name the source gives its raw records'
+                f"'{platform}' is not a platform name: lowercase letters, digits and '_' (such as "
+                f'"{like}"), the name the source gives its raw records'
             )
         return platform
 
