@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from keyed_payloads import taobao_item
-from rawzone import Landing, incremental_and_rebuild, taobao_trade, token
+from rawzone import Landing, RawZone, incremental_and_rebuild, taobao_trade, token
 from rawzone import rows as _rows
 from tests_payloads import PDD
 
@@ -96,6 +96,27 @@ def test_an_account_an_order_left_is_recounted_from_the_orders_that_stay(tmp_pat
     got = _rows(inc, f"SELECT CAST(last_seen_at AS VARCHAR), name_token {of_phone}")
     assert got == [("2026-10-20 01:00:00", None)]  # 09:00 Beijing time
     _same(inc, reb, "member_account")
+
+
+def test_an_accounts_contact_is_its_latest_orders_when_another_order_has_the_highest_id(
+    tmp_path: Path,
+) -> None:
+    """Order 701's shipped version (receiver blanked, its masked copy kept) lands with the buyer's
+    other order 700; a run later, 701's earlier version that showed the receiver. The account's
+    candidate row (701 anew) ties its current row on the last time; before, the tie went to the
+    highest raw id, here order 700's, so the account kept the shipped version's masked phone beside
+    the other version's phone (the simulated merchant of test_arrival_order showed it now and then)."""
+    oaid = {"open_address_id": "OAID-9"}
+    shown = _pdd("261101-701", "2026-11-01 12:00:00", receiver_phone_mask="138****0001", **oaid)
+    shipped = _pdd("261101-701", "2026-11-02 10:00:00", order_status=2, receiver_phone="",
+                   receiver_phone_mask="139****9999", **oaid)
+    ids = [RawZone.record_id("pdd", "orders", p[2][0]) for p in (shown, shipped)]
+    # the buyer's other order, its raw id above both versions'
+    others = (_pdd("261101-700", "2026-10-20 09:00:00", goods_amount=30 + n, **oaid) for n in range(1000))
+    other = next(o for o in others if RawZone.record_id("pdd", "orders", o[2][0]) > max(ids))
+    inc, reb = incremental_and_rebuild(tmp_path, [[shipped, other], [shown]])
+    contact = "SELECT phone_bidx IS NOT NULL, phone_masked FROM unified.member_account"
+    assert _rows(inc, contact) == _rows(reb, contact) == [(True, "138****0001")]
 
 
 @pytest.mark.spark

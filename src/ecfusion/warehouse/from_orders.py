@@ -71,7 +71,10 @@ def _accounts(e: Engine, tag: str, orders: str, stale: str) -> None:
     keys = [f"SELECT account_key FROM {r}" for r in (cand, redone)]
     e.materialize(f"{tag}aff_accounts", merge.touched_sql("account_key", keys))
     replaced = f"(SELECT * FROM {merge.rows_of(recounted, 'account_key', redone)}) AS replaced"
-    e.materialize(f"{tag}chg_member_account", merge.merged_accounts_sql("cur_member_account", cand, replaced))
+    e.materialize(
+        f"{tag}chg_member_account",
+        merge.merged_accounts_sql("cur_member_account", cand, replaced, from_orders=True),
+    )
 
 
 def left_accounts_sql(cur_orders: str, orders: str, stale: str) -> str:

@@ -661,12 +661,15 @@ def candidate_members_sql(members: str, accepted: str) -> str:
     )
 
 
-def merged_accounts_sql(cur: str, accounts: str, replaced: str | None = None) -> str:
+def merged_accounts_sql(
+    cur: str, accounts: str, replaced: str | None = None, *, from_orders: bool = False
+) -> str:
     """New state of the accounts in ``accounts`` (one row per key, e.g. this run's orders
     aggregated per buyer): a key the warehouse has no row for is taken as it is; the others merge
-    with their current row as in ``changed_members_sql``. ``replaced``: rows recomputed whole (e.g.
-    from every order that names the account, after an order stopped naming it), taken as they are
-    instead of merging: a merge only ever adds, so it cannot take an order's contribution away."""
+    with their current row as in ``changed_members_sql`` (``from_orders``: see there). ``replaced``:
+    rows recomputed whole (e.g. from every order that names the account, after an order stopped
+    naming it), taken as they are instead of merging: a merge only ever adds, so it cannot take an
+    order's contribution away."""
     if replaced is not None:
         accounts = (
             f"(SELECT * FROM {accounts} WHERE account_key NOT IN (SELECT account_key FROM {replaced}))"
@@ -677,30 +680,36 @@ def merged_accounts_sql(cur: str, accounts: str, replaced: str | None = None) ->
         f"SELECT {_cols(MEMBER_ACCOUNT)} FROM {accounts} WHERE account_key NOT IN {known}\n"
         "UNION ALL\n"
         + changed_members_sql(
-            cur, f"(SELECT * FROM {accounts} WHERE account_key IN {known}) AS known_accounts", accounts
+            cur, f"(SELECT * FROM {accounts} WHERE account_key IN {known}) AS known_accounts", accounts,
+            from_orders=from_orders,
         )
         + (f"\nUNION ALL SELECT {_cols(MEMBER_ACCOUNT)} FROM {replaced}" if replaced is not None else "")
     )
 
 
-def changed_members_sql(cur: str, candidates: str, affected: str) -> str:
+def changed_members_sql(cur: str, candidates: str, affected: str, *, from_orders: bool = False) -> str:
     """New state of every affected member account, column by column: the latest record that
     carries a value wins, so a record that does not carry a field (an app-event sighting has no
     phone, a shipped Pinduoduo order no receiver) never erases what an earlier one showed. The
     first sighting, the last sighting, every device and every raw record id are kept. "Latest" is
     ``last_seen_at``, ties broken by the highest raw record id, whatever order records arrive in;
-    then the candidate before the current row. That last tie is an order's own: a version arriving
-    late (the one that showed the receiver) makes the order's row anew, with the same last time and
-    the same highest id as the account's row from the order's earlier state, and the new row holds
-    all the old one knew. Left to the engine, either could win, and an account kept the masked
-    phone of one version beside the phone of another."""
+    then the candidate before the current row.
+
+    ``from_orders``: the candidates are this run's orders aggregated per buyer, and at the same last
+    time the candidate comes first. That tie is an order's own: a version arriving late (the one that
+    showed the receiver) makes the order's row anew, with the same last time as the account's row
+    from the order's earlier state, and the new row holds all the old one knew; the current row's
+    highest raw id may be another order's. Left to that id, an account kept the masked phone of one
+    version beside the phone of another."""
     union = (
         f"SELECT {_cols(MEMBER_ACCOUNT)}, 0 AS _new FROM {rows_of(cur, 'account_key', affected)} "
         f"UNION ALL SELECT {_cols(MEMBER_ACCOUNT)}, 1 AS _new FROM {candidates}"
     )
+    highest, new = "list_max(raw_record_ids) DESC", "_new DESC"
+    ties = f"{new}, {highest}" if from_orders else f"{highest}, {new}"
     ranked = (
         f"SELECT *, row_number() OVER (PARTITION BY account_key ORDER BY last_seen_at DESC NULLS LAST,"
-        f" list_max(raw_record_ids) DESC, _new DESC) AS _rank FROM ({union}) AS u"
+        f" {ties}) AS _rank FROM ({union}) AS u"
     )
     special = {
         "account_key": "account_key",
