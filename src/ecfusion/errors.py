@@ -59,6 +59,13 @@ class WarehouseIOError(WorkspaceError):
     exit_code = 74  # EX_IOERR (sysexits.h)
 
 
+class WarehouseOutdated(WorkspaceError):
+    """The warehouse holds rows an earlier ecfusion keyed otherwise (``ecfusion.model.revisions``):
+    building on it would store the next version of them twice; ``ecfusion run --rebuild`` once."""
+
+    code = "ECF113"
+
+
 class PathError(EcfusionError):
     """A file or folder a command needs is not usable as it is: a read-only folder, a file where
     a folder belongs (or a folder where a file does), no permission. The operating system's own

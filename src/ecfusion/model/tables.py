@@ -946,6 +946,8 @@ PROCESSED_FILE = Table(
         C("rows", INT, "行数", "records in the file"),
         C("run_id", TEXT, "运行批次", "run"),
         _time("processed_at", "处理时间", "when"),
+        C("model_revision", INT, "模型修订", "the unified model's revision (ecfusion.model.revisions) the "
+          "file was standardized at; NULL: before revisions were recorded"),
     ),
     key=("path",),
     schema="meta",

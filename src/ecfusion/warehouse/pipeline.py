@@ -24,6 +24,7 @@ from ecfusion.config import Workspace
 from ecfusion.engine import Engine, open_engine
 from ecfusion.engine.duck import memory_errors
 from ecfusion.errors import EngineError, InputError, OutOfMemory, WorkspaceError
+from ecfusion.model import revisions
 from ecfusion.model.carriers import carrier_rows
 from ecfusion.model.categories import category_rows
 from ecfusion.model.spec import create_table_sql
@@ -41,6 +42,7 @@ from ecfusion.warehouse import (
     mapping_drift,
     members,
     merge,
+    model_drift,
     reasons,
     spu,
 )
@@ -461,10 +463,13 @@ class _Run:
 def _record_files(
     conn: duckdb.DuckDBPyConnection, files: list[RawFile], counts: dict[str, dict[str, int]], run_id: str
 ) -> None:
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now, revision = datetime.now(UTC).replace(tzinfo=None), revisions.CURRENT
     conn.executemany(
-        "INSERT INTO meta.processed_file VALUES (?, ?, ?, ?, ?, ?)",
-        [(f.relative, f.source, f.entity, sum(counts[str(f.path)].values()), run_id, now) for f in files],
+        "INSERT INTO meta.processed_file VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (f.relative, f.source, f.entity, sum(counts[str(f.path)].values()), run_id, now, revision)
+            for f in files
+        ],
     )
 
 
@@ -741,6 +746,8 @@ def _attempt(
         summary = RunSummary(run_id=run_id, engine=engine, snapshot=draft.path)
         replaced = store.current()  # the live snapshot the draft was made from, under the lock
         with draft.connection() as conn:
+            if not rebuild:
+                model_drift.refuse_outdated(conn)
             changed = _standardize(conn, ws, mappings, summary, engine, progress, retry, skip)
             if rebuild and replaced is not None:
                 _refuse_losing_files(conn, replaced, summary)  # also when it found no raw file at all

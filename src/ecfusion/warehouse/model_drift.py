@@ -1,0 +1,56 @@
+"""Refuses to build on a warehouse that an earlier ecfusion left at odds with this one: rows of a
+keyed table whose key this ecfusion derives otherwise (``ecfusion.model.revisions``). The run is
+refused before it stages anything; ``ecfusion run --rebuild`` standardizes the whole raw zone again
+under this ecfusion and records the current revision, after which runs go on as before."""
+
+from __future__ import annotations
+
+import duckdb
+
+from ecfusion.errors import WarehouseOutdated
+from ecfusion.model.revisions import REVISIONS, Revision
+
+
+def outdated(conn: duckdb.DuckDBPyConnection) -> list[tuple[Revision, int]]:
+    """Each revision the warehouse on ``conn`` predates for an entity it holds, with the raw records
+    of that entity's files standardized before it."""
+    columns = {
+        c
+        for (c,) in conn.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'meta' AND table_name = 'processed_file'"
+        ).fetchall()
+    }
+    if not columns:  # a new warehouse
+        return []
+    # a warehouse of an ecfusion before revisions has no column yet (the run adds it): revision 0
+    revision = "COALESCE(model_revision, 0)" if "model_revision" in columns else "0"
+    found = []
+    for r in REVISIONS:
+        [(records,)] = conn.execute(
+            f"SELECT COALESCE(sum(rows), 0) FROM meta.processed_file WHERE {revision} < ? "
+            "AND list_contains(?, entity)",
+            [r.number, list(r.entities)],
+        ).fetchall()
+        if records:
+            found.append((r, int(records)))
+    return found
+
+
+def refuse_outdated(conn: duckdb.DuckDBPyConnection) -> None:
+    """Raise ``WarehouseOutdated`` when the warehouse on ``conn`` predates a revision it holds rows of."""
+    found = outdated(conn)
+    if not found:
+        return
+    said = "; ".join(
+        f"{records:,} raw record{'s' if records != 1 else ''} of {' or '.join(r.entities)} standardized "
+        f"before model revision {r.number}, since which {r.what}"
+        for r, records in found
+    )
+    raise WarehouseOutdated(
+        f"this warehouse was built by an earlier ecfusion, which keyed some rows otherwise: {said}. Building "
+        "on it would store the next version of those rows beside the old one; the run stopped and changed "
+        "nothing",
+        hint="run `ecfusion run --rebuild` once: it standardizes the whole raw zone again under this "
+        "ecfusion (`ecfusion run --rebuild --dry-run` shows first what it changes)",
+    )
