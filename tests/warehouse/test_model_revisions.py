@@ -65,6 +65,27 @@ def test_a_warehouse_whose_events_an_earlier_ecfusion_keyed_is_rebuilt_not_doubl
     assert rows(ws, "SELECT count(*) FROM unified.tracking_event") == [(3,)]
 
 
+def test_an_order_id_an_earlier_ecfusion_kept_padded_stops_the_run(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    """Ids are trimmed now: the padded ' 1' an earlier ecfusion stored would stand beside order 1."""
+    ws = workspace
+    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    warehouse.run(ws)
+    with fused_store.update(ws, "earlier") as con:
+        con.execute("ALTER TABLE meta.processed_file DROP COLUMN IF EXISTS model_revision")
+        con.execute("UPDATE unified.orders SET platform_order_id = ' ' || platform_order_id")
+    raw.add("taobao", "orders", [taobao_trade(1, "TRADE_FINISHED", "2026-11-03 10:05:00")], dt="2026-11-21")
+    refused = cli("run", "-w", str(ws.root))
+    said = one_line(refused.stderr)
+    assert refused.returncode == 2, said
+    assert (
+        "1 raw record of orders or refunds standardized before model revision 1, since which an id is "
+        "trimmed of blanks at its ends" in said
+    )
+    assert rows(ws, "SELECT status FROM unified.orders") == [("paid",)]
+
+
 def test_a_warehouse_an_earlier_ecfusion_built_of_what_no_revision_concerns_runs_on(
     workspace: Workspace, raw: RawZone
 ) -> None:

@@ -8,11 +8,13 @@ standardizing the whole raw zone again under the new rules (``ecfusion run --reb
 stored rows and the next ones under one key.
 
 Each such change is a ``Revision`` here: its number, the raw entities whose rows it concerns and
-what changed. Every run records, per raw file it standardized, the revision it ran at
-(``meta.processed_file.model_revision``; NULL for files of an ecfusion before revisions, read as
-0). A run over a warehouse holding files of a concerned entity standardized at an earlier
-revision is refused, saying which change and that ``--rebuild`` applies it
-(``warehouse.model_drift``). Add a revision with the change, numbered one above the last.
+what changed; where only some stored values come out otherwise, the columns that hold them
+(``padded``: ids with a blank at an end). Every run records, per raw file it standardized, the
+revision it ran at (``meta.processed_file.model_revision``; NULL for files of an ecfusion before
+revisions, read as 0). A run over a warehouse holding files of a concerned entity standardized at
+an earlier revision (and, for a change of some values, such a value stored) is refused, saying
+which change and that ``--rebuild`` applies it (``warehouse.model_drift``). Add a revision with the
+change, numbered one above the last.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ class Revision:
     number: int
     entities: tuple[str, ...]  # raw entities whose unified rows the change concerns
     what: str  # what changed, for the user: the table, the key and what went wrong before it
+    # only stored values with a blank at an end come out otherwise: (table, column) that hold them
+    padded: tuple[tuple[str, str], ...] = ()
 
 
 REVISIONS: tuple[Revision, ...] = (
@@ -38,6 +42,17 @@ REVISIONS: tuple[Revision, ...] = (
         ("traces",),
         "unified.tracking_event.event_key leaves out the carrier, so a push that corrects the carrier "
         "keeps each event once",
+    ),
+    Revision(
+        1,
+        ("orders", "refunds"),
+        "an id is trimmed of blanks at its ends, zero-width spaces included (' 9200001' is order 9200001)",
+        padded=(
+            ("orders", "platform_order_id"),
+            ("order_line", "line_id"),
+            ("order_line", "sku_id"),
+            ("refund", "platform_refund_id"),
+        ),
     ),
 )
 

@@ -230,11 +230,16 @@ def is_blank(t: str) -> str:
     return f"regexp_matches({t}, {lit(_ALL_BLANK)})"
 
 
+def has_blank_edge(t: str) -> str:
+    """True when text ``t`` starts or ends with a blank (``BLANK_CHARS``)."""
+    return f"regexp_matches({t}, {lit(_BLANK_EDGE)})"
+
+
 def trimmed(t: str) -> str:
     """Text ``t`` without the blanks at its ends, NULL when nothing else is left: the trim itself
     only for the few texts that start or end with one."""
     return (
-        f"CASE WHEN regexp_matches({t}, {lit(_BLANK_EDGE)}) THEN NULLIF(trim({t}, {lit(BLANK_CHARS)}), '') "
+        f"CASE WHEN {has_blank_edge(t)} THEN NULLIF(trim({t}, {lit(BLANK_CHARS)}), '') "
         f"ELSE NULLIF({t}, '') END"
     )
 

@@ -9,6 +9,7 @@ import duckdb
 
 from ecfusion.errors import WarehouseOutdated
 from ecfusion.model.revisions import REVISIONS, Revision
+from ecfusion.standardize.sqlgen import has_blank_edge
 
 
 def outdated(conn: duckdb.DuckDBPyConnection) -> list[tuple[Revision, int]]:
@@ -32,9 +33,17 @@ def outdated(conn: duckdb.DuckDBPyConnection) -> list[tuple[Revision, int]]:
             "AND list_contains(?, entity)",
             [r.number, list(r.entities)],
         ).fetchall()
-        if records:
+        if records and (not r.padded or _padded(conn, r)):
             found.append((r, int(records)))
     return found
+
+
+def _padded(conn: duckdb.DuckDBPyConnection, r: Revision) -> bool:
+    """Whether a column ``r`` names holds a value with a blank at an end, as its change would trim."""
+    return any(
+        conn.execute(f"SELECT 1 FROM unified.{table} WHERE {has_blank_edge(column)} LIMIT 1").fetchall()
+        for table, column in r.padded
+    )
 
 
 def refuse_outdated(conn: duckdb.DuckDBPyConnection) -> None:
