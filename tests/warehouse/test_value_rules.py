@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rawzone import RawZone, rows, taobao_trade, token
+from rawzone import RawZone, jsonl, rows, taobao_trade, token
 from tests.kuaishou_mapping import HEAD, ORDER_KEYS
 
 from ecfusion import warehouse
@@ -310,7 +310,8 @@ def land_every_case(ws: Workspace) -> None:
     cases += [order(f"Z{i}", updateTime=text) for i, (text, _) in enumerate(ZONES)]
     cases += [order("F1", totalFee="199.50"), order("F4", totalFee="１９９５０"), order("T9", payTime=0),
               order("P1", addressInfo={"consignee": "王小明"}), order("K1"), order(" K5\u200b"),
-              order("L1", totalFee="9" * 300), order("L2", status="S" * 300)]  # reasons cut alike
+              order("L1", totalFee="9" * 300), order("L2", status="S" * 300),  # reasons cut alike
+              order(1.2345678901234569e23)]  # an id beyond 64 bits as landing writes it: 1.2…E23 on Spark
     raw.add("kuaishou", "orders", cases)
     nested = {"oid": "N1", "status": "30", "updateTime": "2025-12-01 10:05:00",
               "packages": [{"goods": [{"itemId": "a"}]}]}
@@ -329,7 +330,7 @@ def test_spark_applies_the_same_rules(tmp_path: Path) -> None:
     install(spark, KUAISHOU, PACKAGES)
     a, b = warehouse.run(duck, engine="duckdb"), warehouse.run(spark, engine="spark")
     assert a.balanced and a.reconciliation == b.reconciliation
-    assert a.quarantine_by_rule == {"missing_required": 6, "bad_value": 12, "unknown_status": 1}
+    assert a.quarantine_by_rule == {"missing_required": 6, "bad_value": 13, "unknown_status": 1}
     for sql in (
         "SELECT raw_record_id, rule, reason FROM unified.quarantine ORDER BY ALL",
         "SELECT * FROM unified.orders ORDER BY order_key",
@@ -371,3 +372,30 @@ def test_a_flag_reason_names_a_value_that_is_not_there(workspace: Workspace, raw
     assert rows(workspace, "SELECT row_key, reason FROM unified.quality_flag") == [
         ("taobao:1:10", "quantity_out_of_range: unit_price null, quantity 0")
     ]
+
+
+def test_an_id_sent_as_a_number_beyond_64_bits_is_refused_not_unified_as_a_float(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """An export writes ids as JSON numbers; one beyond 64 bits cannot be read exactly (landing's JSON
+    parser makes it a float). Before: unified.orders held the order 'kuaishou:1.2345678901234569e+23'
+    (and its neighbour …235 would have been the same order); now the record is quarantined, the
+    reason saying to send the id as text. An id within 64 bits is read digit for digit."""
+    from ecfusion.lake.files import ingest_files
+
+    big_line = order("B1", orderItemList=[{"itemId": 98765432109876543210987, "num": 1, "price": 100}])
+    export = tmp_path / "orders.jsonl"
+    export.write_text(jsonl([order(123456789012345678901234), big_line, order(18446744073709551615)]))
+    install(workspace, KUAISHOU, PACKAGES)
+    lake = RawLake.open(workspace, protect_workers=0)
+    with lake:
+        ingest_files(lake, "kuaishou", [export], entity="orders")
+    assert warehouse.run(workspace).balanced
+    why = ("bad_value: {} = {} is a number too large to read exactly: an id sent as a JSON number beyond "
+           "64 bits is read as a floating-point number, its last digits lost (two ids can become one); "
+           "send the id as text (a JSON string)")
+    assert sorted(r for _, r in quarantined(workspace).values()) == sorted([
+        why.format("orders.platform_order_id (path oid)", "1.2345678901234569e+23"),
+        why.format("order_line.line_id (path itemId)", "9.876543210987654e+22"),
+    ])
+    assert rows(workspace, "SELECT order_key FROM unified.orders") == [("kuaishou:18446744073709551615",)]
