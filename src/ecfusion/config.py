@@ -8,6 +8,7 @@ bad file raises ``ConfigError`` naming the file, the key and the fix, never a tr
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,35 @@ class WarehouseSection(_Section):
 
 class ControlSection(_Section):
     url: str = Field("", description="SQLAlchemy URL; empty means sqlite file control.db in the workspace")
+
+    @field_validator("url")
+    @classmethod
+    def _a_url_sqlalchemy_reads(cls, value: str) -> str:
+        """SQLAlchemy's own reading of the URL and its dialect: a malformed URL or an unknown database
+        is refused here, with the file and the key, not at the first command that connects."""
+        if value:
+            # here: a workspace that sets no URL reads its configuration without SQLAlchemy
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+            try:
+                make_url(value).get_dialect()
+            except NoSuchModuleError as e:
+                raise ValueError(
+                    f"{_without_password(value)!r} names no database SQLAlchemy knows ({e}), e.g. "
+                    "'postgresql+psycopg://user@127.0.0.1:5432/ecfusion'"
+                ) from e
+            except (ArgumentError, ValueError) as e:  # ValueError: a port that is not a number
+                raise ValueError(
+                    f"{_without_password(value)!r} is not a SQLAlchemy URL ({e}), e.g. "
+                    "'postgresql+psycopg://user@127.0.0.1:5432/ecfusion'"
+                ) from e
+        return value
+
+
+def _without_password(url: str) -> str:
+    """``url`` with any password in it starred: what an error may print of a URL."""
+    return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", url)
 
 
 class SecuritySection(_Section):
@@ -201,6 +231,8 @@ def _format_validation_error(path: Path, err: ValidationError) -> str:
             "commented defaults from `ecfusion init`"
         )
     wrote = "a table" if isinstance(first["input"], dict) else repr(first["input"])
+    if first["loc"] == ("control", "url"):  # the URL's password, never printed
+        wrote = repr(_without_password(str(first["input"])))
     why += "" if wrote in why else f"; it is {wrote}"
     if kind in ("literal_error", "enum"):
         fix = f"use one of the allowed values: {first.get('ctx', {}).get('expected', '')}"
@@ -239,6 +271,18 @@ def load_config(path: Path) -> WorkspaceConfig:
         raise ConfigError(_format_validation_error(path, e)) from e
 
 
+def _not_a_file(root: Path, *, new: bool = False) -> Path:
+    """``root``, unless a file is there: a workspace is a folder (``/etc/passwd`` "did not exist")."""
+    if root.exists() and not root.is_dir():
+        hint = "pass a workspace folder, the one holding ecfusion.toml; `ecfusion init DIR` creates one"
+        if new:
+            hint = "pass a folder, or a name not yet taken: it is created"
+        elif root.name == CONFIG_NAME:  # the workspace's configuration given for the workspace
+            hint = f"pass the folder holding it: --workspace {root.parent}"
+        raise WorkspaceError(f"workspace {root} is a file, not a folder", hint=hint)
+    return root
+
+
 @dataclass(frozen=True)
 class Workspace:
     """An opened workspace: its root folder and validated configuration."""
@@ -248,7 +292,7 @@ class Workspace:
 
     @classmethod
     def open(cls, root: Path | str) -> Workspace:
-        root = Path(root).resolve()
+        root = _not_a_file(Path(root).resolve())
         if not root.is_dir():
             raise WorkspaceError(f"workspace {root} does not exist", hint="run `ecfusion init DIR` first")
         return cls(root, load_config(root / CONFIG_NAME))
@@ -256,7 +300,7 @@ class Workspace:
     @classmethod
     def init(cls, root: Path | str, *, name: str | None = None) -> Workspace:
         """Create a workspace with the commented default config and a fresh master key file."""
-        root = Path(root).resolve()
+        root = _not_a_file(Path(root).resolve(), new=True)
         root.mkdir(parents=True, exist_ok=True)
         cfg_path = root / CONFIG_NAME
         if not cfg_path.exists():

@@ -30,6 +30,14 @@ class EcfusionError(Exception):
         return {"code": self.code, "message": self.message, "data": {"hint": self.hint}}
 
 
+class UsageError(EcfusionError):
+    """The command line itself is wrong: an unknown option or command, a missing argument, a value
+    an option does not take. Exit code 2, as click's own usage errors."""
+
+    code = "ECF010"
+    exit_code = 2
+
+
 class ConfigError(EcfusionError):
     """A configuration or declarative file (ecfusion.toml, a mapping, a rule file) is invalid."""
 
@@ -42,6 +50,13 @@ class WorkspaceError(EcfusionError):
 
     code = "ECF110"
     exit_code = 2
+
+
+class ControlPlaneUnavailable(WorkspaceError):
+    """The control plane's database server (``[control] url``) cannot be reached or refuses us."""
+
+    code = "ECF140"
+    exit_code = 69  # EX_UNAVAILABLE (sysexits.h)
 
 
 class WarehouseBusy(WorkspaceError):

@@ -3,7 +3,9 @@
 ``main`` imports every command module in this package (each registers its commands on
 ``ecfusion.cli.app.app``) and turns an ``EcfusionError``, or a DuckDB error that says a warehouse
 file is damaged or cannot be written (``warehouse.snapshot.io_errors``) or that memory ran out
-(``engine.duck.memory_errors``), into one clear line and a non-zero exit.
+(``engine.duck.memory_errors``), into one clear line and a non-zero exit; so is a usage error of
+click's (an unknown option or command, a missing argument, a value an option does not take), in
+place of click's usage block.
 
 Help texts are prose, shown as written (``plain_help``): Typer reads them as Rich markup, where
 "[warehouse] engine" would lose its "[warehouse]", and keeps a docstring's line breaks in a group's
@@ -22,7 +24,11 @@ from typing import Any
 
 from rich.markup import escape
 
-from ecfusion.errors import EcfusionError, PathError
+# Typer 0.29 bundles its own click: its usage errors are these, not the click package's
+from typer._click.exceptions import NoArgsIsHelpError
+from typer._click.exceptions import UsageError as ClickUsageError
+
+from ecfusion.errors import EcfusionError, PathError, UsageError
 
 
 def _load_commands() -> None:
@@ -81,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         # a damaged or unwritable warehouse file is the disk's doing, and memory running out the
         # machine's (or the memory_limit's), not a bug: said like any error
         with _duckdb_errors():
-            code = command(args=argv, standalone_mode=False)
+            # named as installed, whatever started it (python -m, a test): said so in usage errors
+            code = command(args=argv, prog_name="ecfusion", standalone_mode=False)
     except EcfusionError as e:
         print(e.one_line(), file=sys.stderr)  # one line, never wrapped
         return e.exit_code
@@ -91,10 +98,17 @@ def main(argv: list[str] | None = None) -> int:
         error = PathError.of(e)
         print(error.one_line(), file=sys.stderr)
         return error.exit_code
+    except NoArgsIsHelpError as e:  # `ecfusion` or a group alone: its help, as click shows it
+        e.show()
+        return int(e.exit_code)
+    except ClickUsageError as e:
+        usage = usage_error(e, command, sys.argv[1:] if argv is None else argv)
+        print(usage.one_line(), file=sys.stderr)
+        return usage.exit_code
     except Exception as e:
         if _an_interrupt(e):
             return _interrupted()
-        # Usage errors and aborts of the click that typer bundles: shown as click shows them.
+        # Aborts and other errors of the click that typer bundles: shown as click shows them.
         if type(e).__name__ == "Abort":
             return 1
         if hasattr(e, "show") and hasattr(e, "exit_code"):
@@ -104,6 +118,27 @@ def main(argv: list[str] | None = None) -> int:
     if code == 130:  # Typer turns Ctrl-C outside a query into Exit(130), which comes back as 130
         return _interrupted()
     return code if isinstance(code, int) else 0
+
+
+def usage_error(e: ClickUsageError, root: Any, argv: list[str]) -> UsageError:
+    """Click's usage error (its usage block, a "Try … --help" line and "Error: …") as one line: the
+    command it was given to, what is wrong, and where its usage is."""
+    said = " ".join(e.format_message().split()).removesuffix(".")  # several lines said on one
+    said = said[:1].lower() + said[1:]  # "Missing argument 'x'" follows "error[ECF010]: command: "
+    # the parser's own errors (an option without its value) come before a context exists
+    path = e.ctx.command_path if e.ctx is not None else _command_path(root, argv)
+    return UsageError(f"{path}: {said}", hint=f"see `{path} --help`")
+
+
+def _command_path(root: Any, argv: list[str]) -> str:
+    """``ecfusion`` and the (sub)command names that lead ``argv``, e.g. ``ecfusion ingest files``."""
+    words, command = ["ecfusion"], root
+    for arg in argv:
+        command = getattr(command, "commands", {}).get(arg)
+        if command is None:
+            break
+        words.append(arg)
+    return " ".join(words)
 
 
 def _an_interrupt(e: BaseException) -> bool:

@@ -1,0 +1,194 @@
+"""A user's command-line mistakes, each said in one line ``error[CODE]: what, where (hint: fix)``
+with a non-zero exit: never a traceback, a usage block, or a message that says something else."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ecfusion.cli import main
+from ecfusion.config import Workspace
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ecfusion", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def one_line(text: str) -> str:
+    """The only line of ``text`` that is not blank (fails when there are more)."""
+    [line] = [ln for ln in text.splitlines() if ln.strip()]
+    return line
+
+
+def said(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """``ecfusion ARGV``'s exit code and the one line it wrote to stderr."""
+    code = main(argv)
+    return code, one_line(capsys.readouterr().err)
+
+
+# -- a file given for the workspace folder -------------------------------------------------------
+
+
+def test_a_file_given_as_the_workspace_is_said_to_be_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``-w /etc/passwd`` said the workspace "does not exist": it does, as a file."""
+    ws = Workspace.init(tmp_path / "ws")
+    passwd = tmp_path / "passwd"
+    passwd.write_text("root:x:0:0::/root:/bin/bash\n")
+    code, line = said(["sources", "list", "-w", str(passwd)], capsys)
+    assert code == 2
+    assert line.startswith(f"error[ECF110]: workspace {passwd} is a file, not a folder (hint: "), line
+    # the workspace's own ecfusion.toml given for it: the folder to pass instead
+    config = ws.root / "ecfusion.toml"
+    code, line = said(["er", "review", "list", "-w", str(config)], capsys)
+    assert code == 2
+    assert line == (
+        f"error[ECF110]: workspace {config} is a file, not a folder "
+        f"(hint: pass the folder holding it: --workspace {ws.root})"
+    )
+
+
+def test_init_on_a_file_says_it_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("x")
+    code, line = said(["init", str(tmp_path / "notes.txt")], capsys)
+    assert code == 2 and line.startswith(f"error[ECF110]: workspace {tmp_path / 'notes.txt'} is a file"), line
+
+
+# -- click's usage errors ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["sources", "list", "--bogus"],
+            "error[ECF010]: ecfusion sources list: no such option: --bogus "
+            "(hint: see `ecfusion sources list --help`)",
+        ),
+        (
+            ["init"],
+            "error[ECF010]: ecfusion init: missing argument 'directory' (hint: see `ecfusion init --help`)",
+        ),
+        (
+            ["sources", "lis"],
+            "error[ECF010]: ecfusion sources: no such command 'lis'. Did you mean 'list'? "
+            "(hint: see `ecfusion sources --help`)",
+        ),
+        (
+            ["sources", "runs", "--limit", "many"],
+            "error[ECF010]: ecfusion sources runs: invalid value for '--limit': Input should be a valid "
+            "integer, unable to parse string as an integer (hint: see `ecfusion sources runs --help`)",
+        ),
+        # an option left without its value fails in the parser, before click has a context
+        (
+            ["ingest", "files", "shop", "a.csv", "--entity"],
+            "error[ECF010]: ecfusion ingest files: option '--entity' requires an argument "
+            "(hint: see `ecfusion ingest files --help`)",
+        ),
+        (
+            ["init", "a", "b"],
+            "error[ECF010]: ecfusion init: got unexpected extra argument(s) (b) "
+            "(hint: see `ecfusion init --help`)",
+        ),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else "",
+)
+def test_a_usage_error_is_one_line_in_the_project_style(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Click's usage block, its "Try … --help" line and "Error: …" were three lines in another style."""
+    code, line = said(argv, capsys)
+    assert (code, line) == (2, expected)
+
+
+def test_a_usage_error_from_the_terminal_is_one_line() -> None:
+    proc = run_cli("sources", "list", "--bogus")
+    assert proc.returncode == 2
+    assert one_line(proc.stderr).startswith("error[ECF010]: "), proc.stderr
+    assert "Usage:" not in proc.stderr and "Try '" not in proc.stderr
+
+
+def test_help_and_no_arguments_still_show_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sources", "--help"]) == 0
+    assert " sources [OPTIONS] COMMAND [ARGS]..." in capsys.readouterr().out
+    assert main([]) == 2  # as click has it: no command, the help (not an error line)
+    shown = capsys.readouterr()
+    assert " [OPTIONS] COMMAND [ARGS]..." in shown.out + shown.err and "error[" not in shown.out + shown.err
+
+
+# -- [control] url ---------------------------------------------------------------------------------
+
+
+def _control_url(tmp_path: Path, url: str) -> Workspace:
+    ws = Workspace.init(tmp_path / "ws")
+    (ws.root / "ecfusion.toml").write_text(f'[control]\nurl = "{url}"\n')
+    return ws
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("not a url", "'not a url' is not a SQLAlchemy URL (Could not parse SQLAlchemy URL"),
+        (
+            "postgresql://ecf:s3cret@db:fivefourthreetwo/x",
+            "'postgresql://ecf:***@db:fivefourthreetwo/x' is not a SQLAlchemy URL (invalid literal for int()",
+        ),
+        ("http://example.com/x", "'http://example.com/x' names no database SQLAlchemy knows"),
+    ],
+)
+def test_a_malformed_control_url_is_refused_with_the_file_and_key(
+    tmp_path: Path, url: str, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each was SQLAlchemy's traceback at the first command that opened the control plane."""
+    ws = _control_url(tmp_path, url)
+    code, line = said(["sources", "list", "-w", str(ws.root)], capsys)
+    assert code == 2
+    assert line.startswith(
+        f"error[ECF100]: {ws.root / 'ecfusion.toml'}: key 'control.url' is invalid ({why}"
+    ), line
+    assert "s3cret" not in line
+
+
+def test_an_unreachable_control_plane_names_its_host_and_port(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = _control_url(tmp_path, "postgresql+psycopg://nobody:s3cret@127.0.0.1:1/ecf")
+    code, line = said(["sources", "list", "-w", str(ws.root)], capsys)
+    assert code == 69
+    assert line.startswith(
+        "error[ECF140]: cannot connect to the control plane at 127.0.0.1:1 ([control] url, database ecf): "
+    ), line
+    assert "Connection refused" in line and "s3cret" not in line
+
+
+@pytest.mark.skipif(importlib.util.find_spec("MySQLdb") is not None, reason="mysqlclient is installed")
+def test_a_control_url_whose_driver_is_missing_names_the_driver(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = _control_url(tmp_path, "mysql://ecf@127.0.0.1/ecf")
+    code, line = said(["sources", "list", "-w", str(ws.root)], capsys)
+    assert code == 2
+    assert line.startswith(
+        "error[ECF100]: [control] url names a mysql database, whose driver MySQLdb is not installed "
+        "(hint: install that driver, or name an installed one in the URL, e.g. mysql+pymysql://"
+    ), line
+
+
+def test_a_control_database_file_that_cannot_be_opened_names_its_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = Workspace.init(tmp_path / "ws")
+    (ws.root / "control.db").mkdir()  # a folder where the SQLite file belongs
+    code, line = said(["sources", "list", "-w", str(ws.root)], capsys)
+    assert code == 74
+    assert line.startswith(
+        f"error[ECF130]: the control plane's database {ws.root / 'control.db'} cannot be opened: "
+        "unable to open database file"
+    ), line
