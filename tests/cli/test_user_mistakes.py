@@ -192,3 +192,34 @@ def test_a_control_database_file_that_cannot_be_opened_names_its_path(
         f"error[ECF130]: the control plane's database {ws.root / 'control.db'} cannot be opened: "
         "unable to open database file"
     ), line
+
+
+# -- ecfusion sources ------------------------------------------------------------------------------
+
+
+def test_a_numeric_app_key_is_kept_as_typed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Taobao's app keys are digits: ``-s app_key=12345678`` was read as a JSON number and refused
+    ("key 'app_key' is invalid (Input should be a valid string)"). A number for a number field is
+    read by that field's type, and a list stays JSON."""
+    from ecfusion.sources.workspace import WorkspaceSources
+
+    ws = Workspace.init(tmp_path / "ws")
+    settings = ["app_key=12345678", "app_secret=s", "base_url=http://127.0.0.1:9", "rate_per_app=5"]
+    settings += ["decrypt=true", 'streams=["orders"]']
+    argv = ["sources", "add", "tb", "--kind", "taobao", "-w", str(ws.root)]
+    assert main([*argv, *(a for s in settings for a in ("-s", s))]) == 0, capsys.readouterr().err
+    config = WorkspaceSources.open(ws).config("tb")
+    assert config.app_key == "12345678"  # type: ignore[attr-defined]
+    assert (config.rate_per_app, config.decrypt, config.streams) == (5.0, True, ["orders"])  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("argv", [["sources", "sync", "nope"], ["sync", "nope"]], ids=" ".join)
+def test_syncing_a_source_that_is_not_there_says_so_once(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was said twice, the first time wrapped under a progress bar that "failed"."""
+    ws = Workspace.init(tmp_path / "ws")
+    code = main([*argv, "-w", str(ws.root)])
+    out = capsys.readouterr()
+    assert code == 2 and out.out == ""
+    assert one_line(out.err).startswith("error[ECF100]: no source named 'nope' (hint: "), out.err

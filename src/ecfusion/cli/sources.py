@@ -54,9 +54,12 @@ def _parse_setting(text: str) -> tuple[str, Any]:
                 hint=f"export {var}=... first",
             )
         return key, os.environ[var]
+    # A table or a list is JSON; a number or true/false stays the text typed, which the connector's
+    # settings model reads by its field's type: app_key=12345678 (Taobao's keys are digits) is a
+    # string there, and was refused as a number ("Input should be a valid string")
     try:
         parsed = orjson.loads(value)
-        return key, parsed if isinstance(parsed, (int, float, bool, dict, list)) else value
+        return key, parsed if isinstance(parsed, (dict, list)) else value
     except orjson.JSONDecodeError:
         return key, value
 
@@ -220,6 +223,8 @@ def _run_syncs(
 ) -> list[SyncReport]:
     from ecfusion.lake import RawLake
 
+    for name in names:  # a name that is no source is said once, before any progress bar starts
+        sources.config(name)
     lake = RawLake.open(ws)
     reports: list[SyncReport] = []
     errors: list[EcfusionError] = []
@@ -256,10 +261,12 @@ def _run_syncs(
         else:
             for n in names:
                 one(n)
+    if errors and not reports:  # the first is said by main, as every error is
+        for e in errors[1:]:
+            console.print(e.one_line())
+        raise errors[0]
     for e in errors:
         console.print(e.one_line())
-    if errors and not reports:
-        raise errors[0]
     return reports
 
 
