@@ -223,8 +223,11 @@ def _run_syncs(
 ) -> list[SyncReport]:
     from ecfusion.lake import RawLake
 
-    for name in names:  # a name that is no source is said once, before any progress bar starts
-        sources.config(name)
+    # a name that is no source is said once, before any progress bar starts (a source that is
+    # there but misconfigured fails alone, the others still sync)
+    known = set(sources.names())
+    for name in (n for n in names if n not in known):
+        sources.config(name)  # raises "no source named …"
     lake = RawLake.open(ws)
     reports: list[SyncReport] = []
     errors: list[EcfusionError] = []
