@@ -223,3 +223,42 @@ def test_syncing_a_source_that_is_not_there_says_so_once(
     out = capsys.readouterr()
     assert code == 2 and out.out == ""
     assert one_line(out.err).startswith("error[ECF100]: no source named 'nope' (hint: "), out.err
+
+
+# -- ecfusion er review ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        # a decision on an entity nothing resolves was recorded, and never applied
+        (
+            ["er", "review", "confirm", "tb:a", "jd:b", "--entity", "members"],
+            "ecfusion er review confirm: invalid value for '--entity' / '-e': 'members' is not one of "
+            "member, product",
+        ),
+        # a status typo listed an empty queue, as if nothing waited
+        (
+            ["er", "review", "list", "--status", "opne"],
+            "ecfusion er review list: invalid value for '--status': 'opne' is not one of open, confirmed, "
+            "rejected, linked, all",
+        ),
+        (
+            ["er", "review", "list", "--limit", "-1"],  # SQLite's LIMIT -1: no limit at all
+            "ecfusion er review list: invalid value for '--limit': Input should be greater than or "
+            "equal to 1",
+        ),
+    ],
+    ids=lambda v: " ".join(v[2:4]) if isinstance(v, list) else "",
+)
+def test_a_review_option_nothing_matches_is_refused(
+    argv: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ecfusion.resolve import Ledger
+
+    ws = Workspace.init(tmp_path / "ws")
+    code = main([*argv, "-w", str(ws.root)])
+    shown = capsys.readouterr()
+    assert code == 2, f"exit {code}: {shown.out}"
+    assert one_line(shown.err).startswith(f"error[ECF010]: {expected} (hint: "), shown.err
+    assert Ledger(ws.control_url).decisions("members")[0] == []  # nothing recorded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -20,7 +21,22 @@ app.add_typer(er_app, name="er")
 
 WS = typer.Option(Path("."), "--workspace", "-w", help="workspace folder")
 TRUTH = typer.Option(..., "--truth", help="the simulated merchant's truth folder")
-ENTITY = typer.Option("member", "--entity", "-e", help="member or product")
+
+# what resolves (ecfusion.resolve): a decision or a filter on anything else matched nothing, silently
+ENTITIES = ("member", "product")
+REVIEW_STATUSES = ("open", "confirmed", "rejected", "linked", "all")
+
+
+def _one_of(allowed: tuple[str, ...]) -> Callable[[str | None], str | None]:
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in allowed:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    return check
+
+
+ENTITY = typer.Option("member", "--entity", "-e", callback=_one_of(ENTITIES), help="member or product")
 
 
 @er_app.command("run")
@@ -121,9 +137,11 @@ def evaluate_cmd(
 @review_app.command("list")
 def review_list(
     workspace: Path = WS,
-    entity: str = typer.Option(None, "--entity", "-e"),
-    status: str = typer.Option("open", help="open, confirmed, rejected or all"),
-    limit: int = typer.Option(50),
+    entity: str = typer.Option(None, "--entity", "-e", callback=_one_of(ENTITIES), help="member or product"),
+    status: str = typer.Option(
+        "open", callback=_one_of(REVIEW_STATUSES), help="open, confirmed, rejected, linked or all"
+    ),
+    limit: int = typer.Option(50, min=1),
 ) -> None:
     """Pairs waiting for a decision, most likely matches first."""
     from ecfusion.resolve import Ledger
