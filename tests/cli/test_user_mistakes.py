@@ -262,3 +262,35 @@ def test_a_review_option_nothing_matches_is_refused(
     assert code == 2, f"exit {code}: {shown.out}"
     assert one_line(shown.err).startswith(f"error[ECF010]: {expected} (hint: "), shown.err
     assert Ledger(ws.control_url).decisions("members")[0] == []  # nothing recorded
+
+
+# -- ecfusion ingest db ----------------------------------------------------------------------------
+
+
+def test_ingest_db_from_a_sqlite_file_that_is_not_there_says_so_and_creates_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SQLite created the mistyped file empty, and the command said the table was not in it."""
+    ws = Workspace.init(tmp_path / "ws")
+    missing = tmp_path / "crm.sqlite"
+    code, line = said(
+        ["ingest", "db", "crm", f"sqlite:///{missing}", "--table", "t", "-w", str(ws.root)], capsys
+    )
+    assert (code, line) == (
+        2,
+        f"error[ECF200]: database file {missing} does not exist (hint: check the path in the sqlite:/// URL)",
+    )
+    assert not missing.exists()
+
+
+def test_ingest_db_says_why_it_cannot_connect(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It said only the exception's class: "cannot connect to database …: OperationalError"."""
+    ws = Workspace.init(tmp_path / "ws")
+    url = "postgresql+psycopg://crm:s3cret@127.0.0.1:1/crm"
+    code, line = said(["ingest", "db", "crm", url, "--table", "t", "-w", str(ws.root)], capsys)
+    assert code == 1
+    assert line.startswith(
+        "error[ECF300]: cannot connect to database postgresql+psycopg://crm:***@127.0.0.1:1/crm: "
+        'OperationalError: connection failed: connection to server at "127.0.0.1", port 1 failed: '
+        "Connection refused (hint: check the URL"
+    ), line

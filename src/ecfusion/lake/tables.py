@@ -11,6 +11,7 @@ doubles). Row-level change capture is the collection layer's CDC connectors' job
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -28,15 +29,35 @@ PAGE_ROWS = 5_000
 def open_database(url: str) -> Engine:
     try:
         engine = create_engine(url, pool_pre_ping=True)
+        _sqlite_file_there(engine)
         with engine.connect():
             pass
     except (SQLAlchemyError, ImportError, ValueError) as e:
         raise SourceError(
-            f"cannot connect to database {engine_label(url)}: {type(e).__name__}",
+            f"cannot connect to database {engine_label(url)}: {_why(e)}",
             hint="check the URL, e.g. sqlite:///crm.sqlite or "
             "postgresql+psycopg://user@host:5432/db or mysql+pymysql://user@host/db",
         ) from e
     return engine
+
+
+def _sqlite_file_there(engine: Engine) -> None:
+    """SQLite opens a file that is not there by creating it empty: a mistyped path landed nothing,
+    said its table was missing and left an empty database behind."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        path = Path(database)
+        if not database.startswith("file:") and not path.is_file():
+            said = "is a folder, not a database file" if path.is_dir() else "does not exist"
+            raise InputError(f"database file {database} {said}", hint="check the path in the sqlite:/// URL")
+
+
+def _why(e: BaseException) -> str:
+    """What the driver or SQLAlchemy said, on one line (it was only the exception's class name)."""
+    if isinstance(e, ModuleNotFoundError):
+        return f"its driver {e.name} is not installed"
+    said = str(getattr(e, "orig", None) or e).strip()
+    return f"{type(e).__name__}: {said.splitlines()[0]}" if said else type(e).__name__
 
 
 def engine_label(url: str) -> str:
