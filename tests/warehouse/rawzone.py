@@ -145,7 +145,7 @@ def taobao_trade(
                     "title": f"衬衫 {i}",
                     "sku_properties_name": "颜色:夜宴黑;尺码:175",
                     "num": 1,
-                    "price": "105.035",
+                    "price": "105.04",
                     "total_fee": "100.04",  # after the line's discount_fee, as Taobao sends it
                     "payment": "100.04",
                     "discount_fee": "5.00",

@@ -317,7 +317,8 @@ def land_every_case(ws: Workspace) -> None:
               "packages": [{"goods": [{"itemId": "a"}]}]}
     readable = nested | {"oid": "N2", "packages": {"goods": [{"itemId": "a"}]}}
     raw.add("kuaishou_pkg", "orders", [nested, readable])
-    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00"),
+                                 taobao_trade(2, "TRADE_FINISHED", "2026-11-01 10:05:00", payment="99.999")])
 
 
 @pytest.mark.spark
@@ -335,9 +336,10 @@ def test_spark_applies_the_same_rules(tmp_path: Path) -> None:
         "SELECT raw_record_id, rule, reason FROM unified.quarantine ORDER BY ALL",
         "SELECT * FROM unified.orders ORDER BY order_key",
         "SELECT * FROM unified.order_line ORDER BY line_key",
+        "SELECT * FROM unified.quality_flag ORDER BY ALL",
     ):
         assert rows(duck, sql) == rows(spark, sql)
-    assert rows(duck, "SELECT count(*) FROM unified.orders") == [(len(ZONES) + 6,)]
+    assert rows(duck, "SELECT count(*) FROM unified.orders") == [(len(ZONES) + 7,)]
 
 
 def test_order_lines_flagged_outside_their_bounds_are_counted_in_the_run_summary(
@@ -399,3 +401,28 @@ def test_an_id_sent_as_a_number_beyond_64_bits_is_refused_not_unified_as_a_float
         why.format("order_line.line_id (path itemId)", "9.876543210987654e+22"),
     ])
     assert rows(workspace, "SELECT order_key FROM unified.orders") == [("kuaishou:18446744073709551615",)]
+
+
+def test_a_yuan_amount_with_a_fraction_of_a_fen_is_kept_rounded_and_flagged(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    """Before: 99.999 became 100.00 with no word, and 19.9949 19.99. The order is real (quarantine
+    would drop it from the day's sales): it is kept at the fen, flagged money_precision, its reason
+    quoting what was sent, the field and what was kept; the run summary counts it."""
+    fine = taobao_trade(1, "TRADE_FINISHED", "2026-11-01 10:00:00", payment="99.990")
+    sub_fen = taobao_trade(2, "TRADE_FINISHED", "2026-11-01 10:00:00", payment="99.999")
+    sub_fen["orders"]["order"][0]["price"] = "19.9949"
+    raw.add("taobao", "orders", [fine, sub_fen])
+    s = warehouse.run(workspace)
+    assert s.flagged_by_rule == {"money_precision": 1} and s.flagged_lines_by_rule == {"money_precision": 1}
+    got = "SELECT order_key, pay_amount, quality_flags FROM unified.orders ORDER BY 1"
+    assert rows(workspace, got) == [
+        ("taobao:1", Decimal("99.99"), None),
+        ("taobao:2", Decimal("100.00"), "money_precision"),
+    ]
+    assert rows(workspace, "SELECT row_key, reason FROM unified.quality_flag ORDER BY 1") == [
+        ("taobao:2", "money_precision: orders.pay_amount (path payment) = 99.999 has more than two "
+                     "decimals: kept as 100.00 yuan"),
+        ("taobao:2:20", "money_precision: order_line.unit_price (path price) = 19.9949 has more than two "
+                        "decimals: kept as 19.99 yuan"),
+    ]

@@ -40,6 +40,14 @@ BIZ_DATE = C("business_date", DATE, "业务日期", "calendar date of the event 
 # a kept row's outlier and format rules (price_out_of_range, mixed_timezone, …); unified.quality_flag
 # has a row with the reason for each
 KEPT_FLAGS = C("quality_flags", TEXT, "质量标记", "comma list of rules the row fails (kept, flagged)")
+# why: the value as it was sent, which only the raw record shows (unified.quality_flag's reason)
+FLAG_NOTES = C(
+    "quality_notes",
+    TEXT,
+    "质量标记说明",
+    "one line 'rule: reason' per flag whose reason needs the value as sent (money_precision: the amount"
+    " sent and the amount kept; mixed_timezone: the time field that named its zone and its text)",
+)
 
 
 def _money(name: str, zh: str, definition: str, sources: str = "") -> Column:
@@ -461,8 +469,10 @@ ORDERS = Table(
             "质量标记",
             "comma list of rules the order fails but is kept for: "
             "price_out_of_range (pay amount < 0 or implausibly high), mixed_timezone (a time named"
-            " its own zone)",
+            " its own zone), money_precision (an amount in yuan sent with a fraction of a fen, kept rounded"
+            " to the fen)",
         ),
+        FLAG_NOTES,
         C(
             "version_raw_record_id",
             TEXT,
@@ -522,7 +532,9 @@ ORDER_LINE = Table(
         ),
         C("platform_refund_status", TEXT, "平台售后状态", "platform's line refund code"),
         BIZ_DATE,
-        C("quality_flags", TEXT, "质量标记", "comma list of outlier rules the line fails (kept, flagged)"),
+        C("quality_flags", TEXT, "质量标记", "comma list of rules the line fails (kept, flagged): "
+          "price_out_of_range, quantity_out_of_range, money_precision"),
+        FLAG_NOTES,
         C("version_raw_record_id", TEXT, "订单版本记录", "raw record of the order version", nullable=False),
         RAW_IDS,
     ),

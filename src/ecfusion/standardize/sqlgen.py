@@ -169,6 +169,9 @@ class FieldSql:
     # the field's column in the last layer, where every typed value is known (else ``v_<name>``): an
     # order status that depends on whether the order was paid (``EnumMap.when_paid``)
     final: str | None = None
+    # (condition, flag, reason SQL): flags whose reason only the staged text can give (the value as
+    # sent), written to the row's ``quality_notes`` (``field_notes``) for its unified.quality_flag row
+    noted: tuple[tuple[str, str, str], ...] = ()
 
 
 def _read(root: str, p: str, item_root: str | None) -> str:
@@ -388,6 +391,7 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
     where = f"{target.name}.{name} (path {', '.join(fr.all_paths) or 'const'})"
     checks: list[tuple[str, str, str]] = []
     flags: list[tuple[str, str]] = []
+    noted: list[tuple[str, str, str]] = []
     zone: str | None = None
     term_values: tuple[str, ...] = ()
     if fr.map:
@@ -430,9 +434,14 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
                     f"{lit(f'{where} = ')} || {_shown(text)} || {lit(f' is not {_kind(tf, fr)}')}",
                 )
             )
+        if tf.type == "money" and fr.unit != "fen":
+            noted.append(_precision_note(where, text))
         if fr.terms:
             value, term_checks = _with_terms(target, tf, fr, value)
             checks += term_checks
+            if fr.unit != "fen":
+                noted += [_precision_note(f"{target.name}.{name} (path {p})", _term_text(name, i))
+                          for i, (_, p) in enumerate(fr.terms)]
             # an amount has no clock: no utc offset
             term_values = tuple(_typed(tf, fr, _term_text(name, i), 0) for i in range(len(fr.terms)))
         if tf.type == "id":
@@ -449,7 +458,9 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
         checks.append((f"v_{name} IS NULL", "missing_required", lit(f"{where} is empty")))
     kept = time_within(f"u_{name}") if tf.type == "time" else None
     final = _when_paid(text, m.enum_map(fr.map), name) if fr.map else None
-    return FieldSql(name, text, value, tuple(checks), tuple(flags), kept, zone, term_values, final)
+    return FieldSql(
+        name, text, value, tuple(checks), tuple(flags), kept, zone, term_values, final, tuple(noted)
+    )
 
 
 # A number written as a float with an exponent (1.2345678901234569e+23, as DuckDB reads it;
@@ -539,15 +550,60 @@ def _plain_text_why(m: Mapping, field: str, fr: FieldRule) -> str:
     )
 
 
+def _raised(fields: list[FieldSql]) -> dict[str, list[str]]:
+    """Each flag ``fields`` can raise (in the order first raised) → the conditions that raise it."""
+    out: dict[str, list[str]] = {}
+    for f in fields:
+        for cond, flag in f.flags:
+            out.setdefault(flag, []).append(cond)
+        for cond, flag, _ in f.noted:
+            out.setdefault(flag, []).append(cond)
+    return out
+
+
 def field_flags(fields: list[FieldSql]) -> list[str]:
-    """One ``CASE`` per flag a field raises (a code its map does not know, ``on_unknown = 'flag'``);
-    the flag's name, or NULL."""
-    return [f"CASE WHEN {cond} THEN {lit(flag)} END" for f in fields for cond, flag in f.flags]
+    """One ``CASE`` per flag the fields raise (a code its map does not know, ``on_unknown = 'flag'``;
+    an amount rounded to the fen, money_precision), however many fields raise it: the flag's name,
+    or NULL."""
+    return [f"CASE WHEN {' OR '.join(conds)} THEN {lit(flag)} END" for flag, conds in _raised(fields).items()]
 
 
 def _flag_names(fields: list[FieldSql]) -> list[str]:
     """The flags ``fields`` can raise, sorted."""
-    return sorted({flag for f in fields for _, flag in f.flags})
+    return sorted(_raised(fields))
+
+
+NOTE_SEPARATOR = "\n"  # between the 'rule: reason' entries of a row's quality_notes
+
+
+def field_notes(fields: list[FieldSql]) -> str:
+    """SQL of a row's ``quality_notes``: one 'rule: reason' line per noted flag it raises, each
+    field that raised it said ('; ' between them); NULL when it raises none."""
+    by_flag: dict[str, list[str]] = {}
+    for f in fields:
+        for cond, flag, why in f.noted:
+            by_flag.setdefault(flag, []).append(f"CASE WHEN {cond} THEN {why} END")
+    if not by_flag:
+        return "CAST(NULL AS VARCHAR)"
+    lines = [f"{lit(flag + ': ')} || NULLIF(concat_ws('; ', {', '.join(whys)}), '')"
+             for flag, whys in by_flag.items()]
+    return f"NULLIF(concat_ws({lit(NOTE_SEPARATOR)}, {', '.join(lines)}), '')"
+
+
+# Text with three characters after its point (or a negative exponent) may hold a fraction of a fen;
+# only there is the exact amount read again and compared with the one kept: one LIKE per amount.
+MONEY_PRECISION = "money_precision"
+
+
+def _precision_note(where: str, t: str) -> tuple[str, str, str]:
+    """(condition, flag, reason) of an amount in yuan with a fraction of a fen (99.999): kept
+    rounded to the fen (DECIMAL(18,2)) and flagged, the reason saying what was sent and kept."""
+    kept = _number(t, MONEY)
+    maybe = f"({t} LIKE '%.___%' OR {t} LIKE '%．___%' OR contains({t}, 'e-'))"
+    cond = f"({maybe} AND {_number(t, 'DECIMAL(38,9)')} <> {kept})"
+    why = (f"{lit(f'{where} = ')} || {_shown(t)} || ' has more than two decimals: kept as ' || "
+           f"CAST({kept} AS VARCHAR) || ' yuan'")
+    return cond, MONEY_PRECISION, why
 
 
 def _each_once(names: list[str], raised: Callable[[str], str]) -> str:
@@ -776,6 +832,7 @@ def orders_header_sql(m: Mapping, raw_view: str) -> str:
         "_items",
         *(["_ships"] if ships is not None else []),
         f"concat_ws(',', {', '.join(flags)}) AS _flags" if flags else "'' AS _flags",
+        f"{field_notes(fields)} AS _notes",
         f"{platform_status_expr(m)} AS _platform_status",
         f"{lit(m.label)} AS _mapping",
     ]
@@ -820,7 +877,7 @@ def orders_stage_sql(header_view: str, max_amount: float = 1_000_000.0, regions:
         f"    receiver_address_token, {_token_bidx('receiver_address_token')} AS receiver_address_bidx,\n"
         f"    NULLIF(concat_ws(',', NULLIF(_flags, ''), CASE WHEN pay_amount < 0 OR pay_amount >"
         f" {max_amount} "
-        f"THEN 'price_out_of_range' END), '') AS quality_flags,\n"
+        f"THEN 'price_out_of_range' END), '') AS quality_flags, _notes AS quality_notes,\n"
         f"    _platform_status AS platform_status, _rule, _reason, _mapping\n"
         f"FROM {header_view}{join}"
     )
@@ -865,7 +922,14 @@ def lines_sql(m: Mapping, header_view: str) -> str:
         f"      unnest(_items) AS l\n"
         f"      FROM {header_view}) AS x"
     )
-    return layered_select(carry, source, m.order_line, fields, "l", [], [f"{rs} AS platform_refund_status"])
+    flags = field_flags(fields)
+    final = [
+        f"{rs} AS platform_refund_status",
+        f"NULLIF(concat_ws(',', {', '.join(flags)}), '')" if flags else "CAST(NULL AS VARCHAR)",
+    ]
+    final[-1] += " AS _flags"
+    final.append(f"{field_notes(fields)} AS _notes")
+    return layered_select(carry, source, m.order_line, fields, "l", [], final)
 
 
 def allocates_order_discount(m: Mapping) -> bool:
@@ -879,7 +943,7 @@ LINE_STAGE_COLUMNS = (
     "raw_record_id", "raw_file", "platform", "shop_id", "order_key", "platform_order_id", "business_date",
     "line_id", "line_key", "listing_key", "item_id", "sku_id", "outer_sku_code", "barcode", "title",
     "spec_text", "quantity", "unit_price", "line_amount", "discount_amount", "pay_amount", "refund_status",
-    "platform_refund_status", "quality_flags", "_rule", "_reason",
+    "platform_refund_status", "quality_flags", "quality_notes", "_rule", "_reason",
 )
 
 
@@ -963,8 +1027,8 @@ def lines_stage_sql(lines_view: str, m: Mapping) -> str:
         f"    {refund} AS refund_status, platform_refund_status,\n"
         f"    NULLIF(concat_ws(',', CASE WHEN {price} <= 0 OR {price} > {m.max_unit_price} "
         f"THEN 'price_out_of_range' END,\n"
-        f"      CASE WHEN quantity <= 0 OR quantity > {m.max_quantity} THEN 'quantity_out_of_range' END), '')"
-        f" AS quality_flags,\n"
+        f"      CASE WHEN quantity <= 0 OR quantity > {m.max_quantity} THEN 'quantity_out_of_range' END,"
+        f" _flags), '') AS quality_flags, _notes AS quality_notes,\n"
         f"    {'_order_discount, _order_lines, ' if pro_rata else ''}{rule} AS _rule, {reason} AS _reason\n"
         f"FROM {lines_view}"
     )
@@ -1215,7 +1279,8 @@ def keyed_stage_sql(m: Mapping, target: Target, raw_view: str) -> str:
         f"{parse_payload(structure)} AS j\n"
         f"        FROM {raw_view} WHERE platform = {lit(m.platform)}) AS p) AS src"
     )
-    final = [*native, keyed_flags(target, rule, m, fields), f"{lit(m.label)} AS _mapping"]
+    final = [*native, keyed_flags(target, rule, m, fields), f"{field_notes(fields)} AS _notes",
+             f"{lit(m.label)} AS _mapping"]
     # with items, a record whose payload is not JSON has no item: bad_sql names it (missing_required)
     return layered_select(
         KEYED_ENVELOPE, source, rule, fields, "j", layer1, final,

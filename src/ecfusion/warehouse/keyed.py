@@ -435,7 +435,7 @@ def pos_lines_sql(staged: str, accepted: str, raw: str = "raw_sales") -> str:
         f"  CAST({amount} - COALESCE(pay_amount, {amount}) AS DECIMAL(18,2)) AS discount_amount,\n"
         f"  COALESCE(pay_amount, {amount}) AS pay_amount, 'none' AS refund_status,\n"
         f"  CAST(NULL AS VARCHAR) AS platform_refund_status, {_local_date('sold_at')} AS business_date,\n"
-        "  _flags AS quality_flags, raw_record_id AS version_raw_record_id,\n"
+        "  _flags AS quality_flags, _notes AS quality_notes, raw_record_id AS version_raw_record_id,\n"
         "  [raw_record_id] AS raw_record_ids,\n"
         f"  source, sold_at, phone_token, store_name AS shop_name,\n"
         f"  CASE WHEN card_no IS NOT NULL THEN platform || ':' || card_no\n"

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 
 from ecfusion.model.tables import MEMBER_ACCOUNT, ORDER_LINE, ORDERS, REFUND, SHIPMENT, Table
 from ecfusion.model.vocabulary import ORDER_STATUS_RANK, REFUND_STATUS_RANK
-from ecfusion.standardize.sqlgen import lit
+from ecfusion.standardize.sqlgen import NOTE_SEPARATOR, lit
 
 
 def status_rank_sql(ranks: Iterable[tuple[str, int]], column: str = "status") -> str:
@@ -622,12 +622,20 @@ def _values_said(*columns: str) -> str:
     return " || ', ' || ".join(f"'{c} ' || COALESCE(CAST({c} AS VARCHAR), 'null')" for c in columns)
 
 
+def noted_why(generic: str) -> str:
+    """SQL of a flag's reason after 'rule: ': the row's own note for the rule (its ``quality_notes``
+    line 'rule: …', sqlgen.field_notes), else ``generic`` (the values the rule looked at)."""
+    notes = f"string_split(quality_notes, {lit(NOTE_SEPARATOR)})"
+    mine = f"list_filter({notes}, lambda n: starts_with(n, flag || ': '))"
+    return f"COALESCE(substr({mine}[1], length(flag) + 3), {generic})"
+
+
 def quality_flag_sql(lines: str, orders: str) -> str:
     """One row per (row, rule) an outlier or format rule flagged on a kept order or line (L3 b)."""
     return union_all(
         [
-            flag_rows_sql("order_line", "line_key", lines, _values_said("unit_price", "quantity")),
-            flag_rows_sql("orders", "order_key", orders, _values_said("pay_amount", "created_at")),
+            flag_rows_sql("order_line", "line_key", lines, noted_why(_values_said("unit_price", "quantity"))),
+            flag_rows_sql("orders", "order_key", orders, noted_why(_values_said("pay_amount", "created_at"))),
         ]
     )
 
