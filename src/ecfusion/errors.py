@@ -59,6 +59,14 @@ class ControlPlaneUnavailable(WorkspaceError):
     exit_code = 69  # EX_UNAVAILABLE (sysexits.h)
 
 
+class ListenError(EcfusionError):
+    """A server command cannot listen where it was told: the port is taken, the host is not this
+    machine's or no name of any."""
+
+    code = "ECF150"
+    exit_code = 69  # EX_UNAVAILABLE (sysexits.h)
+
+
 class WarehouseBusy(WorkspaceError):
     """Another process is building the next warehouse snapshot (one writer at a time)."""
 

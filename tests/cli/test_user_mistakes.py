@@ -4,8 +4,10 @@ with a non-zero exit: never a traceback, a usage block, or a message that says s
 from __future__ import annotations
 
 import importlib.util
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -294,3 +296,97 @@ def test_ingest_db_says_why_it_cannot_connect(tmp_path: Path, capsys: pytest.Cap
         'OperationalError: connection failed: connection to server at "127.0.0.1", port 1 failed: '
         "Connection refused (hint: check the URL"
     ), line
+
+
+# -- servers: ecfusion mock-platform, ecfusion webhook serve -------------------------------------
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A loopback port another process (here: this test) listens on."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def merchant(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from ecfusion.mock.fixtures import write_platform_fixture
+
+    return write_platform_fixture(tmp_path_factory.mktemp("merchant"), orders_per_platform=5)
+
+
+def test_a_mock_on_a_taken_port_says_so_in_one_line(
+    merchant: Path, taken_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was uvicorn's "ERROR: [Errno 98] error while attempting to bind …" and exit 3, after a
+    line announcing the mock on that port."""
+    code = main(["mock-platform", "jd", "--data", str(merchant), "--port", str(taken_port)])
+    shown = capsys.readouterr()
+    assert (code, shown.out) == (69, "")
+    assert one_line(shown.err) == (
+        f"error[ECF150]: cannot listen on 127.0.0.1:{taken_port}: Address already in use "
+        "(hint: pick another --port or stop what listens there; or a --host of this machine)"
+    )
+
+
+def test_webhook_serve_on_a_taken_port_says_so_in_one_line(
+    tmp_path: Path, taken_port: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = Workspace.init(tmp_path / "ws")
+    with (ws.root / "ecfusion.toml").open("a") as f:
+        f.write('\n[sources.dy_push]\nkind = "webhook"\nplatform = "douyin"\napp_secret_env = "DY_PUSH"\n')
+    monkeypatch.setenv("DY_PUSH", "s")
+    code = main(["webhook", "serve", "-w", str(ws.root), "--port", str(taken_port)])
+    shown = capsys.readouterr()
+    assert (code, shown.out) == (69, "")
+    assert one_line(shown.err).startswith(f"error[ECF150]: cannot listen on 127.0.0.1:{taken_port}: "), (
+        shown.err
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        # a traceback of datetime.fromisoformat's ValueError
+        (
+            ["mock-platform", "jd", "--clock-start", "yesterday"],
+            "ecfusion mock-platform: invalid value for '--clock-start': 'yesterday' is not an ISO time, "
+            "e.g. 2026-09-01T08:00:00+08:00",
+        ),
+        # announced as http://127.0.0.1:99999, then uvicorn's OverflowError traceback
+        (
+            ["mock-platform", "jd", "--port", "99999"],
+            "ecfusion mock-platform: invalid value for '--port': Input should be less than or equal to 65535",
+        ),
+    ],
+    ids=["clock-start", "port"],
+)
+def test_a_mock_option_it_cannot_use_is_a_usage_error(
+    argv: list[str], expected: str, merchant: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main([*argv, "--data", str(merchant)])
+    shown = capsys.readouterr()
+    assert (code, shown.out) == (2, "")
+    assert one_line(shown.err).startswith(f"error[ECF010]: {expected} (hint: "), shown.err
+
+
+def test_an_unknown_mock_platform_is_not_announced_first(
+    merchant: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ "mock amazon on http://127.0.0.1:8000 …; Ctrl-C stops it" came before the error."""
+    code = main(["mock-platform", "amazon", "--data", str(merchant)])
+    shown = capsys.readouterr()
+    assert (code, shown.out) == (2, "")
+    assert one_line(shown.err).startswith("error[ECF100]: unknown mock platform 'amazon'")
+
+
+def test_a_negative_number_of_mock_orders_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said "wrote -5 orders per platform"."""
+    code = main(["mock-fixture", str(tmp_path / "m"), "--orders", "-5"])
+    assert code == 2 and one_line(capsys.readouterr().err).startswith(
+        "error[ECF010]: ecfusion mock-fixture: invalid value for '--orders': "
+    )

@@ -8,12 +8,14 @@ inside the command that uses it: a start pays only for the command run (tests/cl
 
 from __future__ import annotations
 
+import socket
 from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from ecfusion.config import ENGINES, Workspace
+from ecfusion.errors import ListenError
 
 if TYPE_CHECKING:
     from ecfusion.lake import RawLake
@@ -62,6 +64,23 @@ ENGINE = typer.Option(
 WAIT_FOR_WRITER = typer.Option(
     0.0, "--wait", min=0, help="seconds to wait for another writer of the warehouse (default: fail at once)"
 )
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` for a server command (uvicorn serves on it): a port another
+    process holds, or a host that is not this machine's, is one line here, not uvicorn's log line
+    and its exit code 3."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise ListenError(
+            f"cannot listen on {host}:{port}: {e.strerror or e}",
+            hint="pick another --port or stop what listens there; or a --host of this machine",
+        ) from e
+    return sock
 
 
 @app.callback()

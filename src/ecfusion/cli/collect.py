@@ -16,7 +16,7 @@ from typing import Any
 
 import typer
 
-from ecfusion.cli.app import app, console, open_lake, open_sources
+from ecfusion.cli.app import app, console, listening_socket, open_lake, open_sources
 from ecfusion.config import Workspace
 from ecfusion.errors import ConfigError
 from ecfusion.sources.contract import SourceConfig
@@ -68,7 +68,7 @@ def _summary(report: StreamReport) -> None:
 def webhook_serve(
     workspace: Path = WS,
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
-    port: int = typer.Option(8088, help="port to listen on"),
+    port: int = typer.Option(8088, min=0, max=65535, help="port to listen on"),
     source: list[str] = SOURCES,
 ) -> None:
     """Serve POST /webhook/SOURCE for the workspace's webhook sources: verify, land, then acknowledge."""
@@ -85,8 +85,11 @@ def webhook_serve(
             "no webhook sources configured",
             hint='add one: [sources.NAME] kind = "webhook", platform = "douyin", app_secret_env = …',
         )
-    console.print(f"receiving {', '.join(c.name for c in configs)} on http://{host}:{port}/webhook/<source>")
-    uvicorn.run(create_app(open_lake(ws), configs), host=host, port=port, log_level="warning")
+    served = create_app(open_lake(ws), configs)
+    sock = listening_socket(host, port)
+    receiving = ", ".join(c.name for c in configs)
+    console.print(f"receiving {receiving} on http://{host}:{sock.getsockname()[1]}/webhook/<source>")
+    uvicorn.Server(uvicorn.Config(served, host=host, port=port, log_level="warning")).run(sockets=[sock])
 
 
 @cdc_app.command("run")

@@ -7,15 +7,22 @@ from pathlib import Path
 
 import typer
 
-from ecfusion.cli.app import app, console
+from ecfusion.cli.app import app, console, listening_socket
 from ecfusion.mock.faults import FaultPlan
+
+
+def _iso_time(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError as e:
+        raise typer.BadParameter(f"{value!r} is not an ISO time, e.g. 2026-09-01T08:00:00+08:00") from e
 
 
 @app.command("mock-platform")
 def mock_platform(
     platform: str = typer.Argument(..., help="taobao, jd, pdd or douyin"),
     data: Path = typer.Option(..., "--data", help="simulated merchant folder (`ecfusion demo-data` output)"),
-    port: int = typer.Option(8000, "--port"),
+    port: int = typer.Option(8000, "--port", min=0, max=65535),
     host: str = typer.Option("127.0.0.1", "--host"),
     rate: float = typer.Option(None, "--rate", help="server-side limit, business calls per second"),
     faults: str = typer.Option("", "--faults", help="e.g. rate_limit=0.02,http5xx=0.02,truncate=0.01"),
@@ -23,8 +30,11 @@ def mock_platform(
     app_key: str = typer.Option("mock-app", "--app-key"),
     app_secret: str = typer.Option("mock-secret", "--app-secret"),
     token_ttl: float = typer.Option(86400.0, "--token-ttl", help="seconds an access token lives"),
-    clock_start: str = typer.Option(
-        None, "--clock-start", help="ISO time of the mock clock (default: data end)"
+    clock_start: datetime = typer.Option(
+        None,
+        "--clock-start",
+        parser=_iso_time,
+        help="ISO time of the mock clock (default: data end)",
     ),
     clock_speed: float = typer.Option(0.0, "--clock-speed", help="simulated seconds per real second"),
     decrypt_quota: int = typer.Option(
@@ -37,30 +47,35 @@ def mock_platform(
     ),
 ) -> None:
     """Serve PLATFORM's open API over HTTP from a simulated merchant folder, until interrupted."""
-    from ecfusion.mock.runner import serve
+    import uvicorn
 
-    console.print(f"mock {platform} on http://{host}:{port} (app_key {app_key}); Ctrl-C stops it")
-    serve(
+    from ecfusion.mock.runner import build
+    from ecfusion.mock.server import uvicorn_config
+
+    # built, then bound, then said: a platform, a folder or a port that will not do is the only line
+    served, _ = build(
         platform,
         data,
-        host=host,
-        port=port,
         rate=rate,
         faults=FaultPlan.parse(faults, seed=seed),
         app_key=app_key,
         app_secret=app_secret,
         token_ttl=token_ttl,
-        clock_start=datetime.fromisoformat(clock_start) if clock_start else None,
+        clock_start=clock_start,
         clock_speed=clock_speed,
         decrypt_quota=decrypt_quota,
         refresh_grace=refresh_grace,
     )
+    sock = listening_socket(host, port)
+    url = f"http://{host}:{sock.getsockname()[1]}"  # --port 0: the free port the system gave
+    console.print(f"mock {platform} on {url} (app_key {app_key}); Ctrl-C stops it")
+    uvicorn.Server(uvicorn_config(served, host, port)).run(sockets=[sock])
 
 
 @app.command("mock-fixture")
 def mock_fixture(
     out: Path = typer.Argument(..., help="folder to write"),
-    orders: int = typer.Option(1000, "--orders", help="orders per platform"),
+    orders: int = typer.Option(1000, "--orders", min=0, help="orders per platform"),
     days: float = typer.Option(3.0, "--days"),
     seed: int = typer.Option(7, "--seed"),
 ) -> None:
