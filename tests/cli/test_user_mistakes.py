@@ -390,3 +390,17 @@ def test_a_negative_number_of_mock_orders_is_refused(
     assert code == 2 and one_line(capsys.readouterr().err).startswith(
         "error[ECF010]: ecfusion mock-fixture: invalid value for '--orders': "
     )
+
+
+def test_sources_kinds_shows_the_settings_a_bad_one_is_sent_to(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused setting's hint says "see the taobao connector's settings: `ecfusion sources kinds`",
+    which listed only the kinds' names."""
+    monkeypatch.setenv("COLUMNS", "1000")
+    ws = Workspace.init(tmp_path / "ws")
+    code, line = said(["sources", "add", "tb", "--kind", "taobao", "-w", str(ws.root)], capsys)
+    assert code == 2 and "key 'base_url' is invalid" in line and "`ecfusion sources kinds`" in line
+    assert main(["sources", "kinds"]) == 0
+    [taobao] = [row for row in capsys.readouterr().out.splitlines() if " taobao " in row]
+    assert "base_url*, app_key*, app_secret*, rate_per_app" in taobao

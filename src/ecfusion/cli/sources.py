@@ -66,9 +66,15 @@ def _parse_setting(text: str) -> tuple[str, Any]:
 
 @sources_app.command("kinds")
 def kinds() -> None:
-    """List the connector kinds this installation knows."""
+    """List the connector kinds this installation knows, each with its settings (* required)."""
+    from ecfusion.sources.contract import connector_kind
+
+    table = Table("kind", "settings (* required)")
     for k in known_kinds():
-        console.print(k)
+        fields = connector_kind(k).config_model.model_fields.items()
+        settings = [n + ("*" if f.is_required() else "") for n, f in fields if n not in ("name", "kind")]
+        table.add_row(k, ", ".join(settings))
+    console.print(table)
 
 
 @sources_app.command("add")
