@@ -223,7 +223,7 @@ def test_a_reason_quotes_the_first_hundred_characters_of_a_long_text(
     run(workspace, raw, [long_fee, long_status])
     assert quarantined(workspace) == {
         rid(long_fee): ("bad_value", "bad_value: orders.goods_amount (path totalFee) = " + "9" * 100
-                        + "… is not money in fen (a whole number)"),
+                        + "… is too large: money holds at most 999999999999999999 fen"),
         rid(long_status): ("unknown_status", "unknown_status: orders.status code " + "S" * 100
                            + "… (path status) is not in maps.order_status of kuaishou.toml v1.0.0"),
     }
@@ -311,14 +311,16 @@ def land_every_case(ws: Workspace) -> None:
     cases += [order("F1", totalFee="199.50"), order("F4", totalFee="１９９５０"), order("T9", payTime=0),
               order("P1", addressInfo={"consignee": "王小明"}), order("K1"), order(" K5\u200b"),
               order("L1", totalFee="9" * 300), order("L2", status="S" * 300),  # reasons cut alike
-              order(1.2345678901234569e23)]  # an id beyond 64 bits as landing writes it: 1.2…E23 on Spark
+              order(1.2345678901234569e23),  # an id beyond 64 bits as landing writes it (1.2…E23 on Spark)
+              order("G1", totalFee=10**22)]  # too large for money
     raw.add("kuaishou", "orders", cases)
     nested = {"oid": "N1", "status": "30", "updateTime": "2025-12-01 10:05:00",
               "packages": [{"goods": [{"itemId": "a"}]}]}
     readable = nested | {"oid": "N2", "packages": {"goods": [{"itemId": "a"}]}}
     raw.add("kuaishou_pkg", "orders", [nested, readable])
     raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00"),
-                                 taobao_trade(2, "TRADE_FINISHED", "2026-11-01 10:05:00", payment="99.999")])
+                                 taobao_trade(2, "TRADE_FINISHED", "2026-11-01 10:05:00", payment="99.999"),
+                                 taobao_trade(3, "TRADE_FINISHED", "2026-11-01 10:05:00", payment="1e20")])
 
 
 @pytest.mark.spark
@@ -331,7 +333,7 @@ def test_spark_applies_the_same_rules(tmp_path: Path) -> None:
     install(spark, KUAISHOU, PACKAGES)
     a, b = warehouse.run(duck, engine="duckdb"), warehouse.run(spark, engine="spark")
     assert a.balanced and a.reconciliation == b.reconciliation
-    assert a.quarantine_by_rule == {"missing_required": 6, "bad_value": 13, "unknown_status": 1}
+    assert a.quarantine_by_rule == {"missing_required": 6, "bad_value": 15, "unknown_status": 1}
     for sql in (
         "SELECT raw_record_id, rule, reason FROM unified.quarantine ORDER BY ALL",
         "SELECT * FROM unified.orders ORDER BY order_key",
@@ -426,3 +428,23 @@ def test_a_yuan_amount_with_a_fraction_of_a_fen_is_kept_rounded_and_flagged(
         ("taobao:2:20", "money_precision: order_line.unit_price (path price) = 19.9949 has more than two "
                         "decimals: kept as 19.99 yuan"),
     ]
+
+
+def test_an_amount_too_large_for_money_is_said_to_be_too_large_not_to_be_no_money(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    """Before: 1e20 yuan was 'is not money in yuan', as 'abc' is: the user looked for a typo in a
+    number that was only too large. Now the reason says so, and the limit."""
+    too_large = taobao_trade(1, "TRADE_FINISHED", "2026-11-01 10:00:00", payment="1e20")
+    no_number = taobao_trade(2, "TRADE_FINISHED", "2026-11-01 10:00:00", payment="abc")
+    fen = order("G1", totalFee=10**22)
+    raw.add("taobao", "orders", [too_large, no_number])
+    run(workspace, raw, [fen])
+    assert quarantined(workspace) == {
+        rid(too_large, "taobao"): ("bad_value", "bad_value: orders.pay_amount (path payment) = 1e20 is too "
+                                   "large: money holds at most 9999999999999999.99 yuan"),
+        rid(no_number, "taobao"): ("bad_value", "bad_value: orders.pay_amount (path payment) = abc is not "
+                                   "money in yuan"),
+        rid(fen): ("bad_value", "bad_value: orders.goods_amount (path totalFee) = 10000000000000000000000 is "
+                   "too large: money holds at most 999999999999999999 fen"),
+    }

@@ -426,6 +426,8 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
         if tf.type == "time" and fr.time == "datetime":
             zone = _has_offset(text)
         value = _typed(tf, fr, text, m.utc_offset_hours, zone_column(name) if zone else None)
+        if tf.type == "money":  # a number, but beyond DECIMAL(18,2): said so, not "not money"
+            checks.append(_too_large(tf, fr, where, text, f"v_{name}"))
         if tf.type in ("int", "money", "time", "bool"):
             checks.append(
                 (
@@ -508,6 +510,7 @@ def _with_terms(
     for i, (sign, p) in enumerate(fr.terms):
         text, typed = _term_text(tf.name, i), _term_value(tf.name, i)
         total = f"{total} {sign} COALESCE({typed}, 0)"
+        checks.append(_too_large(tf, fr, f"{target.name}.{tf.name} (path {p})", text, typed))
         checks.append((
             f"{text} IS NOT NULL AND {typed} IS NULL",
             "bad_value",
@@ -515,6 +518,21 @@ def _with_terms(
             f"{lit(f' is not {_kind(tf, fr)}')}",
         ))
     return f"CAST({total} AS {MONEY})", checks
+
+
+# The amounts DECIMAL(18,2) holds: below 10^16 yuan, 10^18 fen.
+MONEY_LIMIT = {"yuan": ("1e16", "9999999999999999.99 yuan"), "fen": ("1e18", "999999999999999999 fen")}
+
+
+def _too_large(tf: TargetField, fr: FieldRule, where: str, t: str, typed: str) -> tuple[str, str, str]:
+    """The bad_value check of an amount that is a number, but one too large for the model's money
+    (DECIMAL(18,2)): said so, with the limit, where text that is no number is "not money". Read as
+    a DOUBLE only for the rows the typed value ``typed`` is NULL for."""
+    bound, said = MONEY_LIMIT[fr.unit]
+    x = _number(t, "DOUBLE")
+    cond = f"{t} IS NOT NULL AND {typed} IS NULL AND abs({x}) >= {bound} AND NOT isnan({x})"
+    why = f"{lit(f'{where} = ')} || {_shown(t)} || {lit(f' is too large: money holds at most {said}')}"
+    return cond, "bad_value", why
 
 
 def _kind(tf: TargetField, fr: FieldRule) -> str:
