@@ -18,6 +18,8 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from ecfusion.lake import jsontext
+
 SCHEMA_VERSION = 1
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -69,9 +71,12 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"cannot represent {type(value).__name__} as JSON")
 
 
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
 def canonical_json(payload: Any) -> bytes:
     """Sorted-keys compact JSON: equal records give equal bytes whatever their key order."""
-    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=json_default)
+    return jsontext.dumps(payload, option=_CANONICAL, default=json_default)
 
 
 def derive_key(lake_key: bytes, purpose: str) -> bytes:

@@ -18,8 +18,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ecfusion.lake import jsontext
 
 SEALING = "aes-256-gcm/v1"
 _NONCE = 12
@@ -75,7 +76,7 @@ def protected_json(
     from ecfusion.lake.envelope import json_default
 
     return [
-        orjson.dumps(p, default=json_default).decode() for p in protector.protect(payloads, subject_hints)
+        jsontext.dumps(p, default=json_default).decode() for p in protector.protect(payloads, subject_hints)
     ]
 
 
@@ -105,7 +106,7 @@ def _open_worker_cipher(workspace_root: str, parent_pid: int) -> None:
 
 
 def _protect_in_worker(texts: list[bytes], hints: list[str | None], source: str, platform: str) -> list[str]:
-    payloads = [orjson.loads(t) for t in texts]
+    payloads = [jsontext.loads(t) for t in texts]
     return protected_json(ChunkProtector(_WORKER_CIPHER, source=source, platform=platform), payloads, hints)
 
 
@@ -135,7 +136,7 @@ class ParallelProtection:
         # JSON bytes cross the process boundary several times faster than pickled dicts.
         from ecfusion.lake.envelope import json_default
 
-        texts = [orjson.dumps(p, default=json_default) for p in payloads]
+        texts = [jsontext.dumps(p, default=json_default) for p in payloads]
         return self._pool.submit(_protect_in_worker, texts, hints, source, platform)
 
     def close(self) -> None:

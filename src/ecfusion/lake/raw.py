@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from ecfusion.control.checkpoints import CheckpointStore
 from ecfusion.control.landing import BatchCounts, LandingBatchLog
 from ecfusion.errors import EcfusionError
+from ecfusion.lake import jsontext
 from ecfusion.lake.envelope import QUARANTINE_SCHEMA, RAW_SCHEMA, SCHEMA_VERSION, canonical_json
 from ecfusion.lake.partfile import PartWriter, part_files, remove_stale_temporaries, write_part
 from ecfusion.lake.privacy import (
@@ -336,7 +337,7 @@ class RawWriter:
         if isinstance(payload, (str, bytes)):
             raw = payload.encode() if isinstance(payload, str) else payload
             try:
-                payload = orjson.loads(raw)
+                payload = jsontext.loads(raw)
             except orjson.JSONDecodeError as e:
                 self.result.offered += 1
                 self._quarantine(raw, f"malformed_json: {e}", f"{self.batch_id}:{self.result.offered}")

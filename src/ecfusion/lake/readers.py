@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from ecfusion.lake import jsontext
 from ecfusion.lake.encoding import TextEncoding, decode_error_reason, resolve_encoding
 
 FORMATS = ("csv", "xlsx", "json", "jsonl", "xml")
@@ -130,7 +131,7 @@ def read_jsonl(
 
 def _jsonl_item(body: bytes, enc: TextEncoding, location: str, after: Position) -> FileItem:
     try:
-        value = orjson.loads(body if enc.is_utf8 else body.decode(enc.codec))
+        value = jsontext.loads(body if enc.is_utf8 else body.decode(enc.codec))
     except UnicodeDecodeError:
         return FileItem(None, body, decode_error_reason(body, enc.codec), location, after)
     except orjson.JSONDecodeError:
@@ -321,7 +322,7 @@ def read_json(
     data = path.read_bytes()[enc.bom_length :]
     try:
         text: bytes | str = data if enc.is_utf8 else data.decode(enc.codec)
-        doc = orjson.loads(text)
+        doc = jsontext.loads(text)
     except UnicodeDecodeError as e:
         raise Unreadable(f"wrong_encoding: not valid {enc.codec} at byte {e.start}") from e
     except orjson.JSONDecodeError as e:
@@ -333,7 +334,7 @@ def read_json(
         if isinstance(value, dict):
             yield FileItem(value, None, None, f"{label}:[{i - 1}]", after)
         else:
-            yield FileItem(None, orjson.dumps(value), _not_an_object(value), f"{label}:[{i - 1}]", after)
+            yield FileItem(None, jsontext.dumps(value), _not_an_object(value), f"{label}:[{i - 1}]", after)
 
 
 # -- XML ------------------------------------------------------------------------------------------

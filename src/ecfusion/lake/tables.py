@@ -19,6 +19,7 @@ from sqlalchemy import Engine, MetaData, Table, create_engine, inspect, select
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
 from ecfusion.errors import InputError, SourceError
+from ecfusion.lake import jsontext
 from ecfusion.lake.envelope import json_default
 from ecfusion.lake.raw import RawLake, RawWriter
 from ecfusion.lake.result import LandingResult
@@ -98,8 +99,8 @@ def _key_column(table: Table, key: str | None) -> str | None:
 
 def _json_row(row: Any) -> dict[str, Any]:
     """A database row as JSON-native values (Decimal → str, datetime → ISO text, bytes → hex)."""
-    return orjson.loads(
-        orjson.dumps(dict(row._mapping), default=json_default, option=orjson.OPT_NON_STR_KEYS)
+    return jsontext.loads(
+        jsontext.dumps(dict(row._mapping), default=json_default, option=orjson.OPT_NON_STR_KEYS)
     )
 
 
