@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from ecfusion.lake import jsontext
+
 
 class LineParseError(ValueError):
     """One log line could not be parsed; ``reason`` is what the quarantine records."""
@@ -116,7 +118,7 @@ def parse_nginx_combined(line: str) -> dict[str, Any]:
 def parse_jsonl_line(line: str) -> dict[str, Any]:
     """One JSON Lines line → its object; anything else (array, scalar, broken JSON) is an error."""
     try:
-        value = orjson.loads(line)
+        value = jsontext.loads(line)
     except orjson.JSONDecodeError as e:
         raise LineParseError(f"malformed_json: {e.args[0] if e.args else e}") from e
     if not isinstance(value, dict):

@@ -23,6 +23,7 @@ import orjson
 from pydantic import Field, SecretStr, model_validator
 
 from ecfusion.errors import ConfigError, SourceError
+from ecfusion.lake import jsontext
 from ecfusion.sources.contract import (
     Batch,
     CheckResult,
@@ -205,7 +206,7 @@ class MqConnector:
         for m in msgs:
             location = f"{m.subject}@{m.position}"
             try:
-                value = orjson.loads(m.data)
+                value = jsontext.loads(m.data)
             except orjson.JSONDecodeError as e:
                 bad.append(QuarantinedItem(m.data, f"malformed_json: {e}", location))
                 continue

@@ -27,6 +27,7 @@ import orjson
 from pydantic import Field, SecretStr
 
 from ecfusion.errors import AuthError, ConfigError, EcfusionError
+from ecfusion.lake import jsontext
 from ecfusion.sources.context import SourceContext
 from ecfusion.sources.contract import (
     Batch,
@@ -433,7 +434,7 @@ def _bytes(item: Any) -> bytes:
 def json_body(response_text: bytes, source: str) -> Mapping[str, Any]:
     """Parse a body as a JSON object or raise ``ResponseInvalid`` (truncated, HTML error page, …)."""
     try:
-        body = orjson.loads(response_text)
+        body = jsontext.loads(response_text)
     except orjson.JSONDecodeError as e:
         raise ResponseInvalid(
             f"{source}: the platform's answer is not valid JSON ({e}; {len(response_text)} bytes)",

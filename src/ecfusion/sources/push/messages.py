@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from ecfusion.lake import jsontext
 from ecfusion.sources.push.signatures import form_fields
 
 TEST_TOPICS = frozenset({"0"})
@@ -54,7 +55,7 @@ class PushMessage:
 
 def _load(body: bytes) -> Any:
     try:
-        return orjson.loads(body)
+        return jsontext.loads(body)
     except orjson.JSONDecodeError as e:
         raise BodyParseError(f"malformed_json: {e}") from e
 
@@ -62,7 +63,7 @@ def _load(body: bytes) -> Any:
 def _maybe_json(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
-            return orjson.loads(value)
+            return jsontext.loads(value)
         except orjson.JSONDecodeError:
             return value  # kept as delivered; standardization decides
     return value
@@ -97,7 +98,7 @@ def split_kuaidi100(body: bytes) -> list[PushMessage]:
     if param is None:
         raise BodyParseError("not_kuaidi100_push: expected a form body with a 'param' field")
     try:
-        data = orjson.loads(param)
+        data = jsontext.loads(param)
     except orjson.JSONDecodeError as e:
         raise BodyParseError(f"malformed_json: param is not JSON ({e})") from e
     if not isinstance(data, dict) or not isinstance(data.get("lastResult"), dict):
