@@ -43,6 +43,28 @@ def break_checksums(path: Path) -> None:
             f.write(b"\xde\xad\xbe\xef" * 2)
 
 
+def break_table(path: Path, table: str) -> None:
+    """As a disk error leaves it in one table only: the checksum of every block holding ``table``'s
+    columns overwritten (blocks no other table shares, so the rest of the file reads as before)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        owners: dict[int, set[str]] = {}
+        tables = "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+        tables += "WHERE database_name = current_database()"
+        blocks = "SELECT DISTINCT block_id FROM pragma_storage_info(?) WHERE persistent AND block_id >= 0"
+        for (name,) in con.execute(tables).fetchall():
+            for (block,) in con.execute(blocks, [name]).fetchall():
+                owners.setdefault(block, set()).add(name)
+    finally:
+        con.close()
+    blocks = [b for b, names in owners.items() if table in names]
+    assert blocks and all(owners[b] == {table} for b in blocks), owners
+    with path.open("r+b") as f:
+        for block in blocks:
+            f.seek(3 * 4096 + block * BLOCK)
+            f.write(b"\xde\xad\xbe\xef" * 2)
+
+
 @pytest.fixture
 def two_runs(workspace: Workspace, raw: RawZone) -> Workspace:
     raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
@@ -76,25 +98,100 @@ def test_a_damaged_live_snapshot_is_named_refused_and_recovered_by_rollback_and_
     truncate(live)
 
     shown = cli("warehouse", "status", "-w", str(ws.root))
-    assert shown.returncode == 1 and "Traceback" not in shown.stderr
+    # 74 (EX_IOERR) as every command that meets the damage: a monitor tells it from a bad option (2)
+    assert shown.returncode == 74 and "Traceback" not in shown.stderr
     said = one_line(shown.stdout)
-    assert "DAMAGED a warehouse snapshot file is damaged" in said and live.name in said
+    assert f"DAMAGED the live warehouse snapshot {live.name} is damaged" in said
     assert "`ecfusion warehouse rollback` makes the previous snapshot live" in said
     as_json = cli("warehouse", "status", "-w", str(ws.root), "--json")
-    assert as_json.returncode == 1
+    assert as_json.returncode == 74
     assert "Could not read enough bytes" in json.loads(as_json.stdout)["live_error"]
 
     # a run refuses to build the next snapshot on it: one line, the live file left as it was
     raw.add("taobao", "orders", [taobao_trade(3, "WAIT_SELLER_SEND_GOODS", "2026-11-01 12:05:00")])
     refused = cli("run", "-w", str(ws.root))
     assert refused.returncode == 74 and "Traceback" not in refused.stderr
-    assert refused.stderr.startswith("error[ECF112]: a warehouse snapshot file is damaged")
+    assert refused.stderr.startswith(f"error[ECF112]: the live warehouse snapshot {live.name} is damaged")
     assert len(refused.stderr.strip().splitlines()) == 1 and "ecfusion warehouse rollback" in refused.stderr
     assert store.current() == live and store.drafts() == []
 
     # the previous snapshot, then the raw zone: every order is back, each raw file read once
     rollback_and_run(ws)
     assert cli("warehouse", "status", "-w", str(ws.root)).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        # a run over new orders does not read the discount allocations of earlier ones: before, it
+        # copied their damaged blocks into its snapshot unread and published it, pruning the undamaged
+        # one; two runs later no snapshot could be read, rollback was refused and only the raw zone left
+        "unified.discount_allocation",
+        # read by a stage: before, error[ECF500] (exit 1) blaming a mapping file for the disk's damage
+        "unified.order_line",
+    ],
+    ids=["unread-by-the-run", "read-by-a-stage"],
+)
+def test_a_run_reads_the_whole_live_snapshot_before_building_on_it_and_the_undamaged_one_stays(
+    two_runs: Workspace, live: Path, raw: RawZone, table: str
+) -> None:
+    ws, store = two_runs, SnapshotStore.of(two_runs)
+    previous = store.previous()
+    assert previous is not None
+    break_table(live, table)
+    # status finds it, where no reader looked (before: all well, exit 0, for the unread table)
+    shown = cli("warehouse", "status", "-w", str(ws.root))
+    assert shown.returncode == 74 and "Traceback" not in shown.stderr
+    assert f"DAMAGED the live warehouse snapshot {live.name} is damaged" in one_line(shown.stdout)
+    for tid in (3, 4):  # run after run, each refused: nothing published, nothing pruned
+        raw.add("taobao", "orders", [taobao_trade(tid, "WAIT_SELLER_SEND_GOODS", "2026-11-01 12:05:00")])
+        refused = cli("run", "-w", str(ws.root))
+        assert refused.returncode == 74 and "Traceback" not in refused.stderr
+        said = refused.stderr
+        assert said.startswith(f"error[ECF112]: the live warehouse snapshot {live.name} is damaged")
+        assert "Corrupt database file" in said and len(said.strip().splitlines()) == 1
+        assert "nothing was published or deleted" in said
+        assert "`ecfusion warehouse rollback` makes the previous snapshot live" in said
+        assert (store.current(), store.previous(), store.drafts()) == (live, previous, [])
+        assert sorted(store.root.glob("snapshot-*.duckdb")) == sorted([live, previous])
+    # the way back it names: the undamaged snapshot, then the raw zone; every order and line is there
+    assert cli("warehouse", "rollback", "-w", str(ws.root)).returncode == 0
+    again = cli("run", "-w", str(ws.root))
+    assert again.returncode == 0, again.stderr
+    assert rows(ws, f"SELECT DISTINCT order_key FROM {table} ORDER BY 1") == [
+        ("taobao:1",), ("taobao:2",), ("taobao:3",), ("taobao:4",)
+    ]
+    live_now = store.current()
+    assert live_now is not None
+    snapshot.check_readable(live_now)
+
+
+def test_the_block_checksums_vouch_for_an_undamaged_snapshot_without_duckdb_reading_it(
+    two_runs: Workspace, live: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check before every copy recomputes each block's checksum as DuckDB does (0.2 s for a
+    1M-order warehouse) and leaves the whole read by DuckDB (3-4 s) to a file where one does not
+    match. Were DuckDB's layout to change, every run would pay the slow read: this says so first."""
+    read_whole: list[Path] = []
+    monkeypatch.setattr(snapshot, "check_readable", lambda path, **_: read_whole.append(path))
+    snapshot.check_blocks(live)
+    assert read_whole == []
+    break_table(live, "unified.discount_allocation")
+    snapshot.check_blocks(live)
+    assert read_whole == [live]
+
+
+def test_a_resolution_run_does_not_copy_a_damaged_live_snapshot(two_runs: Workspace, live: Path) -> None:
+    """Every writer that copies the live snapshot (``ecfusion er run`` too) reads it whole first."""
+    from ecfusion.resolve.store import update
+
+    store = SnapshotStore.of(two_runs)
+    previous = store.previous()
+    break_table(live, "unified.discount_allocation")
+    said = f"the live warehouse snapshot {live.name} is damaged"
+    with pytest.raises(WarehouseIOError, match=said), update(two_runs, "er-1"):
+        pytest.fail("a draft was made of a damaged live snapshot")
+    assert (store.current(), store.previous(), store.drafts()) == (live, previous, [])
 
 
 def test_a_live_snapshot_deleted_outside_ecfusion_is_not_taken_for_an_empty_warehouse(
@@ -104,7 +201,7 @@ def test_a_live_snapshot_deleted_outside_ecfusion_is_not_taken_for_an_empty_ware
     live.unlink()
     shown = cli("warehouse", "status", "-w", str(ws.root))
     said = one_line(shown.stdout)
-    assert shown.returncode == 1 and "live cannot be read (below)" in said
+    assert shown.returncode == 74 and "live cannot be read (below)" in said
     assert f"DAMAGED the live warehouse snapshot {live.name}, named in" in said and "is missing" in said
     # a run would otherwise have started a new warehouse from nothing, quietly
     raw.add("taobao", "orders", [taobao_trade(3, "WAIT_SELLER_SEND_GOODS", "2026-11-01 12:05:00")])
@@ -156,6 +253,43 @@ def test_a_rollback_onto_a_damaged_previous_snapshot_is_refused_and_the_live_one
     store.root.rename(store.root.with_name("warehouse-damaged"))
     assert cli("run", "-w", str(ws.root)).returncode == 0
     assert rows(ws, "SELECT platform_order_id FROM unified.orders ORDER BY 1") == [("1",), ("2",)]
+
+
+@pytest.mark.parametrize("gone", [False, True], ids=["damaged", "deleted"])
+def test_status_says_when_the_previous_snapshot_cannot_be_rolled_back_to(
+    two_runs: Workspace, live: Path, raw: RawZone, gone: bool
+) -> None:
+    """Before, status offered the previous snapshot ("`ecfusion warehouse rollback` brings it back")
+    whatever its state, and exited 0; a deleted one was shown as none, and rollback blamed it on
+    there having been fewer than two runs."""
+    ws, store = two_runs, SnapshotStore.of(two_runs)
+    previous = store.previous()
+    assert previous is not None
+    if gone:
+        previous.unlink()
+    else:
+        break_table(previous, "unified.discount_allocation")
+    shown = cli("warehouse", "status", "-w", str(ws.root))
+    said = one_line(shown.stdout)
+    assert shown.returncode == 74 and "Traceback" not in shown.stderr
+    assert f"live {live.name}" in said and "raw waiting 0 files" in said  # the live one is read as ever
+    if gone:
+        why = f"the previous warehouse snapshot {previous.name}, named in {store.root / 'PREVIOUS'}"
+        why += ", is missing"
+        assert f"previous none: {why}" in said
+    else:
+        why = f"the previous warehouse snapshot {previous.name} is damaged"
+        assert "(damaged, below: `ecfusion warehouse rollback` refuses it)" in said
+        assert f"DAMAGED {why}" in said
+    assert json.loads(cli("warehouse", "status", "-w", str(ws.root), "--json").stdout)["previous_error"]
+    refused = cli("warehouse", "rollback", "-w", str(ws.root))
+    said_then = why if gone else f"the warehouse snapshot {previous.name} is damaged"
+    assert refused.returncode == 74 and refused.stderr.startswith(f"error[ECF112]: {said_then}")
+    # the next run keeps the live snapshot for rollback in its place
+    raw.add("taobao", "orders", [taobao_trade(3, "WAIT_SELLER_SEND_GOODS", "2026-11-01 12:05:00")])
+    assert cli("run", "-w", str(ws.root)).returncode == 0
+    assert store.previous() == live
+    assert cli("warehouse", "status", "-w", str(ws.root)).returncode == 0
 
 
 def test_a_reader_of_a_snapshot_with_failing_checksums_gets_one_clear_line(

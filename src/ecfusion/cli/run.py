@@ -20,7 +20,7 @@ from rich.text import Text
 
 from ecfusion.cli.app import ENGINE, WAIT_FOR_WRITER, app, console
 from ecfusion.config import Workspace
-from ecfusion.errors import InputError, MappingError
+from ecfusion.errors import InputError, MappingError, WarehouseIOError
 from ecfusion.standardize.mapping import (
     MAPPINGS_DIR,
     library_files,
@@ -406,13 +406,15 @@ def status_command(
 ) -> None:
     """What is live, what a rollback brings back, whether a writer is at work now, the last runs,
     and what waits: raw files no run has read, records in quarantine; and the replaced rows the
-    live snapshot still stores until a run compacts them. Never waits for a run. Exits 1 when the
-    live snapshot cannot be read (damaged), saying what to do."""
+    live snapshot still stores until a run compacts them. Never waits for a run. Exits 74 (ECF112's
+    code, an I/O error) when the live snapshot or the previous one is damaged (every block's checksum
+    is verified) or gone, saying what to do."""
     st = warehouse_status(Workspace.open(workspace), last=last)
+    damaged = WarehouseIOError.exit_code if st.live_error or st.previous_error else 0
     if as_json:
         console.print_json(json.dumps(st.as_dict(), default=str))
-        if st.live_error:
-            raise typer.Exit(1)
+        if damaged:
+            raise typer.Exit(damaged)
         return
 
     def snap(f: SnapshotFile | None, then: str, none: str) -> str:
@@ -430,12 +432,22 @@ def status_command(
     console.print(f"live        {snap(st.live, '', none)}")
     back = ("  (rolled back from: `ecfusion warehouse rollback --undo` brings it back)" if st.rolled_back
             else "  (`ecfusion warehouse rollback` brings it back)")
-    console.print(f"previous    {snap(st.previous, back, 'none')}")
+    no_previous = f"none: {st.previous_error}" if st.previous_error else "none"
+    if st.previous_error:
+        back = "  (damaged, below: `ecfusion warehouse rollback` refuses it)"
+    console.print(f"previous    {snap(st.previous, back, no_previous)}", highlight=False)
     console.print(f"writer      {doing}")
     for d in st.drafts:
         console.print(
             f"draft       {snap(d, '', '')}  " + ("(its work so far)" if st.writer
                                                   else "(left by a killed run: the next run deletes it)")
+        )
+    if st.previous_error and st.previous is not None:
+        console.print(f"DAMAGED     {st.previous_error}", highlight=False)
+        console.print(
+            "            the live snapshot is not affected; the next `ecfusion run` (or `ecfusion warehouse "
+            "compact`) keeps it for rollback in the damaged one's place",
+            highlight=False,
         )
     if st.live_error:
         console.print(f"DAMAGED     {st.live_error}", highlight=False)
@@ -445,7 +457,7 @@ def status_command(
             "Raw waiting, quarantine and deleted rows are not known while there is no live snapshot to read.",
             highlight=False,
         )
-        raise typer.Exit(1)
+        raise typer.Exit(WarehouseIOError.exit_code)
     console.print(f"raw waiting {listed(st.files_waiting, 'files', '`ecfusion run` reads them')}")
     if st.files_unreadable:
         console.print(
@@ -476,6 +488,8 @@ def status_command(
             table.add_row(r.run_id, f"{r.finished_at:%Y-%m-%d %H:%M:%S}" if r.finished_at else "",
                           *(f"{n:,}" for n in (r.raw_in, r.unified, r.quarantined, r.duplicates)))
         console.print(table, highlight=False)
+    if damaged:
+        raise typer.Exit(damaged)
 
 
 @warehouse_app.command("compact")

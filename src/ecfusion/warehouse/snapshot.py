@@ -6,7 +6,9 @@ one, then changed; a compaction rewrites it compactly instead), renames it
 ``snapshot-<run>.duckdb`` and publishes it by atomically replacing the pointer file ``CURRENT``
 (write temp, fsync, ``os.replace``). Readers open whatever ``CURRENT`` names, read-only, and keep
 their snapshot for as long as they hold the connection; they never take the lock. The previous
-snapshot is kept for rollback.
+snapshot is kept for rollback. A writer copies the live file only once every block of it checks
+(``check_blocks``): a damaged block copied into the next snapshot unread would be published, and
+the undamaged previous snapshot pruned.
 
 One writer at a time: two writers copying the same live snapshot would each publish a state
 without the other's work, and the later would silently undo the earlier. The lock is an OS file
@@ -33,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import psutil
 from filelock import FileLock, Timeout
 
@@ -75,8 +78,12 @@ def _unlink_with_wal(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-# what DuckDB says of a file it cannot read (truncated, overwritten, failing checksums) or write
-_DAMAGED = ("Could not read enough bytes", "not a valid DuckDB database file", "Corrupt database file")
+# what DuckDB says of a file it cannot read (truncated, overwritten, failing checksums, a bad sector)
+# or write
+_DAMAGED = [
+    "Could not read enough bytes", "not a valid DuckDB database file", "Corrupt database file",
+    "Input/output error",
+]
 _NOT_WRITTEN = ("No space left on device", "Could not write")
 
 
@@ -110,30 +117,101 @@ def io_errors() -> Iterator[None]:
         raise clear from e
 
 
-def check_readable(path: Path) -> None:
-    """Read every row of every table of the snapshot ``path`` (DuckDB checks each block's checksum
-    as it reads it); raises ``WarehouseIOError`` naming the file when any part cannot be read.
-    Costs one read of the file: for a snapshot about to be made live again, not for every reader."""
+# what to do about a snapshot ``check_readable`` found damaged, by what was about to happen with it
+_REBUILD_FROM_RAW = (
+    "if no snapshot of the warehouse folder can be read, move the folder aside: the next `ecfusion run` "
+    "(and `ecfusion er run`) build the warehouse again from the raw zone"
+)
+ROLLBACK_ONTO_DAMAGED = f"nothing was changed; {_REBUILD_FROM_RAW}"
+COPY_OF_DAMAGED = (
+    "nothing was published or deleted, the snapshots kept for rollback are as they were: "
+    "`ecfusion warehouse rollback` makes the previous snapshot live, and the next `ecfusion run` (and "
+    f"`ecfusion er run`) take again from the raw zone what came after it; {_REBUILD_FROM_RAW}"
+)
+
+
+def check_readable(
+    path: Path,
+    *,
+    role: str = "the warehouse snapshot",
+    hint: str = ROLLBACK_ONTO_DAMAGED,
+    settings: dict[str, str | int] | None = None,
+) -> None:
+    """Read every column of every row of every table of the snapshot ``path`` (DuckDB checks each
+    block's checksum as it loads it); raises ``WarehouseIOError`` naming the file (``role``: what it
+    is) with ``hint`` when any part cannot be read. Costs one read and decoding of the file (a
+    1M-order warehouse of 465 MB: 3-4 s on 2 cores): for a snapshot about to be made live again, or
+    for one whose block checksums do not all match (``check_blocks``). The hash of each column makes
+    DuckDB load each of its blocks (``count(col)`` would not: it is answered from its statistics)."""
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = duckdb.connect(str(path), read_only=True, config=dict(settings or {}))
         try:
             tables = con.execute(
                 "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
             ).fetchall()
-            for schema, table in tables:  # hashing the whole row decodes every column
-                con.execute(f'SELECT bit_xor(hash(t)) FROM "{schema}"."{table}" AS t').fetchall()
+            for schema, table in tables:
+                con.execute(f'SELECT bit_xor(hash(COLUMNS(*))) FROM "{schema}"."{table}"').fetchall()
         finally:
             con.close()
     except duckdb.Error as e:
         if io_error(e) is None:
             raise
         raise WarehouseIOError(
-            f"the warehouse snapshot {path.name} is damaged (a disk error, or changed outside ecfusion): "
+            f"{role} {path.name} is damaged (a disk error, or changed outside ecfusion): "
             f"{str(e).splitlines()[0]}",
-            hint="nothing was changed; if no snapshot of the warehouse folder can be read, move the "
-            "folder aside: the next `ecfusion run` (and `ecfusion er run`) build the warehouse again "
-            "from the raw zone",
+            hint=hint,
         ) from e
+
+
+# DuckDB's file layout (duckdb 2.0): three header pages of 4 KiB, then blocks of 256 KiB (its default
+# block size, which ecfusion keeps); each page and block starts with the checksum of the rest of it
+_HEADER_PAGE, _HEADER_PAGES, _BLOCK = 4096, 3, 262_144
+_MIX = np.uint64(0xBF58476D1CE4E5B9)  # duckdb/src/common/checksum.cpp
+
+
+def _pages_match(data: bytes, size: int) -> bool:
+    """Whether each ``size``-byte page of ``data`` starts with the checksum DuckDB computes of the rest
+    when it loads it: 5381 xor every following 8-byte word times ``_MIX``."""
+    if not data or len(data) % size:
+        return False
+    words = np.frombuffer(data, dtype="<u8").reshape(-1, size // 8)
+    folded = np.bitwise_xor.reduce(words[:, 1:] * _MIX, axis=1) ^ np.uint64(5381)
+    return bool((folded == words[:, 0]).all())
+
+
+def _checksums_match(path: Path) -> bool:
+    """Whether every header page and block of the DuckDB file ``path`` holds its checksum, computed
+    here as DuckDB does, 8 MB at a time (a 1M-order warehouse of 465 MB: 0.2 s, against 3-4 s for
+    DuckDB to read every column of it). False also for what this cannot vouch for: a file cut short
+    or not laid out so (a free block never written, another DuckDB's format), or that the disk
+    cannot read (DuckDB's read then says so)."""
+    try:
+        with open(path, "rb") as f:
+            if not _pages_match(f.read(_HEADER_PAGES * _HEADER_PAGE), _HEADER_PAGE):
+                return False
+            while chunk := f.read(32 * _BLOCK):
+                if not _pages_match(chunk, _BLOCK):
+                    return False
+    except OSError:
+        return False
+    return True
+
+
+def check_blocks(
+    path: Path,
+    *,
+    role: str = "the warehouse snapshot",
+    hint: str = ROLLBACK_ONTO_DAMAGED,
+    settings: dict[str, str | int] | None = None,
+) -> None:
+    """``check_readable`` at the cost of reading the file's bytes once: every block's checksum is
+    verified (``_checksums_match``), and only when one does not match does DuckDB read the file
+    whole, to say what is damaged in its own words, or to find the block unused (a free one).
+    Before every copy of the live snapshot (``SnapshotStore.draft``): a copy carries every block,
+    read or not by the writer, so a block damaged in a table it does not touch would pass silently
+    into the next snapshot, and publishing that would prune the last undamaged one."""
+    if not _checksums_match(path):
+        check_readable(path, role=role, hint=hint, settings=settings)
 
 
 def clone_file(live: Path, draft: Path) -> None:
@@ -285,6 +363,22 @@ class SnapshotStore:
         prev = self._named(PREVIOUS)
         return prev if prev is not None and prev.exists() else None
 
+    def previous_missing(self) -> WarehouseIOError | None:
+        """Why there is no previous snapshot to roll back to although a run left one: the file
+        ``PREVIOUS`` names is gone (deleted outside ecfusion), or ``PREVIOUS`` names none."""
+        try:
+            prev = self._named(PREVIOUS)
+        except WarehouseIOError as e:
+            return e
+        if prev is None or prev.exists():
+            return None
+        return WarehouseIOError(
+            f"the previous warehouse snapshot {prev.name}, named in {self.root / PREVIOUS}, is missing "
+            "(deleted outside ecfusion)",
+            hint="there is no snapshot to roll back to until the next run publishes one; the live one is "
+            "unchanged",
+        )
+
     def rolled_back(self) -> bool:
         """Whether the previous snapshot is the one a rollback took the warehouse back from."""
         prev = self.previous()
@@ -381,14 +475,21 @@ class SnapshotStore:
     ) -> Iterator[Draft]:
         """Under the writer lock: a draft of the next snapshot, made from the live one by
         ``build(live, draft)`` (a copy, ``clone_file``; ``compact`` rewrites), or a fresh file. Drafts that
-        killed writers left are deleted first. On leaving the block the draft is deleted unless
-        it was published; the lock is released either way."""
+        killed writers left are deleted first. A copy is made only of a live file whose every block
+        checks (``check_blocks``; a rewrite reads it whole itself): ``WarehouseIOError`` when it is
+        damaged.
+        On leaving the block the draft is deleted unless it was published; the lock is released
+        either way."""
         with self.writer(run_id, wait=wait):
             for stale in self.root.glob("building-*"):  # a killed writer's draft and its WAL
                 stale.unlink(missing_ok=True)
             d = Draft(self, run_id, self.root / f"building-{run_id}.duckdb")
             live = self.current()
             try:
+                if live is not None and build is clone_file:  # a rewrite reads every block itself
+                    with d.timings.timed("verify the live snapshot"):
+                        role, hint = "the live warehouse snapshot", COPY_OF_DAMAGED
+                        check_blocks(live, role=role, hint=hint, settings=self.settings)
                 if live is not None:  # inside: a build that fails (a full disk) leaves no draft either
                     try:
                         with d.timings.timed("draft from the live snapshot"):
@@ -424,7 +525,7 @@ class SnapshotStore:
             if undo != self.rolled_back():
                 raise self._no_rollback(undo, live, prev)
             if prev is None:
-                raise WorkspaceError(
+                raise self.previous_missing() or WorkspaceError(
                     f"no previous warehouse snapshot in {self.root}",
                     hint="rollback needs at least two published runs",
                 )

@@ -5,7 +5,10 @@ deleted rows and free blocks the live snapshot still stores (``compaction``).
 
 Read-only and lock-free: it opens the live snapshot the way every reader does and never touches
 the writer lock, so asking never delays or refuses a run. A live snapshot it cannot read (damaged)
-is reported as such (``live_error``), with the files and the writer, never as a crash.
+is reported as such (``live_error``), with the files and the writer, never as a crash; so is a
+previous one a rollback would refuse (``previous_error``). Both are checked block by block
+(``snapshot.check_blocks``: their bytes read once, 0.2 s each for a 1M-order warehouse), so damage
+in a table no reader touches is seen before a run refuses to copy it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from ecfusion.standardize.mapping import workspace_mappings
 from ecfusion.warehouse import compaction
 from ecfusion.warehouse.lakefiles import RawFile, discover, platform_counts, unprocessed
 from ecfusion.warehouse.mapping_drift import Drift, stale_mappings
-from ecfusion.warehouse.snapshot import SnapshotStore, io_errors
+from ecfusion.warehouse.snapshot import SnapshotStore, check_blocks, io_errors
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ class Status:
     free_bytes: int = 0
     # why the live snapshot cannot be read (damaged): then only the files and the writer are known
     live_error: str | None = None
+    # why there is no undamaged previous snapshot for a rollback although a run left one: damaged
+    # (its blocks' checksums, as a run checks the live one), or missing
+    previous_error: str | None = None
     # records standardized with mappings other than those in effect (``mapping_drift``)
     mappings: Drift = field(default_factory=Drift)
     mapping_error: str | None = None  # why the mappings in effect cannot be loaded (a bad workspace file)
@@ -113,16 +119,32 @@ def _read_live(
     return files
 
 
+def _damage(path: Path, role: str) -> str | None:
+    """Why the snapshot ``path`` is damaged, or None: its blocks' checksums (``check_blocks``, 0.2 s
+    for a 1M-order warehouse), so that damage in a table no reader touched is seen before a run or a
+    rollback refuses the file."""
+    try:
+        check_blocks(path, role=role)
+    except WarehouseIOError as e:
+        return e.message
+    return None
+
+
 def status(workspace: Workspace, *, last: int = 5) -> Status:
     store = SnapshotStore.of(workspace)
-    previous = store.previous()
+    missing = store.previous_missing()
+    previous = None if missing else store.previous()
     out = Status(
         live=None,
         previous=SnapshotFile.of(previous) if previous else None,
-        rolled_back=store.rolled_back(),
+        rolled_back=False if missing else store.rolled_back(),
         writer=store.writer_now(),
         drafts=[SnapshotFile.of(p) for p in store.drafts()],
     )
+    if missing is not None:
+        out.previous_error = missing.message
+    elif previous is not None:
+        out.previous_error = _damage(previous, "the previous warehouse snapshot")
     files = discover(workspace.lake_root)
     for group in landing_quarantine(workspace.lake_root):
         held = out.quarantined_at_landing
@@ -131,6 +153,9 @@ def status(workspace: Workspace, *, last: int = 5) -> Status:
         live = store.current()  # CURRENT may name a file that is gone
         out.live = SnapshotFile.of(live) if live else None
         if live is not None:
+            out.live_error = _damage(live, "the live warehouse snapshot")
+            if out.live_error:
+                return out
             with io_errors():
                 files = _read_live(out, workspace, live, files, last)
     except WarehouseIOError as e:  # the rest (raw waiting, quarantine, …) is not known
