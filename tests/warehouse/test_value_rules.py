@@ -449,3 +449,20 @@ def test_an_amount_too_large_for_money_is_said_to_be_too_large_not_to_be_no_mone
         rid(fen): ("bad_value", "bad_value: orders.goods_amount (path totalFee) = 10000000000000000000000 is "
                    "too large: money holds at most 999999999999999999 fen"),
     }
+
+
+def test_a_mixed_timezone_reason_names_the_times_that_named_their_zone(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    """Before: 'mixed_timezone: pay_amount 199.50, created_at 2025-12-01 02:00:00', fields that had
+    nothing to do with it; the user had to open the raw record to find which time named a zone."""
+    zoned = order("Z1", payTime="2025-12-01T10:01:00+08:00", updateTime="2025-12-01T02:05:00Z")
+    run(workspace, raw, [zoned, order("Z2")])
+    assert rows(workspace, "SELECT row_key, reason FROM unified.quality_flag") == [
+        ("kuaishou:Z1", "mixed_timezone: orders.paid_at (path payTime) = 2025-12-01T10:01:00+08:00 is a date "
+         "where unix_s is declared: read as text (by the zone it names, else UTC+8); orders.modified_at "
+         "(path updateTime) = 2025-12-01T02:05:00Z names its own zone: read by it, not as the mapping's "
+         "UTC+8")
+    ]
+    times = "SELECT paid_at, modified_at FROM unified.orders WHERE order_key = 'kuaishou:Z1'"
+    assert rows(workspace, times) == [(datetime(2025, 12, 1, 2, 1), datetime(2025, 12, 1, 2, 5))]

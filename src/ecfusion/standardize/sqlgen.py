@@ -350,15 +350,20 @@ def time_within(u: str) -> str:
     return f"{u} >= {_timestamp(TIME_FROM)} AND {u} < {_timestamp(TIME_UNTIL)}"
 
 
-def time_flags(m: Mapping, root: str) -> list[str]:
-    """'mixed_timezone' when a time of the order names its own zone or is not in the declared format."""
-    assert m.orders is not None
-    conds = []
-    for name, fr in m.orders.fields.items():
-        if TARGETS["orders"].field(name) is None or TARGETS["orders"].field(name).type != "time":  # type: ignore[union-attr]
-            continue
-        conds.append(_names_own_zone(name, fr))
-    return [f"CASE WHEN {' OR '.join(conds)} THEN 'mixed_timezone' END"] if conds else []
+# the targets whose rows carry quality_notes (orders, order lines, refunds): there a time that names
+# its own zone is flagged mixed_timezone with the field and the text that named it
+ZONE_NOTED = ("orders", "refund", "pos_sale")
+
+
+def _zone_note(name: str, fr: FieldRule, where: str, t: str, utc_offset: int) -> tuple[str, str, str]:
+    """(condition, flag, reason) of a time that names its own zone, or a date in a unix-time field
+    (read as text, by the zone it names): kept in UTC by that zone, flagged mixed_timezone."""
+    if fr.time == "datetime":
+        said = f" names its own zone: read by it, not as the mapping's UTC+{utc_offset}"
+    else:
+        said = (f" is a date where {fr.time} is declared: read as text (by the zone it names, "
+                f"else UTC+{utc_offset})")
+    return _names_own_zone(name, fr), "mixed_timezone", f"{lit(f'{where} = ')} || {_shown(t)} || {lit(said)}"
 
 
 def _map_case(t: str, emap: EnumMap) -> str:
@@ -438,6 +443,8 @@ def field_sql(target: Target, name: str, fr: FieldRule, m: Mapping, root: str) -
             )
         if tf.type == "money" and fr.unit != "fen":
             noted.append(_precision_note(where, text))
+        if tf.type == "time" and fr.const is None and target.name in ZONE_NOTED:
+            noted.append(_zone_note(name, fr, where, text, m.utc_offset_hours))
         if fr.terms:
             value, term_checks = _with_terms(target, tf, fr, value)
             checks += term_checks
@@ -845,7 +852,7 @@ def orders_header_sql(m: Mapping, raw_view: str) -> str:
     ships = _parcels_column(m)
     if ships is not None:
         layer1.append(f"{ships} AS _ships")
-    flags = time_flags(m, "j") + field_flags(fields)
+    flags = field_flags(fields)  # mixed_timezone among them (``ZONE_NOTED``)
     final = [
         "_items",
         *(["_ships"] if ships is not None else []),
