@@ -404,3 +404,65 @@ def test_sources_kinds_shows_the_settings_a_bad_one_is_sent_to(
     assert main(["sources", "kinds"]) == 0
     [taobao] = [row for row in capsys.readouterr().out.splitlines() if " taobao " in row]
     assert "base_url*, app_key*, app_secret*, rate_per_app" in taobao
+
+
+# -- names that become folders of the raw zone ----------------------------------------------------
+
+
+def test_a_source_name_that_cannot_be_a_folder_is_refused_when_added(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``sources add a/b`` was saved, and every sync of it then failed: the name is its lake folder."""
+    ws = Workspace.init(tmp_path / "ws")
+    settings = ["-s", "app_key=k1", "-s", "app_secret=s", "-s", "base_url=http://127.0.0.1:9"]
+    argv = ["sources", "add", "a/b", "--kind", "taobao", *settings]
+    code, line = said([*argv, "-w", str(ws.root)], capsys)
+    assert code == 2
+    assert line.startswith(
+        "error[ECF100]: ecfusion sources add: source 'a/b' key 'name' is invalid ('a/b' cannot name the "
+        "source's lake folder: use letters, digits, '-', '_' or '.'"
+    ), line
+    assert main(["sources", "list", "-w", str(ws.root)]) == 0
+    assert "a/b" not in capsys.readouterr().out  # nothing saved
+
+
+@pytest.mark.parametrize(
+    ("source", "entity", "line"),
+    [
+        ("", "orders", "error[ECF200]: source '' cannot name a lake folder"),
+        ("crm", "bogus entity", "error[ECF200]: entity 'bogus entity' cannot name a lake folder"),
+    ],
+)
+def test_ingest_files_refuses_a_name_that_cannot_be_a_folder(
+    source: str, entity: str, line: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``ingest files "" f`` said ECF000 with exit 1; ``--entity "bogus entity"`` landed into a folder
+    named with a blank."""
+    ws = Workspace.init(tmp_path / "ws")
+    export = tmp_path / "f.jsonl"
+    export.write_text('{"a": 1}\n')
+    code, said_line = said(
+        ["ingest", "files", source, str(export), "--entity", entity, "-w", str(ws.root)], capsys
+    )
+    assert code == 2
+    assert said_line.startswith(line + " (hint: use letters, digits"), said_line
+    assert not list(ws.lake_root.rglob("*.parquet"))  # nothing landed
+
+
+@pytest.mark.parametrize(
+    ("table", "said_of_it"),
+    [("", "has no kind (kind = ...)"), ('kind = "amazon"\n', "has an unknown source kind 'amazon'")],
+)
+def test_a_source_table_without_a_known_kind_is_named(
+    table: str, said_of_it: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``[sources.shop1]`` with no kind said "unknown source kind ''", naming neither the source nor
+    where it is set."""
+    ws = Workspace.init(tmp_path / "ws")
+    with (ws.root / "ecfusion.toml").open("a", encoding="utf-8") as f:
+        f.write(f'\n[sources.shop1]\nshop_id = "s1"\n{table}')
+    code, line = said(["sources", "list", "-w", str(ws.root)], capsys)
+    assert code == 2
+    assert line.startswith(
+        f"error[ECF100]: ecfusion.toml: [sources.shop1] {said_of_it} (hint: use one of: "
+    ), line

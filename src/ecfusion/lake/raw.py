@@ -33,9 +33,10 @@ from sqlalchemy.orm import Session
 
 from ecfusion.control.checkpoints import CheckpointStore
 from ecfusion.control.landing import BatchCounts, LandingBatchLog
-from ecfusion.errors import EcfusionError
+from ecfusion.errors import EcfusionError, InputError
 from ecfusion.lake import jsontext
 from ecfusion.lake.envelope import QUARANTINE_SCHEMA, RAW_SCHEMA, SCHEMA_VERSION, canonical_json
+from ecfusion.lake.folders import FOLDER_NAME_RULE, is_folder_name
 from ecfusion.lake.partfile import PartWriter, part_files, remove_stale_temporaries, write_part
 from ecfusion.lake.privacy import (
     SEALING,
@@ -76,11 +77,8 @@ def new_batch_id() -> str:
 
 
 def _partition(value: str, what: str) -> str:
-    if not value or "/" in value or value in (".", "..") or value.startswith((".", "_")):
-        raise EcfusionError(
-            f"{what} {value!r} cannot name a lake folder",
-            hint="use letters, digits, '-' or '_' and do not start with '.' or '_'",
-        )
+    if not is_folder_name(value):
+        raise InputError(f"{what} {value!r} cannot name a lake folder", hint=f"use {FOLDER_NAME_RULE}")
     return value
 
 

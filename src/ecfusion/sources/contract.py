@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from ecfusion.errors import ConfigError
+from ecfusion.lake.folders import FOLDER_NAME_RULE, is_folder_name
 
 State = dict[str, Any]
 
@@ -45,6 +46,14 @@ class SourceConfig(BaseModel):
     name: str = Field(..., description="the source's name, unique in the workspace (e.g. tmall_flagship)")
     kind: str = Field(..., description="connector kind (taobao, jd, pdd, douyin, webhook, mysql_cdc, ...)")
     shop_id: str | None = Field(None, description="shop or store this source belongs to")
+
+    @field_validator("name")
+    @classmethod
+    def _a_folder_name(cls, value: str) -> str:
+        """The name is the raw zone's ``source=`` folder: refused here, not at every sync."""
+        if not is_folder_name(value):
+            raise ValueError(f"{value!r} cannot name the source's lake folder: use {FOLDER_NAME_RULE}")
+        return value
 
     @classmethod
     def secret_fields(cls) -> list[str]:

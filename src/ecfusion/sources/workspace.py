@@ -31,7 +31,7 @@ from ecfusion.control.sources import (
 )
 from ecfusion.errors import ConfigError
 from ecfusion.sources.context import SourceContext
-from ecfusion.sources.contract import Connector, SourceConfig, connector_kind
+from ecfusion.sources.contract import Connector, ConnectorKind, SourceConfig, connector_kind
 from ecfusion.sources.decrypt import AUDIT_ACTION as DECRYPT_AUDIT_ACTION
 from ecfusion.sources.decrypt import BEIJING
 from ecfusion.sources.oauth import RefreshIntent
@@ -110,14 +110,15 @@ class WorkspaceSources:
         )
 
     def validate(self, settings: dict[str, Any], *, origin: str) -> SourceConfig:
-        kind = connector_kind(str(settings.get("kind", "")))
+        kind = _kind_of(settings.get("kind"), f"{origin}: source '{settings.get('name')}'")
         try:
             return kind.config_model.model_validate(settings)
         except ValidationError as e:
             first = e.errors()[0]
             key = ".".join(str(p) for p in first["loc"])
+            said = first["msg"].removeprefix("Value error, ")  # a validator's own words, as written
             raise ConfigError(
-                f"{origin}: source '{settings.get('name')}' key '{key}' is invalid ({first['msg']})",
+                f"{origin}: source '{settings.get('name')}' key '{key}' is invalid ({said})",
                 hint=f"see the {kind.kind} connector's settings: `ecfusion sources kinds`",
             ) from e
 
@@ -177,10 +178,19 @@ def _counts(s: Any) -> dict[str, Any]:
     }
 
 
+def _kind_of(kind: object, where: str) -> ConnectorKind:
+    """The connector kind a source's settings name, or an error saying ``where`` the source is set."""
+    try:
+        return connector_kind(str(kind or ""))
+    except ConfigError as e:
+        said = f"has an {e.message}" if kind else "has no kind (kind = ...)"
+        raise ConfigError(f"{where} {said}", hint=e.hint) from e
+
+
 def _resolve_env_secrets(name: str, table: dict[str, Any]) -> dict[str, Any]:
     """``app_secret_env = "VAR"`` → ``app_secret`` from the environment; plaintext secrets are refused."""
     table["name"] = name
-    kind = connector_kind(str(table.get("kind", "")))
+    kind = _kind_of(table.get("kind"), f"{CONFIG_NAME}: [sources.{name}]")
     for field in kind.config_model.secret_fields():
         if field in table:
             raise ConfigError(
