@@ -466,3 +466,30 @@ def test_a_mixed_timezone_reason_names_the_times_that_named_their_zone(
     ]
     times = "SELECT paid_at, modified_at FROM unified.orders WHERE order_key = 'kuaishou:Z1'"
     assert rows(workspace, times) == [(datetime(2025, 12, 1, 2, 1), datetime(2025, 12, 1, 2, 5))]
+
+
+def test_a_store_sale_line_outside_the_order_line_bounds_is_flagged_as_a_platform_line_is(
+    workspace: Workspace, raw: RawZone
+) -> None:
+    """Before: a till's line of 0 pieces, or of 5,000, was kept with no flag (a platform line of
+    them is quantity_out_of_range), and a line at 0.00 passed where a platform line is
+    price_out_of_range."""
+    from keyed_payloads import pos_row
+
+    sales = [pos_row("R1", "SKU-A", qty="0", paid="0.00"),
+             pos_row("R2", "SKU-B", qty="5000", paid="995000.00"),
+             pos_row("R3", "SKU-C", price="0.00", paid="0.00"), pos_row("R4", "SKU-D")]
+    raw.add("pos", "sales", sales, source="pos")
+    s = warehouse.run(workspace)
+    assert s.balanced
+    got = "SELECT line_key, quality_flags FROM unified.order_line ORDER BY 1"
+    assert rows(workspace, got) == [
+        ("pos:R1:SKU-A", "quantity_out_of_range"),
+        ("pos:R2:SKU-B", "price_out_of_range,quantity_out_of_range"),  # 995,000.00 paid: the order bound
+        ("pos:R3:SKU-C", "price_out_of_range"),
+        ("pos:R4:SKU-D", None),
+    ]
+    flagged = "SELECT row_key, reason FROM unified.quality_flag WHERE table_name = 'order_line'"
+    said = "quantity_out_of_range: unit_price 199.00, quantity 0"
+    assert ("pos:R1:SKU-A", said) in rows(workspace, flagged)
+    assert s.flagged_by_rule.get("quantity_out_of_range") == 2

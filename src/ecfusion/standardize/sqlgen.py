@@ -1261,12 +1261,17 @@ def keyed_flags(target: Target, rule: TargetRule, m: Mapping, fields: list[Field
             conds.append(
                 f"CASE WHEN v_{name} < 0 OR v_{name} > {m.max_order_amount} THEN 'price_out_of_range' END"
             )
+    if target.name == "pos_sale":  # a sale row is an order line: the order lines' bounds too
+        conds += [
+            f"CASE WHEN v_unit_price <= 0 OR v_unit_price > {m.max_unit_price} THEN 'price_out_of_range' END",
+            f"CASE WHEN v_quantity <= 0 OR v_quantity > {m.max_quantity} THEN 'quantity_out_of_range' END",
+        ]
     conds += field_flags(fields)
     if not conds:
         return "CAST(NULL AS VARCHAR) AS _flags"
     # one flag per rule however many fields fail it
     raised = f"string_split(concat_ws(',', {', '.join(conds)}), ',')"
-    names = ["mixed_timezone", "price_out_of_range", *_flag_names(fields)]
+    names = ["mixed_timezone", "price_out_of_range", "quantity_out_of_range", *_flag_names(fields)]
     return f"{_each_once(names, lambda n: f'list_contains({raised}, {lit(n)})')} AS _flags"
 
 
