@@ -53,6 +53,10 @@ def test_a_warehouse_whose_events_an_earlier_ecfusion_keyed_is_rebuilt_not_doubl
     assert "hint: run `ecfusion run --rebuild` once" in said
     assert "Traceback" not in refused.stderr
     assert SnapshotStore.of(ws).current() == live  # nothing published
+    status = cli("warehouse", "status", "-w", str(ws.root))  # says it before the next run is refused
+    assert "model the next run is refused: error[ECF113]: this warehouse was built by an earlier" in one_line(
+        status.stdout
+    )
     assert rows(ws, EVENTS) == [("collected",), ("in_transit",)]
 
     rebuilt = cli("run", "--rebuild", "-w", str(ws.root))

@@ -470,6 +470,8 @@ def status_command(
     console.print(f"quarantine  {listed(st.quarantined, 'records', why)}")
     if st.quarantined_at_landing:
         console.print(f"            and at landing {listed(st.quarantined_at_landing, 'inputs', why)}")
+    if st.outdated:
+        console.print(f"model       the next run is refused: {st.outdated}", highlight=False)
     if st.mapping_error:
         console.print(f"mappings    cannot be loaded: {st.mapping_error}", highlight=False)
     for note in st.mappings.notes():

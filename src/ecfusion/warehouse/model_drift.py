@@ -48,15 +48,23 @@ def _padded(conn: duckdb.DuckDBPyConnection, r: Revision) -> bool:
 
 def refuse_outdated(conn: duckdb.DuckDBPyConnection) -> None:
     """Raise ``WarehouseOutdated`` when the warehouse on ``conn`` predates a revision it holds rows of."""
+    error = outdated_error(conn)
+    if error is not None:
+        raise error
+
+
+def outdated_error(conn: duckdb.DuckDBPyConnection) -> WarehouseOutdated | None:
+    """What a run over the warehouse on ``conn`` would be refused with (``warehouse status`` says it
+    before), or None."""
     found = outdated(conn)
     if not found:
-        return
+        return None
     said = "; ".join(
         f"{records:,} raw record{'s' if records != 1 else ''} of {' or '.join(r.entities)} standardized "
         f"before model revision {r.number}, since which {r.what}"
         for r, records in found
     )
-    raise WarehouseOutdated(
+    return WarehouseOutdated(
         f"this warehouse was built by an earlier ecfusion, which keyed some rows otherwise: {said}. Building "
         "on it would store the next version of those rows beside the old one; the run stopped and changed "
         "nothing",

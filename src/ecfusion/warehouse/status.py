@@ -1,7 +1,8 @@
 """``ecfusion warehouse status``: what is live, what a rollback brings back, whether a writer is
 at work, what the last runs did, what waits in the raw zone (and which of it a run cannot take)
-and in quarantine, which records a mapping changed since standardized (``mapping_drift``), and the
-deleted rows and free blocks the live snapshot still stores (``compaction``).
+and in quarantine, which records a mapping changed since standardized (``mapping_drift``) or an
+earlier ecfusion keyed otherwise (``model_drift``: the next run is refused until a rebuild), and
+the deleted rows and free blocks the live snapshot still stores (``compaction``).
 
 Read-only and lock-free: it opens the live snapshot the way every reader does and never touches
 the writer lock, so asking never delays or refuses a run. A live snapshot it cannot read (damaged)
@@ -26,6 +27,7 @@ from ecfusion.standardize.mapping import workspace_mappings
 from ecfusion.warehouse import compaction
 from ecfusion.warehouse.lakefiles import RawFile, discover, platform_counts, unprocessed
 from ecfusion.warehouse.mapping_drift import Drift, stale_mappings
+from ecfusion.warehouse.model_drift import outdated_error
 from ecfusion.warehouse.snapshot import SnapshotStore, check_blocks, io_errors
 
 
@@ -82,6 +84,8 @@ class Status:
     # records standardized with mappings other than those in effect (``mapping_drift``)
     mappings: Drift = field(default_factory=Drift)
     mapping_error: str | None = None  # why the mappings in effect cannot be loaded (a bad workspace file)
+    # what the next run would be refused with: rows an earlier ecfusion keyed otherwise (``model_drift``)
+    outdated: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -110,6 +114,8 @@ def _read_live(
         out.deleted_rows = {t.table: t.dead_rows for t in tables if t.dead_rows}
         out.compacts_next = [t.table for t in tables if t.worth_compacting]
         out.free_bytes = compaction.file_space(con, live, tables).free_bytes
+        if (error := outdated_error(con)) is not None:
+            out.outdated = error.one_line()
         try:
             out.mappings = stale_mappings(con, workspace_mappings(workspace))
         except MappingError as e:
