@@ -69,17 +69,24 @@ def test_a_warehouse_whose_events_an_earlier_ecfusion_keyed_is_rebuilt_not_doubl
     assert rows(ws, "SELECT count(*) FROM unified.tracking_event") == [(3,)]
 
 
+def an_earlier_warehouse_of_one_order(ws: Workspace, raw: RawZone, *, padded: bool) -> None:
+    """Taobao order 1, paid, in a warehouse as the ecfusion before revision 1 left it (with its id
+    stored padded, as that ecfusion kept an id sent so: ``padded``), and its finished version landed."""
+    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
+    warehouse.run(ws)
+    with fused_store.update(ws, "earlier") as con:
+        con.execute("ALTER TABLE meta.processed_file DROP COLUMN IF EXISTS model_revision")
+        if padded:
+            con.execute("UPDATE unified.orders SET platform_order_id = ' ' || platform_order_id")
+    raw.add("taobao", "orders", [taobao_trade(1, "TRADE_FINISHED", "2026-11-03 10:05:00")], dt="2026-11-21")
+
+
 def test_an_order_id_an_earlier_ecfusion_kept_padded_stops_the_run(
     workspace: Workspace, raw: RawZone
 ) -> None:
     """Ids are trimmed now: the padded ' 1' an earlier ecfusion stored would stand beside order 1."""
     ws = workspace
-    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
-    warehouse.run(ws)
-    with fused_store.update(ws, "earlier") as con:
-        con.execute("ALTER TABLE meta.processed_file DROP COLUMN IF EXISTS model_revision")
-        con.execute("UPDATE unified.orders SET platform_order_id = ' ' || platform_order_id")
-    raw.add("taobao", "orders", [taobao_trade(1, "TRADE_FINISHED", "2026-11-03 10:05:00")], dt="2026-11-21")
+    an_earlier_warehouse_of_one_order(ws, raw, padded=True)
     refused = cli("run", "-w", str(ws.root))
     said = one_line(refused.stderr)
     assert refused.returncode == 2, said
@@ -94,11 +101,7 @@ def test_a_warehouse_an_earlier_ecfusion_built_of_what_no_revision_concerns_runs
     workspace: Workspace, raw: RawZone
 ) -> None:
     ws = workspace
-    raw.add("taobao", "orders", [taobao_trade(1, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00")])
-    warehouse.run(ws)
-    with fused_store.update(ws, "earlier") as con:
-        con.execute("ALTER TABLE meta.processed_file DROP COLUMN IF EXISTS model_revision")
-    raw.add("taobao", "orders", [taobao_trade(1, "TRADE_FINISHED", "2026-11-03 10:05:00")], dt="2026-11-21")
+    an_earlier_warehouse_of_one_order(ws, raw, padded=False)
     s = warehouse.run(ws)
     assert s.balanced and s.files_processed == 1
     assert rows(ws, "SELECT status FROM unified.orders") == [("completed",)]

@@ -350,9 +350,10 @@ def time_within(u: str) -> str:
     return f"{u} >= {_timestamp(TIME_FROM)} AND {u} < {_timestamp(TIME_UNTIL)}"
 
 
-# the targets whose rows carry quality_notes (orders, order lines, refunds): there a time that names
-# its own zone is flagged mixed_timezone with the field and the text that named it
-ZONE_NOTED = ("orders", "refund", "pos_sale")
+# the targets whose rows carry quality_notes (orders; store sales, as order lines): there a time that
+# names its own zone is flagged mixed_timezone with the field and the text that named it (unified.refund
+# keeps no flags yet)
+ZONE_NOTED = ("orders", "pos_sale")
 
 
 def _zone_note(name: str, fr: FieldRule, where: str, t: str, utc_offset: int) -> tuple[str, str, str]:
@@ -1255,7 +1256,7 @@ def keyed_flags(target: Target, rule: TargetRule, m: Mapping, fields: list[Field
         tf = target.field(name)
         if tf is None or fr.const is not None:
             continue
-        if tf.type == "time":
+        if tf.type == "time" and target.name not in ZONE_NOTED:  # there its note raises it (field_flags)
             conds.append(f"CASE WHEN {_names_own_zone(name, fr)} THEN 'mixed_timezone' END")
         if tf.type == "money":
             conds.append(
