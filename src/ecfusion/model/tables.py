@@ -722,6 +722,10 @@ REFUND = Table(
         _time("created_at", "申请时间", "request time"),
         _time("modified_at", "修改时间", "last modification"),
         BIZ_DATE,
+        C("quality_flags", TEXT, "质量标记", "comma list of rules the refund fails (kept, flagged): "
+          "price_out_of_range (amount < 0 or above the mapping's order bound), money_precision, "
+          "mixed_timezone"),
+        FLAG_NOTES,
         C("version_raw_record_id", TEXT, "当前版本记录", "raw record shown", nullable=False),
         RAW_IDS,
     ),

@@ -350,10 +350,9 @@ def time_within(u: str) -> str:
     return f"{u} >= {_timestamp(TIME_FROM)} AND {u} < {_timestamp(TIME_UNTIL)}"
 
 
-# the targets whose rows carry quality_notes (orders; store sales, as order lines): there a time that
-# names its own zone is flagged mixed_timezone with the field and the text that named it (unified.refund
-# keeps no flags yet)
-ZONE_NOTED = ("orders", "pos_sale")
+# the targets whose rows carry quality_notes (orders, refunds; store sales, as order lines): there a
+# time that names its own zone is flagged mixed_timezone with the field and the text that named it
+ZONE_NOTED = ("orders", "refund", "pos_sale")
 
 
 def _zone_note(name: str, fr: FieldRule, where: str, t: str, utc_offset: int) -> tuple[str, str, str]:
@@ -1161,6 +1160,8 @@ def refund_stage_sql(m: Mapping, raw_view: str) -> str:
         [
             "t_status AS platform_status",
             ("t_reason" if "reason" in m.refund.fields else "CAST(NULL AS VARCHAR)") + " AS platform_reason",
+            f"{refund_flags(m, fields)} AS quality_flags",
+            f"{field_notes(fields)} AS quality_notes",
             f"{lit(m.label)} AS _mapping",
         ],
         parsed=True,
@@ -1171,8 +1172,8 @@ def refund_stage_sql(m: Mapping, raw_view: str) -> str:
         f"    CASE WHEN line_id IS NOT NULL THEN platform || ':' || platform_order_id || ':' || line_id END "
         f"AS line_key,\n"
         f"    CAST(COALESCE(created_at, modified_at) + INTERVAL {off} HOUR AS DATE) AS business_date,\n"
-        f"    {', '.join(f.name for f in fields)}, platform_status, platform_reason, _rule,"
-        f" _reason, _mapping\n"
+        f"    {', '.join(f.name for f in fields)}, platform_status, platform_reason, quality_flags,"
+        f" quality_notes, _rule, _reason, _mapping\n"
         f"FROM ({staged}) AS t"
     )
 
@@ -1245,6 +1246,15 @@ def _test_marker_field(m: Mapping, target: str, root: str) -> tuple[str, FieldSq
     )
     check = FieldSql("_test", "NULL", "NULL", (("_test", "test_order", why),))
     return f"({' OR '.join(markers)}) AS _test", check
+
+
+def refund_flags(m: Mapping, fields: list[FieldSql]) -> str:
+    """SQL of a refund's ``quality_flags``: an amount below zero or above the mapping's order bound
+    (price_out_of_range), and what its fields raise (money_precision, mixed_timezone); NULL for none."""
+    assert m.refund is not None
+    bounds = [f"CASE WHEN v_amount < 0 OR v_amount > {m.max_order_amount} THEN 'price_out_of_range' END"]
+    conds = (bounds if "amount" in m.refund.fields else []) + field_flags(fields)
+    return f"NULLIF(concat_ws(',', {', '.join(conds)}), '')" if conds else "CAST(NULL AS VARCHAR)"
 
 
 def keyed_flags(target: Target, rule: TargetRule, m: Mapping, fields: list[FieldSql]) -> str:

@@ -630,6 +630,11 @@ def noted_why(generic: str) -> str:
     return f"COALESCE(substr({mine}[1], length(flag) + 3), {generic})"
 
 
+def refund_flag_sql(refunds: str) -> str:
+    """One ``unified.quality_flag`` row per (refund, rule) a kept refund was flagged by."""
+    return flag_rows_sql("refund", "refund_key", refunds, noted_why(_values_said("amount", "created_at")))
+
+
 def quality_flag_sql(lines: str, orders: str) -> str:
     """One row per (row, rule) an outlier or format rule flagged on a kept order or line (L3 b)."""
     return union_all(

@@ -272,7 +272,14 @@ class _Run:
         unmatched = reasons.unmatched_sql("cand_refunds", platforms)
         if unmatched is not None and (said := reasons.note(e.scalar_rows(unmatched), self.mappings)):
             self.notes.append(said)
-        self.writes.append(Write("chg_refund", "unified.refund", "refund_key", "aff_refunds"))
+        e.view("chg_refund_flag", merge.refund_flag_sql("chg_refund"))
+        e.view("old_refund_flag_keys", "SELECT refund_key AS row_key FROM aff_refunds")
+        # the summary's "flagged and kept": the refunds this run wrote, by flag
+        self.flag_queries.append("SELECT rule, count(*) FROM chg_refund_flag GROUP BY rule")
+        self.writes += [
+            Write("chg_refund", "unified.refund", "refund_key", "aff_refunds"),
+            Write("chg_refund_flag", "unified.quality_flag", "row_key", "old_refund_flag_keys"),
+        ]
         self.outcomes.append("out_refunds")
         self.progress("merge refunds", 1, 1)
 

@@ -1,0 +1,75 @@
+"""A refund whose amount is implausible — below zero, above the mapping's order bound, or sent with
+a fraction of a fen — or whose time names its own zone is kept and flagged as an order is: its
+``quality_flags``, a ``unified.quality_flag`` row with the reason, the run's "flagged and kept".
+Before: such refunds were kept without a word (a refund of -5.00 lowered the refunded total unseen)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rawzone import RawZone, rows
+
+from ecfusion import warehouse
+from ecfusion.config import Workspace
+
+
+def taobao_refund(n: int, fee: str, modified: str = "2026-11-04 15:20:00") -> dict[str, Any]:
+    return {
+        "refund_id": f"R{n}",
+        "tid": 1000 + n,
+        "oid": 2000 + n,
+        "status": "SUCCESS",
+        "refund_fee": fee,
+        "has_good_return": False,
+        "created": "2026-11-03 20:00:00",
+        "modified": modified,
+    }
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_an_implausible_refund_is_kept_and_flagged_with_its_reason(
+    engine: str, workspace: Workspace, raw: RawZone
+) -> None:
+    raw.add(
+        "taobao",
+        "refunds",
+        [
+            taobao_refund(1, "9.90"),
+            taobao_refund(2, "-5.00"),
+            taobao_refund(3, "99999999.99"),
+            taobao_refund(4, "9.999"),
+            taobao_refund(5, "9.90", modified="2026-11-04T07:20:00Z"),
+        ],
+    )
+    s = warehouse.run(workspace, engine=engine)
+    assert s.balanced
+    assert dict(rows(workspace, "SELECT refund_key, quality_flags FROM unified.refund")) == {
+        "taobao:R1": None,
+        "taobao:R2": "price_out_of_range",
+        "taobao:R3": "price_out_of_range",
+        "taobao:R4": "money_precision",
+        "taobao:R5": "mixed_timezone",
+    }
+    said = dict(
+        rows(workspace, "SELECT row_key, reason FROM unified.quality_flag WHERE table_name = 'refund'")
+    )
+    assert said == {
+        "taobao:R2": "price_out_of_range: amount -5.00, created_at 2026-11-03 12:00:00",
+        "taobao:R3": "price_out_of_range: amount 99999999.99, created_at 2026-11-03 12:00:00",
+        "taobao:R4": "money_precision: refund.amount (path refund_fee) = 9.999 has more than two decimals: "
+        "kept as 10.00 yuan",
+        "taobao:R5": "mixed_timezone: refund.modified_at (path modified) = 2026-11-04T07:20:00Z names its "
+        "own zone: read by it, not as the mapping's UTC+8",
+    }
+    assert {
+        r: s.flagged_by_rule.get(r) for r in ("price_out_of_range", "money_precision", "mixed_timezone")
+    } == {"price_out_of_range": 2, "money_precision": 1, "mixed_timezone": 1}
+
+    # a later version that corrects the amount leaves the refund unflagged, and its flag row goes
+    raw.add("taobao", "refunds", [taobao_refund(2, "5.00", modified="2026-11-05 09:00:00")], dt="2026-11-21")
+    assert warehouse.run(workspace, engine=engine).balanced
+    assert rows(workspace, "SELECT quality_flags FROM unified.refund WHERE refund_key = 'taobao:R2'") == [
+        (None,)
+    ]
+    assert rows(workspace, "SELECT count(*) FROM unified.quality_flag WHERE row_key = 'taobao:R2'") == [(0,)]
