@@ -1248,12 +1248,16 @@ def _test_marker_field(m: Mapping, target: str, root: str) -> tuple[str, FieldSq
     return f"({' OR '.join(markers)}) AS _test", check
 
 
+def _amount_bound(name: str, m: Mapping) -> str:
+    """'price_out_of_range' when the amount ``v_<name>`` is below zero or above the mapping's order bound."""
+    return f"CASE WHEN v_{name} < 0 OR v_{name} > {m.max_order_amount} THEN 'price_out_of_range' END"
+
+
 def refund_flags(m: Mapping, fields: list[FieldSql]) -> str:
     """SQL of a refund's ``quality_flags``: an amount below zero or above the mapping's order bound
     (price_out_of_range), and what its fields raise (money_precision, mixed_timezone); NULL for none."""
     assert m.refund is not None
-    bounds = [f"CASE WHEN v_amount < 0 OR v_amount > {m.max_order_amount} THEN 'price_out_of_range' END"]
-    conds = (bounds if "amount" in m.refund.fields else []) + field_flags(fields)
+    conds = ([_amount_bound("amount", m)] if "amount" in m.refund.fields else []) + field_flags(fields)
     return f"NULLIF(concat_ws(',', {', '.join(conds)}), '')" if conds else "CAST(NULL AS VARCHAR)"
 
 
@@ -1269,9 +1273,7 @@ def keyed_flags(target: Target, rule: TargetRule, m: Mapping, fields: list[Field
         if tf.type == "time" and target.name not in ZONE_NOTED:  # there its note raises it (field_flags)
             conds.append(f"CASE WHEN {_names_own_zone(name, fr)} THEN 'mixed_timezone' END")
         if tf.type == "money":
-            conds.append(
-                f"CASE WHEN v_{name} < 0 OR v_{name} > {m.max_order_amount} THEN 'price_out_of_range' END"
-            )
+            conds.append(_amount_bound(name, m))
     if target.name == "pos_sale":  # a sale row is an order line: the order lines' bounds too
         conds += [
             f"CASE WHEN v_unit_price <= 0 OR v_unit_price > {m.max_unit_price} THEN 'price_out_of_range' END",

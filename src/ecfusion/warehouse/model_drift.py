@@ -8,7 +8,7 @@ from __future__ import annotations
 import duckdb
 
 from ecfusion.errors import WarehouseOutdated
-from ecfusion.model.revisions import REVISIONS, Revision
+from ecfusion.model.revisions import CURRENT, REVISIONS, Revision
 from ecfusion.standardize.sqlgen import has_blank_edge
 
 
@@ -26,15 +26,16 @@ def outdated(conn: duckdb.DuckDBPyConnection) -> list[tuple[Revision, int]]:
         return []
     # a warehouse of an ecfusion before revisions has no column yet (the run adds it): revision 0
     revision = "COALESCE(model_revision, 0)" if "model_revision" in columns else "0"
+    # the ledger read once: raw records per entity and the revision they were standardized at
+    earlier = conn.execute(
+        f"SELECT entity, {revision}, sum(rows) FROM meta.processed_file WHERE {revision} < ? GROUP BY ALL",
+        [CURRENT],
+    ).fetchall()
     found = []
     for r in REVISIONS:
-        [(records,)] = conn.execute(
-            f"SELECT COALESCE(sum(rows), 0) FROM meta.processed_file WHERE {revision} < ? "
-            "AND list_contains(?, entity)",
-            [r.number, list(r.entities)],
-        ).fetchall()
+        records = sum(int(n) for entity, rev, n in earlier if entity in r.entities and rev < r.number)
         if records and (not r.padded or _padded(conn, r)):
-            found.append((r, int(records)))
+            found.append((r, records))
     return found
 
 
