@@ -9,7 +9,7 @@ import pytest
 from ecfusion.cli import main
 from ecfusion.config import Workspace
 from ecfusion.errors import SubjectErased
-from ecfusion.security.fields import FieldCipher
+from ecfusion.security.fields import FieldCipher, parse_token
 
 
 def test_erase_by_subject_then_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -46,3 +46,53 @@ def test_scan_reports_fields_without_showing_values(tmp_path: Path,
     assert "receiver_mobile" in out and "detected in text" in out and "masked" in out
     assert "1 lines are not JSON" in out
     assert "13812345678" not in out and "13912345678" not in out
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--phone", "abc", "'abc' is not a phone number (hint: give a mainland mobile such as 13812345678"),
+        ("--phone", "138****5678", "'138****5678' is not a phone number (hint: "),  # a masked copy
+        ("--email", "abc", "'abc' is not an e-mail address (hint: give it as name@example.com; "),
+        ("--id-number", "abc", "'abc' is not a resident ID number (hint: give its 18 characters"),
+        ("--id-number", "110101199003071234", "'110101199003071234' is not a resident ID number (hint: "),
+        ("--subject", "abc", "'abc' is not a subject key (hint: give <platform>:<account id>, "),
+        ("--subject", "taobao:", "'taobao:' is not a subject key (hint: "),
+        ("--subject-id", "abc", "'abc' is not a subject id (hint: a subject id is the 24 hex digits "),
+    ],
+    ids=lambda v: v if len(v) < 20 else "",
+)
+def test_erase_refuses_a_value_that_cannot_be_what_it_is_given_as_and_erases_nothing(
+    option: str, value: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--phone abc`` said "erased subject …": the blind index of a number with no digits, and a
+    subject that no token holds, recorded as erased; ``--subject abc`` erased a subject no protect
+    ever makes. Each is refused, and an account given beside it is not erased either."""
+    ws = Workspace.init(tmp_path / "ws")
+    cipher = FieldCipher.open(ws)
+    token = cipher.encrypt("phone", "13812345678", "crm:M1")
+    cipher.close()
+    # an account given beside the mistyped value (each option once)
+    subject_id = parse_token(token).subject
+    account = ["--subject-id", subject_id] if option == "--subject" else ["--subject", "crm:M1"]
+    argv = ["privacy", "erase", "-w", str(ws.root), "--reason", "DSR-5", *account, option, value]
+    assert main(argv) == 2
+    shown = capsys.readouterr()
+    [line] = [ln for ln in shown.err.splitlines() if ln.strip()]
+    assert line.startswith(f"error[ECF200]: {said}"), line
+    assert line.endswith("; nothing was erased)"), line
+    assert "erased subject" not in shown.out
+    cipher = FieldCipher.open(ws)
+    assert cipher.decrypt(token) == "13812345678"
+    assert cipher.keystore.stats()["erasures"] == 0  # type: ignore[attr-defined]
+    cipher.close()
+
+
+def test_erase_by_a_phone_number_however_it_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The check refuses no real number: a mobile with its country code, a landline."""
+    ws = Workspace.init(tmp_path / "ws")
+    for phone in ("+86 138-1234-5678", "0571-88886666"):
+        assert main(["privacy", "erase", "-w", str(ws.root), "--reason", "DSR-6", "--phone", phone]) == 0
+        assert "erased subject" in capsys.readouterr().out

@@ -47,9 +47,15 @@ def erase_cmd(
     workspace: Path = WS,
 ) -> None:
     """Crypto-shred a data subject: destroy its data keys; the lake is not rewritten."""
-    from ecfusion.security.erasure import erase_person
-    from ecfusion.security.fields import FieldCipher
+    from ecfusion.security.erasure import erase_person, personal_values
+    from ecfusion.security.fields import FieldCipher, check_subject_id, check_subject_key
 
+    # every value checked before anything is erased: a mistyped one erases nothing at all
+    if subject:
+        check_subject_key(subject)
+    if subject_id:
+        check_subject_id(subject_id)
+    personal_values(phone=phone, email=email, id_number=id_number)
     ws = Workspace.open(workspace)
     cipher = FieldCipher.open(ws)
     try:

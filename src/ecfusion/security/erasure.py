@@ -10,7 +10,8 @@ Two ways in:
 * ``erase_person(workspace or cipher, lake_root, phone=…, email=…, id_number=…, reason=…)`` when
   only a personal value is known: its blind index is computed, the lake is scanned (DuckDB over
   the raw Parquet ``payload`` column, no decryption) for tokens carrying it, and every subject id
-  found — plus the phone subject ``phone:<blind index>`` — is destroyed.
+  found — plus the phone subject ``phone:<blind index>`` — is destroyed. A value that cannot be
+  what it is given as (``--phone abc``) is refused before anything is erased.
 
 What stays after erasure: the blind indexes inside tokens (keyed MACs, useless without the
 master key) and the non-personal parts of the records (orders, amounts), which is what
@@ -75,10 +76,37 @@ def subjects_with_value(lake_root: Path | str, kind: str, blind_index: str) -> t
     return {r[0] for r in rows}, len(files)
 
 
+def personal_values(*, phone: str | None = None, email: str | None = None,
+                    id_number: str | None = None) -> dict[str, str]:
+    """The values given, by kind, each checked to be what it claims with the standardization's own
+    parsers: a value that is no phone number (``abc``, a masked ``138****5678``), no e-mail or no
+    resident ID number (wrong check digit) normalizes to the blind index of some other junk, or of
+    nothing, and its erasure would destroy the wrong subjects or report one that holds no data."""
+    from ecfusion.standardize.normalize.id_number import normalize_id_number
+    from ecfusion.standardize.normalize.personal import normalize_email
+    from ecfusion.standardize.normalize.phone import parse_phone
+
+    checks = {
+        "phone": (parse_phone, "a phone number",
+                  "give a mainland mobile such as 13812345678 or +86 138 1234 5678, or a landline such as "
+                  "0571-88886666"),
+        "email": (normalize_email, "an e-mail address", "give it as name@example.com"),
+        "id_number": (normalize_id_number, "a resident ID number",
+                      "give its 18 characters, the last one its GB 11643 check digit, or the old 15 digits"),
+    }
+    given = {k: v for k, v in (("phone", phone), ("email", email), ("id_number", id_number)) if v}
+    for kind, value in given.items():
+        parse, what, how = checks[kind]
+        if parse(value) is None:
+            raise InputError(f"{value!r} is not {what}", hint=f"{how}; nothing was erased")
+    return given
+
+
 def erase_person(cipher: FieldCipher, lake_root: Path | str, *, reason: str, phone: str | None = None,
                  email: str | None = None, id_number: str | None = None) -> ErasureReport:
-    """Erase everyone's data keyed to these personal values (a request made by phone, e-mail or ID)."""
-    given = {k: v for k, v in (("phone", phone), ("email", email), ("id_number", id_number)) if v}
+    """Erase everyone's data keyed to these personal values (a request made by phone, e-mail or ID);
+    each is checked first (``personal_values``), and one that is not what it claims erases nothing."""
+    given = personal_values(phone=phone, email=email, id_number=id_number)
     if not given:
         raise InputError("an erasure by personal value needs a phone, e-mail or ID number",
                          hint="or erase a known account with erase_subject")

@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import hmac
 import os
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ecfusion.errors import KeyStoreError, SubjectErased
+from ecfusion.errors import InputError, KeyStoreError, SubjectErased
 from ecfusion.security.keystore import (
     LABEL_BLIND_INDEX,
     LABEL_CONTENT_HASH,
@@ -68,6 +69,7 @@ _NONCE = 12
 _KINDS = frozenset(PII_KINDS)
 _TAG = 16
 _DIGEST_BYTES = 12  # 96 bits -> 24 hex characters
+_SUBJECT_ID = re.compile(f"[0-9a-f]{{{2 * _DIGEST_BYTES}}}")
 _TOKEN_MEMO = 200_000  # tokens remembered for reuse (about 40 MB at most)
 
 
@@ -84,6 +86,30 @@ _B64_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 def _unb64(text: str) -> bytes:
     return binascii.a2b_base64((text + "=" * (-len(text) % 4)).encode("ascii").translate(_B64_STANDARD))
+
+
+def check_subject_key(subject: str) -> str:
+    """``subject`` if it can be a subject key (``<platform or namespace>:<account id>``, as
+    ``protect`` makes them); an erasure of anything else would record a subject no token has."""
+    namespace, colon, account = subject.partition(":")
+    if not (colon and namespace.strip() and account.strip()):
+        raise InputError(
+            f"{subject!r} is not a subject key",
+            hint="give <platform>:<account id>, e.g. taobao:<buyer_open_uid> or crm:<member_id>; "
+            "nothing was erased",
+        )
+    return subject
+
+
+def check_subject_id(subject_id: str) -> str:
+    """``subject_id`` if it can be a subject id (the keyed digest a token carries)."""
+    if not _SUBJECT_ID.fullmatch(subject_id):
+        raise InputError(
+            f"{subject_id!r} is not a subject id",
+            hint=f"a subject id is the {2 * _DIGEST_BYTES} hex digits after the kind in a token, "
+            "ef1:<kind>:<subject id>:…; nothing was erased",
+        )
+    return subject_id
 
 
 class _Aead(Protocol):
@@ -375,11 +401,11 @@ class FieldCipher:
     def erase_subject(self, subject: str, reason: str) -> ErasureRecord:
         """Crypto-shred one subject key (e.g. ``taobao:<buyer_open_uid>``): every token of it,
         in every file already written, becomes unreadable."""
-        return self.erase_subject_id(self.subject_id(subject), reason)
+        return self.erase_subject_id(self.subject_id(check_subject_key(subject)), reason)
 
     def erase_subject_id(self, subject_id: str, reason: str) -> ErasureRecord:
         """Crypto-shred by the subject id found in tokens (``parse_token(t).subject``)."""
-        record = self.keystore.destroy(subject_id, reason)
+        record = self.keystore.destroy(check_subject_id(subject_id), reason)
         self._tokens.clear()
         for slot in [s for s in self._aeads if s[0] == subject_id]:
             del self._aeads[slot]
