@@ -8,6 +8,7 @@ without it (``tests/cli/test_startup.py``).
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -142,8 +143,18 @@ def check(name: str, workspace: Path = WS_OPTION) -> None:
     finally:
         connector.close()
     if not result.ok:
-        raise EcfusionError(f"source {name}: {result.message}", hint=result.hint)
+        raise EcfusionError(_naming(name, result.message), hint=result.hint)
     console.print(f"source {name}: ok — {result.message}")
+
+
+def _naming(name: str, message: str) -> str:
+    """``message`` naming source ``name`` once: a connector's errors mostly name their source
+    already ("source tb has no OAuth token", "webhook wh has …", "… for source q: …"), as they
+    do in a sync; "source tb: source tb …" said it twice."""
+    # as a word of its own: not in a path or a URL (/var/log/orders.log for a source "orders")
+    if re.search(rf"(?:^|\s){re.escape(name)}(?:$|[\s:,;)])", message):
+        return message
+    return f"source {name}: {message}"
 
 
 @sources_app.command("sync")
