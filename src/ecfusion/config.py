@@ -115,20 +115,22 @@ class ControlSection(_Section):
                 make_url(value).get_dialect()
             except NoSuchModuleError as e:
                 raise ValueError(
-                    f"{_without_password(value)!r} names no database SQLAlchemy knows ({e}), e.g. "
+                    f"{without_password(value)!r} names no database SQLAlchemy knows ({e}), e.g. "
                     "'postgresql+psycopg://user@127.0.0.1:5432/ecfusion'"
                 ) from e
             except (ArgumentError, ValueError) as e:  # ValueError: a port that is not a number
                 raise ValueError(
-                    f"{_without_password(value)!r} is not a SQLAlchemy URL ({e}), e.g. "
+                    f"{without_password(value)!r} is not a SQLAlchemy URL ({e}), e.g. "
                     "'postgresql+psycopg://user@127.0.0.1:5432/ecfusion'"
                 ) from e
         return value
 
 
-def _without_password(url: str) -> str:
-    """``url`` with any password in it starred: what an error may print of a URL."""
-    return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", url)
+def without_password(url: str) -> str:
+    """``url`` with any password in it starred: what a message may print of a URL (an error, the
+    demo's summary). Up to the last ``@`` before the query, as a password may hold ``/`` or an
+    unescaped ``@``: a host starred too is better than part of a password shown."""
+    return re.sub(r"(://[^/@:]*:)[^?]*@", r"\1***@", url)
 
 
 class SecuritySection(_Section):
@@ -232,7 +234,7 @@ def _format_validation_error(path: Path, err: ValidationError) -> str:
         )
     wrote = "a table" if isinstance(first["input"], dict) else repr(first["input"])
     if first["loc"] == ("control", "url"):  # the URL's password, never printed
-        wrote = repr(_without_password(str(first["input"])))
+        wrote = repr(without_password(str(first["input"])))
     why += "" if wrote in why else f"; it is {wrote}"
     if kind in ("literal_error", "enum"):
         fix = f"use one of the allowed values: {first.get('ctx', {}).get('expected', '')}"

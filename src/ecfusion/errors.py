@@ -59,6 +59,13 @@ class ControlPlaneUnavailable(WorkspaceError):
     exit_code = 69  # EX_UNAVAILABLE (sysexits.h)
 
 
+class ControlPlaneLost(ControlPlaneUnavailable):
+    """The control plane's database server was reached, then dropped the connection in the middle
+    of a command (restarted, shut down, the session terminated)."""
+
+    code = "ECF141"
+
+
 class ListenError(EcfusionError):
     """A server command cannot listen where it was told: the port is taken, the host is not this
     machine's or no name of any."""

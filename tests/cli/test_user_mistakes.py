@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -168,6 +169,48 @@ def test_an_unreachable_control_plane_names_its_host_and_port(
         "error[ECF140]: cannot connect to the control plane at 127.0.0.1:1 ([control] url, database ecf): "
     ), line
     assert "Connection refused" in line and "s3cret" not in line
+
+
+@pytest.mark.services
+def test_a_control_plane_that_drops_the_connection_mid_command_says_so_in_one_line(
+    tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Connected, then the server went away (restarted, shut down, the session terminated): it was
+    SQLAlchemy's traceback, only a failure to connect at all was said. Here the command's own session
+    is terminated from a second one just before its first statement, as a restart does to it."""
+    from sqlalchemy import create_engine, event, text
+
+    from ecfusion.control.db import connect
+
+    url = pg_url.replace("://postgres@", "://postgres:s3cret@")  # trust auth: the password goes unchecked
+    ws = _control_url(tmp_path, url)
+    engine = connect(url)  # the command's engine (one per URL), its tables created
+    admin = create_engine(pg_url)
+    terminated: list[bool] = []
+
+    def terminate(conn: Any, *_: Any) -> None:
+        if not terminated:
+            pid = conn.connection.dbapi_connection.info.backend_pid
+            with admin.connect() as c:  # waits (5 s at most) until that session is gone
+                ended = c.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar()
+            terminated.append(ended)
+
+    event.listen(engine, "before_cursor_execute", terminate)
+    try:
+        code, line = said(["sources", "list", "-w", str(ws.root)], capsys)
+    finally:
+        event.remove(engine, "before_cursor_execute", terminate)
+        engine.dispose()
+        admin.dispose()
+    assert terminated == [True]
+    assert code == 69
+    starred = url.replace("s3cret", "***")
+    assert line == (
+        f"error[ECF141]: lost the connection to the control plane {starred} ([control] url) in the middle of "
+        "the command: terminating connection due to administrator command (hint: its database server "
+        "restarted or ended this session: run the command again once it answers; what the command committed "
+        "is kept)"
+    )
 
 
 @pytest.mark.skipif(importlib.util.find_spec("MySQLdb") is not None, reason="mysqlclient is installed")

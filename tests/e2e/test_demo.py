@@ -50,3 +50,21 @@ def test_no_plaintext_personal_data_anywhere_under_the_workspace(demo_run) -> No
     assert hits, "sanity: the same scan finds plaintext in the source folder"
     leaks = find_plaintext(ws, needles)
     assert leaks == [], f"plaintext personal data in the workspace: {leaks[:10]}"
+
+
+@pytest.mark.services
+def test_the_demo_stars_the_password_of_the_control_url_it_prints(
+    tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``[control] url = "postgresql://user:secret@host/db"`` was printed under "where it is" as
+    written, password and all."""
+    from ecfusion.cli import main
+    from ecfusion.config import Workspace
+
+    url = pg_url.replace("://postgres@", "://postgres:s3cret@")  # trust auth: the password goes unchecked
+    ws = Workspace.init(tmp_path / "ws")
+    (ws.root / "ecfusion.toml").write_text(f'[control]\nurl = "{url}"\n')
+    assert main(["demo", "-w", str(ws.root), "--persons", "10", "--days", "1"]) == 0
+    out = "".join(capsys.readouterr().out.split())  # the console wraps a long URL where it likes
+    assert "s3cret" not in out
+    assert f"control{url.replace('s3cret', '***')}" in out

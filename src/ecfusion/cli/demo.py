@@ -19,7 +19,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from ecfusion.cli.app import ENGINE, app, console
-from ecfusion.config import Workspace
+from ecfusion.config import Workspace, without_password
 
 if TYPE_CHECKING:
     from ecfusion.pipeline import DemoResult
@@ -90,7 +90,7 @@ def _print(result: DemoResult, ws: Workspace, kept_sources: Path | None) -> None
     console.rule("where it is")
     console.print(f"workspace  {ws.root}\nraw zone   {ws.lake_root / 'raw'}\n"
                   f"quarantine {ws.lake_root / 'quarantine'}\nwarehouse  {ws.warehouse_root}\n"
-                  f"control    {ws.control_url}")
+                  f"control    {without_password(ws.control_url)}")
     if kept_sources is not None:
         console.print(f"sources    {kept_sources} (simulated; truth in {kept_sources / 'truth'})")
     console.print(f"done in {result.seconds:.1f}s")

@@ -7,13 +7,16 @@ SQLite is the default (a file in the workspace); PostgreSQL and MariaDB work wit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 from sqlalchemy import URL, Engine, create_engine, event
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
-from ecfusion.errors import ConfigError, ControlPlaneUnavailable, PathError
+from ecfusion.config import without_password
+from ecfusion.errors import ConfigError, ControlPlaneLost, ControlPlaneUnavailable, PathError
 
 
 class Base(DeclarativeBase):
@@ -32,8 +35,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
 def connect(url: str) -> Engine:
     """The engine for ``url``, with every registered control-plane table created.
 
-    A URL SQLAlchemy cannot read, a database whose driver is not installed and a server that does
-    not answer are each one ecfusion error naming ``[control] url``, never SQLAlchemy's traceback
+    A URL SQLAlchemy cannot read, a database whose driver is not installed, a server that does
+    not answer (now or when a command needs a new connection) and one that drops the connection
+    mid-command are each one ecfusion error naming ``[control] url``, never SQLAlchemy's traceback
     (``ecfusion.config`` refuses a malformed URL earlier, when it reads ecfusion.toml)."""
     try:
         engine = create_engine(url, future=True, pool_pre_ping=True)
@@ -52,19 +56,46 @@ def connect(url: str) -> Engine:
         ) from e
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    try:
-        engine.connect().close()
-    except DBAPIError as e:
-        raise _unavailable(engine.url, e) from e
+    event.listen(engine, "handle_error", _said_as_ecfusion_error(engine.url, url))
+    engine.connect().close()  # a server that does not answer: said here, by the listener
     _import_table_modules()
     Base.metadata.create_all(engine)
     return engine
 
 
-def _unavailable(url: URL, e: DBAPIError) -> ControlPlaneUnavailable | PathError:
+def _said_as_ecfusion_error(url: URL, text: str) -> Callable[[ExceptionContext], None]:
+    """The ``handle_error`` listener of the engine of ``url`` (``text`` as the user wrote it): a
+    connection that cannot be made (at the start of a command, or later while the server restarts)
+    is ``_unavailable``; one the server dropped while a command used it (restarted, shut down, its
+    session terminated) is ``ControlPlaneLost``. Every other database error stays SQLAlchemy's, and
+    so does a failed pre-ping: the pool replaces that connection by itself."""
+
+    def listener(context: ExceptionContext) -> None:
+        if context.is_pre_ping:
+            return
+        if context.connection is None:  # no connection was made
+            raise _unavailable(url, context.original_exception)
+        if context.is_disconnect:
+            raise ControlPlaneLost(
+                f"lost the connection to the control plane {without_password(text)} ([control] url) "
+                f"in the middle of the command: {_first_line(context.original_exception)}",
+                hint="its database server restarted or ended this session: run the command again once it "
+                "answers; what the command committed is kept",
+            )
+
+    return listener
+
+
+def _first_line(e: BaseException) -> str:
+    """What the driver said, on one line (its first)."""
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    return lines[0] if lines else type(e).__name__
+
+
+def _unavailable(url: URL, e: BaseException) -> ControlPlaneUnavailable | PathError:
     """The control plane cannot be opened: its SQLite file (a path, the workspace's by default) or
     its server (host and port, said as the driver put it; the password never)."""
-    said = str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
+    said = _first_line(e)
     if url.get_backend_name() == "sqlite":
         return PathError(
             f"the control plane's database {url.database} cannot be opened: {said}",
