@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ecfusion.security.fields import FieldCipher, is_token, parse_token
+from ecfusion.security.keystore import LocalKeyStore
 from ecfusion.security.protect import ProtectBatch, Protected
 from ecfusion.security.tokens import tokens_in_text
 
@@ -169,6 +171,56 @@ def test_without_an_account_the_real_phone_is_the_subject_on_every_platform(ciph
 def test_no_subject_at_all_falls_back_to_the_content(cipher: FieldCipher) -> None:
     [a, b] = cipher.protect_many([{"note": "a@b.com"}, {"note": "a@b.com"}], source="s", platform="app")
     assert a.subject == b.subject and a.subject.startswith("app:content:")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"tid": 2**70, "total": "10.00"}, {"tid": 2**70, "total": "99.00"}),  # alike but elsewhere
+        ({"tid": 2**70}, {"tid": 2**70 + 1}),  # alike but in the long integer itself
+        ({"tid": 2**70}, {"tid": str(2**70)}),  # the number and the text of its digits
+    ],
+    ids=["another-field", "the-integer", "int-or-string"],
+)
+def test_a_record_with_an_integer_beyond_64_bits_gets_a_content_subject_of_its_own(
+    cipher: FieldCipher, first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    """orjson refuses such an integer, and the content subject was the keyed hash of the personal
+    values alone: two different records with the same e-mail shared one data key (erasing one
+    shredded the other)."""
+    [a, b] = cipher.protect_many([{"note": "a@b.com", **first}, {"note": "a@b.com", **second}],
+                                 source="s", platform="app")
+    assert a.subject.startswith("app:content:") and b.subject.startswith("app:content:")
+    assert a.subject != b.subject
+    [again] = cipher.protect_many([{**first, "note": "a@b.com"}], source="s", platform="app")
+    assert again.subject == a.subject, "the same record, whatever its key order, is the same subject"
+
+
+def test_a_record_nested_deeper_than_orjson_writes_gets_a_content_subject_of_its_own(
+    cipher: FieldCipher,
+) -> None:
+    """Past orjson's 255 levels the same fallback made the personal values alone the subject."""
+
+    def nested(leaf: str) -> Any:
+        value: Any = leaf
+        for _ in range(300):
+            value = [value]
+        return {"note": "a@b.com", "lines": value}
+
+    [a, b] = cipher.protect_many([nested("1"), nested("2")], source="s", platform="app")
+    assert a.subject.startswith("app:content:") and a.subject != b.subject
+
+
+def test_the_content_subject_of_an_ordinary_record_is_the_one_earlier_versions_gave(tmp_path: Path) -> None:
+    """Computed with ecfusion at f930659, before long integers were written whole: a record landed
+    then and again now is the same subject, under the same data key."""
+    master_key = bytes(range(32))
+    keystore = LocalKeyStore(tmp_path / "keystore.db", master_key)
+    cipher = FieldCipher(keystore, master_key)
+    record = {"note": "a@b.com", "tid": "1001", "amount": 12.5, "items": [{"n": 2**63 - 1}]}
+    [result] = cipher.protect_many([record], source="s", platform="app")
+    keystore.close()
+    assert result.subject == "app:content:442d3474995217dee7dcb8a054f884a5"
 
 
 def test_batch_ensures_all_keys_in_one_transaction(cipher: FieldCipher,

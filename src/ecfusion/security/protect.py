@@ -39,6 +39,7 @@ Beside each whole-value phone token it writes the number's region (``<field>_reg
 from __future__ import annotations
 
 import gc
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,6 +48,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
+from ecfusion.lake import jsontext
 from ecfusion.security.derived import add_phone_region
 from ecfusion.security.detectors import DIGIT_RUN, find_pii
 from ecfusion.security.pii import KeyClass
@@ -295,10 +297,20 @@ def _choose_subject(cipher: FieldCipher, original: Any, found: _Found, rules: Fi
 
 
 def _canonical(original: Any, found: _Found) -> bytes:
+    """The bytes a content subject is the keyed hash of: the whole record as sorted-keys JSON.
+
+    ``jsontext.dumps`` gives orjson's own bytes (those of every record landed before), except that
+    an integer beyond 64 bits, which orjson refuses, is written with its digits: never a string's
+    bytes (those are quoted). Nested deeper than orjson goes (255), the stdlib's JSON writes it.
+    Each is JSON of the whole record, so equal bytes are equal records, whichever wrote them."""
     try:
-        return orjson.dumps(original, option=orjson.OPT_SORT_KEYS, default=str)
-    except (orjson.JSONEncodeError, TypeError):
-        # Nested deeper than orjson goes (or odd keys): the personal values themselves identify it.
+        return jsontext.dumps(original, option=orjson.OPT_SORT_KEYS, default=str)
+    except (TypeError, RecursionError):  # orjson.JSONEncodeError is a TypeError
+        pass
+    try:
+        return json.dumps(original, sort_keys=True, separators=(",", ":"), default=str).encode()
+    except (TypeError, ValueError, RecursionError):
+        # Deeper than Python recurses, or keys that do not sort: the personal values identify it.
         return "\x1e".join(f"{slot.kind}\x1f{slot.value}" for slot in found.slots).encode()
 
 
