@@ -511,6 +511,13 @@ KUAISHOU_MISTAKES = [
      "maps.refund_override.when_paid", "not in one used under 'overrides'"),
     (('"70" = "completed"\n', '"70" = "completed"\n[maps.order_status.when_paid]\n"70" = "refunded"\n'),
      "orders.fields.status.overrides", "which one wins"),
+    # a code whose 'refunded' may follow a refund of part of the order: one of an override map's, refunded
+    (('[maps.refund_override.codes]', 'partial_refund = ["1"]\n[maps.refund_override.codes]'),
+     "maps.refund_override.partial_refund.1", "whose value is 'refunded'"),
+    (('[maps.refund_override.codes]', 'partial_refund = ["9"]\n[maps.refund_override.codes]'),
+     "maps.refund_override.partial_refund.9", "not a code there"),
+    (('[maps.order_status.codes]', 'partial_refund = ["70"]\n[maps.order_status.codes]'),
+     "maps.order_status.partial_refund", "used under the status's 'overrides'"),
 ]
 
 

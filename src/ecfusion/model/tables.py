@@ -390,7 +390,9 @@ ORDERS = Table(
             "status",
             TEXT,
             "统一订单状态",
-            "unified order status (see vocabulary order_status)",
+            "unified order status (see vocabulary order_status); settled against the order's refunds"
+            " where the platform's says refunded also after a refund of part of it (quality_flags"
+            " partial_refund)",
             nullable=False,
         ),
         C(
@@ -470,7 +472,10 @@ ORDERS = Table(
             "comma list of rules the order fails but is kept for: "
             "price_out_of_range (pay amount < 0 or implausibly high), mixed_timezone (a time named"
             " its own zone), money_precision (an amount in yuan sent with a fraction of a fen, kept rounded"
-            " to the fen)",
+            " to the fen); from the order's refunds in unified.refund: refund_exceeds_payment (its refunds"
+            " with status refunded total more than pay_amount), partial_refund (the platform's refund status"
+            " said refunded, its refunds total less than pay_amount: status is what its own status code"
+            " gives)",
         ),
         FLAG_NOTES,
         C(
@@ -947,7 +952,8 @@ QUALITY_FLAG = Table(
         C("raw_record_id", TEXT, "原始记录", "record"),
     ),
     key=("table_name", "row_key", "rule"),
-    populated_by="outlier rules on order lines",
+    populated_by="outlier and format rules on kept orders, order lines, parcels, refunds and keyed rows;"
+    " the refund settlement on orders (refund_exceeds_payment, partial_refund)",
 )
 
 PROCESSED_FILE = Table(

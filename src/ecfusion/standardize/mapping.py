@@ -190,6 +190,15 @@ class EnumMap(_Strict):
         "where one code closes an order before and after payment (JD's TRADE_CANCELED: cancelled unpaid, "
         "refunded once paid)",
     )
+    partial_refund: list[str] = Field(
+        default_factory=list,
+        description="a map used under the order status's 'overrides' only: its codes whose value "
+        "'refunded' the platform also gives after a refund of part of the order (Pinduoduo's refund_status "
+        "4, 退款成功); "
+        "an order so refunded is settled against the refunds the warehouse holds for it "
+        "(warehouse/settlement.py): when they total less than its payment, its status is what its own "
+        "status code says and it is flagged partial_refund",
+    )
 
 
 class TestMarker(_Strict):
@@ -358,7 +367,29 @@ def _check_maps(m: Mapping) -> list[Problem]:
             fix = f"'{emap.default}' is not in {emap.vocabulary}: use one of {sorted(allowed)}"
             problems.append((f"maps.{name}.default", fix))
         problems += _check_when_paid(name, emap, allowed, uses.get(name, set()))
+        problems += _check_partial_refund(name, emap, uses.get(name, set()))
     return problems
+
+
+def _check_partial_refund(name: str, emap: EnumMap, uses: set[str]) -> list[Problem]:
+    """``partial_refund`` lists codes of the map that give 'refunded', in an order-status map used
+    under 'overrides' (the order's own status code is what the settlement falls back to)."""
+    if not emap.partial_refund:
+        return []
+    key = f"maps.{name}.partial_refund"
+    if emap.vocabulary != "order_status" or uses != {"override"}:
+        fix = (
+            "partial_refund names codes of an order_status map used under the status's 'overrides' "
+            "(Pinduoduo's refund_override), whose 'refunded' may follow a refund of part of the order; "
+            "remove it here"
+        )
+        return [(key, fix)]
+    return [
+        (f"{key}.{code}", f"'{code}' must be a code of maps.{name} whose value is 'refunded': it is "
+         + ("not a code there" if code not in emap.codes else f"'{emap.codes[code]}'"))
+        for code in emap.partial_refund
+        if emap.codes.get(code) != "refunded"
+    ]
 
 
 def _check_when_paid(name: str, emap: EnumMap, allowed: set[str], uses: set[str]) -> list[Problem]:

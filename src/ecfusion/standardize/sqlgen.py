@@ -929,6 +929,43 @@ def platform_status_expr(m: Mapping) -> str:
     return parts[0] if len(parts) == 1 else " || '/' || ".join(f"COALESCE({p}, '')" for p in parts)
 
 
+@dataclass(frozen=True)
+class PartialRefundSql:
+    """SQL over an order row's ``platform_status`` (``platform_status_expr``'s codes joined by '/') for
+    a mapping whose status overrides name ``partial_refund`` codes (``warehouse/settlement.py``)."""
+
+    said: str  # the override code that made the order refunded, as 'refund_status 4'; NULL: none did
+    base: str  # the status the codes give with those codes taken as no override
+    own: str  # the status's own code, as 'order_status 2'
+
+
+def partial_refund_sql(m: Mapping, platform_status: str = "platform_status") -> PartialRefundSql | None:
+    """The settlement's view of ``m``'s order statuses; None when no map its status overrides read
+    names ``partial_refund`` codes."""
+    fr = m.orders.fields.get("status") if m.orders is not None else None
+    if fr is None or fr.map is None or not any(m.enum_map(o.map).partial_refund for o in fr.overrides):
+        return None
+
+    def part(k: int) -> str:  # platform_status_expr writes a code not given as ''
+        # not split_part: DuckDB 2.0 fails to bind `split_part(x, '/', k) = 'c'` over some plans
+        # ("BindBuiltinScalarFunction did not return a BoundFunctionExpression")
+        return f"NULLIF(regexp_extract({platform_status}, '^{'[^/]*/' * (k - 1)}([^/]*)', 1), '')"
+
+    value, said = _map_case(part(1), m.enum_map(fr.map)), list[str]()
+    for i, o in enumerate(fr.overrides):
+        omap = m.enum_map(o.map)
+        partial = set(omap.partial_refund)
+        unsaid = {c: "" if c in partial else v for c, v in omap.codes.items()}  # partial: no override
+        kept = omap.model_copy(update={"codes": unsaid})
+        code = part(i + 2)
+        value = f"COALESCE(NULLIF({_map_case(code, kept)}, ''), {value})"
+        if partial:  # a later override wins, so its words come first
+            codes = ", ".join(lit(c) for c in sorted(partial))
+            said.insert(0, f"CASE WHEN {code} IN ({codes}) THEN {lit(o.path + ' ')} || {code} END")
+    said_sql = said[0] if len(said) == 1 else f"COALESCE({', '.join(said)})"
+    return PartialRefundSql(said_sql, value, f"{lit(fr.all_paths[0] + ' ')} || {part(1)}")
+
+
 def lines_sql(m: Mapping, header_view: str) -> str:
     """One row per line item of each order record in ``header_view``."""
     assert m.order_line is not None

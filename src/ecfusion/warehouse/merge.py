@@ -635,12 +635,17 @@ def refund_flag_sql(refunds: str) -> str:
     return flag_rows_sql("refund", "refund_key", refunds, noted_why(_values_said("amount", "created_at")))
 
 
+def order_flag_sql(orders: str) -> str:
+    """One row per (order, rule) a kept order was flagged by (the refund settlement's too)."""
+    return flag_rows_sql("orders", "order_key", orders, noted_why(_values_said("pay_amount", "created_at")))
+
+
 def quality_flag_sql(lines: str, orders: str) -> str:
     """One row per (row, rule) an outlier or format rule flagged on a kept order or line (L3 b)."""
     return union_all(
         [
             flag_rows_sql("order_line", "line_key", lines, noted_why(_values_said("unit_price", "quantity"))),
-            flag_rows_sql("orders", "order_key", orders, noted_why(_values_said("pay_amount", "created_at"))),
+            order_flag_sql(orders),
         ]
     )
 

@@ -44,6 +44,7 @@ from ecfusion.warehouse import (
     merge,
     model_drift,
     reasons,
+    settlement,
     spu,
 )
 from ecfusion.warehouse import rebuild as rebuild_from_raw
@@ -396,6 +397,36 @@ class _Run:
             Write("chg_discount_allocation", "unified.discount_allocation", "order_key", "aff_allocation")
         )
 
+    def settle_refunds(self) -> None:
+        """Refunds settled against their orders (``warehouse/settlement.py``): every order this run's
+        order or refund writes touch, from the state after every other write, its status, flags and
+        notes; the orders whose settlement changed are written again, with all their flag rows (a
+        settlement flag never costs a row its other flags). Last of the steps that read
+        ``after_writes('orders')``: its rows replace some the order merge wrote."""
+        orders, refunds = self._merges_into("unified.orders"), self._merges_into("unified.refund")
+        if not orders and not refunds:
+            return
+        e = self.engine
+        e.materialize("aff_settlement", settlement.affected_orders_sql(orders, refunds))
+        orders_now = self.after_writes("orders")
+        e.materialize("stl_all", settlement.settled_orders_sql(
+            "aff_settlement", orders_now, self.after_writes("refund"), self.mappings
+        ))
+        e.materialize("stl_orders", settlement.changed_orders_sql("stl_all", orders_now))
+        e.view("stl_order_keys", "SELECT order_key FROM stl_all WHERE _changed")
+        e.view("stl_flag_keys", "SELECT order_key AS row_key FROM stl_all WHERE _changed")
+        e.view("stl_quality_flag", merge.order_flag_sql("stl_orders"))
+        # the summary's "flagged and kept": the orders this run settled, by settlement flag
+        self.flag_queries.append(settlement.settlement_flags_sql("stl_all"))
+        rows = e.scalar_rows(settlement.untold_sql("stl_all"))
+        untold = [(str(p), int(n)) for p, n in rows]  # type: ignore[call-overload]
+        if said := settlement.untold_note(untold):
+            self.notes.append(said)
+        self.writes += [
+            Write("stl_orders", "unified.orders", "order_key", "stl_order_keys"),
+            Write("stl_quality_flag", "unified.quality_flag", "row_key", "stl_flag_keys"),
+        ]
+
     def quarantine(self) -> None:
         parts = [f"SELECT *, '{name.removeprefix('out_')}' AS entity FROM {name}" for name in self.outcomes]
         # a view: three small scans (quarantine, reconciliation, rules) cost less than copying every row
@@ -653,6 +684,7 @@ def _stage_and_write(
     run.overlay_listings()  # after every write that touches lines, orders or the feed
     run.allocate_discounts()  # after every write that touches lines or coupons
     run.derive_spus()  # after the product master merge
+    run.settle_refunds()  # after every write that touches orders or refunds; last to read orders
     run.quarantine()
     summary.reconciliation = run.reconcile()
     summary.quarantine_by_rule = run.quarantine_rules()
