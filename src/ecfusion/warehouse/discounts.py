@@ -18,7 +18,7 @@ state its writes leave (``_Run.after_writes``), and replaces that order's rows.
 
 from __future__ import annotations
 
-from ecfusion.warehouse.merge import rows_of, touched_sql
+from ecfusion.warehouse.merge import orders_named_sql
 
 
 def _fen(amount: str) -> str:
@@ -29,15 +29,7 @@ def affected_orders_sql(line_writes: list[tuple[str, str]], coupon_writes: list[
     """Order keys whose allocation a run must recompute: the orders of the lines it writes (new and
     replaced: ``(relation, replaced order keys)``) and the orders its coupon writes name, before and
     after (``(relation, replaced coupon ids)``)."""
-    selects = []
-    for rows, keys in line_writes:
-        selects += [f"SELECT order_key FROM {rows}", f"SELECT order_key FROM {keys}"]
-    for rows, keys in coupon_writes:
-        selects += [
-            f"SELECT order_key FROM {rows}",
-            f"SELECT order_key FROM {rows_of('cur_coupon', 'coupon_id', keys)}",
-        ]
-    return touched_sql("order_key", selects)
+    return orders_named_sql(line_writes, coupon_writes, "cur_coupon", "coupon_id")
 
 
 def allocation_sql(affected: str, lines: str, coupons: str) -> str:

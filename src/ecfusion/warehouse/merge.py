@@ -344,6 +344,20 @@ def touched_sql(column: str, selects: list[str]) -> str:
     return f"SELECT DISTINCT {column} FROM ({union_all(selects)}) AS a WHERE {column} IS NOT NULL"
 
 
+def orders_named_sql(
+    order_writes: list[tuple[str, str]], writes: list[tuple[str, str]], current: str, key: str
+) -> str:
+    """Order keys a run's writes name: those keyed by order (``(rows, replaced order keys)``), and
+    those of another table whose rows name an order (``(rows, replaced values of key)``), before
+    (the replaced rows as ``current`` holds them) and after."""
+    selects = []
+    for rows, keys in order_writes:
+        selects += [f"SELECT order_key FROM {rows}", f"SELECT order_key FROM {keys}"]
+    for rows, keys in writes:
+        selects += [f"SELECT order_key FROM {rows}", f"SELECT order_key FROM {rows_of(current, key, keys)}"]
+    return touched_sql("order_key", selects)
+
+
 def affected_sql(candidates: str, key: str) -> str:
     return f"SELECT DISTINCT {key} FROM {candidates}"
 

@@ -48,7 +48,7 @@ from __future__ import annotations
 from ecfusion.model.tables import ORDERS
 from ecfusion.standardize.mapping import Mapping
 from ecfusion.standardize.sqlgen import NOTE_SEPARATOR, lit, partial_refund_sql
-from ecfusion.warehouse.merge import rows_of, touched_sql
+from ecfusion.warehouse.merge import orders_named_sql
 
 EXCEEDS = "refund_exceeds_payment"
 PARTIAL = "partial_refund"
@@ -60,15 +60,7 @@ HELD = ("requested", "returning", "refunded")
 def affected_orders_sql(order_writes: list[tuple[str, str]], refund_writes: list[tuple[str, str]]) -> str:
     """Order keys a run settles: those its order writes name (``(rows, replaced order keys)``) and
     those its refund writes name, before (the replaced refunds' current rows) and after."""
-    selects = []
-    for rows, keys in order_writes:
-        selects += [f"SELECT order_key FROM {rows}", f"SELECT order_key FROM {keys}"]
-    for rows, keys in refund_writes:
-        selects += [
-            f"SELECT order_key FROM {rows}",
-            f"SELECT order_key FROM {rows_of('cur_refund', 'refund_key', keys)}",
-        ]
-    return touched_sql("order_key", selects)
+    return orders_named_sql(order_writes, refund_writes, "cur_refund", "refund_key")
 
 
 def _money(x: str) -> str:
