@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rawzone import RawZone, rows
+from rawzone import RawZone, rows, taobao_trade
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
@@ -73,3 +73,32 @@ def test_an_implausible_refund_is_kept_and_flagged_with_its_reason(
         (None,)
     ]
     assert rows(workspace, "SELECT count(*) FROM unified.quality_flag WHERE row_key = 'taobao:R2'") == [(0,)]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_a_refund_and_an_order_sharing_a_key_keep_each_others_flags(
+    engine: str, workspace: Workspace, raw: RawZone
+) -> None:
+    """Refund 1001 and order 1001 of one shop are both ``taobao:1001``. Writing one's flags again
+    replaced every flag row of that key: the other's row went, its flag still in its own row."""
+    refund = {**taobao_refund(0, "-5.00"), "refund_id": "1001", "tid": 2002}
+    raw.add("taobao", "orders", [taobao_trade(1001, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00",
+                                              payment="-5.00")])
+    raw.add("taobao", "refunds", [refund])
+    assert warehouse.run(workspace, engine=engine).balanced
+    flags = "SELECT table_name, row_key, rule FROM unified.quality_flag ORDER BY table_name"
+    both = [("orders", "taobao:1001", "price_out_of_range"), ("refund", "taobao:1001", "price_out_of_range")]
+    assert rows(workspace, flags) == both
+
+    # the refund corrected: its flag goes, the order's stays
+    raw.add("taobao", "refunds", [{**refund, "refund_fee": "5.00", "modified": "2026-11-05 09:00:00"}],
+            dt="2026-11-21")
+    assert warehouse.run(workspace, engine=engine).balanced
+    assert rows(workspace, flags) == both[:1]
+
+    # the refund wrong again and the order corrected: the order's flag goes, the refund's stays
+    raw.add("taobao", "refunds", [{**refund, "modified": "2026-11-06 09:00:00"}], dt="2026-11-22")
+    raw.add("taobao", "orders", [taobao_trade(1001, "WAIT_SELLER_SEND_GOODS", "2026-11-06 10:05:00")],
+            dt="2026-11-22")
+    assert warehouse.run(workspace, engine=engine).balanced
+    assert rows(workspace, flags) == both[1:]

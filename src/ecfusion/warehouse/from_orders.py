@@ -12,18 +12,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ecfusion.engine import Engine
+from ecfusion.standardize.sqlgen import lit
 from ecfusion.warehouse import merge
 
 
 @dataclass(frozen=True)
 class Write:
     """Rows of ``relation`` go into warehouse table ``target``; if ``key`` is given, rows whose key
-    is in ``keys`` are deleted first (a merge replaces exactly the keys the run touched)."""
+    is in ``keys`` are deleted first (a merge replaces exactly the keys the run touched), of those
+    only the rows ``scope`` (SQL over ``target``'s columns) holds for: in a table that rows of
+    several tables go into, keyed by each one's own keys, the rows of the tables the write is for."""
 
     relation: str
     target: str
     key: str | None = None
     keys: str | None = None
+    scope: str | None = None
+
+
+def flag_write(relation: str, keys: str, *tables: str) -> Write:
+    """The write of the ``unified.quality_flag`` rows ``relation`` of unified ``tables``, replacing
+    the flags of the row keys ``keys`` in those tables alone: a refund and an order may share a key
+    (``taobao:1001``), and a refund's flags written again must leave the order's."""
+    named = ", ".join(lit(t) for t in tables)
+    return Write(relation, "unified.quality_flag", "row_key", keys, scope=f"table_name IN ({named})")
 
 
 def derive(
@@ -49,7 +61,7 @@ def derive(
         Write(f"{tag}chg_payment", "unified.payment", "order_key", stale),
         Write(f"{tag}chg_member_account", "unified.member_account", "account_key", f"{tag}aff_accounts"),
         Write(f"{tag}chg_listing", "unified.listing", "listing_key", f"{tag}aff_listings"),
-        Write(f"{tag}chg_quality_flag", "unified.quality_flag", "row_key", f"{tag}old_flag_keys"),
+        flag_write(f"{tag}chg_quality_flag", f"{tag}old_flag_keys", "order_line", "orders"),
     ]
 
 

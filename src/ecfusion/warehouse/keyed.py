@@ -42,7 +42,7 @@ from ecfusion.standardize.sqlgen import lit
 from ecfusion.standardize.targets import TARGETS
 from ecfusion.warehouse import from_orders, merge
 from ecfusion.warehouse.completion import add_ip_regions
-from ecfusion.warehouse.from_orders import Write
+from ecfusion.warehouse.from_orders import Write, flag_write
 
 
 def _local_date(col: str) -> str:
@@ -340,7 +340,7 @@ def run_keyed(
     if "quality_flags" in t.column_names:
         e.materialize(f"flag_{name}", keyed_quality_flag_sql(t, spec.key, f"chg_{name}"))
         e.view(f"flagkeys_{name}", f"SELECT {spec.key} AS row_key FROM aff_{name}")
-        writes.append(Write(f"flag_{name}", "unified.quality_flag", "row_key", f"flagkeys_{name}"))
+        writes.append(flag_write(f"flag_{name}", f"flagkeys_{name}", t.name))
     return StepResult([f"out_{name}"], writes, [flags_sql(staged, accepted, spec.flags())])
 
 

@@ -49,7 +49,7 @@ from ecfusion.warehouse import (
 )
 from ecfusion.warehouse import rebuild as rebuild_from_raw
 from ecfusion.warehouse.completion import completion_notes
-from ecfusion.warehouse.from_orders import Write
+from ecfusion.warehouse.from_orders import Write, flag_write
 from ecfusion.warehouse.lakefiles import RawFile, damaged, platform_counts, scan, unprocessed
 from ecfusion.warehouse.retry import Retry, nothing_released, release
 from ecfusion.warehouse.snapshot import SnapshotStore, clone_file
@@ -233,7 +233,7 @@ class _Run:
         e.register_arrow("carrier_list", carrier_rows())
         self.writes += [
             Write("chg_shipment", "unified.shipment", "order_key", "aff_orders"),
-            Write("chg_shipment_flag", "unified.quality_flag", "row_key", "old_shipment_flag_keys"),
+            flag_write("chg_shipment_flag", "old_shipment_flag_keys", "shipment"),
             Write("carrier_list", "unified.carrier", "carrier_code", "carrier_list"),
         ]
 
@@ -279,7 +279,7 @@ class _Run:
         self.flag_queries.append("SELECT rule, count(*) FROM chg_refund_flag GROUP BY rule")
         self.writes += [
             Write("chg_refund", "unified.refund", "refund_key", "aff_refunds"),
-            Write("chg_refund_flag", "unified.quality_flag", "row_key", "old_refund_flag_keys"),
+            flag_write("chg_refund_flag", "old_refund_flag_keys", "refund"),
         ]
         self.outcomes.append("out_refunds")
         self.progress("merge refunds", 1, 1)
@@ -353,7 +353,9 @@ class _Run:
         cols = ", ".join(spec.column_names)
         mine = [w for w in self.writes if w.target == spec.qualified]
         kept = " AND ".join(
-            f"{w.key} NOT IN (SELECT {w.key} FROM {w.keys})" for w in mine if w.key and w.keys
+            f"({w.key} NOT IN (SELECT {w.key} FROM {w.keys})" + (f" OR NOT ({w.scope}))" if w.scope else ")")
+            for w in mine
+            if w.key and w.keys
         )
         parts = [f"SELECT {cols} FROM cur_{table}" + (f" WHERE {kept}" if kept else "")]
         parts += [f"SELECT {cols} FROM {w.relation}" for w in mine]
@@ -424,7 +426,7 @@ class _Run:
             self.notes.append(said)
         self.writes += [
             Write("stl_orders", "unified.orders", "order_key", "stl_order_keys"),
-            Write("stl_quality_flag", "unified.quality_flag", "row_key", "stl_flag_keys"),
+            flag_write("stl_quality_flag", "stl_flag_keys", "orders"),
         ]
 
     def quarantine(self) -> None:
@@ -493,7 +495,10 @@ class _Run:
             with self.engine.timings.timed(f"write {w.target}"):
                 if w.key is not None and w.keys is not None:
                     keys = self._to_warehouse(w.keys)
-                    self.conn.execute(f"DELETE FROM {w.target} WHERE {w.key} IN (SELECT {w.key} FROM {keys})")
+                    scope = f" AND ({w.scope})" if w.scope else ""
+                    self.conn.execute(
+                        f"DELETE FROM {w.target} WHERE {w.key} IN (SELECT {w.key} FROM {keys}){scope}"
+                    )
                 rows = self._to_warehouse(w.relation)
                 self.conn.execute(f"INSERT INTO {w.target} BY NAME SELECT * FROM {rows}")
 
