@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -162,3 +163,13 @@ def _kill_and_restart(ws: Path, stream: str, subject: str, total: int) -> None:
     assert sorted(ids) == [f"O{i:07d}" for i in range(total)]
     info = consumer_info(stream, "ecf_kill")
     assert (info.num_pending, info.num_ack_pending) == (0, 0)
+
+
+@pytest.mark.parametrize("url", ["nats://alice:s3cret@127.0.0.1:1", "nats://s3cret@127.0.0.1:1"])
+def test_a_server_that_cannot_be_reached_is_named_without_its_credentials(url: str) -> None:
+    """The user and password, or the token, a NATS URL holds stay out of the error a user (and a
+    log) reads."""
+    with pytest.raises(SourceError) as e:
+        open_bus(MqSourceConfig(name="bus", url=url, stream="s", subject="x"))
+    assert "cannot reach NATS JetStream at nats://127.0.0.1:1 for source bus" in str(e.value)
+    assert not {"alice", "s3cret"} & set(re.split(r"\W+", f"{e.value} {e.value.hint}"))

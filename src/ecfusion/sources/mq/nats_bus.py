@@ -32,6 +32,17 @@ def _tls_context(cfg: MqSourceConfig) -> ssl.SSLContext | None:
     return ctx
 
 
+def _where(url: str) -> str:
+    """``url`` as a message may print it: each server without the user, password or token a NATS
+    URL may hold before its last ``@`` (nats://alice:s3cret@host:4222, nats://TOKEN@host)."""
+
+    def server(part: str) -> str:
+        scheme, sep, rest = part.partition("://")
+        return scheme + sep + rest.rpartition("@")[2] if sep else part.rpartition("@")[2]
+
+    return ",".join(server(p) for p in url.split(","))
+
+
 async def _cancel_leftover_tasks() -> None:
     """nats-py leaves reader/pinger tasks behind after close; end them before the loop closes."""
     tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
@@ -53,7 +64,7 @@ class NatsJetStreamBus:
         except (TimeoutError, OSError, nats.errors.Error) as e:
             self.close()
             raise SourceError(
-                f"cannot reach NATS JetStream at {cfg.url} for source {cfg.name}: {e}",
+                f"cannot reach NATS JetStream at {_where(cfg.url)} for source {cfg.name}: {e}",
                 hint="check `url`, credentials and that JetStream is enabled (nats-server -js)",
             ) from e
 
@@ -122,7 +133,7 @@ class NatsJetStreamBus:
 
     def describe(self) -> str:
         cfg = self.cfg
-        return f"nats {cfg.url} stream={cfg.stream} subject={cfg.subject} durable={cfg.durable}"
+        return f"nats {_where(cfg.url)} stream={cfg.stream} subject={cfg.subject} durable={cfg.durable}"
 
     def close(self) -> None:
         if self._loop.is_closed():
