@@ -66,6 +66,22 @@ class ControlPlaneLost(ControlPlaneUnavailable):
     code = "ECF141"
 
 
+class ControlPlaneBusy(WorkspaceError):
+    """The control plane's SQLite file stayed locked by another process (an ecfusion command, a
+    sqlite3 shell, a database browser) longer than the busy timeout."""
+
+    code = "ECF142"
+    exit_code = 75  # EX_TEMPFAIL (sysexits.h): try again later
+
+
+class ControlPlaneIOError(WorkspaceError):
+    """The disk refused to read or write the control plane's SQLite file: full, failing, or a limit
+    (a quota, a file size limit) reached."""
+
+    code = "ECF143"
+    exit_code = 74  # EX_IOERR (sysexits.h)
+
+
 class ListenError(EcfusionError):
     """A server command cannot listen where it was told: the port is taken, the host is not this
     machine's or no name of any."""

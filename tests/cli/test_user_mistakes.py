@@ -239,6 +239,119 @@ def test_a_control_database_file_that_cannot_be_opened_names_its_path(
     ), line
 
 
+# A SQLite control plane that fails in the middle of a command: each was SQLAlchemy's traceback (the
+# statement and its parameters, sealed secrets among them) under a first write that met it.
+
+_ADD_A_SOURCE = ["sources", "add", "tb", "--kind", "taobao", "-s", "app_key=1", "-s", "app_secret=s"]
+_ADD_A_SOURCE += ["-s", "base_url=http://127.0.0.1:9"]
+
+
+def test_a_control_plane_another_process_holds_locked_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another process (here a sqlite3 connection in BEGIN EXCLUSIVE, as a sqlite3 shell or a second
+    command writing holds it) keeps the write lock past the busy timeout: 30 s unless the URL's own
+    ``timeout`` says otherwise, which was overridden (it waited 30 s whatever the URL said)."""
+    import sqlite3
+
+    db = tmp_path / "ws" / "control.db"
+    ws = _control_url(tmp_path, f"sqlite:///{db}?timeout=0.5")
+    assert main(["sources", "list", "-w", str(ws.root)]) == 0  # its tables made, nothing held
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        code, line = said([*_ADD_A_SOURCE, "-w", str(ws.root)], capsys)
+    finally:
+        holder.close()
+    assert code == 75
+    assert line == (
+        f"error[ECF142]: the control plane's database {db} is locked by another process (waited 0.5 s): "
+        "database is locked (hint: another ecfusion command, or a tool that has it open (sqlite3, a database "
+        "browser), holds its write lock: wait for that to finish or stop it, then run this command again; "
+        "what this command committed is kept)"
+    )
+
+
+def test_a_control_plane_file_that_cannot_be_written_names_it_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Made read-only after a command created it: reading still works, the first write failed. As
+    root a mode does not stop a write, the immutable flag (chattr +i) does."""
+    import os
+
+    ws = Workspace.init(tmp_path / "ws")
+    assert run_cli("sources", "list", "-w", str(ws.root)).returncode == 0  # made by another process
+    db = ws.root / "control.db"
+    if os.geteuid() == 0:
+        flagged = subprocess.run(["chattr", "+i", str(db)], capture_output=True, text=True)
+        if flagged.returncode != 0:
+            pytest.skip(f"root writes through any mode, and chattr +i failed: {flagged.stderr.strip()}")
+    else:
+        db.chmod(0o444)
+    try:
+        code, line = said([*_ADD_A_SOURCE, "-w", str(ws.root)], capsys)
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(db)], check=True)
+        db.chmod(0o644)
+    assert code == 74
+    assert line == (
+        f"error[ECF130]: the control plane's database {db} cannot be written: attempt to write a readonly "
+        "database (hint: ecfusion must be able to write that file and the folder holding it: make both "
+        "writable for this user (lsattr shows an immutable flag, which stops root too), or set [control] url)"
+    )
+
+
+def test_a_control_plane_write_the_disk_refuses_names_the_file_in_one_line(tmp_path: Path) -> None:
+    """The command may not write past 1 KiB (ulimit -f, as a quota or a full disk stops it): its
+    first write to the control plane's WAL fails with SQLite's "disk I/O error". Another process
+    reading the control plane (as the API server does) keeps the WAL's index there, so the command
+    opens it and fails at its write, not at its start."""
+    import resource
+    import signal
+    import sqlite3
+
+    ws = Workspace.init(tmp_path / "ws")
+    assert run_cli("sources", "list", "-w", str(ws.root)).returncode == 0
+    db = ws.root / "control.db"
+
+    def at_most_1_kib() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG), not the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+    reader = sqlite3.connect(db)
+    try:
+        reader.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        done = subprocess.run(
+            [sys.executable, "-m", "ecfusion", *_ADD_A_SOURCE, "-w", str(ws.root)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=at_most_1_kib,
+        )
+    finally:
+        reader.close()
+    assert done.returncode == 74, done.stderr
+    assert one_line(done.stderr) == (
+        f"error[ECF143]: the disk refused to read or write the control plane's database {db}: disk I/O "
+        "error (hint: the disk under it is full or failing, or a limit (a quota, ulimit -f) stopped the "
+        "write: make room or check the disk, then run the command again; what the command committed is kept)"
+    )
+
+
+def test_a_bad_statement_on_the_control_plane_stays_sqlalchemy_s_error(tmp_path: Path) -> None:
+    """A statement the control plane cannot run is a bug in ecfusion: seen whole, never said as
+    the file's fault."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from ecfusion.control.db import connect
+
+    ws = Workspace.init(tmp_path / "ws")
+    with connect(ws.control_url).connect() as c, pytest.raises(OperationalError, match="no such table"):
+        c.execute(text("SELECT * FROM ecf_no_such_table"))
+
+
 # -- ecfusion sources ------------------------------------------------------------------------------
 
 

@@ -3,10 +3,14 @@
 Every area keeps its tables in its own module under ``ecfusion.control`` (``checkpoints``,
 ``runs``, …), each declaring models on ``Base``; ``connect(url)`` creates what is missing.
 SQLite is the default (a file in the workspace); PostgreSQL and MariaDB work with the same code.
+A database that fails a command (cannot be reached, drops the connection, a SQLite file locked by
+another process, read-only or on a disk that refuses it) is said as one ecfusion error by the
+engine's ``handle_error`` listener, whatever statement of whatever command met it.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -16,19 +20,36 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from ecfusion.config import without_password
-from ecfusion.errors import ConfigError, ControlPlaneLost, ControlPlaneUnavailable, PathError
+from ecfusion.errors import (
+    ConfigError,
+    ControlPlaneBusy,
+    ControlPlaneIOError,
+    ControlPlaneLost,
+    ControlPlaneUnavailable,
+    EcfusionError,
+    PathError,
+)
+
+BUSY_TIMEOUT_S = 30.0
+"""How long a statement waits for another process's write lock on a SQLite control plane, unless
+its URL sets pysqlite's own ``timeout`` (``sqlite:////srv/ecf/control.db?timeout=5``)."""
 
 
 class Base(DeclarativeBase):
     pass
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
-    cur.execute("PRAGMA synchronous=FULL")  # a committed checkpoint survives power loss / kill -9
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.close()
+def _sqlite_pragmas(busy_s: float) -> Callable[..., None]:
+    def on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        cur = dbapi_conn.cursor()
+        # first, so that the pragmas after it wait as long as every statement does (pysqlite's own
+        # default is 5 s, and setting WAL on a file another process holds waits for its lock)
+        cur.execute(f"PRAGMA busy_timeout={round(busy_s * 1000)}")
+        cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+        cur.execute("PRAGMA synchronous=FULL")  # a committed checkpoint survives power loss / kill -9
+        cur.close()
+
+    return on_connect
 
 
 @lru_cache(maxsize=16)
@@ -38,7 +59,8 @@ def connect(url: str) -> Engine:
     A URL SQLAlchemy cannot read, a database whose driver is not installed, a server that does
     not answer (now or when a command needs a new connection) and one that drops the connection
     mid-command are each one ecfusion error naming ``[control] url``, never SQLAlchemy's traceback
-    (``ecfusion.config`` refuses a malformed URL earlier, when it reads ecfusion.toml)."""
+    (``ecfusion.config`` refuses a malformed URL earlier, when it reads ecfusion.toml); so is a
+    SQLite file that is locked, read-only or on a disk that refuses it, naming the file."""
     try:
         engine = create_engine(url, future=True, pool_pre_ping=True)
     except (ArgumentError, ValueError) as e:  # NoSuchModuleError (an unknown database) is an ArgumentError
@@ -54,25 +76,32 @@ def connect(url: str) -> Engine:
             hint="install that driver, or name an installed one in the URL, e.g. mysql+pymysql:// or "
             "postgresql+psycopg://",
         ) from e
+    busy_s = BUSY_TIMEOUT_S
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    event.listen(engine, "handle_error", _said_as_ecfusion_error(engine.url, url))
+        busy_s = float(engine.dialect.create_connect_args(engine.url)[1].get("timeout", BUSY_TIMEOUT_S))
+        event.listen(engine, "connect", _sqlite_pragmas(busy_s))
+    event.listen(engine, "handle_error", _said_as_ecfusion_error(engine.url, url, busy_s))
     engine.connect().close()  # a server that does not answer: said here, by the listener
     _import_table_modules()
     Base.metadata.create_all(engine)
     return engine
 
 
-def _said_as_ecfusion_error(url: URL, text: str) -> Callable[[ExceptionContext], None]:
+def _said_as_ecfusion_error(url: URL, text: str, busy_s: float) -> Callable[[ExceptionContext], None]:
     """The ``handle_error`` listener of the engine of ``url`` (``text`` as the user wrote it): a
-    connection that cannot be made (at the start of a command, or later while the server restarts)
-    is ``_unavailable``; one the server dropped while a command used it (restarted, shut down, its
-    session terminated) is ``ControlPlaneLost``. Every other database error stays SQLAlchemy's, and
-    so does a failed pre-ping: the pool replaces that connection by itself."""
+    SQLite file's own failure, at connect or mid-command, is ``_sqlite_failure``; a connection that
+    cannot be made (at the start of a command, or later while the server restarts) is
+    ``_unavailable``; one the server dropped while a command used it (restarted, shut down, its
+    session terminated) is ``ControlPlaneLost``. Every other database error stays SQLAlchemy's (a
+    bad statement is a bug to see whole), and so does a failed pre-ping: the pool replaces that
+    connection by itself."""
 
     def listener(context: ExceptionContext) -> None:
         if context.is_pre_ping:
             return
+        failure = _sqlite_failure(url, context.original_exception, busy_s)
+        if failure is not None:
+            raise failure
         if context.connection is None:  # no connection was made
             raise _unavailable(url, context.original_exception)
         if context.is_disconnect:
@@ -84,6 +113,44 @@ def _said_as_ecfusion_error(url: URL, text: str) -> Callable[[ExceptionContext],
             )
 
     return listener
+
+
+def _sqlite_failure(url: URL, e: BaseException, busy_s: float) -> EcfusionError | None:
+    """SQLite's error ``e`` as ecfusion's, naming the control plane's file, when it is the file's
+    or the disk's doing rather than the statement's: locked by another process past the busy
+    timeout (``busy_s``), not writable, a disk that refused it, a file that cannot be opened. None
+    for any other error, and for any other database's."""
+    # the module's own errors (a closed connection) carry no SQLite code
+    code = getattr(e, "sqlite_errorcode", None)
+    if not isinstance(e, sqlite3.Error) or not isinstance(code, int) or url.get_backend_name() != "sqlite":
+        return None
+    path, said = url.database, _first_line(e)
+    primary = code & 0xFF  # the extended code's low byte (SQLITE_IOERR_WRITE → SQLITE_IOERR)
+    if primary == sqlite3.SQLITE_BUSY:
+        # SQLITE_BUSY itself came after the busy timeout; an extended one (a snapshot another
+        # process wrote past) came at once
+        waited = f" (waited {busy_s:g} s)" if code == sqlite3.SQLITE_BUSY else ""
+        return ControlPlaneBusy(
+            f"the control plane's database {path} is locked by another process{waited}: {said}",
+            hint="another ecfusion command, or a tool that has it open (sqlite3, a database browser), holds "
+            "its write lock: wait for that to finish or stop it, then run this command again; what this "
+            "command committed is kept",
+        )
+    if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM):
+        return PathError(
+            f"the control plane's database {path} cannot be written: {said}",
+            hint="ecfusion must be able to write that file and the folder holding it: make both writable "
+            "for this user (lsattr shows an immutable flag, which stops root too), or set [control] url",
+        )
+    if primary in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL):
+        return ControlPlaneIOError(
+            f"the disk refused to read or write the control plane's database {path}: {said}",
+            hint="the disk under it is full or failing, or a limit (a quota, ulimit -f) stopped the write: "
+            "make room or check the disk, then run the command again; what the command committed is kept",
+        )
+    if primary == sqlite3.SQLITE_CANTOPEN:
+        return _unavailable(url, e)
+    return None
 
 
 def _first_line(e: BaseException) -> str:
