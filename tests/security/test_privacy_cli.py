@@ -96,3 +96,48 @@ def test_erase_by_a_phone_number_however_it_is_written(
     for phone in ("+86 138-1234-5678", "0571-88886666"):
         assert main(["privacy", "erase", "-w", str(ws.root), "--reason", "DSR-6", "--phone", phone]) == 0
         assert "erased subject" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("--email", "Someone@Example.com", "e-mail s***@example.com"),
+        ("--id-number", "11010519491231002x", "ID number 110***********002X"),
+    ],
+    ids=["email", "id-number"],
+)
+def test_erasing_a_value_no_data_holds_says_so_masked(
+    option: str, value: str, named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said "nothing to erase (hint: give --subject, --subject-id, --phone, --email or
+    --id-number)", to a user who had given one. The lake holds another member's e-mail and ID
+    number; the one asked for is named by kind and masked, never whole, and nothing is erased."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ws = Workspace.init(tmp_path / "ws")
+    cipher = FieldCipher.open(ws)
+    [member] = cipher.protect_many(
+        [{"member_id": "M1", "email": "lina@example.com", "id_card_no": "110108198501011233"}],
+        source="crm", platform="crm",
+    )
+    cipher.close()
+    folder = ws.lake_root / "raw" / "source=crm" / "entity=members" / "dt=2026-12-01"
+    folder.mkdir(parents=True)
+    payload = json.dumps(member.payload, ensure_ascii=False)
+    pq.write_table(pa.table({"raw_record_id": ["a"], "payload": [payload]}), folder / "part-0.parquet")
+
+    assert main(["privacy", "erase", "-w", str(ws.root), "--reason", "DSR-7", option, value]) == 2
+    shown = capsys.readouterr()
+    assert "scanned 1 raw files" in shown.out
+    [line] = [ln for ln in shown.err.splitlines() if ln.strip()]
+    assert line == (
+        f"error[ECF200]: no data of {named} is held: nothing was erased (hint: if the person is known by an "
+        "account, erase that with --subject <platform>:<account id>)"
+    )
+    assert value.lower() not in (shown.out + shown.err).lower()
+    cipher = FieldCipher.open(ws)
+    assert cipher.keystore.stats()["erasures"] == 0  # type: ignore[attr-defined]
+    cipher.close()

@@ -60,6 +60,7 @@ def erase_cmd(
     cipher = FieldCipher.open(ws)
     try:
         records = []
+        not_held: list[str] = []
         if subject:
             records.append(cipher.erase_subject(subject, reason))
         if subject_id:
@@ -68,7 +69,12 @@ def erase_cmd(
             report = erase_person(cipher, ws.lake_root, reason=reason, phone=phone, email=email,
                                   id_number=id_number)
             records += report.records
+            not_held = report.not_held
             console.print(f"scanned {report.files_scanned} raw files for matching blind indexes")
+        if not records and not_held:  # the value given, masked: what was asked for is not held
+            raise InputError(f"no data of {' or '.join(not_held)} is held: nothing was erased",
+                             hint="if the person is known by an account, erase that with "
+                                  "--subject <platform>:<account id>")
         if not records:
             raise InputError("nothing to erase",
                              hint="give --subject, --subject-id, --phone, --email or --id-number")

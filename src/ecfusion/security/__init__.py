@@ -11,5 +11,6 @@ matching without decryption. Modules:
 * ``pii`` + ``pii_fields.toml`` — declared personal fields per platform (``PiiPolicy``);
 * ``detectors`` — phone / ID number / e-mail / bank card found by value;
 * ``protect`` — ``protect`` / ``ProtectBatch`` / ``findings`` over whole payloads;
-* ``erasure`` — ``erase_subject`` / ``erase_person`` (crypto-shredding).
+* ``erasure`` — ``erase_subject`` / ``erase_person`` (crypto-shredding);
+* ``masks`` — ``masked``: a personal value as a message may show it (``138****5678``).
 """

@@ -29,6 +29,7 @@ import duckdb
 from ecfusion.errors import InputError
 from ecfusion.security.fields import FieldCipher
 from ecfusion.security.keystore import ErasureRecord
+from ecfusion.security.masks import KIND_NAMES, masked
 
 _DIGEST = re.compile(r"[0-9a-f]{24}")
 
@@ -40,6 +41,8 @@ class ErasureReport:
     reason: str
     records: list[ErasureRecord] = field(default_factory=list)
     files_scanned: int = 0
+    not_held: list[str] = field(default_factory=list)
+    """Each value given that no raw file carries, named and masked: ``e-mail s***@example.com``."""
 
     @property
     def subject_ids(self) -> list[str]:
@@ -111,12 +114,15 @@ def erase_person(cipher: FieldCipher, lake_root: Path | str, *, reason: str, pho
         raise InputError("an erasure by personal value needs a phone, e-mail or ID number",
                          hint="or erase a known account with erase_subject")
     subject_ids: set[str] = set()
+    not_held: list[str] = []
     scanned = 0
     for kind, value in given.items():
         bidx = cipher.blind_index(kind, value)
         found, scanned = subjects_with_value(lake_root, kind, bidx)
         subject_ids |= found
+        if not found:
+            not_held.append(f"{KIND_NAMES[kind]} {masked(kind, value)}")
         if kind == "phone":
             subject_ids.add(cipher.subject_id(f"phone:{bidx}"))
     records = [cipher.erase_subject_id(sid, reason) for sid in sorted(subject_ids)]
-    return ErasureReport(reason, records, scanned)
+    return ErasureReport(reason, records, scanned, not_held)
