@@ -165,6 +165,29 @@ def taobao_trade(
     return trade
 
 
+def taobao_refund(
+    refund_id: str,
+    tid: int,
+    fee: str,
+    *,
+    oid: int | None = None,
+    status: str = "SUCCESS",
+    modified: str = "2026-11-04 15:20:00",
+) -> dict[str, Any]:
+    """A Taobao refund of order ``tid`` (its line ``oid``, else ``tid * 10``, ``taobao_trade``'s
+    first line), ``fee`` yuan as text."""
+    return {
+        "refund_id": refund_id,
+        "tid": tid,
+        "oid": tid * 10 if oid is None else oid,
+        "status": status,
+        "refund_fee": fee,
+        "has_good_return": False,
+        "created": "2026-11-03 20:00:00",
+        "modified": modified,
+    }
+
+
 def jsonl(records: list[dict[str, Any]]) -> str:
     """``records`` as a JSON-lines file's text (UTF-8 Chinese kept as it is), as an export writes it."""
     return "\n".join(json.dumps(r, ensure_ascii=False) for r in records)

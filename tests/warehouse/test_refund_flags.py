@@ -5,26 +5,11 @@ Before: such refunds were kept without a word (a refund of -5.00 lowered the ref
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from rawzone import RawZone, rows, taobao_trade
+from rawzone import RawZone, rows, taobao_refund, taobao_trade
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
-
-
-def taobao_refund(n: int, fee: str, modified: str = "2026-11-04 15:20:00") -> dict[str, Any]:
-    return {
-        "refund_id": f"R{n}",
-        "tid": 1000 + n,
-        "oid": 2000 + n,
-        "status": "SUCCESS",
-        "refund_fee": fee,
-        "has_good_return": False,
-        "created": "2026-11-03 20:00:00",
-        "modified": modified,
-    }
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "spark"])
@@ -35,11 +20,11 @@ def test_an_implausible_refund_is_kept_and_flagged_with_its_reason(
         "taobao",
         "refunds",
         [
-            taobao_refund(1, "9.90"),
-            taobao_refund(2, "-5.00"),
-            taobao_refund(3, "99999999.99"),
-            taobao_refund(4, "9.999"),
-            taobao_refund(5, "9.90", modified="2026-11-04T07:20:00Z"),
+            taobao_refund("R1", 1001, "9.90", oid=2001),
+            taobao_refund("R2", 1002, "-5.00", oid=2002),
+            taobao_refund("R3", 1003, "99999999.99", oid=2003),
+            taobao_refund("R4", 1004, "9.999", oid=2004),
+            taobao_refund("R5", 1005, "9.90", oid=2005, modified="2026-11-04T07:20:00Z"),
         ],
     )
     s = warehouse.run(workspace, engine=engine)
@@ -67,7 +52,8 @@ def test_an_implausible_refund_is_kept_and_flagged_with_its_reason(
     } == {"price_out_of_range": 2, "money_precision": 1, "mixed_timezone": 1}
 
     # a later version that corrects the amount leaves the refund unflagged, and its flag row goes
-    raw.add("taobao", "refunds", [taobao_refund(2, "5.00", modified="2026-11-05 09:00:00")], dt="2026-11-21")
+    corrected = taobao_refund("R2", 1002, "5.00", oid=2002, modified="2026-11-05 09:00:00")
+    raw.add("taobao", "refunds", [corrected], dt="2026-11-21")
     assert warehouse.run(workspace, engine=engine).balanced
     assert rows(workspace, "SELECT quality_flags FROM unified.refund WHERE refund_key = 'taobao:R2'") == [
         (None,)
@@ -81,7 +67,7 @@ def test_a_refund_and_an_order_sharing_a_key_keep_each_others_flags(
 ) -> None:
     """Refund 1001 and order 1001 of one shop are both ``taobao:1001``. Writing one's flags again
     replaced every flag row of that key: the other's row went, its flag still in its own row."""
-    refund = {**taobao_refund(0, "-5.00"), "refund_id": "1001", "tid": 2002}
+    refund = taobao_refund("1001", 2002, "-5.00", oid=2000)
     raw.add("taobao", "orders", [taobao_trade(1001, "WAIT_SELLER_SEND_GOODS", "2026-11-01 10:05:00",
                                               payment="-5.00")])
     raw.add("taobao", "refunds", [refund])

@@ -18,26 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rawzone import Landing, RawZone, incremental_and_rebuild, rows, taobao_trade, token
+from rawzone import Landing, RawZone, incremental_and_rebuild, rows, taobao_refund, taobao_trade, token
 from tests_payloads import PDD
 
 from ecfusion import warehouse
 from ecfusion.config import Workspace
-
-
-def taobao_refund(
-    n: int, tid: int, fee: str, status: str = "SUCCESS", modified: str = "2026-11-04 15:20:00"
-) -> dict[str, Any]:
-    return {
-        "refund_id": f"R{n}",
-        "tid": tid,
-        "oid": tid * 10,
-        "status": status,
-        "refund_fee": fee,
-        "has_good_return": False,
-        "created": "2026-11-03 20:00:00",
-        "modified": modified,
-    }
 
 
 def pdd_order(sn: str, pay: float, order_status: int, refund_status: int, updated: str) -> dict[str, Any]:
@@ -101,10 +86,10 @@ def test_refunds_above_the_payment_flag_the_order_whichever_lands_first(
         "taobao",
         "refunds",
         [
-            taobao_refund(1, 1001, "60.00"),
-            taobao_refund(2, 1001, "60.00"),
-            taobao_refund(3, 1001, "50.00", status="WAIT_SELLER_AGREE"),
-            taobao_refund(4, 1002, "60.00"),
+            taobao_refund("R1", 1001, "60.00"),
+            taobao_refund("R2", 1001, "60.00"),
+            taobao_refund("R3", 1001, "50.00", status="WAIT_SELLER_AGREE"),
+            taobao_refund("R4", 1002, "60.00"),
         ],
         dt="2026-11-04",
     )
@@ -143,7 +128,7 @@ def test_refunds_above_the_payment_flag_the_order_whichever_lands_first(
     # the same records landed again: duplicates, and nothing in the warehouse changes
     before = warehouse_rows(workspace)
     raw.add("taobao", "orders", [trade(1001, "2026-11-05 10:00:00", "100.00")], dt="2026-11-06")
-    raw.add("taobao", "refunds", [taobao_refund(1, 1001, "60.00")], dt="2026-11-06")
+    raw.add("taobao", "refunds", [taobao_refund("R1", 1001, "60.00")], dt="2026-11-06")
     s = warehouse.run(workspace, engine=engine)
     assert s.balanced and sum(r.duplicates for r in s.reconciliation) == 2
     assert warehouse_rows(workspace) == before
@@ -153,7 +138,7 @@ def test_refunds_above_the_payment_flag_the_order_whichever_lands_first(
     raw.add(
         "taobao",
         "refunds",
-        [taobao_refund(4, 1002, "60.00", "CLOSED", "2026-11-07 11:00:00")],
+        [taobao_refund("R4", 1002, "60.00", status="CLOSED", modified="2026-11-07 11:00:00")],
         dt="2026-11-07",
     )
     s = warehouse.run(workspace, engine=engine)
@@ -169,7 +154,7 @@ def test_refunds_above_the_payment_flag_the_order_whichever_lands_first(
     # a later version lowering 1001's payment to 110.00 flags it again (its requested 50.00 still does
     # not count); a refund of 50.00 of 1003, paid 80.00, flags nothing
     raw.add("taobao", "orders", [trade(1001, "2026-11-08 10:00:00", "110.00")], dt="2026-11-08")
-    raw.add("taobao", "refunds", [taobao_refund(5, 1003, "50.00")], dt="2026-11-08")
+    raw.add("taobao", "refunds", [taobao_refund("R5", 1003, "50.00")], dt="2026-11-08")
     s = warehouse.run(workspace, engine=engine)
     assert s.balanced and s.flagged_by_rule["refund_exceeds_payment"] == 1
     assert reasons(workspace, "refund_exceeds_payment") == {
@@ -252,7 +237,7 @@ def test_settled_orders_are_the_same_built_run_by_run_or_in_one_rebuild(tmp_path
     batches: list[list[Landing]] = [
         [
             ("pdd", "refunds", [pdd_refund(1, "261101-700", 2000)]),
-            ("taobao", "refunds", [taobao_refund(1, 1701, "90.00")]),
+            ("taobao", "refunds", [taobao_refund("R1", 1701, "90.00")]),
         ],
         [
             ("pdd", "orders", [pdd_order("261101-700", 80.0, 2, 4, "2026-11-04 12:00:00")]),

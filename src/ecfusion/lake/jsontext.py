@@ -32,17 +32,11 @@ _LONG_RUN = b"0" * 20
 _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1  # what orjson reads and writes as an int
 
 
-def may_hold_long_integer(text: bytes | str) -> bool:
-    """True if ``text`` has a run of 20 digits or dashes (every integer orjson cannot keep has one)."""
-    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    return _LONG_RUN in raw.translate(_DIGITS_AND_DASH)
-
-
 def loads(text: bytes | str) -> Any:
     """``orjson.loads``, but integers of any size come back exact; raises ``orjson.JSONDecodeError``."""
     value = orjson.loads(text)
     raw = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
-    if _LONG_RUN not in raw.translate(_DIGITS_AND_DASH):  # may_hold_long_integer, inlined: every record
+    if _LONG_RUN not in raw.translate(_DIGITS_AND_DASH):  # no run of 20 digits or dashes: no such integer
         return value
     try:
         return json.loads(text)

@@ -1,4 +1,5 @@
-"""Build and run a mock platform by name (``ecfusion mock-platform``, tests, benchmarks)."""
+"""Build a mock platform by name (``ecfusion mock-platform`` serves it), or start one in a thread
+(tests, benchmarks)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI
 
 from ecfusion.errors import ConfigError, InputError
-from ecfusion.mock.server import MockSettings, MockState, RunningMock, start_in_thread, uvicorn_config
+from ecfusion.mock.server import MockSettings, MockState, RunningMock, start_in_thread
 
 PLATFORMS = ("taobao", "jd", "pdd", "douyin")
 
@@ -32,11 +32,3 @@ def start(platform: str, data_dir: Path, **settings: Any) -> RunningMock:
     """A mock on a free loopback port in a background thread; ``.url``, ``.state``, ``.stop()``."""
     app, state = build(platform, data_dir, **settings)
     return start_in_thread(app, state)
-
-
-def serve(
-    platform: str, data_dir: Path, *, host: str = "127.0.0.1", port: int = 8000, **settings: Any
-) -> None:
-    """Serve in the foreground until interrupted."""
-    app, _ = build(platform, data_dir, **settings)
-    uvicorn.Server(uvicorn_config(app, host, port)).run()

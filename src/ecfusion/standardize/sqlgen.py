@@ -631,6 +631,20 @@ def _precision_note(where: str, t: str) -> tuple[str, str, str]:
     return cond, MONEY_PRECISION, why
 
 
+def _flag_list(conds: list[str]) -> str:
+    """SQL of a row's comma list of flags from ``conds`` (each a flag's name or NULL); NULL for none."""
+    return f"NULLIF(concat_ws(',', {', '.join(conds)}), '')" if conds else "CAST(NULL AS VARCHAR)"
+
+
+def _line_bounds(price: str, quantity: str, m: Mapping) -> list[str]:
+    """The flags of an order line's bounds: a unit price ``price`` not above zero or above the
+    mapping's bound (price_out_of_range), a ``quantity`` likewise (quantity_out_of_range)."""
+    return [
+        f"CASE WHEN {price} <= 0 OR {price} > {m.max_unit_price} THEN 'price_out_of_range' END",
+        f"CASE WHEN {quantity} <= 0 OR {quantity} > {m.max_quantity} THEN 'quantity_out_of_range' END",
+    ]
+
+
 def _each_once(names: list[str], raised: Callable[[str], str]) -> str:
     """Flags text: each of ``names`` for which the SQL condition ``raised(name)`` holds, once, in the
     order given, comma-joined; NULL when none does."""
@@ -984,13 +998,11 @@ def lines_sql(m: Mapping, header_view: str) -> str:
         f"      unnest(_items) AS l\n"
         f"      FROM {header_view}) AS x"
     )
-    flags = field_flags(fields)
     final = [
         f"{rs} AS platform_refund_status",
-        f"NULLIF(concat_ws(',', {', '.join(flags)}), '')" if flags else "CAST(NULL AS VARCHAR)",
+        f"{_flag_list(field_flags(fields))} AS _flags",
+        f"{field_notes(fields)} AS _notes",
     ]
-    final[-1] += " AS _flags"
-    final.append(f"{field_notes(fields)} AS _notes")
     return layered_select(carry, source, m.order_line, fields, "l", [], final)
 
 
@@ -1087,10 +1099,8 @@ def lines_stage_sql(lines_view: str, m: Mapping) -> str:
         f"    COALESCE(pay_amount, CAST({amount} - COALESCE(discount_amount, 0) AS DECIMAL(18,2)))"
         f" AS pay_amount,\n"
         f"    {refund} AS refund_status, platform_refund_status,\n"
-        f"    NULLIF(concat_ws(',', CASE WHEN {price} <= 0 OR {price} > {m.max_unit_price} "
-        f"THEN 'price_out_of_range' END,\n"
-        f"      CASE WHEN quantity <= 0 OR quantity > {m.max_quantity} THEN 'quantity_out_of_range' END,"
-        f" _flags), '') AS quality_flags, _notes AS quality_notes,\n"
+        f"    {_flag_list([*_line_bounds(price, 'quantity', m), '_flags'])} AS quality_flags,"
+        f" _notes AS quality_notes,\n"
         f"    {'_order_discount, _order_lines, ' if pro_rata else ''}{rule} AS _rule, {reason} AS _reason\n"
         f"FROM {lines_view}"
     )
@@ -1295,7 +1305,7 @@ def refund_flags(m: Mapping, fields: list[FieldSql]) -> str:
     (price_out_of_range), and what its fields raise (money_precision, mixed_timezone); NULL for none."""
     assert m.refund is not None
     conds = ([_amount_bound("amount", m)] if "amount" in m.refund.fields else []) + field_flags(fields)
-    return f"NULLIF(concat_ws(',', {', '.join(conds)}), '')" if conds else "CAST(NULL AS VARCHAR)"
+    return _flag_list(conds)
 
 
 def keyed_flags(target: Target, rule: TargetRule, m: Mapping, fields: list[FieldSql]) -> str:
@@ -1312,10 +1322,7 @@ def keyed_flags(target: Target, rule: TargetRule, m: Mapping, fields: list[Field
         if tf.type == "money":
             conds.append(_amount_bound(name, m))
     if target.name == "pos_sale":  # a sale row is an order line: the order lines' bounds too
-        conds += [
-            f"CASE WHEN v_unit_price <= 0 OR v_unit_price > {m.max_unit_price} THEN 'price_out_of_range' END",
-            f"CASE WHEN v_quantity <= 0 OR v_quantity > {m.max_quantity} THEN 'quantity_out_of_range' END",
-        ]
+        conds += _line_bounds("v_unit_price", "v_quantity", m)
     conds += field_flags(fields)
     if not conds:
         return "CAST(NULL AS VARCHAR) AS _flags"
