@@ -62,9 +62,37 @@ class Table:
         return [c.name for c in self.columns]
 
 
+# Text columns holding a value (nearly) unique to each row: the row's own key, and the order, line,
+# account or raw record it belongs to. DuckDB's default string compression (dictionary, then FSST)
+# finds no values to share there and costs most of a large write's time: storing them as zstd makes
+# writing the order tables about a third faster (1M orders: 5.2 → 3.3 s, benchmarks/) for a file of
+# the same size. Columns of few values (platform, status, sku_id, …) keep the default, which is
+# smaller for them.
+ROW_IDENTIFIERS = frozenset(
+    {
+        "order_key",
+        "line_key",
+        "account_key",
+        "platform_order_id",
+        "platform_account_id",
+        "line_id",
+        "raw_record_id",
+        "version_raw_record_id",
+        "tracking_no",
+    }
+)
+
+
+def column_sql(table: Table, column: Column) -> str:
+    """``column``'s name, type and storage (``ROW_IDENTIFIERS``) in DuckDB DDL, without its NOT NULL
+    (which a column added to a table that holds rows cannot have)."""
+    identifier = column.type == TEXT and (column.name in ROW_IDENTIFIERS or column.name in table.key)
+    return f"{column.name} {column.type}{' USING COMPRESSION zstd' if identifier else ''}"
+
+
 def create_table_sql(table: Table) -> str:
     """``CREATE TABLE IF NOT EXISTS`` for ``table`` in DuckDB dialect."""
-    cols = ",\n  ".join(f"{c.name} {c.type}{'' if c.nullable else ' NOT NULL'}" for c in table.columns)
+    cols = ",\n  ".join(f"{column_sql(table, c)}{'' if c.nullable else ' NOT NULL'}" for c in table.columns)
     return f"CREATE TABLE IF NOT EXISTS {table.qualified} (\n  {cols}\n)"
 
 

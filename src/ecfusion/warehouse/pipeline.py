@@ -27,7 +27,7 @@ from ecfusion.errors import EngineError, InputError, OutOfMemory, WorkspaceError
 from ecfusion.model import revisions
 from ecfusion.model.carriers import carrier_rows
 from ecfusion.model.categories import category_rows
-from ecfusion.model.spec import create_table_sql
+from ecfusion.model.spec import column_sql, create_table_sql
 from ecfusion.model.tables import TABLES
 from ecfusion.standardize import sqlgen
 from ecfusion.standardize.mapping import Mapping, workspace_mappings
@@ -98,7 +98,7 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
             continue
         for c in t.columns:
             if c.name not in have:
-                conn.execute(f"ALTER TABLE {t.qualified} ADD COLUMN {c.name} {c.type}")
+                conn.execute(f"ALTER TABLE {t.qualified} ADD COLUMN {column_sql(t, c)}")
 
 
 def _expose(engine: Engine, conn: duckdb.DuckDBPyConnection, names: list[str]) -> None:
