@@ -40,7 +40,8 @@ def _run_stage(platform: str, payload: dict[str, Any]) -> tuple[dict[str, Any], 
     con.execute("SET TimeZone = 'UTC'")
     con.execute(
         "CREATE TABLE raw AS SELECT 'r1' AS raw_record_id, 'src' AS source, ? AS platform, "
-        "'shop' AS shop_id, 'f.parquet' AS raw_file, ? AS payload",
+        "'shop' AS shop_id, 'f.parquet' AS raw_file, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS pulled_at, "
+        "? AS payload",
         [platform, json.dumps(payload)],
     )
     con.execute(f"CREATE TABLE hdr AS {sqlgen.orders_header_sql(m, 'raw')}")

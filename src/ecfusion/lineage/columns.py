@@ -151,15 +151,14 @@ def _orders_stage(m: Mapping) -> str:
 
 def _classified(m: Mapping) -> dict[str, str]:
     """The staged order rows as the run classifies them (the outcome is bookkeeping, no source;
-    ``merge.classified_orders_sql``): the arrival from the raw envelope, whether the record names
-    lines (``merge.lineless_versions_sql``) and shows the receiver."""
+    ``merge.classified_orders_sql``): whether the record names lines (``merge.lineless_versions_sql``)
+    and shows the receiver."""
     lineless = merge.lineless_versions_sql([f"hdr_{m.platform}"])
     return {
         "cls": (
-            "SELECT s.*, 'unified' AS outcome, r.pulled_at, l.raw_record_id IS NULL AS has_lines,\n"
+            "SELECT s.*, 'unified' AS outcome, l.raw_record_id IS NULL AS has_lines,\n"
             "  s.receiver_phone_token IS NOT NULL OR s.receiver_name_token IS NOT NULL AS has_contact\n"
             f"FROM ({_orders_stage(m)}) AS s\n"
-            "JOIN raw_orders AS r ON r.raw_record_id = s.raw_record_id AND r.raw_file = s.raw_file\n"
             f"LEFT JOIN ({lineless}) AS l ON l.raw_record_id = s.raw_record_id AND l.raw_file = s.raw_file"
         ),
         **_header(m),

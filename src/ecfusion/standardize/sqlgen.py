@@ -790,9 +790,12 @@ account_id_sql = _account_id
 # ---------------------------------------------------------------- orders and lines
 
 ENVELOPE = "raw_record_id, source, platform, shop_id, raw_file"
-# a keyed record also carries when it was pulled: of two records of one key that name no version of
-# their own (a snapshot re-sent, a parcel's history pushed again), the one pulled later is the later
+# an order or keyed record also carries when it was pulled: of two versions that name one time (or,
+# keyed, none of their own: a snapshot re-sent, a parcel's history pushed again), the one pulled
+# later is the later
 KEYED_ENVELOPE = f"{ENVELOPE}, pulled_at"
+# the envelope as the stages read it from the raw zone: its time cast as the model keeps times
+ENVELOPE_FROM_RAW = f"{ENVELOPE}, CAST(pulled_at AS TIMESTAMP) AS pulled_at"
 
 
 def line_id_paths(m: Mapping) -> list[str]:
@@ -876,11 +879,11 @@ def orders_header_sql(m: Mapping, raw_view: str) -> str:
         f"{lit(m.label)} AS _mapping",
     ]
     source = (
-        f"(SELECT {ENVELOPE}, {'payload, ' if checks else ''}{parse_payload(structure)} AS j\n"
+        f"(SELECT {ENVELOPE_FROM_RAW}, {'payload, ' if checks else ''}{parse_payload(structure)} AS j\n"
         f"      FROM {raw_view} WHERE platform = {lit(m.platform)}) AS src"
     )
     return layered_select(
-        ENVELOPE, source, m.orders, fields, "j", layer1, final, parsed=True, record_checks=checks
+        KEYED_ENVELOPE, source, m.orders, fields, "j", layer1, final, parsed=True, record_checks=checks
     )
 
 
@@ -902,7 +905,7 @@ def orders_stage_sql(header_view: str, max_amount: float = 1_000_000.0, regions:
         else ""
     )
     return (
-        f"SELECT {ENVELOPE}, platform || ':' || platform_order_id AS order_key, platform_order_id,\n"
+        f"SELECT {KEYED_ENVELOPE}, platform || ':' || platform_order_id AS order_key, platform_order_id,\n"
         f"    shop_name,\n"
         f"    CASE WHEN {_account_id('account_id')} IS NOT NULL THEN platform || ':' || "
         f"{_account_id('account_id')} END AS account_key,\n"
@@ -1362,7 +1365,7 @@ def keyed_stage_sql(m: Mapping, target: Target, raw_view: str) -> str:
         payload = "payload, "
     source = (
         f"(SELECT {KEYED_ENVELOPE}, j{items} FROM\n"
-        f"      (SELECT {ENVELOPE}, CAST(pulled_at AS TIMESTAMP) AS pulled_at, {payload}"
+        f"      (SELECT {ENVELOPE_FROM_RAW}, {payload}"
         f"{parse_payload(structure)} AS j\n"
         f"        FROM {raw_view} WHERE platform = {lit(m.platform)}) AS p) AS src"
     )

@@ -187,34 +187,26 @@ def classified_orders_sql(
     bad: str,
     seen: str,
     *,
-    raw: str | None = None,
     lineless: str | None = None,
     known: str | None = None,
 ) -> str:
-    """Narrow: every staged order record's version columns and outcome ('duplicate': seen before
-    or a later copy in this run; 'quarantined': a rule failed; else 'unified'), with the rule,
-    reason and mapping of a failed rule. ``raw``: the raw records (their envelope's ``pulled_at``);
-    ``lineless`` (``lineless_versions_sql``): the records that name no line, quarantined
-    (missing_required) when they would open an order, the warehouse's versions being ``known``."""
-    arrival = "r.pulled_at" if raw else "CAST(NULL AS TIMESTAMP)"
+    """Narrow: every staged order record's version columns (its envelope's ``pulled_at`` among them)
+    and outcome ('duplicate': seen before or a later copy in this run; 'quarantined': a rule failed;
+    else 'unified'), with the rule, reason and mapping of a failed rule. ``lineless``
+    (``lineless_versions_sql``): the records that name no line, quarantined (missing_required) when
+    they would open an order, the warehouse's versions being ``known``."""
     has_lines = "l.raw_record_id IS NULL" if lineless else "true"
     orphan = "o.raw_record_id IS NOT NULL" if lineless and known else "false"
     rec = "{a}.raw_record_id = s.raw_record_id AND {a}.raw_file = s.raw_file"
     failed = f"CASE WHEN b.raw_record_id IS NOT NULL THEN {{b}} WHEN {orphan} THEN {{o}} END"
     joins = ""
-    if raw:
-        # the envelope's time (the raw record's own, not the run's), cast as the model keeps times
-        joins += (
-            "LEFT JOIN (SELECT raw_record_id, raw_file, CAST(pulled_at AS TIMESTAMP) AS pulled_at\n"
-            f"  FROM {raw}) AS r ON {rec.format(a='r')}\n"
-        )
     if lineless:
         joins += f"LEFT JOIN {lineless} AS l ON {rec.format(a='l')}\n"
         if known:
             joins += f"LEFT JOIN ({_orphans_sql(orders, lineless, known)}) AS o ON {rec.format(a='o')}\n"
     return (
         "SELECT s.raw_record_id, s.source, s.platform, s.raw_file, s.order_key, s.modified_at, s.status,\n"
-        f"  s.platform_status, s.quality_flags, {arrival} AS pulled_at, {has_lines} AS has_lines,\n"
+        f"  s.platform_status, s.quality_flags, s.pulled_at, {has_lines} AS has_lines,\n"
         "  s.has_contact,\n"
         "  CASE WHEN d.copy > 1 OR seen.raw_record_id IS NOT NULL THEN 'duplicate'\n"
         f"       WHEN b.raw_record_id IS NOT NULL OR {orphan} THEN 'quarantined' ELSE 'unified' END"
@@ -223,7 +215,7 @@ def classified_orders_sql(
         f"  {failed.format(b='b._reason', o=_NO_LINES)} AS reason,\n"
         f"  {failed.format(b='b._mapping', o='s._mapping')} AS mapping\n"
         "FROM (SELECT raw_record_id, source, platform, raw_file, order_key, modified_at, status,\n"
-        "        platform_status, quality_flags, _mapping,\n"
+        "        platform_status, quality_flags, pulled_at, _mapping,\n"
         "        receiver_phone_token IS NOT NULL OR receiver_name_token IS NOT NULL AS has_contact\n"
         f"      FROM {orders}) AS s\n"
         f"LEFT JOIN {bad} AS b ON b.raw_record_id = s.raw_record_id\n"

@@ -176,7 +176,7 @@ class _Run:
         if lineless is not None:
             e.materialize("lineless_orders", lineless)  # few rows, read by several checks
         e.materialize("cls_orders", merge.classified_orders_sql(
-            "staged_narrow", "bad_orders", "seen_orders", raw="raw_orders",
+            "staged_narrow", "bad_orders", "seen_orders",
             lineless=None if lineless is None else "lineless_orders", known="cur_order_version",
         ))
         e.view("out_orders", merge.outcomes_sql("cls_orders"))
