@@ -377,33 +377,47 @@ def test_a_numeric_app_key_is_kept_as_typed(tmp_path: Path, capsys: pytest.Captu
         (
             "taobao",
             ["app_key=1", "app_secret=s", "base_url=http://127.0.0.1:9"],
-            "error[ECF000]: source shop1 has no OAuth token "
-            "(hint: authorize the shop: `ecfusion sources authorize shop1 --code CODE`)",
+            (
+                1,
+                "error[ECF310]: source shop1 has no OAuth token "
+                "(hint: authorize the shop: `ecfusion sources authorize shop1 --code CODE`)",
+            ),
         ),
-        (
+        (  # a setting of the source that is wrong
             "webhook",
             ["platform=taobao", "app_secret="],
-            "error[ECF000]: webhook shop1 has an empty app_secret "
-            "(hint: set app_secret to the app secret of the platform's open console)",
+            (
+                2,
+                "error[ECF100]: webhook shop1 has an empty app_secret "
+                "(hint: set app_secret to the app secret of the platform's open console)",
+            ),
         ),
         (  # a message that does not name it: named once, in front
             "logs",
             ["path=/nonexistent/shop1.log"],
-            "error[ECF000]: source shop1: log file /nonexistent/shop1.log does not exist "
-            "(hint: check `path` in the source's config, or create the file)",
+            (
+                74,
+                "error[ECF130]: source shop1: log file /nonexistent/shop1.log does not exist "
+                "(hint: check `path` in the source's config, or create the file)",
+            ),
         ),
     ],
     ids=["taobao", "webhook", "logs"],
 )
-def test_checking_a_source_that_fails_names_it_once(
-    kind: str, settings: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_checking_a_source_that_fails_names_it_once_with_the_connector_s_own_error(
+    kind: str,
+    settings: list[str],
+    expected: tuple[int, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """It said "error[ECF000]: source shop1: source shop1 has no OAuth token"."""
+    """It said "error[ECF000]: source shop1: source shop1 has no OAuth token": the source named
+    twice, and every cause under the one code ECF000, exit 1, that a script cannot tell apart."""
     ws = Workspace.init(tmp_path / "ws")
     add = ["sources", "add", "shop1", "--kind", kind, "-w", str(ws.root)]
     assert main([*add, *(a for s in settings for a in ("-s", s))]) == 0, capsys.readouterr().err
     capsys.readouterr()
-    assert said(["sources", "check", "shop1", "-w", str(ws.root)], capsys) == (1, expected)
+    assert said(["sources", "check", "shop1", "-w", str(ws.root)], capsys) == expected
 
 
 @pytest.mark.parametrize("argv", [["sources", "sync", "nope"], ["sync", "nope"]], ids=" ".join)

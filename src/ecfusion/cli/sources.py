@@ -143,7 +143,11 @@ def check(name: str, workspace: Path = WS_OPTION) -> None:
     finally:
         connector.close()
     if not result.ok:
-        raise EcfusionError(_naming(name, result.message), hint=result.hint)
+        # the connector's own error, as a sync meets it: its code and exit status, not ECF000
+        error = result.error or SourceError(result.message, hint=result.hint)
+        error.message = _naming(name, error.message)
+        error.args = (error.message,)
+        raise error
     console.print(f"source {name}: ok — {result.message}")
 
 

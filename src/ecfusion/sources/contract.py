@@ -28,7 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from ecfusion.errors import ConfigError
+from ecfusion.errors import ConfigError, EcfusionError
 from ecfusion.lake.folders import FOLDER_NAME_RULE, is_folder_name
 
 State = dict[str, Any]
@@ -74,11 +74,21 @@ class SourceConfig(BaseModel):
 
 @dataclass(frozen=True)
 class CheckResult:
-    """Outcome of ``check()``: reachable and authorized, or why not (with a hint)."""
+    """Outcome of ``check()``: reachable and authorized, or why not (with a hint).
+
+    A failed check carries ``error``, the connector's own error for the cause (``AuthError`` for a
+    token the platform refuses, ``RateLimited``, …) as a sync meets it, so that ``ecfusion sources
+    check`` says that error's code and exits with its status; build it with ``failed(error)``.
+    """
 
     ok: bool
     message: str
     hint: str | None = None
+    error: EcfusionError | None = None
+
+    @classmethod
+    def failed(cls, error: EcfusionError) -> CheckResult:
+        return cls(False, error.message, error.hint, error)
 
 
 @dataclass(frozen=True)

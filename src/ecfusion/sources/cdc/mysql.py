@@ -158,18 +158,20 @@ class MySqlCdcConnector:
                 cur.execute("SELECT @@log_bin AS log_bin, @@binlog_format AS fmt")
                 row = cur.fetchone() or {}
         except SourceError as e:
-            return CheckResult(False, e.message, e.hint)
+            return CheckResult.failed(e)
         if str(row.get("log_bin")) not in ("1", "ON"):
-            return CheckResult(
-                False,
-                f"binary log is off on {self.config.host}:{self.config.port}",
-                hint="start the server with --log-bin --binlog-format=ROW",
+            return CheckResult.failed(
+                SourceError(
+                    f"binary log is off on {self.config.host}:{self.config.port}",
+                    hint="start the server with --log-bin --binlog-format=ROW",
+                )
             )
         if row.get("fmt") != "ROW":
-            return CheckResult(
-                False,
-                f"binlog_format is {row.get('fmt')}, CDC needs ROW",
-                hint="SET GLOBAL binlog_format = 'ROW' (and in the server config)",
+            return CheckResult.failed(
+                SourceError(
+                    f"binlog_format is {row.get('fmt')}, CDC needs ROW",
+                    hint="SET GLOBAL binlog_format = 'ROW' (and in the server config)",
+                )
             )
         return CheckResult(
             True, f"binlog ROW on {self.config.host}:{self.config.port}/{self.config.database}"

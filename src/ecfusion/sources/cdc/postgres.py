@@ -156,12 +156,13 @@ class PostgresCdcConnector:
         try:
             row = self.conn().execute("SELECT current_setting('wal_level') AS wal_level").fetchone() or {}
         except SourceError as e:
-            return CheckResult(False, e.message, e.hint)
+            return CheckResult.failed(e)
         if row.get("wal_level") != "logical":
-            return CheckResult(
-                False,
-                f"wal_level is {row.get('wal_level')} on {self.config.host}:{self.config.port}",
-                hint="set wal_level = logical in postgresql.conf and restart",
+            return CheckResult.failed(
+                SourceError(
+                    f"wal_level is {row.get('wal_level')} on {self.config.host}:{self.config.port}",
+                    hint="set wal_level = logical in postgresql.conf and restart",
+                )
             )
         return CheckResult(True, f"logical replication available on {self.config.host}:{self.config.port}")
 

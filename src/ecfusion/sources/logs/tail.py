@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from ecfusion.errors import PathError
 from ecfusion.sources.contract import (
     Batch,
     CheckResult,
@@ -131,17 +132,16 @@ class LogConnector:
     def check(self) -> CheckResult:
         cfg = self.config
         if not cfg.path.exists():
-            return CheckResult(
-                False,
-                f"log file {cfg.path} does not exist",
-                hint="check `path` in the source's config, or create the file",
+            # a sync of it lands nothing and succeeds (the file may come later); checked, it is the
+            # path that is not usable yet
+            return CheckResult.failed(
+                PathError(
+                    f"log file {cfg.path} does not exist",
+                    hint="check `path` in the source's config, or create the file",
+                )
             )
         if not os.access(cfg.path, os.R_OK):
-            return CheckResult(
-                False,
-                f"log file {cfg.path} is not readable",
-                hint="grant the collector read access (e.g. add it to the adm group)",
-            )
+            return CheckResult.failed(_unreadable(cfg.path))
         return CheckResult(True, f"{cfg.path} is readable ({cfg.format})")
 
     def discover(self) -> list[StreamInfo]:
@@ -235,6 +235,8 @@ class LogConnector:
             f = open(path, "rb")  # noqa: SIM115 - closed by the with below
         except FileNotFoundError:
             return
+        except PermissionError as e:
+            raise _unreadable(path) from e
         with f:
             if os.fstat(f.fileno()).st_ino != cursor.inode:
                 return  # replaced between stat and open; the next read sees the new inode
@@ -306,3 +308,11 @@ def follow(connector: LogConnector, lake: Lake, stop: threading.Event, *, once: 
         delay = cfg.poll_min_seconds if part.offered else min(delay * 2, cfg.poll_max_seconds)
         if stop.wait(delay):
             return total
+
+
+def _unreadable(path: str | Path) -> PathError:
+    """What a check and a sync both say of a log file this user may not read."""
+    return PathError(
+        f"log file {path} is not readable",
+        hint="grant the collector read access (e.g. add it to the adm group)",
+    )

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import Field, SecretStr, model_validator
 
-from ecfusion.errors import ConfigError, SourceError
+from ecfusion.errors import ConfigError, EcfusionError, SourceError
 from ecfusion.lake import jsontext
 from ecfusion.sources.contract import (
     Batch,
@@ -151,8 +151,10 @@ class MqConnector:
     def check(self) -> CheckResult:
         try:
             return CheckResult(True, f"subscribed: {self.bus.describe()}")
-        except Exception as e:  # shown to the operator with the hint the adapter gave
-            return CheckResult(False, str(e), hint=getattr(e, "hint", None))
+        except EcfusionError as e:
+            return CheckResult.failed(e)
+        except Exception as e:  # a client library's own: shown to the operator as the source failing
+            return CheckResult.failed(SourceError(str(e), hint=getattr(e, "hint", None)))
 
     def discover(self) -> list[StreamInfo]:
         return [

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import orjson
 from pydantic import Field, SecretStr
 
-from ecfusion.errors import AuthError, ConfigError, EcfusionError
+from ecfusion.errors import AuthError, ConfigError, EcfusionError, RateLimited
 from ecfusion.lake import jsontext
 from ecfusion.sources.context import SourceContext
 from ecfusion.sources.contract import (
@@ -168,10 +168,12 @@ class PlatformConnector:
     def check(self) -> CheckResult:
         try:
             self.probe()
-        except AuthError as e:
-            return CheckResult(False, e.message, e.hint)
         except EcfusionError as e:
-            return CheckResult(False, e.message, e.hint or "check base_url and the platform's status")
+            if isinstance(e, RateLimited) and e.hint is None:
+                e.hint = "the platform says we call too fast: check again in a minute, or lower rate_per_app"
+            elif e.hint is None and not isinstance(e, AuthError):
+                e.hint = "check base_url and the platform's status"
+            return CheckResult.failed(e)
         return CheckResult(
             True,
             f"{self.platform} gateway {self.config.base_url} reachable and authorized; "

@@ -93,10 +93,12 @@ class WebhookConnector:
 
     def check(self) -> CheckResult:
         if not self.config.app_secret.get_secret_value():
-            return CheckResult(
-                False,
-                f"webhook {self.config.name} has an empty app_secret",
-                hint="set app_secret to the app secret of the platform's open console",
+            # a setting of the source that is wrong: every push it is sent would be refused as unsigned
+            return CheckResult.failed(
+                ConfigError(
+                    f"webhook {self.config.name} has an empty app_secret",
+                    hint="set app_secret to the app secret of the platform's open console",
+                )
             )
         return CheckResult(
             True, f"ready to receive {self.config.platform} messages at /webhook/{self.config.name}"
