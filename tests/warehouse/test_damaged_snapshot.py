@@ -8,9 +8,11 @@ warehouse/status.py).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -179,6 +181,45 @@ def test_the_block_checksums_vouch_for_an_undamaged_snapshot_without_duckdb_read
     break_table(live, "unified.discount_allocation")
     snapshot.check_blocks(live)
     assert read_whole == [live]
+
+
+def test_a_copy_the_disk_damages_is_not_built_on_and_the_live_snapshot_stays(
+    two_runs: Workspace, live: Path, raw: RawZone, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The live file checks, but the copy a run builds on comes out damaged (the disk, or another
+    program writing the live file while it is copied). Before, the live file was checked and then
+    copied: the damage, in a table the run does not read, was published and the undamaged
+    snapshot pruned. Now the copy is checked: the run is refused, and the next one goes on."""
+    ws, store = two_runs, SnapshotStore.of(two_runs)
+    previous = store.previous()
+    real_copy = shutil.copyfile
+
+    def no_kernel_copy(*_: object) -> int:
+        raise OSError(errno.ENOSYS, "not supported")
+
+    def damaging_copy(src: Path, dst: Path) -> None:
+        real_copy(src, dst)
+        break_table(Path(dst), "unified.discount_allocation")
+
+    with monkeypatch.context() as m:  # the kernel's copy refused: the byte copy, which damages
+        m.setattr(os, "copy_file_range", no_kernel_copy)
+        m.setattr(shutil, "copyfile", damaging_copy)
+        raw.add("taobao", "orders", [taobao_trade(3, "WAIT_SELLER_SEND_GOODS", "2026-11-01 12:05:00")])
+        with pytest.raises(WarehouseIOError) as refused:
+            warehouse.run(ws)
+    said = str(refused.value)
+    assert said.startswith(f"the copy of the live warehouse snapshot {live.name}, written as building-")
+    assert "is damaged" in said and "Corrupt database file" in said
+    assert "the live snapshot checks and is unchanged, nothing was published: run again" in refused.value.hint
+    assert (store.current(), store.previous(), store.drafts()) == (live, previous, [])
+    snapshot.check_readable(live)
+
+    again = warehouse.run(ws)  # the disk copies well again
+    assert again.snapshot == store.current() and again.snapshot is not None
+    snapshot.check_readable(again.snapshot)
+    assert rows(ws, "SELECT DISTINCT order_key FROM unified.discount_allocation ORDER BY 1") == [
+        ("taobao:1",), ("taobao:2",), ("taobao:3",)
+    ]
 
 
 def test_a_resolution_run_does_not_copy_a_damaged_live_snapshot(two_runs: Workspace, live: Path) -> None:

@@ -207,9 +207,9 @@ def check_blocks(
     """``check_readable`` at the cost of reading the file's bytes once: every block's checksum is
     verified (``_checksums_match``), and only when one does not match does DuckDB read the file
     whole, to say what is damaged in its own words, or to find the block unused (a free one).
-    Before every copy of the live snapshot (``SnapshotStore.draft``): a copy carries every block,
-    read or not by the writer, so a block damaged in a table it does not touch would pass silently
-    into the next snapshot, and publishing that would prune the last undamaged one."""
+    On every copy of the live snapshot (``SnapshotStore.draft``): a copy carries every block, read or
+    not by the writer, so a block damaged in a table it does not touch would pass silently into the
+    next snapshot, and publishing that would prune the last undamaged one."""
     if not _checksums_match(path):
         check_readable(path, role=role, hint=hint, settings=settings)
 
@@ -475,9 +475,9 @@ class SnapshotStore:
     ) -> Iterator[Draft]:
         """Under the writer lock: a draft of the next snapshot, made from the live one by
         ``build(live, draft)`` (a copy, ``clone_file``; ``compact`` rewrites), or a fresh file. Drafts that
-        killed writers left are deleted first. A copy is made only of a live file whose every block
-        checks (``check_blocks``; a rewrite reads it whole itself): ``WarehouseIOError`` when it is
-        damaged.
+        killed writers left are deleted first. A copy is used only once its every block checks
+        (``_check_copy``; a rewrite reads the live file whole itself): ``WarehouseIOError`` when it, or
+        the live file, is damaged.
         On leaving the block the draft is deleted unless it was published; the lock is released
         either way."""
         with self.writer(run_id, wait=wait):
@@ -486,20 +486,36 @@ class SnapshotStore:
             d = Draft(self, run_id, self.root / f"building-{run_id}.duckdb")
             live = self.current()
             try:
-                if live is not None and build is clone_file:  # a rewrite reads every block itself
-                    with d.timings.timed("verify the live snapshot"):
-                        role, hint = "the live warehouse snapshot", COPY_OF_DAMAGED
-                        check_blocks(live, role=role, hint=hint, settings=self.settings)
                 if live is not None:  # inside: a build that fails (a full disk) leaves no draft either
                     try:
                         with d.timings.timed("draft from the live snapshot"):
                             build(live, d.path)
                     except OSError as e:  # the copy's (the rewrite's are DuckDB's: io_error)
                         raise _not_written(str(e)) from e
+                    if build is clone_file:  # a rewrite reads every block itself
+                        with d.timings.timed("verify the copy of the live snapshot"):
+                            self._check_copy(live, d.path)
                 yield d
             finally:
                 if d.published is None:
                     _unlink_with_wal(d.path)
+
+    def _check_copy(self, live: Path, copy: Path) -> None:
+        """Every block of ``copy``, just copied from ``live``, checks (``check_blocks``); else
+        ``WarehouseIOError`` naming which is damaged: the live file (checked again to tell), or the
+        copy alone (the disk, or the live file changed by another program while it was copied).
+        The copy is what a run builds on and publishes, so it is the copy that is checked: damage
+        that reached the live file after a check of it, before the copy, is caught too."""
+        if _checksums_match(copy):
+            return
+        check_blocks(live, role="the live warehouse snapshot", hint=COPY_OF_DAMAGED, settings=self.settings)
+        check_blocks(
+            copy,
+            role=f"the copy of the live warehouse snapshot {live.name}, written as",
+            hint="the live snapshot checks and is unchanged, nothing was published: run again; if the copy "
+            "comes out damaged again, check the disk of the warehouse folder",
+            settings=self.settings,
+        )
 
     def publish(self, snapshot: Path) -> None:
         """Make ``snapshot`` live; the live one becomes PREVIOUS (``Draft.publish`` calls this
