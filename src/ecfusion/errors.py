@@ -82,6 +82,15 @@ class ControlPlaneIOError(WorkspaceError):
     exit_code = 74  # EX_IOERR (sysexits.h)
 
 
+class ControlPlaneDamaged(WorkspaceError):
+    """The control plane's SQLite file is damaged ("database disk image is malformed", "file is not
+    a database"): a disk error, a crash of the machine under a disk that lies about flushing, or a
+    change made to it outside SQLite."""
+
+    code = "ECF144"
+    exit_code = 74  # EX_IOERR (sysexits.h)
+
+
 class ListenError(EcfusionError):
     """A server command cannot listen where it was told: the port is taken, the host is not this
     machine's or no name of any."""

@@ -4,8 +4,8 @@ Every area keeps its tables in its own module under ``ecfusion.control`` (``chec
 ``runs``, …), each declaring models on ``Base``; ``connect(url)`` creates what is missing.
 SQLite is the default (a file in the workspace); PostgreSQL and MariaDB work with the same code.
 A database that fails a command (cannot be reached, drops the connection, a SQLite file locked by
-another process, read-only or on a disk that refuses it) is said as one ecfusion error by the
-engine's ``handle_error`` listener, whatever statement of whatever command met it.
+another process, read-only, on a disk that refuses it, or damaged) is said as one ecfusion error
+by the engine's ``handle_error`` listener, whatever statement of whatever command met it.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from ecfusion.config import without_password
 from ecfusion.errors import (
     ConfigError,
     ControlPlaneBusy,
+    ControlPlaneDamaged,
     ControlPlaneIOError,
     ControlPlaneLost,
     ControlPlaneUnavailable,
@@ -60,7 +61,7 @@ def connect(url: str) -> Engine:
     not answer (now or when a command needs a new connection) and one that drops the connection
     mid-command are each one ecfusion error naming ``[control] url``, never SQLAlchemy's traceback
     (``ecfusion.config`` refuses a malformed URL earlier, when it reads ecfusion.toml); so is a
-    SQLite file that is locked, read-only or on a disk that refuses it, naming the file."""
+    SQLite file that is locked, read-only, on a disk that refuses it or damaged, naming the file."""
     try:
         engine = create_engine(url, future=True, pool_pre_ping=True)
     except (ArgumentError, ValueError) as e:  # NoSuchModuleError (an unknown database) is an ArgumentError
@@ -118,7 +119,7 @@ def _said_as_ecfusion_error(url: URL, text: str, busy_s: float) -> Callable[[Exc
 def _sqlite_failure(url: URL, e: BaseException, busy_s: float) -> EcfusionError | None:
     """SQLite's error ``e`` as ecfusion's, naming the control plane's file, when it is the file's
     or the disk's doing rather than the statement's: locked by another process past the busy
-    timeout (``busy_s``), not writable, a disk that refused it, a file that cannot be opened. None
+    timeout (``busy_s``), not writable, a disk that refused it, damaged, a file that cannot be opened. None
     for any other error, and for any other database's."""
     # the module's own errors (a closed connection) carry no SQLite code
     code = getattr(e, "sqlite_errorcode", None)
@@ -147,6 +148,17 @@ def _sqlite_failure(url: URL, e: BaseException, busy_s: float) -> EcfusionError 
             f"the disk refused to read or write the control plane's database {path}: {said}",
             hint="the disk under it is full or failing, or a limit (a quota, ulimit -f) stopped the write: "
             "make room or check the disk, then run the command again; what the command committed is kept",
+        )
+    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return ControlPlaneDamaged(
+            f"the control plane's database {path} is damaged: {said}",
+            hint="a disk error, or a change made to it outside ecfusion: with no ecfusion command running, "
+            "restore it from a backup, or move it aside with its -wal and -shm files (`sqlite3 OLD .recover "
+            "| sqlite3 NEW` saves what is still readable); the next command then starts an empty one, "
+            "without what only it held: sources added by `ecfusion sources add` (those in ecfusion.toml "
+            "stay) and their OAuth tokens, sync checkpoints (the next sync reads each source from its "
+            "start; the lake keeps each record once), sync, landing and audit history, and entity "
+            "resolution's identity map, review queue and decisions",
         )
     if primary == sqlite3.SQLITE_CANTOPEN:
         return _unavailable(url, e)
