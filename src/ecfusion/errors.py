@@ -91,6 +91,14 @@ class ControlPlaneDamaged(WorkspaceError):
     exit_code = 74  # EX_IOERR (sysexits.h)
 
 
+class ControlPlaneGone(WorkspaceError):
+    """The control plane's SQLite file was deleted, moved or replaced while a command had it open:
+    what the command wrote since went into a file no path leads to any more."""
+
+    code = "ECF145"
+    exit_code = 74  # EX_IOERR (sysexits.h)
+
+
 class ListenError(EcfusionError):
     """A server command cannot listen where it was told: the port is taken, the host is not this
     machine's or no name of any."""

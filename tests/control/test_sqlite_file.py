@@ -1,14 +1,20 @@
-"""A SQLite control plane whose file is damaged: one line naming the file, never a traceback."""
+"""A SQLite control plane whose file is damaged, or deleted, moved or replaced while a command runs:
+one line naming the file, never a traceback and never a write lost without a word."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from tests.cli.test_user_mistakes import _ADD_A_SOURCE, one_line, run_cli
 
 from ecfusion.config import Workspace
+from ecfusion.control.checkpoints import CheckpointStore
+from ecfusion.errors import EcfusionError
 
 _DAMAGED_HINT = (
     "a disk error, or a change made to it outside ecfusion: with no ecfusion command running, restore it "
@@ -59,3 +65,65 @@ def test_a_damaged_control_plane_is_one_line_naming_the_file(
     assert one_line(done.stderr) == (
         f"error[ECF144]: the control plane's database {db} is damaged: {said} (hint: {_DAMAGED_HINT})"
     )
+
+
+def _delete(db: Path) -> None:
+    db.unlink()
+
+
+def _remove_the_workspace(db: Path) -> None:
+    shutil.rmtree(db.parent)
+
+
+def _move_the_workspace(db: Path) -> None:
+    db.parent.rename(db.parent.with_name("moved"))
+
+
+def _replace(db: Path) -> None:
+    """A backup put in its place (``mv backup.db control.db``): another file at the same path."""
+    backup = db.with_name("backup.db")
+    live, copy = sqlite3.connect(db), sqlite3.connect(backup)
+    live.backup(copy)
+    live.close(), copy.close()
+    os.replace(backup, db)
+
+
+@pytest.mark.parametrize(
+    ("take_away", "what"),
+    [
+        (_delete, "deleted or moved (its folder with it, or the file alone)"),
+        (_remove_the_workspace, "deleted or moved (its folder with it, or the file alone)"),
+        (_move_the_workspace, "deleted or moved (its folder with it, or the file alone)"),
+        (_replace, "replaced by another file"),
+    ],
+    ids=["file deleted", "workspace removed", "workspace moved", "file replaced"],
+)
+def test_a_write_after_the_control_plane_file_is_gone_is_refused_in_one_line(
+    tmp_path: Path, take_away: Callable[[Path], None], what: str
+) -> None:
+    """SQLite writes on into the file it holds open, which no path leads to any more: the second
+    checkpoint was "committed" and lost without a word."""
+    ws = Workspace.init(tmp_path / "ws")
+    db = ws.root / "control.db"
+    checkpoints = CheckpointStore.open(ws.control_url)
+    checkpoints.put("shop", "orders", {"cursor": 1})
+    take_away(db)
+    with pytest.raises(EcfusionError) as raised:
+        checkpoints.put("shop", "orders", {"cursor": 2})
+    assert raised.value.exit_code == 74
+    assert raised.value.one_line() == (
+        f"error[ECF145]: the control plane's database {db} was {what} while this command ran: this "
+        "command's changes to the control plane were not kept (hint: SQLite went on writing into the file "
+        "it had open, which no path leads to any more: run the command again on the workspace as it is now "
+        "(put the folder or the file back first if it was removed by mistake))"
+    )
+    if db.exists():  # put back, or a new file: what a later connection opens is what is there now
+        assert CheckpointStore(checkpoints.engine).get("shop", "orders") == {"cursor": 1}
+
+
+def test_reading_and_writing_a_control_plane_left_in_place_is_not_refused(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws")
+    checkpoints = CheckpointStore.open(ws.control_url)
+    for cursor in range(3):
+        checkpoints.put("shop", "orders", {"cursor": cursor})
+        assert checkpoints.get("shop", "orders") == {"cursor": cursor}

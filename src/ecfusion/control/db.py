@@ -5,16 +5,20 @@ Every area keeps its tables in its own module under ``ecfusion.control`` (``chec
 SQLite is the default (a file in the workspace); PostgreSQL and MariaDB work with the same code.
 A database that fails a command (cannot be reached, drops the connection, a SQLite file locked by
 another process, read-only, on a disk that refuses it, or damaged) is said as one ecfusion error
-by the engine's ``handle_error`` listener, whatever statement of whatever command met it.
+by the engine's ``handle_error`` listener, whatever statement of whatever command met it. A SQLite
+file deleted, moved or replaced while a command has it open is refused at the command's next
+commit (``_refuse_a_commit_to_a_file_gone``): SQLite would write on into a file no path leads to.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
+from contextlib import suppress
 from functools import lru_cache
 
-from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
@@ -24,6 +28,7 @@ from ecfusion.errors import (
     ConfigError,
     ControlPlaneBusy,
     ControlPlaneDamaged,
+    ControlPlaneGone,
     ControlPlaneIOError,
     ControlPlaneLost,
     ControlPlaneUnavailable,
@@ -61,7 +66,8 @@ def connect(url: str) -> Engine:
     not answer (now or when a command needs a new connection) and one that drops the connection
     mid-command are each one ecfusion error naming ``[control] url``, never SQLAlchemy's traceback
     (``ecfusion.config`` refuses a malformed URL earlier, when it reads ecfusion.toml); so is a
-    SQLite file that is locked, read-only, on a disk that refuses it or damaged, naming the file."""
+    SQLite file that is locked, read-only, on a disk that refuses it or damaged, naming the file;
+    and a SQLite file deleted, moved or replaced while a command has it open, at its next commit."""
     try:
         engine = create_engine(url, future=True, pool_pre_ping=True)
     except (ArgumentError, ValueError) as e:  # NoSuchModuleError (an unknown database) is an ArgumentError
@@ -81,11 +87,68 @@ def connect(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         busy_s = float(engine.dialect.create_connect_args(engine.url)[1].get("timeout", BUSY_TIMEOUT_S))
         event.listen(engine, "connect", _sqlite_pragmas(busy_s))
+        path = engine.url.database
+        if path and path != ":memory:" and not engine.url.query.get("uri"):  # a file, named by its path
+            event.listen(engine, "connect", _note_the_file_opened(path))
+            event.listen(engine, "commit", _refuse_a_commit_to_a_file_gone(path))
     event.listen(engine, "handle_error", _said_as_ecfusion_error(engine.url, url, busy_s))
     engine.connect().close()  # a server that does not answer: said here, by the listener
     _import_table_modules()
     Base.metadata.create_all(engine)
     return engine
+
+
+_OPENED = "ecfusion_file_opened"
+"""Key of a SQLite connection's pool record info: the (device, inode) of the file it opened."""
+
+
+def _file_id(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def _note_the_file_opened(path: str) -> Callable[..., None]:
+    def on_connect(_dbapi_conn, record) -> None:  # type: ignore[no-untyped-def]
+        # SQLite opened the file a moment ago: its id now is the one of the file it holds open
+        with suppress(OSError):  # gone already: nothing to compare with
+            record.info[_OPENED] = _file_id(path)
+
+    return on_connect
+
+
+def _refuse_a_commit_to_a_file_gone(path: str) -> Callable[[Connection], None]:
+    """The ``commit`` listener of a SQLite file's engine: a transaction that wrote (pysqlite opens
+    one at the first write, so ``in_transaction``) commits only while ``path`` still leads to the
+    file its connection opened. Deleted, moved (its workspace folder with it) or replaced by another
+    file, SQLite would write on into the file it holds open, which nothing can read any more: the
+    command's changes would be lost without a word. One ``stat`` per commit that wrote."""
+
+    def listener(conn: Connection) -> None:
+        fairy = conn.connection
+        opened = fairy.info.get(_OPENED)
+        if opened is None or not getattr(fairy.dbapi_connection, "in_transaction", False):
+            return
+        try:
+            now: tuple[int, int] | None = _file_id(path)
+        except (FileNotFoundError, NotADirectoryError):
+            now = None
+        except OSError:
+            return  # cannot tell (a folder no longer searchable): SQLite says what it meets
+        if now == opened:
+            return
+        conn.invalidate()  # never used again: the next connection opens what the path leads to now
+        what = (
+            "replaced by another file" if now else "deleted or moved (its folder with it, or the file alone)"
+        )
+        raise ControlPlaneGone(
+            f"the control plane's database {path} was {what} while this command ran: this command's "
+            "changes to the control plane were not kept",
+            hint="SQLite went on writing into the file it had open, which no path leads to any more: run "
+            "the command again on the workspace as it is now (put the folder or the file back first if it "
+            "was removed by mistake)",
+        )
+
+    return listener
 
 
 def _said_as_ecfusion_error(url: URL, text: str, busy_s: float) -> Callable[[ExceptionContext], None]:
