@@ -99,7 +99,11 @@ class WarehouseSection(_Section):
 
 
 class ControlSection(_Section):
-    url: str = Field("", description="SQLAlchemy URL; empty means sqlite file control.db in the workspace")
+    url: str = Field(
+        "",
+        description="SQLAlchemy URL; empty means sqlite file control.db in the workspace; a SQLite file's "
+        "relative path (sqlite:///state/control.db) is relative to the workspace, as every path here",
+    )
 
     @field_validator("url")
     @classmethod
@@ -199,7 +203,8 @@ threads = 0                         # DuckDB threads of a run; 0 = one per core 
 
 [control]
 url = ""                            # SQLAlchemy URL of the control plane; "" = SQLite file control.db here
-                                    # e.g. "postgresql+psycopg://user@127.0.0.1:5432/ecfusion"
+                                    # e.g. "postgresql+psycopg://user@127.0.0.1:5432/ecfusion", or
+                                    # "sqlite:///state/control.db" (relative to this file's folder)
 
 [security]
 cipher = "aes-256-gcm"              # field encryption at landing: "aes-256-gcm" or "sm4-gcm"
@@ -341,7 +346,19 @@ class Workspace:
 
     @property
     def control_url(self) -> str:
-        return self.config.control.url or f"sqlite:///{self.root / 'control.db'}"
+        """``[control] url``, a SQLite file's relative path in it taken from the workspace as every
+        path of ecfusion.toml is: from the current folder, a command run elsewhere would make and use
+        an empty control plane there."""
+        url = self.config.control.url
+        if not url:
+            return f"sqlite:///{self.root / 'control.db'}"
+        from sqlalchemy.engine import make_url  # here: a workspace that sets no URL needs no SQLAlchemy
+
+        parsed = make_url(url)
+        file = parsed.database
+        if parsed.get_backend_name() != "sqlite" or not file or file == ":memory:" or parsed.query.get("uri"):
+            return url  # a server's database, an in-memory one, or a file: URI (read as SQLite reads it)
+        return parsed.set(database=str(self.path(file))).render_as_string(hide_password=False)
 
     def master_key(self) -> bytes:
         """The 32-byte master key: from the environment variable if set, else from the key file."""

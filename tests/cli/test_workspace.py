@@ -14,9 +14,16 @@ from ecfusion.config import Workspace
 from ecfusion.errors import ConfigError
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ecfusion", *args], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "ecfusion", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
     )
 
 
@@ -109,3 +116,26 @@ def test_master_key_from_environment_must_be_32_bytes(tmp_path: Path) -> None:
         assert ws.master_key() == bytes([0x11]) * 32
     finally:
         del os.environ["ECFUSION_MASTER_KEY"]
+
+
+def test_a_relative_sqlite_control_url_is_the_workspace_s_whatever_the_current_folder(tmp_path: Path) -> None:
+    """``[control] url = "sqlite:///state/control.db"`` was read from the current folder, as no other
+    path of ecfusion.toml is: a source added from another folder went into a control plane made
+    there, and the workspace's own did not have it."""
+    ws = Workspace.init(tmp_path / "ws")
+    config = ws.root / "ecfusion.toml"
+    config.write_text(config.read_text().replace('url = ""', 'url = "sqlite:///state/control.db"', 1))
+    (ws.root / "state").mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "state").mkdir(parents=True)  # a folder of that name where the command is run from
+
+    def ecfusion(*args: str, cwd: Path) -> str:
+        done = run_cli(*args, "-w", str(ws.root), cwd=cwd)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    settings = ["-s", "app_key=1", "-s", "app_secret=s", "-s", "base_url=http://127.0.0.1:9"]
+    ecfusion("sources", "add", "tb", "--kind", "taobao", *settings, cwd=elsewhere)
+    assert "tb" in ecfusion("sources", "list", cwd=ws.root).split()
+    assert (ws.root / "state" / "control.db").is_file()
+    assert list((elsewhere / "state").iterdir()) == []
