@@ -6,6 +6,8 @@
 - A Pinduoduo order that ``refund_status`` 4 made ``refunded`` after a refund of part of it takes
   the status its ``order_status`` gives, flagged ``partial_refund`` with the figures. Before: the
   whole order read ``refunded``.
+- Refunds of every good that keep the postage are a whole refund: the order stays ``refunded``.
+  Before: flagged ``partial_refund`` ("total 38.40 of its payment 44.40").
 
 On DuckDB and Spark: refunds before their order, a later order version with another payment, a
 refund closed later, flags cleared, the same records landed again (nothing changes); and (on DuckDB) a
@@ -25,11 +27,14 @@ from ecfusion import warehouse
 from ecfusion.config import Workspace
 
 
-def pdd_order(sn: str, pay: float, order_status: int, refund_status: int, updated: str) -> dict[str, Any]:
+def pdd_order(
+    sn: str, pay: float, order_status: int, refund_status: int, updated: str, postage: float = 0.0
+) -> dict[str, Any]:
     return {
         **PDD,
         "order_sn": sn,
         "pay_amount": pay,
+        "postage": postage,
         "order_status": order_status,
         "refund_status": refund_status,
         "updated_at": updated,
@@ -231,6 +236,42 @@ def test_a_pdd_order_refunded_in_part_keeps_the_status_its_fulfilment_gives(
     assert s.balanced and "partial_refund" not in s.flagged_by_rule
     assert order_flags(workspace)["pdd:261101-501"] == ("delivered", None)
     assert reasons(workspace, "partial_refund") == {}
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_a_pdd_refund_of_every_good_that_keeps_the_postage_is_a_whole_refund(
+    engine: str, workspace: Workspace, raw: RawZone
+) -> None:
+    # each paid 44.40 with postage 6.00, received (order_status 3), refund_status 4
+    paid = [pdd_order(f"261101-60{i}", 44.4, 3, 4, "2026-11-05 12:00:00", postage=6.0) for i in range(4)]
+    raw.add("pdd", "orders", paid, dt="2026-11-05")
+    refunds = [
+        pdd_refund(1, "261101-600", 3840),  # every good: the payment less the postage
+        pdd_refund(2, "261101-601", 2000),  # part of the goods
+        pdd_refund(3, "261101-602", 4440),  # the postage too
+        pdd_refund(4, "261101-603", 4000),  # more than the goods, less than the payment
+        pdd_refund(5, "261101-603", 1000),  # … and more than the payment with this one
+    ]
+    raw.add("pdd", "refunds", refunds, dt="2026-11-06")
+    s = warehouse.run(workspace, engine=engine)
+    assert s.balanced
+    assert order_flags(workspace) == {
+        "pdd:261101-600": ("refunded", None),
+        "pdd:261101-601": ("delivered", "partial_refund"),
+        "pdd:261101-602": ("refunded", None),
+        "pdd:261101-603": ("refunded", "refund_exceeds_payment"),
+    }
+    assert reasons(workspace, "partial_refund") == {
+        "pdd:261101-601": "partial_refund: refund_status 4 says refunded, but the refunds of order "
+        "pdd:261101-601 total 20.00 of its payment 44.40 less postage 6.00: status delivered, as "
+        "order_status 3 says",
+    }
+    # an excess is still of the whole payment, postage included
+    assert reasons(workspace, "refund_exceeds_payment") == {
+        "pdd:261101-603": "refund_exceeds_payment: refunds 50.00 of order pdd:261101-603 exceed its "
+        "payment 44.40",
+    }
+    assert (s.flagged_by_rule["partial_refund"], s.flagged_by_rule["refund_exceeds_payment"]) == (1, 1)
 
 
 def test_settled_orders_are_the_same_built_run_by_run_or_in_one_rebuild(tmp_path: Path) -> None:

@@ -474,8 +474,8 @@ ORDERS = Table(
             " its own zone), money_precision (an amount in yuan sent with a fraction of a fen, kept rounded"
             " to the fen); from the order's refunds in unified.refund: refund_exceeds_payment (its refunds"
             " with status refunded total more than pay_amount), partial_refund (the platform's refund status"
-            " said refunded, its refunds total less than pay_amount: status is what its own status code"
-            " gives)",
+            " said refunded, its refunds total less than pay_amount less freight_amount, the postage a refund"
+            " of every good usually keeps: status is what its own status code gives)",
         ),
         FLAG_NOTES,
         C(

@@ -11,14 +11,21 @@ order nor a refund can say alone, checked on the two as the warehouse holds them
 - ``partial_refund``: a platform whose order-level refund status says "refunded" also after a
   refund of part of the order (Pinduoduo's ``refund_status`` 4, 退款成功) declares those codes in its
   mapping (``partial_refund`` of the override map). An order that is ``refunded`` only by such a
-  code, whose refunds in the warehouse total less than its ``pay_amount``, takes the status its
-  own status code gives (``order_status`` 2: ``shipped``) and is flagged, saying why:
+  code, whose refunds in the warehouse total less than what it paid for its goods — its
+  ``pay_amount`` less its postage (``freight_amount``, NULL as 0) — takes the status its own status
+  code gives (``order_status`` 2: ``shipped``) and is flagged, saying why:
   ``partial_refund: refund_status 4 says refunded, but the refunds of order pdd:1 total 5.00 of
-  its payment 19.90: status shipped, as order_status 2 says``. Here the refunds that count are
-  those not ``refused`` or ``closed``: the order says a refund succeeded, and a refund row still
-  in progress is most likely behind the order, so counting it never demotes a whole refund whose
-  row is late. An order with no refund in the warehouse at all cannot be told: it stays
-  ``refunded`` (as before the settlement), unflagged, until its refunds land.
+  its payment 19.90 less postage 6.00: status shipped, as order_status 2 says`` (without postage,
+  ``… of its payment 19.90: …``). The postage is left out because a Pinduoduo refund of every good
+  usually does not return it (nor do the simulated merchant's, each of what a line was paid): an
+  order paid 44.40 with postage 6.00 and refunded 38.40 is refunded in whole and stays
+  ``refunded``, unflagged. Here the refunds that count are those not ``refused`` or ``closed``:
+  the order says a refund succeeded, and a refund row still in progress is most likely behind the
+  order, so counting it never demotes a whole refund whose row is late. An order with no refund in
+  the warehouse at all cannot be told: it stays ``refunded`` (as before the settlement),
+  unflagged, until its refunds land.
+  ``refund_exceeds_payment`` still compares with the whole ``pay_amount``: a refund that returns
+  the postage too is no excess.
 
 What the settlement changes and what it leaves:
 
@@ -55,6 +62,9 @@ PARTIAL = "partial_refund"
 RULES = (EXCEEDS, PARTIAL)
 # refund statuses that moved money or may yet: what a partial_refund settlement counts
 HELD = ("requested", "returning", "refunded")
+# what a refund of every good pays back: the payment less the postage, which it usually keeps
+_POSTAGE = "COALESCE(freight_amount, 0)"
+_GOODS_PAID = f"pay_amount - {_POSTAGE}"
 
 
 def affected_orders_sql(order_writes: list[tuple[str, str]], refund_writes: list[tuple[str, str]]) -> str:
@@ -94,7 +104,8 @@ def settled_orders_sql(affected: str, orders: str, refunds: str, mappings: dict[
     concerned = f"order_key IN (SELECT order_key FROM st) OR {marked}{coded}"
     # the row without earlier settlement marks: its flags, its notes, the status its codes gave
     stripped = (
-        "SELECT order_key, platform, status, platform_status, pay_amount, quality_flags, quality_notes,\n"
+        "SELECT order_key, platform, status, platform_status, pay_amount, freight_amount, quality_flags,\n"
+        "    quality_notes,\n"
         f"    NULLIF(array_to_string(list_filter({flags}, lambda f: {others}), ','), '') AS _flags,\n"
         f"    NULLIF(array_to_string(list_filter(string_split(quality_notes, {sep}), lambda n: {own_notes}),"
         f" {sep}), '') AS _notes,\n"
@@ -118,7 +129,7 @@ def settled_orders_sql(affected: str, orders: str, refunds: str, mappings: dict[
     # refunded by a partial_refund code only; with no mapping that has such codes, never
     by_code = "_status = 'refunded' AND _said IS NOT NULL AND _base <> 'refunded'"
     partial, untold = (
-        (f"{by_code} AND _refunds > 0 AND _held < pay_amount", f"{by_code} AND _refunds IS NULL")
+        (f"{by_code} AND _refunds > 0 AND _held < {_GOODS_PAID}", f"{by_code} AND _refunds IS NULL")
         if parts
         else ("false", "false")
     )
@@ -135,6 +146,7 @@ def settled_orders_sql(affected: str, orders: str, refunds: str, mappings: dict[
     partial_note = (
         f"{lit(PARTIAL + ': ')} || _said || ' says refunded, but the refunds of order ' || order_key || "
         f"' total ' || {_money('_held')} || ' of its payment ' || {_money('pay_amount')} || "
+        f"CASE WHEN {_POSTAGE} > 0 THEN ' less postage ' || {_money(_POSTAGE)} ELSE '' END || "
         "': status ' || _base || ', as ' || _own || ' says'"
     )
     with_partial = [("_partial", lit(PARTIAL), partial_note)] if parts else []
