@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -272,28 +273,35 @@ def test_a_control_plane_another_process_holds_locked_says_so_in_one_line(
     )
 
 
-def test_a_control_plane_file_that_cannot_be_written_names_it_in_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Made read-only after a command created it: reading still works, the first write failed. As
-    root a mode does not stop a write, the immutable flag (chattr +i) does."""
+@contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """``path`` may not be written while in the block. As root a mode does not stop a write, the
+    immutable flag (chattr +i) does (the test is skipped where the file system has none)."""
     import os
 
-    ws = Workspace.init(tmp_path / "ws")
-    assert run_cli("sources", "list", "-w", str(ws.root)).returncode == 0  # made by another process
-    db = ws.root / "control.db"
     if os.geteuid() == 0:
-        flagged = subprocess.run(["chattr", "+i", str(db)], capture_output=True, text=True)
+        flagged = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True)
         if flagged.returncode != 0:
             pytest.skip(f"root writes through any mode, and chattr +i failed: {flagged.stderr.strip()}")
     else:
-        db.chmod(0o444)
+        path.chmod(0o444)
     try:
-        code, line = said([*_ADD_A_SOURCE, "-w", str(ws.root)], capsys)
+        yield
     finally:
         if os.geteuid() == 0:
-            subprocess.run(["chattr", "-i", str(db)], check=True)
-        db.chmod(0o644)
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+        path.chmod(0o644)
+
+
+def test_a_control_plane_file_that_cannot_be_written_names_it_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Made read-only after a command created it: reading still works, the first write failed."""
+    ws = Workspace.init(tmp_path / "ws")
+    assert run_cli("sources", "list", "-w", str(ws.root)).returncode == 0  # made by another process
+    db = ws.root / "control.db"
+    with read_only(db):
+        code, line = said([*_ADD_A_SOURCE, "-w", str(ws.root)], capsys)
     assert code == 74
     assert line == (
         f"error[ECF130]: the control plane's database {db} cannot be written: attempt to write a readonly "

@@ -5,21 +5,24 @@ Every area keeps its tables in its own module under ``ecfusion.control`` (``chec
 SQLite is the default (a file in the workspace); PostgreSQL and MariaDB work with the same code.
 A database that fails a command (cannot be reached, drops the connection, a SQLite file locked by
 another process, read-only, on a disk that refuses it, or damaged) is said as one ecfusion error
-by the engine's ``handle_error`` listener, whatever statement of whatever command met it. A SQLite
-file deleted, moved or replaced while a command has it open is refused at the command's next
-commit (``_refuse_a_commit_to_a_file_gone``): SQLite would write on into a file no path leads to.
+by the engine's ``handle_error`` listener, whatever statement of whatever command met it, and
+by ``driver_cursor`` for the few bulk statements run on the driver's own cursor. A SQLite file
+deleted, moved or replaced while a command has it open is refused at the command's next commit
+(``_refuse_a_commit_to_a_file_gone``): SQLite would write on into a file no path leads to.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable
-from contextlib import suppress
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
@@ -91,7 +94,9 @@ def connect(url: str) -> Engine:
         if path and path != ":memory:" and not engine.url.query.get("uri"):  # a file, named by its path
             event.listen(engine, "connect", _note_the_file_opened(path))
             event.listen(engine, "commit", _refuse_a_commit_to_a_file_gone(path))
-    event.listen(engine, "handle_error", _said_as_ecfusion_error(engine.url, url, busy_s))
+    said = _ecfusion_error(engine.url, url, busy_s)
+    _SAID[engine] = said
+    event.listen(engine, "handle_error", _said_as_ecfusion_error(said))
     engine.connect().close()  # a server that does not answer: said here, by the listener
     _import_table_modules()
     Base.metadata.create_all(engine)
@@ -151,32 +156,81 @@ def _refuse_a_commit_to_a_file_gone(path: str) -> Callable[[Connection], None]:
     return listener
 
 
-def _said_as_ecfusion_error(url: URL, text: str, busy_s: float) -> Callable[[ExceptionContext], None]:
-    """The ``handle_error`` listener of the engine of ``url`` (``text`` as the user wrote it): a
+_Said = Callable[[BaseException, bool, bool], EcfusionError | None]
+"""A driver's error as ecfusion's, given whether a connection was made and whether the driver
+said it was lost (None: the error stays the driver's)."""
+
+_SAID: weakref.WeakKeyDictionary[Engine, _Said] = weakref.WeakKeyDictionary()
+"""Each engine of ``connect``'s own ``_Said``, for ``driver_cursor``."""
+
+_PARAM_MARK = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+"""The DB-API placeholder of each paramstyle the control plane's drivers use (sqlite3, psycopg)."""
+
+
+def _ecfusion_error(url: URL, text: str, busy_s: float) -> _Said:
+    """How a driver's error on the engine of ``url`` (``text`` as the user wrote it) is said: a
     SQLite file's own failure, at connect or mid-command, is ``_sqlite_failure``; a connection that
     cannot be made (at the start of a command, or later while the server restarts) is
     ``_unavailable``; one the server dropped while a command used it (restarted, shut down, its
-    session terminated) is ``ControlPlaneLost``. Every other database error stays SQLAlchemy's (a
-    bad statement is a bug to see whole), and so does a failed pre-ping: the pool replaces that
-    connection by itself."""
+    session terminated) is ``ControlPlaneLost``. Every other database error is left as raised (a
+    bad statement is a bug to see whole)."""
+
+    def said(e: BaseException, connected: bool, disconnected: bool) -> EcfusionError | None:
+        failure = _sqlite_failure(url, e, busy_s)
+        if failure is not None:
+            return failure
+        if not connected:
+            return _unavailable(url, e)
+        if disconnected:
+            return ControlPlaneLost(
+                f"lost the connection to the control plane {without_password(text)} ([control] url) "
+                f"in the middle of the command: {_first_line(e)}",
+                hint="its database server restarted or ended this session: run the command again once it "
+                "answers; what the command committed is kept",
+            )
+        return None
+
+    return said
+
+
+def _said_as_ecfusion_error(said: _Said) -> Callable[[ExceptionContext], None]:
+    """The engine's ``handle_error`` listener: every statement SQLAlchemy runs. A failed pre-ping
+    stays SQLAlchemy's: the pool replaces that connection by itself."""
 
     def listener(context: ExceptionContext) -> None:
         if context.is_pre_ping:
             return
-        failure = _sqlite_failure(url, context.original_exception, busy_s)
+        failure = said(context.original_exception, context.connection is not None, context.is_disconnect)
         if failure is not None:
             raise failure
-        if context.connection is None:  # no connection was made
-            raise _unavailable(url, context.original_exception)
-        if context.is_disconnect:
-            raise ControlPlaneLost(
-                f"lost the connection to the control plane {without_password(text)} ([control] url) "
-                f"in the middle of the command: {_first_line(context.original_exception)}",
-                hint="its database server restarted or ended this session: run the command again once it "
-                "answers; what the command committed is kept",
-            )
 
     return listener
+
+
+@contextmanager
+def driver_cursor(conn: Connection) -> Iterator[tuple[DBAPICursor, str]]:
+    """The DB-API cursor under ``conn`` and its driver's placeholder (``?`` or ``%s``), for bulk
+    reads and writes where SQLAlchemy's row objects cost more than the statements (the identity
+    map's million rows). The driver's errors met in the block, at execute or at fetch, are said
+    as the ``handle_error`` listener says them for every other statement (a connection the server
+    dropped invalidated first, as SQLAlchemy does); its commit is the transaction's, checked as
+    any other by ``_refuse_a_commit_to_a_file_gone``."""
+    dbapi_conn = conn.connection.dbapi_connection
+    cursor = dbapi_conn.cursor()  # type: ignore[union-attr]  # a Connection in use holds one
+    try:
+        yield cursor, _PARAM_MARK[conn.dialect.paramstyle]
+    except conn.dialect.loaded_dbapi.Error as e:
+        disconnected = conn.dialect.is_disconnect(e, dbapi_conn, cursor)
+        if disconnected:
+            conn.invalidate(e)  # never reused: the pool opens a new connection for the next command
+        said = _SAID.get(conn.engine)
+        failure = said(e, True, disconnected) if said is not None else None
+        if failure is None:
+            raise
+        raise failure from e
+    finally:
+        with suppress(conn.dialect.loaded_dbapi.Error):  # its connection may be gone
+            cursor.close()
 
 
 def _sqlite_failure(url: URL, e: BaseException, busy_s: float) -> EcfusionError | None:

@@ -10,16 +10,15 @@ transaction (``record_run``): killed at any point, it has recorded all of them o
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecfusion.control.db import session_factory
+from ecfusion.control.db import driver_cursor, session_factory
 from ecfusion.control.resolve import (
     ResolveDecision,
     ResolveEvent,
@@ -31,21 +30,7 @@ from ecfusion.errors import InputError
 from ecfusion.resolve.graph import Constraints, IdentityEvent
 
 _CHUNK = 5_000
-# the DB-API placeholder of each paramstyle the control plane's drivers use (sqlite3, psycopg)
-_PARAM_MARK = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 _MAP = ResolveIdentity.__tablename__
-
-
-@contextmanager
-def _driver_cursor(conn: Connection) -> Iterator[tuple[Any, str]]:
-    """The DB-API cursor under ``conn`` and its placeholder: for the identity map's bulk reads and
-    writes (a million rows), where SQLAlchemy's row objects and IN-list expansion cost more than
-    the statements themselves."""
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        yield cursor, _PARAM_MARK[conn.dialect.paramstyle]
-    finally:
-        cursor.close()
 
 
 @dataclass(frozen=True)
@@ -97,7 +82,7 @@ class Ledger:
     def identity_map(self, entity: str) -> dict[str, str]:
         """record key → cluster id. Read through the driver's cursor: an incremental run loads a
         million rows of it, and row objects cost more than the query (a third of the run at 1M)."""
-        with self._sessions() as s, _driver_cursor(s.connection()) as (cursor, mark):
+        with self._sessions() as s, driver_cursor(s.connection()) as (cursor, mark):
             cursor.execute(f"select record_key, cluster_id from {_MAP} where entity = {mark}", [entity])
             rows = dict(cursor.fetchall())
         self.rows_read += len(rows)
@@ -119,7 +104,7 @@ class Ledger:
         per statement; SQLAlchemy's expansion of such IN lists costs more than the query)."""
         wanted = sorted(set(values))
         out: dict[str, str] = {}
-        with self._sessions() as s, _driver_cursor(s.connection()) as (cursor, mark):
+        with self._sessions() as s, driver_cursor(s.connection()) as (cursor, mark):
             for i in range(0, len(wanted), _CHUNK):
                 chunk = wanted[i : i + _CHUNK]
                 marks = ", ".join([mark] * len(chunk))
@@ -315,7 +300,7 @@ def _save_map(
             )
         )
     if changed:  # the driver's executemany: a full run writes a million rows
-        with _driver_cursor(s.connection()) as (cursor, mark):
+        with driver_cursor(s.connection()) as (cursor, mark):
             values = ", ".join([mark] * 4)
             sql = f"insert into {_MAP} (entity, record_key, cluster_id, run_id) values ({values})"
             for i in range(0, len(changed), 50_000):
