@@ -128,26 +128,28 @@ def floor_transform(files: list[str]) -> float:
 
 def floor_write(snapshot: Path, scratch: Path) -> float:
     """Writing the run's output once: the unified tables the run filled, copied into memory first,
-    then written into a fresh DuckDB file (same compression) and checkpointed. No pipeline can
-    publish the same rows in less; it bounds from below what the read floors leave out."""
+    then written into a fresh DuckDB file, each table declared as the run's (its columns' storage
+    too: ``model.spec.column_sql``), and checkpointed. No pipeline can publish the same rows in
+    less; it bounds from below what the read floors leave out."""
     target = scratch / "write-floor.duckdb"
     target.unlink(missing_ok=True)
     con = duckdb.connect(str(target))
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"ATTACH '{snapshot}' AS run (READ_ONLY)")
-    tables = [
-        t for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'run' AND schema_name = 'unified' "
-            "AND estimated_size > 0"
-        ).fetchall()
-    ]
-    for t in tables:
+    tables = con.execute(
+        "SELECT table_name, sql FROM duckdb_tables() WHERE database_name = 'run' AND schema_name = 'unified' "
+        "AND estimated_size > 0"
+    ).fetchall()
+    for t, _ in tables:
         con.execute(f"CREATE TEMP TABLE mem_{t} AS SELECT * FROM run.unified.{t}")
     con.execute("DETACH run")
+    con.execute("CREATE SCHEMA unified")
+    for _, ddl in tables:  # as the run declared it: CREATE TABLE unified.<t>(… USING COMPRESSION …)
+        con.execute(ddl)
     t0 = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
-    for t in tables:
-        con.execute(f"CREATE TABLE {t} AS SELECT * FROM mem_{t}")
+    for t, _ in tables:
+        con.execute(f"INSERT INTO unified.{t} SELECT * FROM mem_{t}")
     con.execute("COMMIT")
     con.execute("CHECKPOINT")
     seconds = time.perf_counter() - t0
