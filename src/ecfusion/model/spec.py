@@ -67,7 +67,9 @@ class Table:
 # finds no values to share there and costs most of a large write's time: storing them as zstd makes
 # writing the order tables about a third faster (1M orders: 5.2 → 3.3 s, benchmarks/) for a file of
 # the same size. Columns of few values (platform, status, sku_id, …) keep the default, which is
-# smaller for them.
+# smaller for them. What it costs a reader: a lookup of one order by order_key with no index scans
+# the column decompressed, 5.0 ms against 3.8 ms on 1M orders; a scan, and a run's semi-joins on the
+# keys of its changed rows, are no slower (A/B of three incremental days on a 1M warehouse).
 ROW_IDENTIFIERS = frozenset(
     {
         "order_key",
