@@ -29,6 +29,7 @@ from typer._click.exceptions import NoArgsIsHelpError
 from typer._click.exceptions import UsageError as ClickUsageError
 
 from ecfusion.errors import EcfusionError, PathError, UsageError
+from ecfusion.interrupt import ctrl_c_stops_queries
 
 
 def _load_commands() -> None:
@@ -85,8 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # typer.Exit(n) from a command (a run that does not balance, a failed check) comes back as n
         # a damaged or unwritable warehouse file is the disk's doing, and memory running out the
-        # machine's (or the memory_limit's), not a bug: said like any error
-        with _duckdb_errors():
+        # machine's (or the memory_limit's), not a bug: said like any error; Ctrl-C stops the DuckDB
+        # query in progress, not only the Python around it (ecfusion.interrupt)
+        with ctrl_c_stops_queries(), _duckdb_errors():
             # named as installed, whatever started it (python -m, a test): said so in usage errors
             code = command(args=argv, prog_name="ecfusion", standalone_mode=False)
     except EcfusionError as e:
@@ -142,8 +144,13 @@ def _command_path(root: Any, argv: list[str]) -> str:
 
 
 def _an_interrupt(e: BaseException) -> bool:
-    """Ctrl-C inside a DuckDB query, which stops it with RuntimeError('Query interrupted')."""
-    return isinstance(e, RuntimeError) and str(e) == "Query interrupted"
+    """Ctrl-C inside a DuckDB query: DuckDB stops it with RuntimeError('Query interrupted') when it
+    sees the signal itself, with its InterruptException when ``ecfusion.interrupt`` stopped it (the
+    KeyboardInterrupt that follows at once comes first, in practice)."""
+    if isinstance(e, RuntimeError) and str(e) == "Query interrupted":
+        return True
+    duckdb = sys.modules.get("duckdb")
+    return duckdb is not None and isinstance(e, duckdb.InterruptException)
 
 
 def _interrupted() -> int:

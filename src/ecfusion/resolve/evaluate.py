@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from ecfusion.config import Workspace
 from ecfusion.errors import InputError
+from ecfusion.interrupt import stoppable
 from ecfusion.resolve import store
 
 
@@ -75,7 +76,7 @@ order by true_entities desc, records desc limit {limit}
 
 def score(labelled: pa.Table, *, worst: int = 10) -> Scores:
     """Scores for an Arrow table with columns ``pred`` and ``truth`` (one row per record)."""
-    con = duckdb.connect(":memory:")
+    con = stoppable(duckdb.connect(":memory:"))
     con.register("labelled", labelled)
     row = con.execute(SCORES_SQL).fetchall()[0]
     n, npred, ntrue, tp, pred_pairs, true_pairs, bp, br = (float(x or 0) for x in row)

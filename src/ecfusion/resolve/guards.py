@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
+from ecfusion.interrupt import stoppable
 from ecfusion.resolve.pii import FieldReader
 
 DEFAULT_BLOCKED: dict[str, tuple[str, ...]] = {
@@ -96,7 +97,7 @@ def build_guard(
         if kind == "phone":
             excluded.setdefault("phone_vis", set()).update(v[:3] + v[-4:] for v in values)
         reasons.setdefault(kind, {})["blocked"] = len(values)
-    con = duckdb.connect(":memory:")
+    con = stoppable(duckdb.connect(":memory:"))
     con.register("acc", accounts)
     queries = {kind: f"select {col} as v from acc where {col} is not null" for kind, col in _COLUMNS.items()}
     queries["device"] = "select unnest(device_ids) as v from acc"

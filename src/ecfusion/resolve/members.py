@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ecfusion.interrupt import stoppable
 from ecfusion.resolve import graph, rules, similarity
 from ecfusion.resolve.features import member_features
 from ecfusion.resolve.guards import IdentifierGuard, build_guard
@@ -211,7 +212,7 @@ def resolve_full(
     say("building in-memory features")
     feats = _features(accounts, reader, guard)
     t = _timed(timings, "features", t)
-    con = duckdb.connect(":memory:")
+    con = stoppable(duckdb.connect(":memory:"))
     con.register("f", feats)
     say("rules and graph edges")
     rule_edges = rules.rule_edges(con)
@@ -309,7 +310,7 @@ def resolve_incremental(
     with_tf = _tf_column(wh, acc, _features(subset, reader, guard))
     feats = with_tf.drop_columns(["tf_name_simp"])
     t = _timed(timings, "features", t)
-    fcon = duckdb.connect(":memory:")
+    fcon = stoppable(duckdb.connect(":memory:"))
     fcon.register("f", feats)
     fcon.register("new_keys", pa.table({"unique_id": new_keys}))
     rule_edges = rules.rule_edges(fcon, "f", "new_keys")

@@ -212,9 +212,12 @@ def make_db_api(engine: str, spark: Any = None) -> Any:
         from splink import SparkAPI
 
         return SparkAPI(spark_session=spark)
+    import duckdb
     from splink import DuckDBAPI
 
-    return DuckDBAPI(":memory:")
+    from ecfusion.interrupt import stoppable
+
+    return DuckDBAPI(stoppable(duckdb.connect(":memory:")))  # what DuckDBAPI(":memory:") opens, stoppable
 
 
 def register(db_api: Any, features: pa.Table, name: str, spark: Any = None) -> Any:

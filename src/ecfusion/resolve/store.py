@@ -32,6 +32,7 @@ import pyarrow as pa
 
 from ecfusion.config import Workspace
 from ecfusion.errors import InputError
+from ecfusion.interrupt import stoppable
 from ecfusion.warehouse.snapshot import SnapshotStore
 
 
@@ -52,7 +53,7 @@ def live_path(workspace: Workspace) -> Path:
 
 def connect(workspace: Workspace, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """A connection to the live snapshot (read-only unless a caller owns an update)."""
-    return duckdb.connect(str(live_path(workspace)), read_only=read_only)
+    return stoppable(duckdb.connect(str(live_path(workspace)), read_only=read_only))
 
 
 @contextmanager

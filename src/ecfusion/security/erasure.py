@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from ecfusion.errors import InputError
+from ecfusion.interrupt import stoppable
 from ecfusion.security.fields import FieldCipher
 from ecfusion.security.keystore import ErasureRecord
 from ecfusion.security.masks import KIND_NAMES, masked
@@ -67,7 +68,7 @@ def subjects_with_value(lake_root: Path | str, kind: str, blind_index: str) -> t
     if not files:
         return set(), 0
     pattern = f"ef1:{kind}:([0-9a-f]{{24}}):{blind_index}:"
-    con = duckdb.connect()
+    con = stoppable(duckdb.connect())
     try:
         rows = con.execute(
             "SELECT DISTINCT unnest(regexp_extract_all(payload, ?, 1)) FROM read_parquet(?) "

@@ -34,6 +34,8 @@ from pathlib import Path
 
 import duckdb
 
+from ecfusion.interrupt import stoppable
+
 ROW_GROUP_ROWS = 122_880  # DuckDB's default row group size (the ROW_GROUP_SIZE the file was made with)
 MIN_DEAD_SHARE = 0.25  # DuckDB merges adjacent row groups from 25% deleted (duckdb/duckdb#9931)
 MIN_DEAD_ROWS = 2 * ROW_GROUP_ROWS  # below this, tombstones cost less than rewriting to drop them
@@ -134,7 +136,7 @@ def _free_bytes(conn: duckdb.DuckDBPyConnection) -> int:
 
 def free_bytes_of(path: Path) -> int:
     """The free blocks inside the snapshot file ``path`` (bytes), read from its header alone."""
-    with duckdb.connect(str(path), read_only=True) as con:
+    with stoppable(duckdb.connect(str(path), read_only=True)) as con:
         return _free_bytes(con)
 
 
@@ -143,7 +145,7 @@ def rewrite(snapshot: Path, target: Path) -> None:
     new file ``target``, compactly: full row groups, no tombstone, no free block."""
     # the vacuum off: merging the row groups the parallel copy writes would leave the blocks they
     # held free in the new file (a third of it, measured in cf5431a)
-    con = duckdb.connect(str(target), config={"max_vacuum_tasks": 0})
+    con = stoppable(duckdb.connect(str(target), config={"max_vacuum_tasks": 0}))
     try:
         [(name,)] = con.execute("SELECT current_database()").fetchall()
         con.execute("ATTACH ? AS live (READ_ONLY)", [str(snapshot)])
@@ -156,7 +158,7 @@ def rewrite(snapshot: Path, target: Path) -> None:
 
 def space_of(path: Path) -> FileSpace:
     """``file_space`` of a snapshot file, opened read-only as every reader does."""
-    con = duckdb.connect(str(path), read_only=True)
+    con = stoppable(duckdb.connect(str(path), read_only=True))
     try:
         return file_space(con, path)
     finally:

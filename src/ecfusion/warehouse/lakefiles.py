@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from ecfusion.interrupt import stoppable
 from ecfusion.lake.envelope import SCHEMA_VERSION
 from ecfusion.standardize.sqlgen import lit
 
@@ -195,7 +196,7 @@ def damaged(files: list[RawFile]) -> dict[str, str]:
     two columns, does not reach. Every value of each file is read once, on a connection of its
     own (the caller's may be in a failed transaction): for the path where a run has failed."""
     out: dict[str, str] = {}
-    with duckdb.connect() as conn:
+    with stoppable(duckdb.connect()) as conn:
         for f in files:
             try:  # hashing the whole row makes DuckDB decode every column of every page
                 conn.execute(f"SELECT bit_xor(hash(t)) FROM read_parquet({lit(str(f.path))}) AS t").fetchall()

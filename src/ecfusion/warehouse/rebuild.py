@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from ecfusion.interrupt import stoppable
 from ecfusion.model.spec import Table
 from ecfusion.model.tables import TABLES
 
@@ -36,7 +37,7 @@ _RUN_COLUMNS = {"run_id"}
 def start_fresh(live: Path, draft: Path) -> None:
     """``build`` of ``SnapshotStore.draft`` for a rebuild: a new file holding the live snapshot's
     schemas that are not built from the raw zone, table by table, and nothing else."""
-    con = duckdb.connect(str(draft))
+    con = stoppable(duckdb.connect(str(draft)))
     try:
         con.execute("ATTACH ? AS live (READ_ONLY)", [str(live)])
         kept = con.execute(

@@ -41,6 +41,7 @@ from filelock import FileLock, Timeout
 
 from ecfusion.config import Workspace
 from ecfusion.errors import WarehouseBusy, WarehouseIOError, WorkspaceError
+from ecfusion.interrupt import stoppable
 from ecfusion.timings import Timings
 from ecfusion.warehouse import compaction
 
@@ -144,7 +145,7 @@ def check_readable(
     for one whose block checksums do not all match (``check_blocks``). The hash of each column makes
     DuckDB load each of its blocks (``count(col)`` would not: it is answered from its statistics)."""
     try:
-        con = duckdb.connect(str(path), read_only=True, config=dict(settings or {}))
+        con = stoppable(duckdb.connect(str(path), read_only=True, config=dict(settings or {})))
         try:
             tables = con.execute(
                 "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
@@ -277,7 +278,7 @@ class Draft:
         holds everything, with no WAL beside it) and closed either way, before ``publish``. Its
         checkpoints compact the tables they write only when some table is worth it
         (``compaction.configure``; ``compacting`` names them)."""
-        con = duckdb.connect(str(self.path), config=dict(self.store.settings))
+        con = stoppable(duckdb.connect(str(self.path), config=dict(self.store.settings)))
         try:
             self.compacting = compaction.configure(con)
             yield con
@@ -610,4 +611,4 @@ def connect(workspace: Workspace) -> duckdb.DuckDBPyConnection:
             f"no warehouse in {workspace.warehouse_root} yet", hint="run `ecfusion run` first"
         )
     with io_errors():
-        return duckdb.connect(str(live), read_only=True)
+        return stoppable(duckdb.connect(str(live), read_only=True))

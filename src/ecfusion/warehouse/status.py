@@ -22,6 +22,7 @@ import duckdb
 
 from ecfusion.config import Workspace
 from ecfusion.errors import MappingError, WarehouseIOError
+from ecfusion.interrupt import stoppable
 from ecfusion.lake.result import landing_quarantine
 from ecfusion.standardize.mapping import workspace_mappings
 from ecfusion.warehouse import compaction
@@ -95,7 +96,7 @@ def _read_live(
     out: Status, workspace: Workspace, live: Path, files: list[RawFile], last: int
 ) -> list[RawFile]:
     """Fill what the live snapshot says into ``out``; returns the raw files it has not read."""
-    con = duckdb.connect(str(live), read_only=True)
+    con = stoppable(duckdb.connect(str(live), read_only=True))
     try:
         files = unprocessed(con, files)
         rows = con.execute(
@@ -169,7 +170,8 @@ def status(workspace: Workspace, *, last: int = 5) -> Status:
         return out
     for f in files:
         out.files_waiting[f.entity] = out.files_waiting.get(f.entity, 0) + 1
-    with duckdb.connect() as con:  # footers and two columns of the waiting files, as a run reads them
+    # footers and two columns of the waiting files, as a run reads them
+    with stoppable(duckdb.connect()) as con:
         _, unreadable = platform_counts(con, files)
     out.files_unreadable = {f.relative: why for f in files if (why := unreadable.get(str(f.path)))}
     return out

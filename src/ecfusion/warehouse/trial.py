@@ -19,6 +19,7 @@ import duckdb
 
 from ecfusion.config import Workspace
 from ecfusion.errors import InputError
+from ecfusion.interrupt import stoppable
 from ecfusion.lake import RawLake, ingest_files
 from ecfusion.model.tables import TABLES
 from ecfusion.standardize.mapping import ITEM_PREFIX, Mapping, load_mappings
@@ -150,7 +151,7 @@ def absent_fields(ws: Workspace, m: Mapping, entity: str) -> list[str]:
     files = "[" + ", ".join(lit(str(p)) for p in (ws.lake_root / "raw").rglob("*.parquet")) + "]"
     if not checks or files == "[]":
         return []
-    with duckdb.connect() as con:
+    with stoppable(duckdb.connect()) as con:
         counts = con.execute(
             "SELECT " + ", ".join(f"count(*) FILTER (WHERE {c})" for _, c in checks)
             + f" FROM read_parquet({files}) WHERE TRY(json_valid(payload))"
