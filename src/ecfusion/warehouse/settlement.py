@@ -17,7 +17,7 @@ order nor a refund can say alone, checked on the two as the warehouse holds them
   ``partial_refund: refund_status 4 says refunded, but the refunds of order pdd:1 total 5.00 of
   its payment 19.90 less postage 6.00: status shipped, as order_status 2 says`` (without postage,
   ``… of its payment 19.90: …``). The postage is left out because a Pinduoduo refund of every good
-  usually does not return it (nor do the simulated merchant's, each of what a line was paid): an
+  usually does not return it (nor does the simulated merchant's: each refunds what a line was paid): an
   order paid 44.40 with postage 6.00 and refunded 38.40 is refunded in whole and stays
   ``refunded``, unflagged. Here the refunds that count are those not ``refused`` or ``closed``:
   the order says a refund succeeded, and a refund row still in progress is most likely behind the
