@@ -29,6 +29,15 @@ class Write:
     keys: str | None = None
     scope: str | None = None
 
+    def replaces(self, keys: str | None = None) -> str | None:
+        """SQL over ``target``'s rows: those the write replaces (deleted before its rows go in), the
+        replaced keys read from ``keys`` (default ``self.keys``: an engine's name may differ from the
+        warehouse's); None when the write replaces nothing (it only appends)."""
+        if self.key is None or self.keys is None:
+            return None
+        named = f"{self.key} IN (SELECT {self.key} FROM {keys or self.keys})"
+        return f"{named} AND ({self.scope})" if self.scope else named
+
 
 def flag_write(relation: str, keys: str, *tables: str) -> Write:
     """The write of the ``unified.quality_flag`` rows ``relation`` of unified ``tables``, replacing

@@ -352,11 +352,7 @@ class _Run:
         spec = next(t for t in TABLES if t.name == table)
         cols = ", ".join(spec.column_names)
         mine = [w for w in self.writes if w.target == spec.qualified]
-        kept = " AND ".join(
-            f"({w.key} NOT IN (SELECT {w.key} FROM {w.keys})" + (f" OR NOT ({w.scope}))" if w.scope else ")")
-            for w in mine
-            if w.key and w.keys
-        )
+        kept = " AND ".join(f"NOT ({replaced})" for w in mine if (replaced := w.replaces()) is not None)
         parts = [f"SELECT {cols} FROM cur_{table}" + (f" WHERE {kept}" if kept else "")]
         parts += [f"SELECT {cols} FROM {w.relation}" for w in mine]
         self.engine.view(f"aft_{table}", merge.union_all(parts))
@@ -494,11 +490,8 @@ class _Run:
         for w in self.writes:
             with self.engine.timings.timed(f"write {w.target}"):
                 if w.key is not None and w.keys is not None:
-                    keys = self._to_warehouse(w.keys)
-                    scope = f" AND ({w.scope})" if w.scope else ""
-                    self.conn.execute(
-                        f"DELETE FROM {w.target} WHERE {w.key} IN (SELECT {w.key} FROM {keys}){scope}"
-                    )
+                    replaced = w.replaces(self._to_warehouse(w.keys))
+                    self.conn.execute(f"DELETE FROM {w.target} WHERE {replaced}")
                 rows = self._to_warehouse(w.relation)
                 self.conn.execute(f"INSERT INTO {w.target} BY NAME SELECT * FROM {rows}")
 
